@@ -1,0 +1,95 @@
+# kameng — build, run and test. `make demo` starts the shop with demo data; `make check` runs
+# every test. WERROR=1 turns warnings into errors; SAN=1 builds with ASan+UBSan into build-san/.
+
+PKGS     := libmicrohttpd jansson sqlite3 libsodium libcurl
+CC       ?= cc
+SAN      ?= 0
+WERROR   ?= 0
+
+ifeq ($(SAN),1)
+BUILD    := build-san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+OPT      := -O1 -g
+else
+BUILD    := build
+SANFLAGS :=
+OPT      := -O2 -g
+endif
+
+WARN := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wformat=2 -Wstrict-prototypes \
+        -Wmissing-prototypes -Wvla -Wno-sign-conversion
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CPPFLAGS   += -D_GNU_SOURCE -Isrc -I$(BUILD)/gen
+CFLAGS     += $(OPT) $(WARN) $(SANFLAGS) $(PKG_CFLAGS) -pthread -MMD -MP
+LDLIBS     += $(PKG_LIBS) -pthread -lm
+LDFLAGS    += $(SANFLAGS)
+
+LIB_SRC  := $(filter-out src/main.c,$(shell find src -name '*.c' | sort))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
+MIGRATIONS := $(sort $(wildcard src/store/migrations/*.sql))
+
+.PHONY: all deps demo run check unit e2e check-san clean fmt bench
+
+all: $(BUILD)/kameng
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+# Migrations are embedded in the binary as C strings, one per numbered file.
+$(BUILD)/gen/migrations.c: $(MIGRATIONS) scripts/embed-migrations.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed-migrations.sh $(MIGRATIONS) > $@
+
+$(BUILD)/gen/migrations.o: $(BUILD)/gen/migrations.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-overlength-strings -c $< -o $@
+
+$(BUILD)/libkameng.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/kameng: $(BUILD)/src/main.o $(BUILD)/libkameng.a
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/unit-tests: $(UNIT_OBJ) $(BUILD)/libkameng.a
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcriterion -o $@
+
+# Install what is missing (Debian packages as root; npm packages from the lock file).
+deps:
+	@sh scripts/deps.sh
+
+demo: deps
+	$(MAKE) all
+	sh scripts/demo.sh
+
+run: demo
+
+unit: $(BUILD)/unit-tests
+	./$(BUILD)/unit-tests --jobs 2
+
+e2e: $(BUILD)/kameng
+	KAMENG_BIN=$(CURDIR)/$(BUILD)/kameng node --test --test-concurrency=2 tests/e2e/
+
+check: deps
+	$(MAKE) all unit e2e
+	npx --no-install redocly lint --format=stylish docs/openapi.yaml
+
+check-san:
+	$(MAKE) SAN=1 all unit e2e
+
+bench: all
+	sh bench/run.sh
+
+fmt:
+	clang-format -i $(shell find src tests/unit -name '*.[ch]')
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

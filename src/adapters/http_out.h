@@ -1,0 +1,14 @@
+/* Outbound HTTP POST of a JSON body with a signature header (libcurl), with a short timeout so a
+ * slow peer cannot stall the timers. */
+#ifndef KM_HTTP_OUT_H
+#define KM_HTTP_OUT_H
+
+#include "core/check.h"
+
+#define HTTP_OUT_TIMEOUT_MS 5000 /* a callback receiver answers in milliseconds or is down */
+
+/* 0 and *status (HTTP status) when a response came back; negative on a transport failure. */
+KM_MUST_USE int http_out_post(const char *url, const char *body, const char *signature,
+                              long *status);
+
+#endif

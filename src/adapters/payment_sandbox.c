@@ -1,0 +1,125 @@
+/* Sandbox charges and their signed notifications. */
+#include "adapters/payment_sandbox.h"
+
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapters/http_out.h"
+#include "adapters/signature.h"
+#include "core/clock.h"
+#include "core/limits.h"
+#include "core/log.h"
+#include "core/vault.h"
+#include "service/executor.h"
+#include "store/store.h"
+#include "store/store_sandbox.h"
+
+#define NOTIFY_BACKOFF_BASE_MS 2000 /* 2 s, 4 s, 8 s … like the providers' own schedules */
+
+void payment_sandbox_key(uint8_t out[32])
+{
+    vault_subkey(VAULT_KEY_SANDBOX_PAYMENT, out);
+}
+
+int payment_sandbox_charge(struct db *db, const char *payment_id, const char *outcome,
+                           char *charge_id, struct km_error *e)
+{
+    struct payment p;
+    if (store_payment_get(db, payment_id, &p) != 0) {
+        return km_fail(e, KM_ENOTFOUND, "resource_missing", "payment_id", "no such payment");
+    }
+    if (strcmp(outcome, "succeeded") != 0 && strcmp(outcome, "failed") != 0) {
+        return km_fail(e, KM_EINVAL, "parameter_invalid", "outcome",
+                       "outcome must be succeeded or failed");
+    }
+    if (strcmp(p.status, "requires_payment") != 0) {
+        return km_fail(e, KM_ESTATE, "payment_not_open", "payment_id", "payment %s is %s",
+                       p.id, p.status);
+    }
+    struct sandbox_charge c = {0};
+    id_new("sbx", c.id);
+    snprintf(c.payment_id, sizeof c.payment_id, "%s", p.id);
+    snprintf(c.outcome, sizeof c.outcome, "%s", outcome);
+    snprintf(c.method, sizeof c.method, "%s", p.method);
+    c.amount_fen = p.amount_fen;
+    c.created_at = clock_now_ms();
+    int rc = store_sandbox_charge_insert(db, &c);
+    if (rc == -KM_EDUPLICATE) {
+        return km_fail(e, KM_ESTATE, "already_charged", "payment_id",
+                       "this payment was already completed at the provider");
+    }
+    if (rc != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the charge was not stored");
+    }
+    snprintf(charge_id, ID_BYTES_MAX, "%s", c.id);
+    return 0;
+}
+
+struct mark {
+    const char *id;
+    int64_t now;
+    int64_t retry_at;
+};
+
+static int mark_run(struct db *db, void *arg)
+{
+    struct mark *m = arg;
+    return store_sandbox_charge_notified(db, m->id, m->now, m->retry_at);
+}
+
+int payment_sandbox_notify(struct db *reader, const char *base_url)
+{
+    struct sandbox_charge due[32];
+    int count = 0;
+    int64_t now = clock_now_ms();
+    if (db_begin_read(reader) != 0) {
+        return 0;
+    }
+    int rc = store_sandbox_charges_due(reader, now, CALLBACK_ATTEMPTS_MAX, due, 32, &count);
+    db_rollback(reader);
+    if (rc != 0) {
+        return 0;
+    }
+    uint8_t key[32];
+    payment_sandbox_key(key);
+    char url[512];
+    snprintf(url, sizeof url, "%s/v1/callbacks/payments/sandbox", base_url);
+    int acked = 0;
+    for (int i = 0; i < count; i++) {
+        const struct sandbox_charge *c = &due[i];
+        json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:I}", "id", c->id, "type",
+                                 strcmp(c->outcome, "succeeded") == 0 ? "payment.succeeded"
+                                                                      : "payment.failed",
+                                 "payment_id", c->payment_id, "provider_txn_id", c->id,
+                                 "amount_fen", (json_int_t)c->amount_fen, "method", c->method,
+                                 "created", (json_int_t)c->created_at);
+        char *text = json_dumps(body, JSON_COMPACT);
+        json_decref(body);
+        km_assert(text != NULL);
+        char sig[SIGNATURE_HEADER_BYTES];
+        signature_make(key, clock_now_ms(), text, strlen(text), sig);
+        long status = 0;
+        bool ok = http_out_post(url, text, sig, &status) == 0 && status >= 200 && status < 300;
+        free(text);
+        struct mark m = {c->id, clock_now_ms(), 0};
+        if (!ok) {
+            m.retry_at = m.now + (NOTIFY_BACKOFF_BASE_MS << (c->notify_attempts < 10
+                                                                 ? c->notify_attempts
+                                                                 : 10));
+            char st[16];
+            snprintf(st, sizeof st, "%ld", status);
+            log_write(LOG_WARN, "sandbox_payment_notify_failed", "charge_id", c->id, "status",
+                      st, NULL);
+        } else {
+            acked++;
+        }
+        if (executor_run(mark_run, &m) != 0) {
+            log_write(LOG_ERROR, "sandbox_payment_mark_failed", "charge_id", c->id, NULL);
+        }
+    }
+    sodium_memzero(key, sizeof key);
+    return acked;
+}

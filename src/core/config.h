@@ -1,0 +1,33 @@
+/* The one configuration: defaults, then the config file (key = value lines), then the command
+ * line. Every setting is named here with its default. */
+#ifndef KM_CONFIG_H
+#define KM_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/check.h"
+
+#define CONFIG_PATH_BYTES 512
+
+struct config {
+    char data_dir[CONFIG_PATH_BYTES];   /* data_dir = var/kameng */
+    char database[CONFIG_PATH_BYTES];   /* database = <data_dir>/kameng.db */
+    char master_key[CONFIG_PATH_BYTES]; /* master_key = <data_dir>/master.key (mode 0600) */
+    char listen[64];                    /* listen = 127.0.0.1 */
+    uint16_t port;                      /* port = 8080 */
+    char public_url[256];               /* public_url = http://<listen>:<port> (callbacks) */
+    int64_t money_max_fen;              /* money_max_fen = 10000000 */
+    int threads;                        /* threads = 4 */
+    bool test_clock;                    /* --test-clock only, never from a file */
+    int64_t test_clock_start_ms;
+    char log_level[8];                  /* log_level = info */
+};
+
+void config_defaults(struct config *c);
+/* Read key = value lines; unknown keys and bad values are errors naming the line. */
+KM_MUST_USE int config_load_file(struct config *c, const char *path, char *err, int err_len);
+/* Fill paths that depend on data_dir and the URL that depends on listen/port. */
+void config_finish(struct config *c);
+
+#endif

@@ -1,0 +1,57 @@
+/* Every limit in kameng, each with the reason for its value. A limit is a promise about how much
+ * work one request or one queue can cause; change it here and nowhere else. */
+#ifndef KM_LIMITS_H
+#define KM_LIMITS_H
+
+/* HTTP */
+#define HTTP_BODY_BYTES_MAX (1024 * 1024)     /* a 10,000-row card import in JSON fits; more is abuse */
+#define HTTP_CONNECTIONS_MAX 1024             /* well above what 2 cores serve; beyond it, refuse */
+#define HTTP_CONNECTIONS_PER_IP_MAX 256       /* one buyer's browser needs a handful; load tests more */
+#define HTTP_CONNECTION_TIMEOUT_S 30          /* idle keep-alive connections are closed after this */
+#define HTTP_THREADS 4                        /* 2 cores; blocking reads and argon2 need a spare thread */
+#define HTTP_PATH_BYTES_MAX 512               /* our longest route is under 100 bytes */
+#define HTTP_PATH_SEGMENTS_MAX 8              /* /v1/orders/{id}/keys/{id}/reveal is 6 */
+#define HTTP_HEADER_VALUE_BYTES_MAX 256       /* idempotency keys, tokens and ids are far shorter */
+#define IDEMPOTENCY_KEY_BYTES_MAX 128         /* Stripe allows 255; a UUID is 36 */
+#define IDEMPOTENCY_INFLIGHT_MAX 4096         /* >= the write queue depth, so every queued write fits */
+
+/* Writes: one writer, group commit */
+#define WRITE_QUEUE_DEPTH_MAX 4096            /* beyond this, 503 rather than unbounded latency */
+#define WRITE_BATCH_MAX 256                   /* one fsync per batch; larger batches add latency only */
+
+/* Lists */
+#define LIST_LIMIT_DEFAULT 20
+#define LIST_LIMIT_MAX 100                    /* a page is one screen; more pages for more */
+
+/* Orders */
+#define ORDER_QUANTITY_MAX 100                /* a buyer buying more is a wholesaler, not a shop buyer */
+#define ORDER_PAYMENT_WINDOW_S (15 * 60)      /* unpaid orders hold stock for 15 minutes, then expire */
+#define ORDER_CONTACT_BYTES_MAX 128           /* an e-mail address or phone number */
+#define LOOKUP_PASSWORD_BYTES_MIN 6           /* shorter passwords are guessed within the rate limit */
+#define LOOKUP_PASSWORD_BYTES_MAX 128
+#define LOOKUP_ATTEMPTS_PER_MINUTE 10         /* per IP and per order: guessing 6 chars takes years */
+#define LOOKUP_HASH_CONCURRENCY 2             /* argon2id costs 64 MiB and a core; two cores */
+#define PAYMENTS_PER_ORDER_MAX 10             /* attempts; a buyer retrying ten times needs a person */
+
+/* Catalog */
+#define PRODUCT_NAME_BYTES_MAX 200
+#define PRODUCT_REGIONS_BYTES_MAX 512         /* a comma-separated server list */
+#define MONEY_FEN_MAX_DEFAULT 10000000        /* 100,000 CNY: above any single virtual-goods order */
+#define TOPUP_TIMEOUT_MINUTES_DEFAULT 30      /* the policy's E1 default */
+#define ACCOUNT_DELIVERY_BYTES_MAX 4096       /* an account, a password and a few lines of notes */
+
+/* Jobs */
+#define JOB_BATCH_MAX 200                     /* rows one timer pass touches; the next pass takes more */
+#define JOB_TICK_MS 500                       /* real-clock timers run twice a second */
+#define UPSTREAM_POLL_INTERVAL_S 60           /* ask the upstream about an unanswered top-up each minute */
+#define CALLBACK_ATTEMPTS_MAX 8               /* sandbox callbacks: then polling alone finds the result */
+
+/* Logs */
+#define LOG_LINE_BYTES_MAX 2048
+
+_Static_assert(IDEMPOTENCY_INFLIGHT_MAX >= WRITE_QUEUE_DEPTH_MAX,
+               "every queued write may carry an idempotency key");
+_Static_assert(WRITE_BATCH_MAX <= WRITE_QUEUE_DEPTH_MAX, "a batch comes from the queue");
+_Static_assert(LIST_LIMIT_DEFAULT <= LIST_LIMIT_MAX, "the default page is a valid page");
+
+#endif

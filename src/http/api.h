@@ -1,0 +1,111 @@
+/* The request context every handler receives, and the helpers handlers share: reading JSON
+ * fields strictly, answering, and handing a command to the writer. Handlers are thin: parse and
+ * check input, call one service function, shape the answer. */
+#ifndef KM_API_H
+#define KM_API_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/check.h"
+#include "core/err.h"
+#include "core/ids.h"
+#include "core/limits.h"
+#include "store/db.h"
+
+struct MHD_Connection;
+
+enum auth_role { AUTH_NONE = 0, AUTH_BUYER, AUTH_ADMIN, AUTH_AGENT, AUTH_SELLER };
+
+struct auth {
+    enum auth_role role;
+    char principal[80];          /* "key:<id>", "buyer:<order id>" or "anon" — scopes idempotency */
+    char key_id[ID_BYTES_MAX];   /* API keys */
+    char seller_id[ID_BYTES_MAX];
+    char order_id[ID_BYTES_MAX]; /* buyer tokens open exactly one order */
+};
+
+struct api_req;
+typedef int (*api_write_fn)(struct db *db, struct api_req *r);
+
+struct api_req {
+    struct MHD_Connection *conn;
+    const char *method;
+    char path[HTTP_PATH_BYTES_MAX];
+    int seg_count;
+    char *seg[HTTP_PATH_SEGMENTS_MAX]; /* path split on '/', pointing into seg_buf */
+    char seg_buf[HTTP_PATH_BYTES_MAX];
+    char request_id[ID_BYTES_MAX];
+    char ip[64];
+    char content_type[HTTP_HEADER_VALUE_BYTES_MAX];
+    char idempotency_key[IDEMPOTENCY_KEY_BYTES_MAX + 1];
+    bool idempotency_key_invalid;  /* present but too long */
+    char authorization[HTTP_HEADER_VALUE_BYTES_MAX];
+    char signature[HTTP_HEADER_VALUE_BYTES_MAX];   /* callbacks: Kameng-Signature */
+    char *body;                                    /* NUL-terminated */
+    size_t body_len;
+    size_t body_cap;
+    bool body_too_large;
+    struct auth auth;
+    struct db *db;                                 /* this thread's reader connection */
+
+    /* The answer. */
+    int status;
+    json_t *reply;           /* owned */
+    char *reply_text;        /* for non-JSON answers (metrics, pages), owned */
+    const char *reply_type;  /* content type of reply_text */
+
+    /* A write handed to the executor. */
+    api_write_fn write_fn;
+    void *write_arg;          /* handler state carried to the writer, freed with write_free */
+    void (*write_free)(void *arg);
+    void *cmd_mem;            /* the executor's command, freed with the request */
+    bool write_queued;
+    bool write_finished;
+    uint8_t request_hash[32];
+    int64_t started_us;
+    const char *route_name;
+};
+
+/* Answers. Each returns 0 so handlers can `return api_ok(r, 200, obj)`. */
+int api_ok(struct api_req *r, int status, json_t *body /* stolen */);
+int api_error(struct api_req *r, const struct km_error *e);
+/* Shorthand: build a km_error and answer it. */
+int api_fail(struct api_req *r, int code, const char *reason, const char *param, const char *fmt,
+             ...) __attribute__((format(printf, 5, 6)));
+int api_text(struct api_req *r, int status, const char *content_type, char *text /* stolen */);
+/* The HTTP status for an error code: the one mapping. */
+int api_status_for(int code);
+
+/* Hand `fn` to the writer; the answer is whatever fn leaves in r (api_ok/api_error). */
+int api_write(struct api_req *r, api_write_fn fn, void *arg, void (*free_arg)(void *));
+
+/* Input. The body must be a JSON object with only the listed keys. 0 or an answered error. */
+int api_body_object(struct api_req *r, const char *const *allowed, json_t **out);
+/* Field readers: 0 and *out set (or left at its default when absent and optional), or -code with
+ * the error already answered. */
+int api_field_string(struct api_req *r, json_t *obj, const char *name, bool required,
+                     size_t max_bytes, const char **out);
+int api_field_int(struct api_req *r, json_t *obj, const char *name, bool required, int64_t min,
+                  int64_t max, int64_t *out);
+int api_field_money(struct api_req *r, json_t *obj, const char *name, bool required,
+                    int64_t *out);
+int api_field_bool(struct api_req *r, json_t *obj, const char *name, bool required, bool *out);
+/* Query string: ?limit=&starting_after= */
+int api_query_limit(struct api_req *r, int *limit);
+const char *api_query(struct api_req *r, const char *name);
+
+/* Auth checks: 0, or -code with 401/403/404 answered. A buyer token only opens its own order. */
+int api_require_role(struct api_req *r, enum auth_role role);
+int api_require_order_access(struct api_req *r, const char *order_id);
+
+/* The configured money ceiling. */
+int64_t api_money_max(void);
+void api_set_money_max(int64_t fen);
+
+/* "2026-…Z" string for a unix-ms time, or JSON null for 0. */
+json_t *api_time(int64_t unix_ms);
+
+#endif

@@ -1,0 +1,19 @@
+/* The JSON shapes of kameng's objects, built from store records. One place, so a product or an
+ * order looks the same in every answer. */
+#ifndef KM_VIEWS_H
+#define KM_VIEWS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "store/store.h"
+
+json_t *view_product(const struct product *p, bool staff);
+/* The full order as its buyer (or staff) sees it: payments, keys (masked), reveals, top-up,
+ * escrow. Reads related rows on db. NULL on a storage error. */
+json_t *view_order(struct db *db, const struct order *o);
+json_t *view_order_summary(const struct order *o);
+json_t *view_payment(const struct payment *p);
+json_t *view_list(json_t *data /* stolen */, bool has_more);
+
+#endif

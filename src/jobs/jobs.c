@@ -1,0 +1,202 @@
+/* One timer thread; a mutex makes a test-clock advance and the ticker take turns. Each timer
+ * reads what is due on its own reader connection and changes it through the executor. */
+#include "jobs/jobs.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "adapters/payment_sandbox.h"
+#include "adapters/upstream.h"
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/limits.h"
+#include "core/log.h"
+#include "service/executor.h"
+#include "service/fulfilment.h"
+#include "service/orders.h"
+#include "store/store.h"
+
+#define JOB_ROUNDS_MAX 8 /* one advance settles chains (pay -> submit -> callback) in a few rounds */
+
+static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_t thread;
+static atomic_bool stopping;
+static bool started;
+static struct db *reader;
+static char base_url[256];
+
+struct id_arg {
+    const char *id;
+    int64_t now;
+    struct km_error e;
+};
+
+static int expire_run(struct db *db, void *arg)
+{
+    struct id_arg *a = arg;
+    return orders_expire(db, a->id, a->now, &a->e);
+}
+
+static int confirm_run(struct db *db, void *arg)
+{
+    struct id_arg *a = arg;
+    return fulfil_confirm(db, a->id, "escrow_timeout", a->now, &a->e);
+}
+
+struct topup_arg {
+    const char *id;
+    const char *ref;
+    struct upstream_result result;
+    int64_t now;
+    struct km_error e;
+};
+
+static int submitted_run(struct db *db, void *arg)
+{
+    struct topup_arg *a = arg;
+    return fulfil_topup_submitted(db, a->id, a->ref, a->now, &a->e);
+}
+
+static int polled_run(struct db *db, void *arg)
+{
+    struct topup_arg *a = arg;
+    return fulfil_topup_result(db, a->id, a->result.status, a->result.credited_region,
+                               a->result.detail, "poll", a->now, &a->e);
+}
+
+typedef int (*lister)(struct db *, int64_t, char (*)[ID_BYTES_MAX], int, int *);
+
+static int list_due(lister fn, char (*ids)[ID_BYTES_MAX], int *count)
+{
+    *count = 0;
+    if (db_begin_read(reader) != 0) {
+        return 0;
+    }
+    int rc = fn(reader, clock_now_ms(), ids, JOB_BATCH_MAX, count);
+    db_rollback(reader);
+    return rc;
+}
+
+static int run_each(lister fn, int (*run)(struct db *, void *), const char *what)
+{
+    static char ids[JOB_BATCH_MAX][ID_BYTES_MAX];
+    int count = 0;
+    if (list_due(fn, ids, &count) != 0) {
+        return 0;
+    }
+    for (int i = 0; i < count; i++) {
+        struct id_arg a = {.id = ids[i], .now = clock_now_ms()};
+        if (executor_run(run, &a) != 0) {
+            log_write(LOG_WARN, "job_step_failed", "job", what, "id", ids[i], "message",
+                      a.e.message, NULL);
+        }
+    }
+    return count;
+}
+
+static int topups(void)
+{
+    static char ids[JOB_BATCH_MAX][ID_BYTES_MAX];
+    int count = 0;
+    if (list_due(store_topups_due, ids, &count) != 0) {
+        return 0;
+    }
+    for (int i = 0; i < count; i++) {
+        struct topup t;
+        if (db_begin_read(reader) != 0) {
+            continue;
+        }
+        int rc = store_topup_get(reader, ids[i], &t);
+        db_rollback(reader);
+        if (rc != 0) {
+            continue;
+        }
+        struct topup_arg a = {.id = t.id};
+        char ref[ID_BYTES_MAX] = "";
+        if (strcmp(t.status, "queued") == 0) {
+            /* The outside call happens here, between transactions, never inside one. */
+            if (upstream_sandbox_submit(&t, ref, sizeof ref, &a.e) != 0) {
+                log_write(LOG_WARN, "topup_submit_failed", "topup_id", t.id, NULL);
+                continue;
+            }
+            a.ref = ref;
+            a.now = clock_now_ms();
+            rc = executor_run(submitted_run, &a);
+        } else {
+            if (db_begin_read(reader) != 0) {
+                continue;
+            }
+            rc = upstream_sandbox_query(reader, t.upstream_ref, &a.result, &a.e);
+            db_rollback(reader);
+            if (rc != 0) {
+                continue;
+            }
+            a.now = clock_now_ms();
+            rc = executor_run(polled_run, &a);
+        }
+        if (rc != 0) {
+            log_write(LOG_WARN, "topup_step_failed", "topup_id", t.id, "message", a.e.message,
+                      NULL);
+        }
+    }
+    return count;
+}
+
+void jobs_run_now(void)
+{
+    pthread_mutex_lock(&run_lock);
+    for (int round = 0; round < JOB_ROUNDS_MAX; round++) {
+        int work = 0;
+        work += run_each(store_orders_expired, expire_run, "expire_orders");
+        work += payment_sandbox_notify(reader, base_url);
+        work += topups();
+        work += upstream_sandbox_notify(reader, base_url);
+        work += run_each(store_orders_escrow_due, confirm_run, "escrow_release");
+        if (work == 0) {
+            break;
+        }
+    }
+    pthread_mutex_unlock(&run_lock);
+}
+
+static void *jobs_main(void *unused)
+{
+    (void)unused;
+    while (!atomic_load(&stopping)) {
+        jobs_run_now();
+        struct timespec ts = {0, JOB_TICK_MS * 1000L * 1000L};
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+int jobs_start(const char *db_path, const char *url)
+{
+    snprintf(base_url, sizeof base_url, "%s", url);
+    int rc = db_open(db_path, false, &reader);
+    if (rc != 0) {
+        return rc;
+    }
+    atomic_store(&stopping, false);
+    if (pthread_create(&thread, NULL, jobs_main, NULL) != 0) {
+        db_close(reader);
+        return -KM_EINTERNAL;
+    }
+    started = true;
+    return 0;
+}
+
+void jobs_stop(void)
+{
+    if (!started) {
+        return;
+    }
+    atomic_store(&stopping, true);
+    pthread_join(thread, NULL);
+    db_close(reader);
+    reader = NULL;
+    started = false;
+}

@@ -1,0 +1,224 @@
+/* kameng: a shop for virtual goods whose refunds are automatic where a machine can know the
+ * facts. This is the command line: serve, init, demo, migrate, ledger-check. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/vault.h"
+#include "http/api.h"
+#include "http/server.h"
+#include "jobs/jobs.h"
+#include "service/demo.h"
+#include "service/executor.h"
+#include "store/store.h"
+#include "store/store_ledger.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: kameng <command> [options]\n"
+            "commands:\n"
+            "  serve         run the shop (HTTP API, timers)\n"
+            "  init          create the data directory, master key and schema\n"
+            "  demo          init, then seed demo products, card keys and API keys\n"
+            "  migrate       apply schema migrations\n"
+            "  ledger-check  verify that the books balance\n"
+            "options:\n"
+            "  --data DIR          data directory (default var/kameng)\n"
+            "  --config FILE       config file (key = value)\n"
+            "  --listen ADDR       listen address (default 127.0.0.1)\n"
+            "  --port N            port (default 8080)\n"
+            "  --test-clock[=T]    time moves only via POST /v1/test/clock/advance;\n"
+            "                      starts at T (RFC 3339) or the real time now\n");
+}
+
+static int parse_args(int argc, char **argv, struct config *c)
+{
+    config_defaults(c);
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            char err[256];
+            if (config_load_file(c, argv[++i], err, sizeof err) != 0) {
+                fprintf(stderr, "kameng: %s\n", err);
+                return -1;
+            }
+        }
+    }
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--config") == 0) {
+            i++;
+        } else if (strcmp(a, "--data") == 0 && v != NULL) {
+            snprintf(c->data_dir, sizeof c->data_dir, "%s", v);
+            i++;
+        } else if (strcmp(a, "--listen") == 0 && v != NULL) {
+            snprintf(c->listen, sizeof c->listen, "%s", v);
+            i++;
+        } else if (strcmp(a, "--port") == 0 && v != NULL) {
+            long p = strtol(v, NULL, 10);
+            if (p < 1 || p > 65535) {
+                fprintf(stderr, "kameng: bad port %s\n", v);
+                return -1;
+            }
+            c->port = (uint16_t)p;
+            i++;
+        } else if (strncmp(a, "--test-clock", 12) == 0) {
+            c->test_clock = true;
+            if (a[12] == '=' && clock_parse(a + 13, &c->test_clock_start_ms) != 0) {
+                fprintf(stderr, "kameng: --test-clock takes an RFC 3339 UTC time\n");
+                return -1;
+            }
+        } else {
+            fprintf(stderr, "kameng: unknown option %s\n", a);
+            usage(stderr);
+            return -1;
+        }
+    }
+    config_finish(c);
+    return 0;
+}
+
+static int open_store(const struct config *c, bool create)
+{
+    if (create && mkdir(c->data_dir, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "kameng: cannot create %s: %s\n", c->data_dir, strerror(errno));
+        return -1;
+    }
+    if (vault_open(c->master_key, create) != 0) {
+        fprintf(stderr, "kameng: cannot use the master key %s (see the log above)\n",
+                c->master_key);
+        return -1;
+    }
+    struct db *db = NULL;
+    if (db_open(c->database, true, &db) != 0) {
+        return -1;
+    }
+    int applied = 0;
+    int rc = store_migrate(db, &applied);
+    db_close(db);
+    if (rc != 0) {
+        fprintf(stderr, "kameng: migration failed\n");
+        return -1;
+    }
+    return executor_start(c->database) == 0 ? 0 : -1;
+}
+
+static int ledger_check(const struct config *c)
+{
+    struct db *db = NULL;
+    if (db_open(c->database, false, &db) != 0) {
+        return 1;
+    }
+    struct ledger_totals t;
+    int rc = store_ledger_totals(db, &t);
+    db_close(db);
+    if (rc != 0) {
+        return 1;
+    }
+    bool ok = t.account_debits_posted == t.account_credits_posted &&
+              t.account_debits_pending == t.account_credits_pending && t.mismatched_accounts == 0;
+    printf("transfers %lld, posted %lld/%lld, pending %lld/%lld, mismatched accounts %lld: %s\n",
+           (long long)t.transfer_count, (long long)t.account_debits_posted,
+           (long long)t.account_credits_posted, (long long)t.account_debits_pending,
+           (long long)t.account_credits_pending, (long long)t.mismatched_accounts,
+           ok ? "balanced" : "NOT BALANCED");
+    return ok ? 0 : 2;
+}
+
+static int serve(const struct config *c)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* every thread inherits this; main waits below */
+    signal(SIGPIPE, SIG_IGN);
+    if (c->test_clock) {
+        clock_use_test(c->test_clock_start_ms != 0 ? c->test_clock_start_ms : clock_now_ms());
+    }
+    api_set_money_max(c->money_max_fen);
+    if (open_store(c, true) != 0) {
+        return 1;
+    }
+    struct server_config sc = {.db_path = c->database,
+                               .bind_addr = c->listen,
+                               .port = c->port,
+                               .threads = c->threads};
+    if (server_start(&sc) != 0) {
+        executor_stop();
+        return 1;
+    }
+    if (jobs_start(c->database, c->public_url) != 0) {
+        server_stop();
+        executor_stop();
+        return 1;
+    }
+    char port[8];
+    snprintf(port, sizeof port, "%u", (unsigned)c->port);
+    log_write(LOG_INFO, "listening", "address", c->listen, "port", port, "test_clock",
+              c->test_clock ? "on" : "off", NULL);
+    int sig = 0;
+    sigwait(&set, &sig);
+    log_write(LOG_INFO, "shutting_down", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
+    /* Stop taking requests and finish those in flight, then the timers, then the writer, which
+     * commits everything queued: no acknowledged write is lost. */
+    server_stop();
+    jobs_stop();
+    executor_stop();
+    vault_close();
+    log_write(LOG_INFO, "stopped", NULL);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+        fprintf(stderr, "kameng: cannot initialise libsodium or libcurl\n");
+        return 1;
+    }
+    struct config c;
+    if (parse_args(argc, argv, &c) != 0) {
+        return 2;
+    }
+    log_set_level(strcmp(c.log_level, "debug") == 0  ? LOG_DEBUG
+                  : strcmp(c.log_level, "warn") == 0 ? LOG_WARN
+                                                     : LOG_INFO);
+    const char *cmd = argv[1];
+    int rc = 0;
+    if (strcmp(cmd, "serve") == 0) {
+        rc = serve(&c);
+    } else if (strcmp(cmd, "init") == 0 || strcmp(cmd, "migrate") == 0) {
+        rc = open_store(&c, strcmp(cmd, "init") == 0) == 0 ? 0 : 1;
+        executor_stop();
+    } else if (strcmp(cmd, "demo") == 0) {
+        rc = open_store(&c, true) == 0 ? 0 : 1;
+        if (rc == 0) {
+            char keys[CONFIG_PATH_BYTES + 16];
+            snprintf(keys, sizeof keys, "%s/demo-keys.txt", c.data_dir);
+            rc = demo_seed(keys, stdout) == 0 ? 0 : 1;
+        }
+        executor_stop();
+    } else if (strcmp(cmd, "ledger-check") == 0) {
+        rc = ledger_check(&c);
+    } else {
+        fprintf(stderr, "kameng: unknown command %s\n", cmd);
+        usage(stderr);
+        rc = 2;
+    }
+    curl_global_cleanup();
+    return rc;
+}

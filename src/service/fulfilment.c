@@ -1,0 +1,251 @@
+/* Delivery of each kind of goods, with the ledger movement that goes with it: revenue when card
+ * keys or a top-up are delivered, a hold for the seller when account goods are paid, posted on
+ * confirmation. */
+#include "service/fulfilment.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/ids.h"
+#include "core/limits.h"
+#include "core/vault.h"
+#include "domain/order_state.h"
+#include "service/books.h"
+#include "service/orders.h"
+#include "store/store_ledger.h"
+
+static int recognise_revenue(struct db *db, const struct order *o, int64_t now,
+                             struct km_error *e)
+{
+    char order_acct[LEDGER_ACCOUNT_ID_BYTES_MAX];
+    books_account(order_acct, "order", o->id);
+    return books_post(db, order_acct, "revenue:shop", o->amount_fen, "delivery", o->id, now, e);
+}
+
+int fulfil_after_payment(struct db *db, struct order *o, int64_t now, struct km_error *e)
+{
+    int rc;
+    if (strcmp(o->kind, "card_key") == 0) {
+        int64_t delivered = 0;
+        rc = store_cards_deliver(db, o->id, now, &delivered);
+        if (rc != 0) {
+            return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "keys were not delivered");
+        }
+        if (delivered != o->quantity) {
+            /* Reserved stock vanished: never deliver part of an order. The order fails and the
+             * payment stays in its account for the refund engine (E3). */
+            if (store_cards_release(db, o->id) != 0) {
+                return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "stock not released");
+            }
+            return orders_apply(db, o, ORDER_EV_DELIVERY_FAILED, now, e);
+        }
+        o->delivered_at = now;
+        rc = orders_apply(db, o, ORDER_EV_DELIVER, now, e);
+        return rc != 0 ? rc : recognise_revenue(db, o, now, e);
+    }
+    if (strcmp(o->kind, "direct_topup") == 0) {
+        struct topup t = {0};
+        id_new("tu", t.id);
+        snprintf(t.order_id, sizeof t.order_id, "%s", o->id);
+        snprintf(t.upstream, sizeof t.upstream, "sandbox");
+        snprintf(t.target_account, sizeof t.target_account, "%s", o->target_account);
+        snprintf(t.target_region, sizeof t.target_region, "%s", o->target_region);
+        snprintf(t.status, sizeof t.status, "queued");
+        t.created_at = now;
+        t.next_poll_at = now; /* submitted on the next timer pass */
+        if (store_topup_insert(db, &t) != 0) {
+            return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "top-up not queued");
+        }
+        return orders_apply(db, o, ORDER_EV_START_DELIVERY, now, e);
+    }
+    /* Account goods: the money is held for the seller until the buyer confirms. */
+    char order_acct[LEDGER_ACCOUNT_ID_BYTES_MAX], seller_acct[LEDGER_ACCOUNT_ID_BYTES_MAX];
+    books_account(order_acct, "order", o->id);
+    books_account(seller_acct, "seller", o->seller_id);
+    rc = books_hold(db, order_acct, seller_acct, o->amount_fen, "escrow", o->id, now, e);
+    return rc != 0 ? rc : orders_apply(db, o, ORDER_EV_START_DELIVERY, now, e);
+}
+
+int fulfil_topup_submitted(struct db *db, const char *topup_id, const char *upstream_ref,
+                           int64_t now, struct km_error *e)
+{
+    struct topup t;
+    if (store_topup_get(db, topup_id, &t) != 0) {
+        return km_fail(e, KM_ENOTFOUND, "resource_missing", "topup_id", "no such top-up");
+    }
+    if (strcmp(t.status, "queued") != 0) {
+        return 0;
+    }
+    snprintf(t.status, sizeof t.status, "submitted");
+    snprintf(t.upstream_ref, sizeof t.upstream_ref, "%s", upstream_ref);
+    t.submitted_at = now;
+    t.next_poll_at = now + (int64_t)UPSTREAM_POLL_INTERVAL_S * 1000;
+    if (store_topup_update(db, &t) != 0 ||
+        orders_event(db, "topup.submitted", t.id, t.order_id, now) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "top-up not updated");
+    }
+    return 0;
+}
+
+int fulfil_topup_result(struct db *db, const char *topup_id, const char *status,
+                        const char *credited_region, const char *detail, const char *via,
+                        int64_t now, struct km_error *e)
+{
+    struct topup t;
+    if (store_topup_get(db, topup_id, &t) != 0) {
+        return km_fail(e, KM_ENOTFOUND, "resource_missing", "topup_id", "no such top-up");
+    }
+    if (strcmp(t.status, "submitted") != 0) {
+        return 0; /* already final (or not yet submitted): nothing to learn */
+    }
+    if (strcmp(status, "processing") == 0) {
+        t.next_poll_at = now + (int64_t)UPSTREAM_POLL_INTERVAL_S * 1000;
+        return store_topup_update(db, &t) == 0
+                   ? 0
+                   : km_fail(e, KM_EINTERNAL, "storage_error", NULL, "top-up not updated");
+    }
+    bool ok = strcmp(status, "succeeded") == 0;
+    bool wrong = strcmp(status, "wrong_region") == 0;
+    if (!ok && !wrong && strcmp(status, "failed") != 0) {
+        return km_fail(e, KM_EINVAL, "parameter_invalid", "status", "unknown top-up status %s",
+                       status);
+    }
+    snprintf(t.status, sizeof t.status, "%s", status);
+    snprintf(t.credited_region, sizeof t.credited_region, "%s",
+             credited_region != NULL ? credited_region : "");
+    snprintf(t.detail, sizeof t.detail, "%s", detail != NULL ? detail : "");
+    snprintf(t.result_via, sizeof t.result_via, "%s", via);
+    t.result_at = now;
+    char type[40];
+    snprintf(type, sizeof type, "topup.%s", status);
+    if (store_topup_update(db, &t) != 0 || orders_event(db, type, t.id, t.order_id, now) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "top-up not updated");
+    }
+    struct order o;
+    if (store_order_get(db, t.order_id, &o) != 0) {
+        return km_fail(e, KM_EINTERNAL, "corrupt_topup", NULL, "top-up without order");
+    }
+    if (ok || wrong) {
+        /* A wrong-region credit is a delivery, but not the one ordered: the top-up record says
+         * so, and the refund engine (E2) acts on it. */
+        o.delivered_at = now;
+        int rc = orders_apply(db, &o, ORDER_EV_DELIVER, now, e);
+        return rc != 0 ? rc : recognise_revenue(db, &o, now, e);
+    }
+    return orders_apply(db, &o, ORDER_EV_DELIVERY_FAILED, now, e);
+}
+
+int fulfil_account_deliver(struct db *db, const char *order_id, const char *seller_id,
+                           const char *content, int64_t now, struct km_error *e)
+{
+    struct order o;
+    if (store_order_get(db, order_id, &o) != 0 || strcmp(o.seller_id, seller_id) != 0) {
+        return km_fail(e, KM_ENOTFOUND, "resource_missing", "order_id", "no such order");
+    }
+    if (strcmp(o.kind, "account") != 0 || strcmp(o.status, "delivering") != 0) {
+        return km_fail(e, KM_ESTATE, "order_state", "order_id",
+                       "order %s is %s; only paid account orders are delivered", o.id, o.status);
+    }
+    size_t n = strlen(content);
+    km_assert(n <= ACCOUNT_DELIVERY_BYTES_MAX);
+    uint8_t nonce[VAULT_NONCE_BYTES];
+    uint8_t ct[ACCOUNT_DELIVERY_BYTES_MAX + VAULT_MAC_BYTES];
+    char aad[64];
+    snprintf(aad, sizeof aad, "account|%s", o.id);
+    vault_seal(aad, (const uint8_t *)content, n, nonce, ct);
+    struct product p;
+    if (store_product_get(db, o.product_id, &p) != 0 ||
+        store_account_delivery_insert(db, o.id, seller_id, nonce, sizeof nonce, ct,
+                                      n + VAULT_MAC_BYTES, now) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the delivery was not stored");
+    }
+    o.delivered_at = now;
+    o.escrow_release_at = now + p.escrow_days * 24 * 3600 * 1000;
+    return orders_apply(db, &o, ORDER_EV_DELIVER, now, e);
+}
+
+int fulfil_confirm(struct db *db, const char *order_id, const char *by, int64_t now,
+                   struct km_error *e)
+{
+    struct order o;
+    if (store_order_get(db, order_id, &o) != 0) {
+        return km_fail(e, KM_ENOTFOUND, "resource_missing", "order_id", "no such order");
+    }
+    if (strcmp(o.kind, "account") != 0 || strcmp(o.status, "delivered") != 0) {
+        return km_fail(e, KM_ESTATE, "order_state", "order_id",
+                       "order %s is %s; only delivered account goods are confirmed", o.id,
+                       o.status);
+    }
+    int rc = books_resolve(db, "escrow", o.id, true, now, e);
+    if (rc != 0) {
+        return rc;
+    }
+    if (store_account_delivery_confirm(db, o.id, by, now) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "confirmation not stored");
+    }
+    o.completed_at = now;
+    return orders_apply(db, &o, ORDER_EV_CONFIRM, now, e);
+}
+
+int fulfil_reveal(struct db *db, const char *order_id, const char *card_key_id, const char *actor,
+                  const char *ip, char *secret, size_t secret_len, int64_t *revealed_at,
+                  struct km_error *e)
+{
+    struct card_key k;
+    if (store_card_get(db, card_key_id, &k) != 0 || strcmp(k.order_id, order_id) != 0) {
+        return km_fail(e, KM_ENOTFOUND, "resource_missing", "card_key_id", "no such card key");
+    }
+    if (strcmp(k.status, "delivered") != 0) {
+        return km_fail(e, KM_ESTATE, "card_key_not_delivered", "card_key_id",
+                       "this card key is %s; it can be revealed once the order is paid",
+                       k.status);
+    }
+    km_assert(secret_len > CARD_SECRET_BYTES_MAX);
+    if (k.ciphertext_len < VAULT_MAC_BYTES ||
+        k.ciphertext_len - VAULT_MAC_BYTES >= secret_len ||
+        vault_unseal(k.id, k.nonce, k.ciphertext, k.ciphertext_len, (uint8_t *)secret) != 0) {
+        return km_fail(e, KM_EINTERNAL, "decrypt_failed", NULL,
+                       "the card key cannot be decrypted with this master key");
+    }
+    secret[k.ciphertext_len - VAULT_MAC_BYTES] = '\0';
+    char id[ID_BYTES_MAX];
+    id_new("rv", id);
+    *revealed_at = clock_now_ms();
+    if (store_reveal_insert(db, id, order_id, k.id, actor, ip, *revealed_at) != 0 ||
+        orders_event(db, "card_key.revealed", k.id, order_id, *revealed_at) != 0) {
+        sodium_memzero(secret, secret_len);
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the reveal was not recorded");
+    }
+    return 0;
+}
+
+int fulfil_account_read(struct db *db, const char *order_id, const char *actor, const char *ip,
+                        char *content, size_t content_len, struct km_error *e)
+{
+    uint8_t nonce[VAULT_NONCE_BYTES];
+    uint8_t ct[ACCOUNT_DELIVERY_BYTES_MAX + VAULT_MAC_BYTES];
+    size_t ct_len = 0;
+    int64_t confirmed_at = 0;
+    if (store_account_delivery_get(db, order_id, nonce, ct, sizeof ct, &ct_len, &confirmed_at) !=
+        0) {
+        return km_fail(e, KM_ESTATE, "not_delivered", "order_id",
+                       "the seller has not delivered this order yet");
+    }
+    char aad[64];
+    snprintf(aad, sizeof aad, "account|%s", order_id);
+    if (ct_len - VAULT_MAC_BYTES >= content_len ||
+        vault_unseal(aad, nonce, ct, ct_len, (uint8_t *)content) != 0) {
+        return km_fail(e, KM_EINTERNAL, "decrypt_failed", NULL, "the delivery cannot be read");
+    }
+    content[ct_len - VAULT_MAC_BYTES] = '\0';
+    char id[ID_BYTES_MAX];
+    id_new("rv", id);
+    int64_t now = clock_now_ms();
+    if (store_reveal_insert(db, id, order_id, "", actor, ip, now) != 0) {
+        sodium_memzero(content, content_len);
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the reveal was not recorded");
+    }
+    return 0;
+}

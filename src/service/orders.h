@@ -1,0 +1,43 @@
+/* Orders: creation (stock reserved, target account checked, buyer token issued once), the
+ * buyer's view, look-up by password, and expiry of unpaid orders. */
+#ifndef KM_ORDERS_H
+#define KM_ORDERS_H
+
+#include <stdbool.h>
+
+#include "core/check.h"
+#include "core/err.h"
+#include "core/ids.h"
+#include "store/store.h"
+
+struct order_input {
+    const char *product_id;
+    int64_t quantity;
+    const char *contact;
+    const char *target_account;  /* direct top-ups */
+    const char *target_region;
+    const char *lookup_hash;     /* argon2id string computed before the transaction, or NULL */
+};
+
+/* Create the order; *token receives the buyer token (shown once, stored only as a hash). */
+KM_MUST_USE int orders_create(struct db *db, const struct order_input *in, struct order *out,
+                              char token[SECRET_BYTES_MAX], struct km_error *e);
+
+/* Issue another buyer token for an order (after a successful password look-up). */
+KM_MUST_USE int orders_issue_token(struct db *db, const char *order_id, const char *via,
+                                   char token[SECRET_BYTES_MAX], struct km_error *e);
+
+/* Expire one order if it is still unpaid past its window: release its card keys. 0 if expired or
+ * nothing to do. */
+KM_MUST_USE int orders_expire(struct db *db, const char *order_id, int64_t now,
+                              struct km_error *e);
+
+/* Move an order through the state machine and record the event. */
+KM_MUST_USE int orders_apply(struct db *db, struct order *o, int event /* enum order_event */,
+                             int64_t now, struct km_error *e);
+
+/* Record a state-change event for the timeline (and the webhooks). */
+KM_MUST_USE int orders_event(struct db *db, const char *type, const char *object_id,
+                             const char *order_id, int64_t now);
+
+#endif

@@ -1,0 +1,58 @@
+/* The narrow database interface the store modules are written against. SQL is portable
+ * ($1-style placeholders, standard types), so SQLite today and PostgreSQL tomorrow implement
+ * the same calls. A connection belongs to one thread at a time. */
+#ifndef KM_DB_H
+#define KM_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/check.h"
+
+struct db;
+struct db_stmt;
+
+enum db_step_result { DB_DONE = 0, DB_ROW = 1 };
+
+/* Open (creating if needed) the database at path. A writer connection sets WAL and
+ * synchronous=FULL; readers are read-only WAL connections. */
+KM_MUST_USE int db_open(const char *path, bool writer, struct db **out);
+void db_close(struct db *db);
+
+/* Transactions. begin_write takes the write lock at once (BEGIN IMMEDIATE). */
+KM_MUST_USE int db_begin_read(struct db *db);
+KM_MUST_USE int db_begin_write(struct db *db);
+KM_MUST_USE int db_commit(struct db *db);
+void db_rollback(struct db *db);
+KM_MUST_USE int db_savepoint(struct db *db);
+void db_savepoint_release(struct db *db);
+void db_savepoint_rollback(struct db *db);
+
+/* Run a script of several statements (migrations). */
+KM_MUST_USE int db_exec_script(struct db *db, const char *sql, char *err, size_t err_len);
+
+/* A prepared statement for sql, cached on the connection by the sql pointer: pass string
+ * literals. Binds use the format: 's' text (NULL binds NULL), 'i' int64, 'b' blob (pointer then
+ * size_t length), 'n' NULL. $1.. take the arguments in order. The statement is ready to step. */
+struct db_stmt *db_query(struct db *db, const char *sql, const char *fmt, ...);
+
+/* DB_ROW, DB_DONE, or -KM_EDUPLICATE on a uniqueness violation, -KM_EINTERNAL otherwise. */
+KM_MUST_USE int db_step(struct db_stmt *st);
+/* Step a statement that returns no rows, then reset it. 0 or a negative code. */
+KM_MUST_USE int db_run(struct db_stmt *st);
+/* Reset after use; an un-reset statement pins the WAL. */
+void db_done(struct db_stmt *st);
+
+int64_t db_int(struct db_stmt *st, int col);
+/* Text column, "" for NULL; valid until the next step or db_done. */
+const char *db_text(struct db_stmt *st, int col);
+const void *db_blob(struct db_stmt *st, int col, size_t *len);
+bool db_is_null(struct db_stmt *st, int col);
+/* Copy a text column into buf (truncating, always NUL-terminated). */
+void db_text_copy(struct db_stmt *st, int col, char *buf, size_t buf_len);
+
+/* Rows changed by the last statement. */
+int64_t db_changes(struct db *db);
+
+#endif

@@ -1,0 +1,266 @@
+/* db.h on SQLite: WAL, synchronous=FULL, foreign keys on, a per-connection statement cache keyed
+ * by the SQL literal's address, and $N placeholders bound by name so both backends share SQL. */
+#include "store/db.h"
+
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/log.h"
+
+#define DB_STMT_CACHE_MAX 256 /* distinct SQL statements in the program; asserted, not guessed */
+#define DB_BUSY_TIMEOUT_MS 5000
+
+struct db_stmt {
+    struct db *db;
+    const char *sql;
+    sqlite3_stmt *stmt;
+};
+
+struct db {
+    sqlite3 *conn;
+    int stmt_count;
+    struct db_stmt stmts[DB_STMT_CACHE_MAX];
+};
+
+static void db_log_error(struct db *db, const char *what)
+{
+    log_write(LOG_ERROR, "db_error", "op", what, "message", sqlite3_errmsg(db->conn), NULL);
+}
+
+static int exec_simple(struct db *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db->conn, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        log_write(LOG_ERROR, "db_error", "op", sql, "message", msg != NULL ? msg : "", NULL);
+        sqlite3_free(msg);
+        return -KM_EINTERNAL;
+    }
+    return 0;
+}
+
+int db_open(const char *path, bool writer, struct db **out)
+{
+    *out = NULL;
+    struct db *db = calloc(1, sizeof *db);
+    km_assert(db != NULL);
+    int flags = SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                                              : SQLITE_OPEN_READONLY);
+    if (sqlite3_open_v2(path, &db->conn, flags, NULL) != SQLITE_OK) {
+        log_write(LOG_ERROR, "db_open_failed", "path", path, "message",
+                  db->conn != NULL ? sqlite3_errmsg(db->conn) : "out of memory", NULL);
+        sqlite3_close(db->conn);
+        free(db);
+        return -KM_EINTERNAL;
+    }
+    sqlite3_busy_timeout(db->conn, DB_BUSY_TIMEOUT_MS);
+    int rc = 0;
+    if (writer) {
+        rc = exec_simple(db, "PRAGMA journal_mode=WAL");
+        rc = rc != 0 ? rc : exec_simple(db, "PRAGMA synchronous=FULL");
+    }
+    rc = rc != 0 ? rc : exec_simple(db, "PRAGMA foreign_keys=ON");
+    if (rc != 0) {
+        db_close(db);
+        return rc;
+    }
+    *out = db;
+    return 0;
+}
+
+void db_close(struct db *db)
+{
+    if (db == NULL) {
+        return;
+    }
+    for (int i = 0; i < db->stmt_count; i++) {
+        sqlite3_finalize(db->stmts[i].stmt);
+    }
+    sqlite3_close(db->conn);
+    free(db);
+}
+
+int db_begin_read(struct db *db)
+{
+    return exec_simple(db, "BEGIN");
+}
+
+int db_begin_write(struct db *db)
+{
+    return exec_simple(db, "BEGIN IMMEDIATE");
+}
+
+int db_commit(struct db *db)
+{
+    return exec_simple(db, "COMMIT");
+}
+
+void db_rollback(struct db *db)
+{
+    if (!sqlite3_get_autocommit(db->conn)) {
+        (void)exec_simple(db, "ROLLBACK");
+    }
+}
+
+int db_savepoint(struct db *db)
+{
+    return exec_simple(db, "SAVEPOINT cmd");
+}
+
+void db_savepoint_release(struct db *db)
+{
+    (void)exec_simple(db, "RELEASE cmd");
+}
+
+void db_savepoint_rollback(struct db *db)
+{
+    (void)exec_simple(db, "ROLLBACK TO cmd");
+    (void)exec_simple(db, "RELEASE cmd");
+}
+
+int db_exec_script(struct db *db, const char *sql, char *err, size_t err_len)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db->conn, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, err_len, "%s", msg != NULL ? msg : "unknown error");
+        sqlite3_free(msg);
+        return -KM_EINTERNAL;
+    }
+    return 0;
+}
+
+static struct db_stmt *stmt_get(struct db *db, const char *sql)
+{
+    for (int i = 0; i < db->stmt_count; i++) {
+        if (db->stmts[i].sql == sql) {
+            return &db->stmts[i];
+        }
+    }
+    km_assert(db->stmt_count < DB_STMT_CACHE_MAX);
+    struct db_stmt *st = &db->stmts[db->stmt_count];
+    if (sqlite3_prepare_v3(db->conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->stmt, NULL) !=
+        SQLITE_OK) {
+        /* Our SQL is fixed at build time: failing to prepare it is a bug. */
+        fprintf(stderr, "kameng: cannot prepare: %s\n%s\n", sqlite3_errmsg(db->conn), sql);
+        km_assert(!"SQL prepares");
+    }
+    st->db = db;
+    st->sql = sql;
+    db->stmt_count++;
+    return st;
+}
+
+struct db_stmt *db_query(struct db *db, const char *sql, const char *fmt, ...)
+{
+    struct db_stmt *st = stmt_get(db, sql);
+    sqlite3_reset(st->stmt);
+    sqlite3_clear_bindings(st->stmt);
+    va_list ap;
+    va_start(ap, fmt);
+    for (int n = 1; fmt[n - 1] != '\0'; n++) {
+        char name[16];
+        snprintf(name, sizeof name, "$%d", n);
+        int idx = sqlite3_bind_parameter_index(st->stmt, name);
+        int rc = SQLITE_OK;
+        switch (fmt[n - 1]) {
+        case 's': {
+            const char *s = va_arg(ap, const char *);
+            if (idx > 0) {
+                rc = s != NULL ? sqlite3_bind_text(st->stmt, idx, s, -1, SQLITE_TRANSIENT)
+                               : sqlite3_bind_null(st->stmt, idx);
+            }
+            break;
+        }
+        case 'i': {
+            int64_t v = va_arg(ap, int64_t);
+            if (idx > 0) {
+                rc = sqlite3_bind_int64(st->stmt, idx, v);
+            }
+            break;
+        }
+        case 'b': {
+            const void *p = va_arg(ap, const void *);
+            size_t len = va_arg(ap, size_t);
+            if (idx > 0) {
+                rc = sqlite3_bind_blob(st->stmt, idx, p, (int)len, SQLITE_TRANSIENT);
+            }
+            break;
+        }
+        case 'n':
+            if (idx > 0) {
+                rc = sqlite3_bind_null(st->stmt, idx);
+            }
+            break;
+        default:
+            km_assert(!"known bind format");
+        }
+        km_assert(rc == SQLITE_OK);
+    }
+    va_end(ap);
+    return st;
+}
+
+int db_step(struct db_stmt *st)
+{
+    int rc = sqlite3_step(st->stmt);
+    if (rc == SQLITE_ROW) {
+        return DB_ROW;
+    }
+    if (rc == SQLITE_DONE) {
+        return DB_DONE;
+    }
+    int ext = sqlite3_extended_errcode(st->db->conn);
+    if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        return -KM_EDUPLICATE;
+    }
+    db_log_error(st->db, st->sql);
+    return -KM_EINTERNAL;
+}
+
+int db_run(struct db_stmt *st)
+{
+    int rc = db_step(st);
+    db_done(st);
+    return rc < 0 ? rc : 0;
+}
+
+void db_done(struct db_stmt *st)
+{
+    sqlite3_reset(st->stmt);
+}
+
+int64_t db_int(struct db_stmt *st, int col)
+{
+    return sqlite3_column_int64(st->stmt, col);
+}
+
+const char *db_text(struct db_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st->stmt, col);
+    return t != NULL ? (const char *)t : "";
+}
+
+const void *db_blob(struct db_stmt *st, int col, size_t *len)
+{
+    const void *p = sqlite3_column_blob(st->stmt, col);
+    *len = (size_t)sqlite3_column_bytes(st->stmt, col);
+    return p;
+}
+
+bool db_is_null(struct db_stmt *st, int col)
+{
+    return sqlite3_column_type(st->stmt, col) == SQLITE_NULL;
+}
+
+void db_text_copy(struct db_stmt *st, int col, char *buf, size_t buf_len)
+{
+    snprintf(buf, buf_len, "%s", db_text(st, col));
+}
+
+int64_t db_changes(struct db *db)
+{
+    return sqlite3_changes64(db->conn);
+}

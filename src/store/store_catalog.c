@@ -1,0 +1,282 @@
+/* Products, card keys, sellers, API keys and the schema's migrations. */
+#include "store/store.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/log.h"
+#include "store/migrations.h"
+
+int store_migrate(struct db *db, int *applied)
+{
+    *applied = 0;
+    char err[256];
+    int rc = db_exec_script(db,
+                            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER "
+                            "PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+                            err, sizeof err);
+    if (rc != 0) {
+        return rc;
+    }
+    for (int i = 0; i < migration_count; i++) {
+        const struct migration *m = &migrations[i];
+        struct db_stmt *st = db_query(db, "SELECT 1 FROM schema_migrations WHERE version = $1",
+                                      "i", (int64_t)m->version);
+        int found = db_step(st);
+        db_done(st);
+        if (found < 0) {
+            return found;
+        }
+        if (found == DB_ROW) {
+            continue;
+        }
+        rc = db_begin_write(db);
+        if (rc == 0 && db_exec_script(db, m->sql, err, sizeof err) != 0) {
+            log_write(LOG_ERROR, "migration_failed", "name", m->name, "message", err, NULL);
+            rc = -KM_EINTERNAL;
+        }
+        if (rc == 0) {
+            rc = db_run(db_query(db,
+                                 "INSERT INTO schema_migrations (version, name, applied_at) "
+                                 "VALUES ($1, $2, strftime('%s','now') * 1000)",
+                                 "is", (int64_t)m->version, m->name));
+        }
+        if (rc == 0) {
+            rc = db_commit(db);
+        }
+        if (rc != 0) {
+            db_rollback(db);
+            return rc;
+        }
+        log_write(LOG_INFO, "migration_applied", "name", m->name, NULL);
+        (*applied)++;
+    }
+    return 0;
+}
+
+int store_api_key_insert(struct db *db, const char *id, const uint8_t *hash, const char *role,
+                         const char *seller_id, const char *label, int64_t now)
+{
+    return db_run(db_query(db,
+                           "INSERT INTO api_keys (id, key_hash, role, seller_id, label, created_at)"
+                           " VALUES ($1, $2, $3, $4, $5, $6)",
+                           "sbsssi", id, hash, (size_t)TOKEN_HASH_BYTES, role,
+                           seller_id != NULL && seller_id[0] != '\0' ? seller_id : NULL, label,
+                           now));
+}
+
+int store_api_key_find(struct db *db, const uint8_t *hash, struct api_key_row *out)
+{
+    struct db_stmt *st = db_query(db,
+                                  "SELECT id, role, seller_id, label FROM api_keys WHERE key_hash "
+                                  "= $1 AND revoked_at IS NULL",
+                                  "b", hash, (size_t)TOKEN_HASH_BYTES);
+    int rc = db_step(st);
+    if (rc == DB_ROW) {
+        db_text_copy(st, 0, out->id, sizeof out->id);
+        db_text_copy(st, 1, out->role, sizeof out->role);
+        db_text_copy(st, 2, out->seller_id, sizeof out->seller_id);
+        db_text_copy(st, 3, out->label, sizeof out->label);
+    }
+    db_done(st);
+    return rc == DB_ROW ? 0 : rc < 0 ? rc : -KM_ENOTFOUND;
+}
+
+int store_seller_insert(struct db *db, const char *id, const char *name, int64_t now)
+{
+    return db_run(db_query(db, "INSERT INTO sellers (id, name, created_at) VALUES ($1, $2, $3)",
+                           "ssi", id, name, now));
+}
+
+int store_seller_exists(struct db *db, const char *id)
+{
+    struct db_stmt *st = db_query(db, "SELECT 1 FROM sellers WHERE id = $1", "s", id);
+    int rc = db_step(st);
+    db_done(st);
+    return rc == DB_ROW ? 0 : rc < 0 ? rc : -KM_ENOTFOUND;
+}
+
+int store_product_insert(struct db *db, const struct product *p)
+{
+    return db_run(db_query(
+        db,
+        "INSERT INTO products (id, kind, name, price_fen, face_value_fen, target_format, regions,"
+        " seller_id, refund_window_hours, no_reason_days, topup_timeout_minutes, escrow_days,"
+        " active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        "sssiisssiiiiii", p->id, p->kind, p->name, p->price_fen, p->face_value_fen,
+        p->target_format, p->regions, p->seller_id[0] != '\0' ? p->seller_id : NULL,
+        p->refund_window_hours, p->no_reason_days, p->topup_timeout_minutes, p->escrow_days,
+        p->active, p->created_at));
+}
+
+#define PRODUCT_COLUMNS                                                                          \
+    "p.id, p.kind, p.name, p.price_fen, p.face_value_fen, p.target_format, p.regions,"           \
+    " COALESCE(p.seller_id, ''), p.refund_window_hours, p.no_reason_days,"                       \
+    " p.topup_timeout_minutes, p.escrow_days, p.active, p.created_at,"                           \
+    " (SELECT COUNT(*) FROM card_keys c WHERE c.product_id = p.id AND c.status = 'available'),"  \
+    " (SELECT COUNT(*) FROM card_keys c WHERE c.product_id = p.id AND c.status = 'reserved'),"   \
+    " (SELECT COUNT(*) FROM card_keys c WHERE c.product_id = p.id AND c.status = 'delivered')"
+
+static void product_read(struct db_stmt *st, struct product *p)
+{
+    memset(p, 0, sizeof *p);
+    db_text_copy(st, 0, p->id, sizeof p->id);
+    db_text_copy(st, 1, p->kind, sizeof p->kind);
+    db_text_copy(st, 2, p->name, sizeof p->name);
+    p->price_fen = db_int(st, 3);
+    p->face_value_fen = db_int(st, 4);
+    db_text_copy(st, 5, p->target_format, sizeof p->target_format);
+    db_text_copy(st, 6, p->regions, sizeof p->regions);
+    db_text_copy(st, 7, p->seller_id, sizeof p->seller_id);
+    p->refund_window_hours = db_int(st, 8);
+    p->no_reason_days = db_int(st, 9);
+    p->topup_timeout_minutes = db_int(st, 10);
+    p->escrow_days = db_int(st, 11);
+    p->active = db_int(st, 12);
+    p->created_at = db_int(st, 13);
+    p->stock_available = db_int(st, 14);
+    p->stock_reserved = db_int(st, 15);
+    p->stock_delivered = db_int(st, 16);
+}
+
+int store_product_get(struct db *db, const char *id, struct product *out)
+{
+    struct db_stmt *st =
+        db_query(db, "SELECT " PRODUCT_COLUMNS " FROM products p WHERE p.id = $1", "s", id);
+    int rc = db_step(st);
+    if (rc == DB_ROW) {
+        product_read(st, out);
+    }
+    db_done(st);
+    return rc == DB_ROW ? 0 : rc < 0 ? rc : -KM_ENOTFOUND;
+}
+
+int store_product_list(struct db *db, const char *after, int limit, bool active_only,
+                       struct product *out, int *count, bool *has_more)
+{
+    *count = 0;
+    *has_more = false;
+    struct db_stmt *st = db_query(db,
+                                  "SELECT " PRODUCT_COLUMNS " FROM products p WHERE p.id > $1 AND"
+                                  " (p.active = 1 OR $2 = 0) ORDER BY p.id LIMIT $3",
+                                  "sii", after, (int64_t)(active_only ? 1 : 0), (int64_t)limit + 1);
+    int rc = DB_DONE;
+    while ((rc = db_step(st)) == DB_ROW) {
+        if (*count == limit) {
+            *has_more = true;
+            break;
+        }
+        product_read(st, &out[(*count)++]);
+    }
+    db_done(st);
+    return rc < 0 ? rc : 0;
+}
+
+int store_card_insert(struct db *db, const char *id, const char *product_id,
+                      const uint8_t *fingerprint, size_t fp_len, const uint8_t *nonce,
+                      size_t nonce_len, const uint8_t *ct, size_t ct_len, const char *masked,
+                      const char *batch_id, int64_t now)
+{
+    return db_run(db_query(db,
+                           "INSERT INTO card_keys (id, product_id, fingerprint, nonce, ciphertext,"
+                           " masked, status, batch_id, created_at) VALUES ($1, $2, $3, $4, $5,"
+                           " $6, 'available', $7, $8)",
+                           "ssbbbssi", id, product_id, fingerprint, fp_len, nonce, nonce_len, ct,
+                           ct_len, masked, batch_id, now));
+}
+
+int store_card_fingerprint_exists(struct db *db, const uint8_t *fingerprint, size_t fp_len)
+{
+    struct db_stmt *st =
+        db_query(db, "SELECT 1 FROM card_keys WHERE fingerprint = $1", "b", fingerprint, fp_len);
+    int rc = db_step(st);
+    db_done(st);
+    return rc == DB_ROW ? 0 : rc < 0 ? rc : -KM_ENOTFOUND;
+}
+
+int store_cards_reserve(struct db *db, const char *product_id, const char *order_id,
+                        int64_t quantity)
+{
+    int rc = db_run(db_query(db,
+                             "UPDATE card_keys SET status = 'reserved', order_id = $1 WHERE id IN"
+                             " (SELECT id FROM card_keys WHERE product_id = $2 AND status ="
+                             " 'available' ORDER BY created_at, id LIMIT $3)",
+                             "ssi", order_id, product_id, quantity));
+    if (rc != 0) {
+        return rc;
+    }
+    /* All or none: a short reservation is rolled back with the command's savepoint. */
+    return db_changes(db) == quantity ? 0 : -KM_ESTOCK;
+}
+
+int store_cards_release(struct db *db, const char *order_id)
+{
+    return db_run(db_query(db,
+                           "UPDATE card_keys SET status = 'available', order_id = NULL WHERE"
+                           " order_id = $1 AND status = 'reserved'",
+                           "s", order_id));
+}
+
+int store_cards_deliver(struct db *db, const char *order_id, int64_t now, int64_t *delivered)
+{
+    int rc = db_run(db_query(db,
+                             "UPDATE card_keys SET status = 'delivered', delivered_at = $1 WHERE"
+                             " order_id = $2 AND status = 'reserved'",
+                             "is", now, order_id));
+    *delivered = rc == 0 ? db_changes(db) : 0;
+    return rc;
+}
+
+static void card_read(struct db_stmt *st, struct card_key *k)
+{
+    memset(k, 0, sizeof *k);
+    db_text_copy(st, 0, k->id, sizeof k->id);
+    db_text_copy(st, 1, k->product_id, sizeof k->product_id);
+    db_text_copy(st, 2, k->masked, sizeof k->masked);
+    db_text_copy(st, 3, k->status, sizeof k->status);
+    db_text_copy(st, 4, k->order_id, sizeof k->order_id);
+    k->delivered_at = db_int(st, 5);
+    size_t n = 0;
+    const void *p = db_blob(st, 6, &n);
+    if (n == sizeof k->nonce) {
+        memcpy(k->nonce, p, n);
+    }
+    p = db_blob(st, 7, &n);
+    if (n <= sizeof k->ciphertext) {
+        memcpy(k->ciphertext, p, n);
+        k->ciphertext_len = n;
+    }
+}
+
+int store_cards_of_order(struct db *db, const char *order_id, struct card_key *out, int max,
+                         int *count)
+{
+    *count = 0;
+    struct db_stmt *st = db_query(db,
+                                  "SELECT id, product_id, masked, status, COALESCE(order_id, ''),"
+                                  " COALESCE(delivered_at, 0), nonce, ciphertext FROM card_keys"
+                                  " WHERE order_id = $1 ORDER BY id",
+                                  "s", order_id);
+    int rc = DB_DONE;
+    while ((rc = db_step(st)) == DB_ROW && *count < max) {
+        card_read(st, &out[(*count)++]);
+    }
+    db_done(st);
+    return rc < 0 ? rc : 0;
+}
+
+int store_card_get(struct db *db, const char *id, struct card_key *out)
+{
+    struct db_stmt *st = db_query(db,
+                                  "SELECT id, product_id, masked, status, COALESCE(order_id, ''),"
+                                  " COALESCE(delivered_at, 0), nonce, ciphertext FROM card_keys"
+                                  " WHERE id = $1",
+                                  "s", id);
+    int rc = db_step(st);
+    if (rc == DB_ROW) {
+        card_read(st, out);
+    }
+    db_done(st);
+    return rc == DB_ROW ? 0 : rc < 0 ? rc : -KM_ENOTFOUND;
+}

@@ -1,0 +1,142 @@
+/* Rows of the sandbox providers. */
+#include "store/store_sandbox.h"
+
+#include <string.h>
+
+#include "core/err.h"
+
+int store_sandbox_charge_insert(struct db *db, const struct sandbox_charge *c)
+{
+    return db_run(db_query(db,
+                           "INSERT INTO sandbox_charges (id, payment_id, outcome, amount_fen,"
+                           " method, created_at, notify_next_at) VALUES ($1, $2, $3, $4, $5, $6,"
+                           " $6)",
+                           "sssisi", c->id, c->payment_id, c->outcome, c->amount_fen, c->method,
+                           c->created_at));
+}
+
+int store_sandbox_charges_due(struct db *db, int64_t now, int attempts_max,
+                              struct sandbox_charge *out, int max, int *count)
+{
+    *count = 0;
+    struct db_stmt *st = db_query(db,
+                                  "SELECT id, payment_id, outcome, method, amount_fen, created_at,"
+                                  " notify_attempts FROM sandbox_charges WHERE notified_at IS NULL"
+                                  " AND notify_next_at <= $1 AND notify_attempts < $2 ORDER BY"
+                                  " notify_next_at LIMIT $3",
+                                  "iii", now, (int64_t)attempts_max, (int64_t)max);
+    int rc = DB_DONE;
+    while (*count < max && (rc = db_step(st)) == DB_ROW) {
+        struct sandbox_charge *c = &out[(*count)++];
+        memset(c, 0, sizeof *c);
+        db_text_copy(st, 0, c->id, sizeof c->id);
+        db_text_copy(st, 1, c->payment_id, sizeof c->payment_id);
+        db_text_copy(st, 2, c->outcome, sizeof c->outcome);
+        db_text_copy(st, 3, c->method, sizeof c->method);
+        c->amount_fen = db_int(st, 4);
+        c->created_at = db_int(st, 5);
+        c->notify_attempts = db_int(st, 6);
+    }
+    db_done(st);
+    return *count < max && rc < 0 ? rc : 0;
+}
+
+int store_sandbox_charge_notified(struct db *db, const char *id, int64_t now, int64_t retry_at)
+{
+    if (retry_at == 0) {
+        return db_run(db_query(db,
+                               "UPDATE sandbox_charges SET notified_at = $1, notify_attempts ="
+                               " notify_attempts + 1 WHERE id = $2",
+                               "is", now, id));
+    }
+    return db_run(db_query(db,
+                           "UPDATE sandbox_charges SET notify_next_at = $1, notify_attempts ="
+                           " notify_attempts + 1 WHERE id = $2",
+                           "is", retry_at, id));
+}
+
+int store_sandbox_topup_insert(struct db *db, const struct sandbox_topup *t)
+{
+    return db_run(db_query(db,
+                           "INSERT INTO sandbox_topups (id, topup_id, target_account,"
+                           " target_region, outcome, callback, credited_region, created_at,"
+                           " result_at, notify_next_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
+                           " NULLIF($9, 0), NULLIF($9, 0))",
+                           "sssssisii", t->id, t->topup_id, t->target_account, t->target_region,
+                           t->outcome, t->callback, t->credited_region, t->created_at,
+                           t->result_at));
+}
+
+static void sandbox_topup_read(struct db_stmt *st, struct sandbox_topup *t)
+{
+    memset(t, 0, sizeof *t);
+    db_text_copy(st, 0, t->id, sizeof t->id);
+    db_text_copy(st, 1, t->topup_id, sizeof t->topup_id);
+    db_text_copy(st, 2, t->target_account, sizeof t->target_account);
+    db_text_copy(st, 3, t->target_region, sizeof t->target_region);
+    db_text_copy(st, 4, t->outcome, sizeof t->outcome);
+    t->callback = db_int(st, 5);
+    db_text_copy(st, 6, t->credited_region, sizeof t->credited_region);
+    t->created_at = db_int(st, 7);
+    t->result_at = db_int(st, 8);
+    t->notify_attempts = db_int(st, 9);
+}
+
+#define SANDBOX_TOPUP_COLUMNS                                                                    \
+    "id, topup_id, target_account, COALESCE(target_region, ''), outcome, callback,"              \
+    " COALESCE(credited_region, ''), created_at, COALESCE(result_at, 0), notify_attempts"
+
+int store_sandbox_topup_get(struct db *db, const char *id, struct sandbox_topup *out)
+{
+    struct db_stmt *st = db_query(
+        db, "SELECT " SANDBOX_TOPUP_COLUMNS " FROM sandbox_topups WHERE id = $1", "s", id);
+    int rc = db_step(st);
+    if (rc == DB_ROW) {
+        sandbox_topup_read(st, out);
+    }
+    db_done(st);
+    return rc == DB_ROW ? 0 : rc < 0 ? rc : -KM_ENOTFOUND;
+}
+
+int store_sandbox_topups_due(struct db *db, int64_t now, int attempts_max,
+                             struct sandbox_topup *out, int max, int *count)
+{
+    *count = 0;
+    struct db_stmt *st = db_query(db,
+                                  "SELECT " SANDBOX_TOPUP_COLUMNS " FROM sandbox_topups WHERE"
+                                  " notified_at IS NULL AND callback = 1 AND notify_next_at <= $1"
+                                  " AND notify_attempts < $2 ORDER BY notify_next_at LIMIT $3",
+                                  "iii", now, (int64_t)attempts_max, (int64_t)max);
+    int rc = DB_DONE;
+    while (*count < max && (rc = db_step(st)) == DB_ROW) {
+        sandbox_topup_read(st, &out[(*count)++]);
+    }
+    db_done(st);
+    return *count < max && rc < 0 ? rc : 0;
+}
+
+int store_sandbox_topup_notified(struct db *db, const char *id, int64_t now, int64_t retry_at)
+{
+    if (retry_at == 0) {
+        return db_run(db_query(db,
+                               "UPDATE sandbox_topups SET notified_at = $1, notify_attempts ="
+                               " notify_attempts + 1 WHERE id = $2",
+                               "is", now, id));
+    }
+    return db_run(db_query(db,
+                           "UPDATE sandbox_topups SET notify_next_at = $1, notify_attempts ="
+                           " notify_attempts + 1 WHERE id = $2",
+                           "is", retry_at, id));
+}
+
+int store_sandbox_topup_find(struct db *db, const char *topup_id, char *id)
+{
+    struct db_stmt *st =
+        db_query(db, "SELECT id FROM sandbox_topups WHERE topup_id = $1", "s", topup_id);
+    int rc = db_step(st);
+    if (rc == DB_ROW) {
+        db_text_copy(st, 0, id, ID_BYTES_MAX);
+    }
+    db_done(st);
+    return rc == DB_ROW ? 0 : rc < 0 ? rc : -KM_ENOTFOUND;
+}

@@ -1,0 +1,51 @@
+/* The sandbox payment provider's and upstream's own records: what "their" servers know, kept
+ * apart from the shop's tables so the shop learns of them only through callbacks and polling. */
+#ifndef KM_STORE_SANDBOX_H
+#define KM_STORE_SANDBOX_H
+
+#include <stdint.h>
+
+#include "core/check.h"
+#include "core/ids.h"
+#include "store/db.h"
+
+struct sandbox_charge {
+    char id[ID_BYTES_MAX];
+    char payment_id[ID_BYTES_MAX];
+    char outcome[16];
+    char method[16];
+    int64_t amount_fen;
+    int64_t created_at;
+    int64_t notify_attempts;
+};
+
+struct sandbox_topup {
+    char id[ID_BYTES_MAX];
+    char topup_id[ID_BYTES_MAX];
+    char target_account[80];
+    char target_region[80];
+    char outcome[16];
+    int64_t callback;
+    char credited_region[80];
+    int64_t created_at;
+    int64_t result_at; /* 0: never */
+    int64_t notify_attempts;
+};
+
+KM_MUST_USE int store_sandbox_charge_insert(struct db *db, const struct sandbox_charge *c);
+KM_MUST_USE int store_sandbox_charges_due(struct db *db, int64_t now, int attempts_max,
+                                          struct sandbox_charge *out, int max, int *count);
+KM_MUST_USE int store_sandbox_charge_notified(struct db *db, const char *id, int64_t now,
+                                              int64_t retry_at);
+
+KM_MUST_USE int store_sandbox_topup_insert(struct db *db, const struct sandbox_topup *t);
+/* The upstream order already made for a shop top-up id, if any. */
+KM_MUST_USE int store_sandbox_topup_find(struct db *db, const char *topup_id, char *id);
+KM_MUST_USE int store_sandbox_topup_get(struct db *db, const char *id, struct sandbox_topup *out);
+KM_MUST_USE int store_sandbox_topups_due(struct db *db, int64_t now, int attempts_max,
+                                         struct sandbox_topup *out, int max, int *count);
+/* retry_at 0 marks it delivered; otherwise the attempt is counted and retried then. */
+KM_MUST_USE int store_sandbox_topup_notified(struct db *db, const char *id, int64_t now,
+                                             int64_t retry_at);
+
+#endif
