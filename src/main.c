@@ -32,6 +32,7 @@ static void usage(FILE *out)
             "  demo          init, then seed demo products, card keys and API keys\n"
             "  migrate       apply schema migrations\n"
             "  ledger-check  verify that the books balance\n"
+            "  backup FILE   write a consistent copy of the database to FILE (while serving)\n"
             "options:\n"
             "  --data DIR          data directory (default var/kameng)\n"
             "  --config FILE       config file (key = value)\n"
@@ -135,6 +136,22 @@ static int ledger_check(const struct config *c)
     return ok ? 0 : 2;
 }
 
+static int backup(const struct config *c, const char *to)
+{
+    struct db *db = NULL;
+    if (db_open(c->database, false, &db) != 0) {
+        return 1;
+    }
+    int rc = db_backup_to(db, to);
+    db_close(db);
+    if (rc != 0) {
+        fprintf(stderr, "kameng: backup to %s failed (does the file exist already?)\n", to);
+        return 1;
+    }
+    printf("backed up %s to %s\n", c->database, to);
+    return 0;
+}
+
 static int serve(const struct config *c)
 {
     sigset_t set;
@@ -191,6 +208,17 @@ int main(int argc, char **argv)
         return 1;
     }
     struct config c;
+    const char *backup_to = NULL;
+    if (strcmp(argv[1], "backup") == 0) {
+        if (argc < 3 || argv[2][0] == '-') {
+            fprintf(stderr, "kameng: backup needs a target file\n");
+            return 2;
+        }
+        backup_to = argv[2];
+        argv[2] = argv[1]; /* options follow the file */
+        argv++;
+        argc--;
+    }
     if (parse_args(argc, argv, &c) != 0) {
         return 2;
     }
@@ -212,6 +240,8 @@ int main(int argc, char **argv)
             rc = demo_seed(keys, stdout) == 0 ? 0 : 1;
         }
         executor_stop();
+    } else if (backup_to != NULL) {
+        rc = backup(&c, backup_to);
     } else if (strcmp(cmd, "ledger-check") == 0) {
         rc = ledger_check(&c);
     } else {

@@ -4,6 +4,8 @@
 
 #include "http/api.h"
 
+int api_web_index(struct api_req *r);
+int api_web_asset(struct api_req *r);
 int api_healthz(struct api_req *r);
 int api_metrics(struct api_req *r);
 int api_clock_get(struct api_req *r);

@@ -4,6 +4,8 @@
 #include "http/router.h"
 
 const struct route routes[] = {
+    {"GET", "/", api_web_index, "web.index"},
+    {"GET", "/web/*", api_web_asset, "web.asset"},
     {"GET", "/healthz", api_healthz, "healthz"},
     {"GET", "/metrics", api_metrics, "metrics"},
     {"GET", "/v1/test/clock", api_clock_get, "test.clock.get"},

@@ -60,11 +60,12 @@ json_t *view_payment(const struct payment *p)
                           api_time(p->captured_at));
     km_assert(o != NULL);
     if (strcmp(p->status, "requires_payment") == 0) {
+        /* The sandbox provider's checkout: POST here to pay, as a buyer would at Alipay. */
         char url[128];
-        snprintf(url, sizeof url, "/sandbox/pay/%s", p->id);
+        snprintf(url, sizeof url, "/v1/sandbox/payments/%s/pay", p->id);
         json_object_set_new(o, "next_action",
-                            json_pack("{s:s, s:s, s:s}", "type", "sandbox_checkout", "url", url,
-                                      "api", "POST /v1/sandbox/payments/{id}/pay"));
+                            json_pack("{s:s, s:s, s:s}", "type", "sandbox_checkout", "method",
+                                      "POST", "url", url));
     }
     return o;
 }

@@ -52,6 +52,9 @@ bool db_is_null(struct db_stmt *st, int col);
 /* Copy a text column into buf (truncating, always NUL-terminated). */
 void db_text_copy(struct db_stmt *st, int col, char *buf, size_t buf_len);
 
+/* A consistent copy of the whole database in a new file (online: readers and the writer go on). */
+KM_MUST_USE int db_backup_to(struct db *db, const char *path);
+
 /* Rows changed by the last statement. */
 int64_t db_changes(struct db *db);
 

@@ -264,3 +264,21 @@ int64_t db_changes(struct db *db)
 {
     return sqlite3_changes64(db->conn);
 }
+
+int db_backup_to(struct db *db, const char *path)
+{
+    /* VACUUM INTO writes a transactionally consistent, compacted copy. */
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db->conn, "VACUUM INTO ?1", -1, &st, NULL) != SQLITE_OK) {
+        db_log_error(db, "backup");
+        return -KM_EINTERNAL;
+    }
+    sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        db_log_error(db, "backup");
+        return -KM_EINTERNAL;
+    }
+    return 0;
+}

@@ -1,0 +1,64 @@
+/* Identifiers are typed and random; times round-trip through RFC 3339; the test clock moves only
+ * when told. */
+#include <criterion/criterion.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/ids.h"
+
+Test(ids, carry_their_prefix_and_validate)
+{
+    cr_assert_geq(sodium_init(), 0);
+    char id[ID_BYTES_MAX];
+    id_new("ord", id);
+    cr_assert_eq(strncmp(id, "ord_", 4), 0);
+    cr_assert_eq(strlen(id), 4 + ID_RANDOM_CHARS);
+    cr_assert(id_valid("ord", id));
+    cr_assert_not(id_valid("pay", id));
+    id[5] = 'I'; /* not in the alphabet */
+    cr_assert_not(id_valid("ord", id));
+    cr_assert_not(id_valid("ord", "ord_short"));
+}
+
+Test(ids, are_not_sequential_or_repeated)
+{
+    cr_assert_geq(sodium_init(), 0);
+    char a[ID_BYTES_MAX], b[ID_BYTES_MAX];
+    for (int i = 0; i < 1000; i++) {
+        id_new("ord", a);
+        id_new("ord", b);
+        cr_assert_str_neq(a, b);
+    }
+}
+
+Test(ids, token_hash_is_sha256_of_the_token)
+{
+    uint8_t h[TOKEN_HASH_BYTES];
+    token_hash("abc", h);
+    char hex[2 * TOKEN_HASH_BYTES + 1];
+    hex_encode(h, sizeof h, hex);
+    cr_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+Test(clock, rfc3339_round_trips)
+{
+    int64_t ms = 0;
+    cr_assert_eq(clock_parse("2026-02-16T15:59:59.123Z", &ms), 0);
+    char buf[40];
+    cr_assert_str_eq(clock_format(ms, buf, sizeof buf), "2026-02-16T15:59:59.123Z");
+    cr_assert_eq(clock_parse("2026-02-16T15:59:59Z", &ms), 0);
+    cr_assert_eq(ms % 1000, 0);
+    cr_assert_neq(clock_parse("2026-02-16 15:59:59Z", &ms), 0);
+    cr_assert_neq(clock_parse("2026-13-01T00:00:00Z", &ms), 0);
+    cr_assert_neq(clock_parse("2026-02-16T15:59:59+08:00", &ms), 0);
+}
+
+Test(clock, test_clock_moves_only_when_advanced)
+{
+    clock_use_test(1000);
+    cr_assert_eq(clock_now_ms(), 1000);
+    cr_assert_eq(clock_now_ms(), 1000);
+    cr_assert_eq(clock_advance(30 * 60 * 1000), 1000 + 30 * 60 * 1000);
+    cr_assert_eq(clock_now_ms(), 1000 + 30 * 60 * 1000);
+}
