@@ -31,7 +31,8 @@ LDFLAGS    += $(SANFLAGS)
 
 LIB_SRC  := $(filter-out src/main.c,$(shell find src -name '*.c' | sort))
 WEB_FILES := $(sort $(wildcard web/*))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o $(BUILD)/gen/web_assets.o
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o $(BUILD)/gen/web_assets.o \
+            $(BUILD)/gen/calendar_data.o
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 MIGRATIONS := $(sort $(wildcard src/store/migrations/*.sql))
@@ -57,6 +58,14 @@ $(BUILD)/gen/web_assets.c: $(WEB_FILES) scripts/embed-web.sh
 	sh scripts/embed-web.sh $(WEB_FILES) > $@
 
 $(BUILD)/gen/web_assets.o: $(BUILD)/gen/web_assets.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+# The working-day calendar (holidays and 调休 days) travels inside the binary.
+$(BUILD)/gen/calendar_data.c: data/cn-calendar.tsv scripts/embed-file.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed-file.sh calendar_tsv $< > $@
+
+$(BUILD)/gen/calendar_data.o: $(BUILD)/gen/calendar_data.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libkameng.a: $(LIB_OBJ)

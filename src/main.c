@@ -19,6 +19,7 @@
 #include "jobs/jobs.h"
 #include "service/demo.h"
 #include "service/executor.h"
+#include "service/refunds.h"
 #include "store/store.h"
 #include "store/store_ledger.h"
 
@@ -93,6 +94,10 @@ static int open_store(const struct config *c, bool create)
 {
     if (create && mkdir(c->data_dir, 0700) != 0 && errno != EEXIST) {
         fprintf(stderr, "kameng: cannot create %s: %s\n", c->data_dir, strerror(errno));
+        return -1;
+    }
+    if (refunds_init() != 0) {
+        fprintf(stderr, "kameng: the embedded working-day calendar does not parse\n");
         return -1;
     }
     if (vault_open(c->master_key, create) != 0) {

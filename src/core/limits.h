@@ -15,6 +15,8 @@
 #define IDEMPOTENCY_KEY_BYTES_MAX 128         /* Stripe allows 255; a UUID is 36 */
 #define IDEMPOTENCY_INFLIGHT_MAX 4096         /* >= the write queue depth, so every queued write fits */
 
+#define EVIDENCE_BYTES_MAX (4 * 1024 * 1024) /* a phone screenshot or a one-page PDF receipt */
+
 /* Writes: one writer, group commit */
 #define WRITE_QUEUE_DEPTH_MAX 4096            /* beyond this, 503 rather than unbounded latency */
 #define WRITE_BATCH_MAX 256                   /* one fsync per batch; larger batches add latency only */

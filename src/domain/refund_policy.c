@@ -13,6 +13,36 @@ static const char *const rule_ids[RULE_COUNT] = {"", "E1", "E2", "E3", "E4", "E5
 static const char *const rule_titles[RULE_COUNT] = {
     "",           "not-delivered", "wrong-item", "platform-fault", "no-reason",
     "escrow",     "used",          "late",       "buyer-error"};
+static const char *const rule_texts_en[RULE_COUNT] = {
+    "",
+    "A direct top-up not confirmed credited within the product's timeout after payment (default "
+    "30 minutes), nothing extracted or used: full refund, automatic, no request needed.",
+    "The delivered item differs from the order (region/server, face value) not through the "
+    "buyer's input: refund; automatic when the supplier's record proves it, else an agent "
+    "reviews.",
+    "A platform fault: a duplicate charge, a payment on an expired or undeliverable order, a stuck "
+    "order: the excess or the whole is refunded automatically.",
+    "The product allows no-reason refunds for N days and the goods are unrevealed/unactivated: "
+    "refund on request. Revealing a card key asks you first to confirm that it ends this right.",
+    "Account goods still held in escrow, and the seller failed to deliver or the buyer disputes: "
+    "refund from the held money.",
+    "Used: the card key was activated per the issuer, the top-up was credited to the account "
+    "given, or the buyer confirmed receipt of account goods.",
+    "Late: the request came after the product's refund window.",
+    "Buyer error: the buyer's own input error where the top-up went through as entered (and as "
+    "confirmed before paying)."};
+static const char *const rule_texts_zh[RULE_COUNT] = {
+    "",
+    "直充在付款后超过商品承诺时间（默认 30 分钟）仍未确认到账，且未提取未使用：全额退款，系统自动处理，"
+    "无需申请。",
+    "所发商品与订单不符（区服、面额），且非买家填写错误：退款；上游记录可证明时自动处理，否则由客服审核。",
+    "平台故障：重复扣款、对已过期或无法发货订单的付款、订单状态异常：自动退回多付部分或全部款项。",
+    "商品支持 N 天无理由退款，且商品未提取/未激活：申请即退。提取卡密前会请您确认提取将放弃该权利。",
+    "账号商品仍在担保中，且卖家未交付或买家有争议：从担保资金中退款。",
+    "已使用：发卡方记录卡密已激活、直充已到账至您填写的账号，或已确认收货。",
+    "逾期：申请时间超过该商品的退款期限。",
+    "买家填写错误：按您填写（并在付款前确认）的账号已充值成功。"};
+
 static const char *const reason_names[REASON_COUNT] = {
     "not_received",   "wrong_item",        "duplicate_charge", "changed_mind",
     "key_not_working", "not_as_described", "wrong_account"};
@@ -124,6 +154,18 @@ const char *refund_outcome_name(enum refund_outcome outcome)
 {
     km_assert(outcome >= OUTCOME_NONE && outcome <= OUTCOME_WAIT);
     return outcome_names[outcome];
+}
+
+const char *refund_rule_text_en(enum refund_rule rule)
+{
+    km_assert(rule >= RULE_NONE && rule < RULE_COUNT);
+    return rule_texts_en[rule];
+}
+
+const char *refund_rule_text_zh(enum refund_rule rule)
+{
+    km_assert(rule >= RULE_NONE && rule < RULE_COUNT);
+    return rule_texts_zh[rule];
 }
 
 static const struct explanation *explanation_find(const char *key)

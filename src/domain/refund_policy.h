@@ -109,6 +109,9 @@ KM_MUST_USE int refund_rule_parse(const char *id, enum refund_rule *out);
 const char *refund_reason_name(enum refund_reason reason);
 KM_MUST_USE int refund_reason_parse(const char *name, enum refund_reason *out);
 const char *refund_outcome_name(enum refund_outcome outcome);
+/* The published text of a rule, in English and Chinese. */
+const char *refund_rule_text_en(enum refund_rule rule);
+const char *refund_rule_text_zh(enum refund_rule rule);
 /* The sentence (English, Chinese) for an explanation key; "" if unknown. */
 const char *refund_explain_en(const char *key);
 const char *refund_explain_zh(const char *key);

@@ -89,12 +89,40 @@ int api_ok(struct api_req *r, int status, json_t *body)
     return 0;
 }
 
+/* Messages and params quote what the caller sent (a path, a field name cut to fit a buffer),
+ * which need not be valid UTF-8; jansson refuses such strings. Drop a multi-byte character cut in
+ * half at the end, else replace every non-ASCII byte, so that an error is always an answer. */
+static json_t *text_json(const char *s)
+{
+    json_t *v = json_string(s);
+    if (v != NULL) {
+        return v;
+    }
+    size_t n = strlen(s);
+    for (size_t cut = 1; cut <= 3 && cut <= n; cut++) {
+        v = json_stringn(s, n - cut);
+        if (v != NULL) {
+            return v;
+        }
+    }
+    char *copy = malloc(n + 1);
+    km_assert(copy != NULL);
+    for (size_t i = 0; i < n; i++) {
+        copy[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
+    }
+    copy[n] = '\0';
+    v = json_string(copy);
+    free(copy);
+    km_assert(v != NULL);
+    return v;
+}
+
 int api_error(struct api_req *r, const struct km_error *e)
 {
-    json_t *err = json_pack("{s:s, s:s, s:s, s:s}", "type", type_for(e->code), "code", e->reason,
-                            "message", e->message, "request_id", r->request_id);
+    json_t *err = json_pack("{s:s, s:s, s:o, s:s}", "type", type_for(e->code), "code", e->reason,
+                            "message", text_json(e->message), "request_id", r->request_id);
     km_assert(err != NULL);
-    json_object_set_new(err, "param", e->param[0] != '\0' ? json_string(e->param) : json_null());
+    json_object_set_new(err, "param", e->param[0] != '\0' ? text_json(e->param) : json_null());
     json_decref(r->reply);
     r->reply = json_pack("{s:o}", "error", err);
     r->status = api_status_for(e->code);
@@ -120,6 +148,17 @@ int api_text(struct api_req *r, int status, const char *content_type, char *text
     free(r->reply_text);
     r->status = status;
     r->reply_text = text;
+    r->reply_text_len = 0;
+    r->reply_type = content_type;
+    return 0;
+}
+
+int api_bytes(struct api_req *r, int status, const char *content_type, void *data, size_t len)
+{
+    free(r->reply_text);
+    r->status = status;
+    r->reply_text = data;
+    r->reply_text_len = len;
     r->reply_type = content_type;
     return 0;
 }
@@ -169,6 +208,68 @@ static const char *find_huge_number(json_t *v, char *path, size_t path_len)
     return NULL;
 }
 
+/* The top-level key whose value holds byte `at` of a body jansson refused, found by scanning the
+ * raw text: strings (with escapes), nesting, and which strings at depth 1 are keys. Only plain
+ * [A-Za-z0-9_] keys are named; anything else leaves `out` empty. */
+static void field_at(const char *b, size_t n, size_t at, char *out, size_t out_len)
+{
+    int depth = 0;
+    bool in_str = false, str_is_key = false;
+    char prev = '\0'; /* the last significant character outside strings */
+    size_t key_start = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < n && i <= at; i++) {
+        char c = b[i];
+        if (in_str) {
+            if (c == '\\') {
+                i++;
+            } else if (c == '"') {
+                in_str = false;
+                if (str_is_key) {
+                    size_t len = i - key_start;
+                    out[0] = '\0';
+                    if (len > 0 && len < out_len) {
+                        bool plain = true;
+                        for (size_t k = key_start; k < i; k++) {
+                            char kc = b[k];
+                            plain = plain && ((kc >= 'a' && kc <= 'z') || (kc >= 'A' && kc <= 'Z') ||
+                                              (kc >= '0' && kc <= '9') || kc == '_');
+                        }
+                        if (plain) {
+                            memcpy(out, b + key_start, len);
+                            out[len] = '\0';
+                        }
+                    }
+                }
+                prev = '"';
+            }
+            continue;
+        }
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+            continue;
+        }
+        if (c == '"') {
+            in_str = true;
+            str_is_key = depth == 1 && (prev == '{' || prev == ',');
+            if (str_is_key) {
+                /* A bad byte in a key names no field. */
+                out[0] = '\0';
+            }
+            key_start = i + 1;
+            continue;
+        }
+        if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            depth--;
+        }
+        prev = c;
+    }
+    if (depth < 1 || (in_str && str_is_key)) {
+        out[0] = '\0';
+    }
+}
+
 int api_body_object(struct api_req *r, const char *const *allowed, json_t **out)
 {
     *out = NULL;
@@ -196,20 +297,35 @@ int api_body_object(struct api_req *r, const char *const *allowed, json_t **out)
             json_decref(loose);
             return rc;
         }
+        char field[64] = "";
         if (strstr(err.text, "duplicate object key") != NULL) {
-            const char *q = strchr(err.text, '\'');
+            /* The error ends at the repeated key's closing quote: name the top-level field that
+             * is, or holds, the repeated key. jansson quotes short keys as near '"name"'. */
+            if (err.position > 0) {
+                field_at(r->body, r->body_len, (size_t)err.position - 1, field, sizeof field);
+            }
+            const char *q = strstr(err.text, "near '\"");
             char key[64] = "";
             if (q != NULL) {
-                snprintf(key, sizeof key, "%s", q + 1);
-                char *end = strchr(key, '\'');
+                snprintf(key, sizeof key, "%s", q + 7);
+                char *end = strrchr(key, '"');
                 if (end != NULL) {
                     *end = '\0';
                 }
             }
-            return api_fail(r, KM_EINVAL, "duplicate_key", key, "the key '%s' appears twice", key);
+            return api_fail(r, KM_EINVAL, "duplicate_key", field[0] ? field : NULL,
+                            "a key appears twice in the body%s%s%s", key[0] ? ": '" : "", key,
+                            key[0] ? "'" : "");
         }
-        return api_fail(r, KM_EINVAL, "json_invalid", NULL, "the body is not valid JSON: %s (at %d)",
-                        err.text, err.position);
+        /* Bad bytes or escapes inside a string: name the field whose value holds them. */
+        if (err.position > 0 && (strstr(err.text, "unable to decode byte") != NULL ||
+                                 strstr(err.text, "invalid Unicode") != NULL ||
+                                 strstr(err.text, "is not allowed without JSON_ALLOW_NUL") != NULL)) {
+            field_at(r->body, r->body_len, (size_t)err.position - 1, field, sizeof field);
+        }
+        return api_fail(r, KM_EINVAL, "json_invalid", field[0] ? field : NULL,
+                        "the body is not valid JSON%s%s: %s (at %d)", field[0] ? " in " : "",
+                        field, err.text, err.position);
     }
     if (!json_is_object(root)) {
         json_decref(root);

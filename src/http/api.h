@@ -16,6 +16,7 @@
 #include "store/db.h"
 
 struct MHD_Connection;
+struct route;
 
 enum auth_role { AUTH_NONE = 0, AUTH_BUYER, AUTH_ADMIN, AUTH_AGENT, AUTH_SELLER };
 
@@ -44,6 +45,9 @@ struct api_req {
     bool idempotency_key_invalid;  /* present but too long */
     char authorization[HTTP_HEADER_VALUE_BYTES_MAX];
     char signature[HTTP_HEADER_VALUE_BYTES_MAX];   /* callbacks: Kameng-Signature */
+    const struct route *route;                     /* matched when the headers arrive */
+    bool path_found;                               /* the path exists (for 405 vs 404) */
+    size_t body_limit;                             /* bytes this route accepts */
     char *body;                                    /* NUL-terminated */
     size_t body_len;
     size_t body_cap;
@@ -54,7 +58,9 @@ struct api_req {
     /* The answer. */
     int status;
     json_t *reply;           /* owned */
-    char *reply_text;        /* for non-JSON answers (metrics, pages), owned */
+    char *reply_text;        /* for non-JSON answers (metrics, pages, files), owned */
+    size_t reply_text_len;   /* 0: strlen(reply_text); set for binary answers */
+    bool attachment;         /* serve as a download, never rendered in the shop's origin */
     const char *reply_type;  /* content type of reply_text */
 
     /* A write handed to the executor. */
@@ -76,6 +82,9 @@ int api_error(struct api_req *r, const struct km_error *e);
 int api_fail(struct api_req *r, int code, const char *reason, const char *param, const char *fmt,
              ...) __attribute__((format(printf, 5, 6)));
 int api_text(struct api_req *r, int status, const char *content_type, char *text /* stolen */);
+/* A binary answer of len bytes (evidence files). */
+int api_bytes(struct api_req *r, int status, const char *content_type, void *data /* stolen */,
+              size_t len);
 /* The HTTP status for an error code: the one mapping. */
 int api_status_for(int code);
 

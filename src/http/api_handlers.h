@@ -34,4 +34,20 @@ int api_sandbox_pay(struct api_req *r);
 int api_callback_payment(struct api_req *r);
 int api_callback_upstream(struct api_req *r);
 
+int api_policy(struct api_req *r);
+int api_refund_preview(struct api_req *r);
+int api_cases_create(struct api_req *r);
+int api_order_cases(struct api_req *r);
+int api_cases_get(struct api_req *r);
+int api_cases_queue(struct api_req *r);
+int api_cases_message(struct api_req *r);
+int api_cases_request_evidence(struct api_req *r);
+int api_cases_decide(struct api_req *r);
+int api_cases_appeal(struct api_req *r);
+int api_refunds_get(struct api_req *r);
+int api_refunds_reroute(struct api_req *r);
+int api_callback_refund(struct api_req *r);
+int api_evidence_upload(struct api_req *r);
+int api_evidence_download(struct api_req *r);
+
 #endif

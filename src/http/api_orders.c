@@ -320,6 +320,12 @@ int api_orders_account_reveal(struct api_req *r)
         return api_fail(r, KM_EFORBIDDEN, "forbidden", "Authorization",
                         "agents cannot read delivered accounts");
     }
+    struct order o;
+    if (store_order_get(r->db, order_id, &o) != 0) {
+        /* An admin naming an order that does not exist: not "not delivered yet". */
+        return api_fail(r, KM_ENOTFOUND, "resource_missing", "order_id", "no such order: %s",
+                        order_id);
+    }
     struct reveal_arg *a = calloc(1, sizeof *a);
     km_assert(a != NULL);
     snprintf(a->order_id, sizeof a->order_id, "%s", order_id);
@@ -364,11 +370,35 @@ static int deliver_write(struct db *db, struct api_req *r)
     return order_answer(db, r, a->order_id);
 }
 
+/* Account goods are several lines (account, password, notes): line breaks and tabs are text
+ * here, every other control character is still refused by api_field_string. */
+static int field_multiline(struct api_req *r, json_t *body, const char *name, size_t max_bytes,
+                           const char **out)
+{
+    json_t *v = json_object_get(body, name);
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        size_t n = json_string_length(v);
+        bool ok = n > 0 && n <= max_bytes;
+        for (size_t i = 0; ok && i < n; i++) {
+            unsigned char c = (unsigned char)s[i];
+            ok = !((c < 0x20 && c != '\n' && c != '\r' && c != '\t') || c == 0x7f);
+        }
+        if (ok) {
+            *out = s;
+            return 0;
+        }
+    }
+    return api_field_string(r, body, name, true, max_bytes, out);
+}
+
 int api_orders_deliver(struct api_req *r)
 {
     if (r->auth.role != AUTH_SELLER) {
-        return api_fail(r, r->auth.role == AUTH_NONE ? KM_EAUTH : KM_EFORBIDDEN, "forbidden",
-                        "Authorization", "only the order's seller delivers account goods");
+        bool anonymous = r->auth.role == AUTH_NONE;
+        return api_fail(r, anonymous ? KM_EAUTH : KM_EFORBIDDEN,
+                        anonymous ? "authentication_required" : "forbidden", "Authorization",
+                        "only the order's seller delivers account goods");
     }
     static const char *const allowed[] = {"content", NULL};
     json_t *body = NULL;
@@ -376,7 +406,7 @@ int api_orders_deliver(struct api_req *r)
         return 0;
     }
     const char *content = NULL;
-    if (api_field_string(r, body, "content", true, ACCOUNT_DELIVERY_BYTES_MAX, &content) != 0) {
+    if (field_multiline(r, body, "content", ACCOUNT_DELIVERY_BYTES_MAX, &content) != 0) {
         json_decref(body);
         return 0;
     }
@@ -402,11 +432,14 @@ static int confirm_write(struct db *db, struct api_req *r)
 int api_orders_confirm(struct api_req *r)
 {
     const char *order_id = r->seg[2];
+    if (r->auth.role == AUTH_NONE) {
+        return api_fail(r, KM_EAUTH, "authentication_required", "Authorization",
+                        "use the order's buyer token");
+    }
     if (r->auth.role != AUTH_BUYER) {
-        return api_require_order_access(r, "") != 0
-                   ? 0
-                   : api_fail(r, KM_EFORBIDDEN, "forbidden", "Authorization",
-                              "only the buyer confirms receipt");
+        /* Staff and sellers never confirm for the buyer. */
+        return api_fail(r, KM_EFORBIDDEN, "forbidden", "Authorization",
+                        "only the buyer confirms receipt");
     }
     if (api_require_order_access(r, order_id) != 0) {
         return 0;

@@ -13,6 +13,7 @@ struct route {
     const char *pattern;  /* "/v1/orders/{star}": a star matches one segment */
     api_handler handler;
     const char *name;     /* for metrics and logs: "orders.get" */
+    size_t body_max;      /* bytes of body accepted; 0: HTTP_BODY_BYTES_MAX */
 };
 
 /* Find the handler for r's method and path. *path_found tells 405 from 404. */

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <time.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -73,6 +74,8 @@ static void client_ip(struct MHD_Connection *c, char *out, size_t out_len)
     }
 }
 
+static void split_path(struct api_req *r);
+
 static struct api_req *req_new(struct MHD_Connection *c, const char *url, const char *method)
 {
     struct api_req *r = calloc(1, sizeof *r);
@@ -92,8 +95,13 @@ static struct api_req *req_new(struct MHD_Connection *c, const char *url, const 
     header_copy(c, MHD_HTTP_HEADER_AUTHORIZATION, r->authorization, sizeof r->authorization);
     header_copy(c, "Kameng-Signature", r->signature, sizeof r->signature);
     client_ip(c, r->ip, sizeof r->ip);
+    /* Route now, while only the headers are here: the route decides how much body to accept. */
+    split_path(r);
+    r->route = router_match(r, &r->path_found);
+    r->body_limit = r->route != NULL && r->route->body_max != 0 ? r->route->body_max
+                                                                 : HTTP_BODY_BYTES_MAX;
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl != NULL && strtoull(cl, NULL, 10) > HTTP_BODY_BYTES_MAX) {
+    if (cl != NULL && strtoull(cl, NULL, 10) > r->body_limit) {
         r->body_too_large = true;
     }
     return r;
@@ -137,8 +145,10 @@ static enum MHD_Result queue_answer(struct api_req *r)
 {
     char *text;
     const char *type;
+    size_t len = 0;
     if (r->reply_text != NULL) {
         text = r->reply_text;
+        len = r->reply_text_len != 0 ? r->reply_text_len : strlen(text);
         r->reply_text = NULL;
         type = r->reply_type;
     } else {
@@ -149,16 +159,19 @@ static enum MHD_Result queue_answer(struct api_req *r)
         }
         text = json_dumps(r->reply, JSON_COMPACT);
         km_assert(text != NULL);
+        len = strlen(text);
         type = "application/json";
     }
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
     km_assert(resp != NULL);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(resp, "Request-Id", r->request_id);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    if (r->attachment) {
+        MHD_add_response_header(resp, "Content-Disposition", "attachment");
+    }
     MHD_add_response_header(
         resp, "Content-Security-Policy",
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -176,6 +189,19 @@ static enum MHD_Result queue_answer(struct api_req *r)
 }
 
 static atomic_int writes_in_flight;
+/* Connections suspended for a write and not yet running again. MHD_stop_daemon aborts the process
+ * while any connection is suspended, and a resume only takes effect when MHD's thread next
+ * polls, after write_done: so shutdown waits for this count, not writes_in_flight. */
+static atomic_int suspended_connections;
+static atomic_bool shutting_down;
+
+static void suspended_end(struct api_req *r)
+{
+    if (r->write_queued && r->write_finished) {
+        r->write_queued = false;
+        atomic_fetch_sub(&suspended_connections, 1);
+    }
+}
 
 static void write_done(void *arg, int rc)
 {
@@ -201,12 +227,10 @@ static int write_run(struct db *db, void *arg)
 
 static void dispatch(struct api_req *r)
 {
-    split_path(r);
-    bool path_found = false;
-    const struct route *route = router_match(r, &path_found);
+    const struct route *route = r->route;
     if (route == NULL) {
         r->route_name = "unknown";
-        if (path_found) {
+        if (r->path_found) {
             api_fail(r, KM_EMETHOD, "method_not_allowed", NULL, "%s is not allowed on %s",
                      r->method, r->path);
         } else {
@@ -216,8 +240,8 @@ static void dispatch(struct api_req *r)
     }
     r->route_name = route->name;
     if (r->body_too_large) {
-        api_fail(r, KM_ETOOLARGE, "body_too_large", NULL, "the body is over %d bytes",
-                 HTTP_BODY_BYTES_MAX);
+        api_fail(r, KM_ETOOLARGE, "body_too_large", NULL, "the body is over %zu bytes",
+                 r->body_limit);
         return;
     }
     r->db = reader_get();
@@ -245,11 +269,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (r->write_finished) {
+        suspended_end(r);
         return queue_answer(r);
     }
     if (*upload_size > 0) {
         if (!r->body_too_large) {
-            if (r->body_len + *upload_size > HTTP_BODY_BYTES_MAX) {
+            if (r->body_len + *upload_size > r->body_limit) {
                 r->body_too_large = true;
             } else {
                 if (r->body_len + *upload_size + 1 > r->body_cap) {
@@ -274,10 +299,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     dispatch(r);
     if (r->write_fn != NULL && r->reply == NULL) {
+        /* Counted before the check: either shutdown sees this write or it sees shutdown. */
+        atomic_fetch_add(&suspended_connections, 1);
+        if (atomic_load(&shutting_down)) {
+            atomic_fetch_sub(&suspended_connections, 1);
+            api_fail(r, KM_EBUSY, "shutting_down", NULL,
+                     "the server is shutting down; nothing was written, retry shortly");
+            return queue_answer(r);
+        }
         r->write_queued = true;
         int busy = idempotency_inflight_begin(r);
         if (busy != 0) {
             r->write_queued = false;
+            atomic_fetch_sub(&suspended_connections, 1);
             return queue_answer(r);
         }
         struct write_cmd *cmd = calloc(1, sizeof *cmd);
@@ -312,6 +346,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)toe;
     struct api_req *r = *con_cls;
     if (r != NULL) {
+        suspended_end(r); /* resumed, then the client was gone before the answer */
         free(r->cmd_mem);
         req_free(r);
     }
@@ -351,13 +386,19 @@ void server_stop(void)
     }
     /* Stop accepting; MHD_stop_daemon then finishes connections it has. Suspended connections
      * are resumed by the executor, which is stopped after us and drains its queue. */
-    MHD_quiesce_daemon(daemon_handle);
-    for (int i = 0; i < SHUTDOWN_WAIT_MS / 10 && atomic_load(&writes_in_flight) > 0; i++) {
+    MHD_socket listener = MHD_quiesce_daemon(daemon_handle);
+    atomic_store(&shutting_down, true);
+    for (int i = 0; i < SHUTDOWN_WAIT_MS / 10 && atomic_load(&suspended_connections) > 0; i++) {
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
     MHD_stop_daemon(daemon_handle);
     daemon_handle = NULL;
+    /* Ours after quiesce: closed, so callbacks the timers still send fail at once instead of
+     * waiting in the backlog for their timeout. */
+    if (listener != MHD_INVALID_SOCKET) {
+        close(listener);
+    }
     pthread_mutex_lock(&readers_lock);
     for (int i = 0; i < reader_count; i++) {
         db_close(readers[i]);

@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "domain/target.h"
+#include "core/clock.h"
 #include "http/api.h"
+#include "http/views_refunds.h"
 #include "service/fulfilment.h"
 
 #define VIEW_KEYS_MAX ORDER_QUANTITY_MAX
@@ -195,6 +197,10 @@ json_t *view_order(struct db *db, const struct order *o)
         } else {
             json_object_set_new(v, "topup", json_null());
         }
+    }
+    if (view_order_add_refunds(db, v, o->id, clock_now_ms()) != 0) {
+        json_decref(v);
+        return NULL;
     }
     return v;
 }

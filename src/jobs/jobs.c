@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "adapters/payment_sandbox.h"
+#include "adapters/refund_sandbox.h"
 #include "adapters/upstream.h"
 #include "core/clock.h"
 #include "core/err.h"
@@ -17,6 +18,8 @@
 #include "service/executor.h"
 #include "service/fulfilment.h"
 #include "service/orders.h"
+#include "service/refunds.h"
+#include "store/store_refunds.h"
 #include "store/store.h"
 
 #define JOB_ROUNDS_MAX 8 /* one advance settles chains (pay -> submit -> callback) in a few rounds */
@@ -65,6 +68,38 @@ static int polled_run(struct db *db, void *arg)
     struct topup_arg *a = arg;
     return fulfil_topup_result(db, a->id, a->result.status, a->result.credited_region,
                                a->result.detail, "poll", a->now, &a->e);
+}
+
+static int refund_sweep_run(struct db *db, void *arg)
+{
+    struct id_arg *a = arg;
+    return refunds_auto(db, a->id, a->now, &a->e);
+}
+
+struct payout_arg {
+    const char *id;
+    struct payout_result result;
+    const char *why;
+    int64_t now;
+    struct km_error e;
+};
+
+static int payout_accepted_run(struct db *db, void *arg)
+{
+    struct payout_arg *a = arg;
+    return refunds_payout_accepted(db, a->id, a->result.provider_refund_id, a->now, &a->e);
+}
+
+static int payout_refused_run(struct db *db, void *arg)
+{
+    struct payout_arg *a = arg;
+    return refunds_payout_refused(db, a->id, a->why, a->now, &a->e);
+}
+
+static int payout_result_run(struct db *db, void *arg)
+{
+    struct payout_arg *a = arg;
+    return refunds_payout_result(db, a->id, a->result.status, a->result.detail, a->now, &a->e);
 }
 
 typedef int (*lister)(struct db *, int64_t, char (*)[ID_BYTES_MAX], int, int *);
@@ -145,6 +180,51 @@ static int topups(void)
     return count;
 }
 
+/* Refunds whose next step is due: submit (again, with the same request number) or ask. */
+static int payouts(void)
+{
+    static char ids[JOB_BATCH_MAX][ID_BYTES_MAX];
+    int count = 0;
+    if (list_due(store_refunds_due, ids, &count) != 0) {
+        return 0;
+    }
+    for (int i = 0; i < count; i++) {
+        struct refund_row r;
+        if (db_begin_read(reader) != 0) {
+            continue;
+        }
+        int rc = store_refund_get(reader, ids[i], &r);
+        db_rollback(reader);
+        if (rc != 0) {
+            continue;
+        }
+        struct payout_arg a = {.id = r.id};
+        if (r.provider_refund_id[0] == '\0') {
+            rc = refund_sandbox_submit(r.provider_request_no, r.payment_id, r.method,
+                                       r.amount_fen, &a.result, &a.e);
+            a.now = clock_now_ms();
+            a.why = a.e.message;
+            rc = executor_run(rc == 0 ? payout_accepted_run : payout_refused_run, &a);
+        } else {
+            if (db_begin_read(reader) != 0) {
+                continue;
+            }
+            rc = refund_sandbox_query(reader, r.provider_request_no, &a.result, &a.e);
+            db_rollback(reader);
+            if (rc != 0) {
+                continue;
+            }
+            a.now = clock_now_ms();
+            rc = executor_run(payout_result_run, &a);
+        }
+        if (rc != 0) {
+            log_write(LOG_WARN, "payout_step_failed", "refund_id", r.id, "message", a.e.message,
+                      NULL);
+        }
+    }
+    return count;
+}
+
 void jobs_run_now(void)
 {
     pthread_mutex_lock(&run_lock);
@@ -155,6 +235,9 @@ void jobs_run_now(void)
         work += topups();
         work += upstream_sandbox_notify(reader, base_url);
         work += run_each(store_orders_escrow_due, confirm_run, "escrow_release");
+        work += run_each(store_orders_refund_candidates, refund_sweep_run, "refund_sweep");
+        work += payouts();
+        work += refund_sandbox_notify(reader, base_url);
         if (work == 0) {
             break;
         }

@@ -14,6 +14,7 @@
 #include "domain/order_state.h"
 #include "service/books.h"
 #include "service/orders.h"
+#include "service/refunds.h"
 #include "store/store_ledger.h"
 
 static int recognise_revenue(struct db *db, const struct order *o, int64_t now,
@@ -39,7 +40,8 @@ int fulfil_after_payment(struct db *db, struct order *o, int64_t now, struct km_
             if (store_cards_release(db, o->id) != 0) {
                 return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "stock not released");
             }
-            return orders_apply(db, o, ORDER_EV_DELIVERY_FAILED, now, e);
+            rc = orders_apply(db, o, ORDER_EV_DELIVERY_FAILED, now, e);
+            return rc != 0 ? rc : refunds_auto(db, o->id, now, e);
         }
         o->delivered_at = now;
         rc = orders_apply(db, o, ORDER_EV_DELIVER, now, e);
@@ -127,14 +129,18 @@ int fulfil_topup_result(struct db *db, const char *topup_id, const char *status,
     if (store_order_get(db, t.order_id, &o) != 0) {
         return km_fail(e, KM_EINTERNAL, "corrupt_topup", NULL, "top-up without order");
     }
+    int rc;
     if (ok || wrong) {
-        /* A wrong-region credit is a delivery, but not the one ordered: the top-up record says
-         * so, and the refund engine (E2) acts on it. */
+        /* A wrong-region credit is a delivery, but not the one ordered: the top-up record proves
+         * it, and the refund engine pays it back at once (E2). */
         o.delivered_at = now;
-        int rc = orders_apply(db, &o, ORDER_EV_DELIVER, now, e);
-        return rc != 0 ? rc : recognise_revenue(db, &o, now, e);
+        rc = orders_apply(db, &o, ORDER_EV_DELIVER, now, e);
+        rc = rc != 0 ? rc : recognise_revenue(db, &o, now, e);
+    } else {
+        rc = orders_apply(db, &o, ORDER_EV_DELIVERY_FAILED, now, e);
     }
-    return orders_apply(db, &o, ORDER_EV_DELIVERY_FAILED, now, e);
+    /* Nobody has to ask: a failed or misdirected top-up is refunded in this transaction. */
+    return rc != 0 || ok ? rc : refunds_auto(db, o.id, now, e);
 }
 
 int fulfil_account_deliver(struct db *db, const char *order_id, const char *seller_id,

@@ -11,6 +11,7 @@
 #include "service/books.h"
 #include "service/fulfilment.h"
 #include "service/orders.h"
+#include "service/refunds.h"
 #include "store/store_ledger.h"
 
 bool payments_method_valid(const char *method)
@@ -150,7 +151,8 @@ int payments_capture(struct db *db, const char *payment_id, const char *provider
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the event was not stored");
     }
     if (strcmp(disposition, "applied") != 0) {
-        return 0; /* held in the order's account; the refund engine pays it back */
+        /* Money the order did not need: paid back at once, by the route it came (E3). */
+        return refunds_auto(db, o.id, now, e);
     }
     o.paid_at = now;
     rc = orders_apply(db, &o, ORDER_EV_PAY, now, e);

@@ -141,6 +141,8 @@ KM_MUST_USE int store_card_fingerprint_exists(struct db *db, const uint8_t *fing
 KM_MUST_USE int store_cards_reserve(struct db *db, const char *product_id, const char *order_id,
                                     int64_t quantity);
 KM_MUST_USE int store_cards_release(struct db *db, const char *order_id);
+/* A refunded order: keys never revealed go back to stock, revealed ones are voided. */
+KM_MUST_USE int store_cards_return(struct db *db, const char *order_id);
 /* Mark an order's reserved keys delivered; returns the count in *delivered. */
 KM_MUST_USE int store_cards_deliver(struct db *db, const char *order_id, int64_t now,
                                     int64_t *delivered);

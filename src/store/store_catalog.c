@@ -218,6 +218,21 @@ int store_cards_release(struct db *db, const char *order_id)
                            "s", order_id));
 }
 
+int store_cards_return(struct db *db, const char *order_id)
+{
+    int rc = db_run(db_query(db,
+                             "UPDATE card_keys SET status = 'available', order_id = NULL,"
+                             " delivered_at = NULL WHERE order_id = $1 AND status IN ('reserved',"
+                             " 'delivered') AND id NOT IN (SELECT card_key_id FROM reveals WHERE"
+                             " order_id = $1 AND card_key_id IS NOT NULL)",
+                             "s", order_id));
+    return rc != 0 ? rc
+                   : db_run(db_query(db,
+                                     "UPDATE card_keys SET status = 'void' WHERE order_id = $1 AND"
+                                     " status = 'delivered'",
+                                     "s", order_id));
+}
+
 int store_cards_deliver(struct db *db, const char *order_id, int64_t now, int64_t *delivered)
 {
     int rc = db_run(db_query(db,

@@ -140,3 +140,86 @@ int store_sandbox_topup_find(struct db *db, const char *topup_id, char *id)
     db_done(st);
     return rc == DB_ROW ? 0 : rc < 0 ? rc : -KM_ENOTFOUND;
 }
+
+#define SANDBOX_REFUND_COLUMNS                                                                   \
+    "id, request_no, payment_id, method, amount_fen, outcome, failures_left, created_at,"        \
+    " result_at, notify_attempts"
+
+static void sandbox_refund_read(struct db_stmt *st, struct sandbox_refund *r)
+{
+    memset(r, 0, sizeof *r);
+    db_text_copy(st, 0, r->id, sizeof r->id);
+    db_text_copy(st, 1, r->request_no, sizeof r->request_no);
+    db_text_copy(st, 2, r->payment_id, sizeof r->payment_id);
+    db_text_copy(st, 3, r->method, sizeof r->method);
+    r->amount_fen = db_int(st, 4);
+    db_text_copy(st, 5, r->outcome, sizeof r->outcome);
+    r->failures_left = db_int(st, 6);
+    r->created_at = db_int(st, 7);
+    r->result_at = db_int(st, 8);
+    r->notify_attempts = db_int(st, 9);
+}
+
+int store_sandbox_refund_get(struct db *db, const char *request_no, struct sandbox_refund *out)
+{
+    struct db_stmt *st = db_query(db,
+                                  "SELECT " SANDBOX_REFUND_COLUMNS " FROM sandbox_refunds WHERE"
+                                  " request_no = $1",
+                                  "s", request_no);
+    int rc = db_step(st);
+    if (rc == DB_ROW) {
+        sandbox_refund_read(st, out);
+    }
+    db_done(st);
+    return rc == DB_ROW ? 0 : rc < 0 ? rc : -KM_ENOTFOUND;
+}
+
+int store_sandbox_refund_insert(struct db *db, const struct sandbox_refund *r)
+{
+    return db_run(db_query(db,
+                           "INSERT INTO sandbox_refunds (id, request_no, payment_id, method,"
+                           " amount_fen, outcome, failures_left, created_at, result_at,"
+                           " notify_next_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+                           "ssssisiii", r->id, r->request_no, r->payment_id, r->method,
+                           r->amount_fen, r->outcome, r->failures_left, r->created_at,
+                           r->result_at));
+}
+
+int store_sandbox_refund_update(struct db *db, const struct sandbox_refund *r)
+{
+    return db_run(db_query(db,
+                           "UPDATE sandbox_refunds SET failures_left = $1, result_at = $2,"
+                           " notify_next_at = $2 WHERE id = $3",
+                           "iis", r->failures_left, r->result_at, r->id));
+}
+
+int store_sandbox_refunds_due(struct db *db, int64_t now, int attempts_max,
+                              struct sandbox_refund *out, int max, int *count)
+{
+    *count = 0;
+    struct db_stmt *st = db_query(db,
+                                  "SELECT " SANDBOX_REFUND_COLUMNS " FROM sandbox_refunds WHERE"
+                                  " notified_at IS NULL AND result_at > 0 AND notify_next_at <= $1"
+                                  " AND notify_attempts < $2 ORDER BY notify_next_at LIMIT $3",
+                                  "iii", now, (int64_t)attempts_max, (int64_t)max);
+    int rc = DB_DONE;
+    while (*count < max && (rc = db_step(st)) == DB_ROW) {
+        sandbox_refund_read(st, &out[(*count)++]);
+    }
+    db_done(st);
+    return rc < 0 ? rc : 0;
+}
+
+int store_sandbox_refund_notified(struct db *db, const char *id, int64_t now, int64_t retry_at)
+{
+    if (retry_at == 0) {
+        return db_run(db_query(db,
+                               "UPDATE sandbox_refunds SET notified_at = $1, notify_attempts ="
+                               " notify_attempts + 1 WHERE id = $2",
+                               "is", now, id));
+    }
+    return db_run(db_query(db,
+                           "UPDATE sandbox_refunds SET notify_next_at = $1, notify_attempts ="
+                           " notify_attempts + 1 WHERE id = $2",
+                           "is", retry_at, id));
+}

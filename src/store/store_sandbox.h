@@ -48,4 +48,27 @@ KM_MUST_USE int store_sandbox_topups_due(struct db *db, int64_t now, int attempt
 KM_MUST_USE int store_sandbox_topup_notified(struct db *db, const char *id, int64_t now,
                                              int64_t retry_at);
 
+struct sandbox_refund {
+    char id[ID_BYTES_MAX];
+    char request_no[ID_BYTES_MAX];
+    char payment_id[ID_BYTES_MAX];
+    char method[16];
+    int64_t amount_fen;
+    char outcome[20];        /* succeeded | failed | requires_action */
+    int64_t failures_left;   /* transient refusals before the provider accepts it */
+    int64_t created_at;
+    int64_t result_at;       /* 0 until accepted */
+    int64_t notify_attempts;
+};
+
+/* By the shop's request number; -KM_ENOTFOUND if the provider never saw it. */
+KM_MUST_USE int store_sandbox_refund_get(struct db *db, const char *request_no,
+                                         struct sandbox_refund *out);
+KM_MUST_USE int store_sandbox_refund_insert(struct db *db, const struct sandbox_refund *r);
+KM_MUST_USE int store_sandbox_refund_update(struct db *db, const struct sandbox_refund *r);
+KM_MUST_USE int store_sandbox_refunds_due(struct db *db, int64_t now, int attempts_max,
+                                          struct sandbox_refund *out, int max, int *count);
+KM_MUST_USE int store_sandbox_refund_notified(struct db *db, const char *id, int64_t now,
+                                              int64_t retry_at);
+
 #endif

@@ -1,0 +1,185 @@
+/* Sandbox refunds: outcomes from the amount's last two digits, delays from the route, results by
+ * signed callback and by query. */
+#include "adapters/refund_sandbox.h"
+
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapters/http_out.h"
+#include "adapters/payment_sandbox.h"
+#include "adapters/signature.h"
+#include "core/clock.h"
+#include "core/limits.h"
+#include "core/log.h"
+#include "service/executor.h"
+#include "store/store_sandbox.h"
+
+#define NOTIFY_BACKOFF_BASE_MS 2000
+
+int64_t refund_sandbox_route_delay_ms(const char *method)
+{
+    if (strcmp(method, "wechat") == 0) {
+        return 5 * 60 * 1000; /* WeChat Pay balance: minutes */
+    }
+    if (strcmp(method, "alipay") == 0) {
+        return 30 * 60 * 1000;
+    }
+    if (strcmp(method, "bank_card") == 0) {
+        return 2 * 24 * 3600 * 1000; /* the bank books it in days */
+    }
+    return 0;
+}
+
+struct submit_arg {
+    struct sandbox_refund row;
+    int rc;
+};
+
+static int submit_run(struct db *db, void *arg)
+{
+    struct submit_arg *s = arg;
+    struct sandbox_refund existing;
+    int rc = store_sandbox_refund_get(db, s->row.request_no, &existing);
+    if (rc == -KM_ENOTFOUND) {
+        int64_t cents = s->row.amount_fen % 100;
+        snprintf(s->row.outcome, sizeof s->row.outcome, "%s",
+                 cents == 66 ? "requires_action" : cents == 99 ? "failed" : "succeeded");
+        s->row.failures_left = cents == 13 ? 1 : 0;
+        id_new("sbr", s->row.id);
+        s->row.created_at = clock_now_ms();
+        s->row.result_at = 0;
+        rc = store_sandbox_refund_insert(db, &s->row);
+        if (rc != 0) {
+            return rc;
+        }
+        existing = s->row;
+    } else if (rc != 0) {
+        return rc;
+    }
+    if (existing.result_at == 0) {
+        if (existing.failures_left > 0) {
+            existing.failures_left--;
+            s->rc = -KM_EBUSY; /* refused this time; the refusal itself is kept */
+        } else {
+            existing.result_at = clock_now_ms() + refund_sandbox_route_delay_ms(existing.method);
+        }
+        rc = store_sandbox_refund_update(db, &existing);
+    }
+    s->row = existing;
+    return rc;
+}
+
+int refund_sandbox_submit(const char *request_no, const char *payment_id, const char *method,
+                          int64_t amount_fen, struct payout_result *out, struct km_error *e)
+{
+    memset(out, 0, sizeof *out);
+    struct submit_arg *s = calloc(1, sizeof *s);
+    km_assert(s != NULL);
+    snprintf(s->row.request_no, sizeof s->row.request_no, "%s", request_no);
+    snprintf(s->row.payment_id, sizeof s->row.payment_id, "%s", payment_id);
+    snprintf(s->row.method, sizeof s->row.method, "%s", method);
+    s->row.amount_fen = amount_fen;
+    int rc = executor_run(submit_run, s);
+    if (rc == 0 && s->rc != 0) {
+        rc = s->rc;
+    }
+    if (rc == 0) {
+        snprintf(out->status, sizeof out->status, "processing");
+        snprintf(out->provider_refund_id, sizeof out->provider_refund_id, "%s", s->row.id);
+    }
+    free(s);
+    if (rc == -KM_EBUSY) {
+        return km_fail(e, KM_EBUSY, "provider_busy", NULL,
+                       "the provider refused the refund this time (system busy)");
+    }
+    return rc == 0 ? 0 : km_fail(e, KM_EINTERNAL, "provider_unavailable", NULL, "no answer");
+}
+
+static void result_of(const struct sandbox_refund *row, int64_t now, struct payout_result *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->provider_refund_id, sizeof out->provider_refund_id, "%s", row->id);
+    if (row->result_at == 0 || now < row->result_at) {
+        snprintf(out->status, sizeof out->status, "processing");
+        return;
+    }
+    snprintf(out->status, sizeof out->status, "%s", row->outcome);
+    snprintf(out->detail, sizeof out->detail, "%s",
+             strcmp(row->outcome, "requires_action") == 0
+                 ? "the receiving account is abnormal (card closed); choose another way"
+             : strcmp(row->outcome, "failed") == 0 ? "the provider refused the refund"
+                                                   : "refunded to the original route");
+}
+
+int refund_sandbox_query(struct db *reader, const char *request_no, struct payout_result *out,
+                         struct km_error *e)
+{
+    struct sandbox_refund row;
+    if (store_sandbox_refund_get(reader, request_no, &row) != 0) {
+        return km_fail(e, KM_ENOTFOUND, "resource_missing", "request_no", "unknown refund");
+    }
+    result_of(&row, clock_now_ms(), out);
+    return 0;
+}
+
+struct mark {
+    const char *id;
+    int64_t now;
+    int64_t retry_at;
+};
+
+static int mark_run(struct db *db, void *arg)
+{
+    struct mark *m = arg;
+    return store_sandbox_refund_notified(db, m->id, m->now, m->retry_at);
+}
+
+int refund_sandbox_notify(struct db *reader, const char *base_url)
+{
+    struct sandbox_refund due[32];
+    int count = 0;
+    if (db_begin_read(reader) != 0) {
+        return 0;
+    }
+    int rc = store_sandbox_refunds_due(reader, clock_now_ms(), CALLBACK_ATTEMPTS_MAX, due, 32,
+                                       &count);
+    db_rollback(reader);
+    if (rc != 0) {
+        return 0;
+    }
+    uint8_t key[32];
+    payment_sandbox_key(key);
+    char url[512];
+    snprintf(url, sizeof url, "%s/v1/callbacks/refunds/sandbox", base_url);
+    int acked = 0;
+    for (int i = 0; i < count; i++) {
+        struct payout_result res;
+        result_of(&due[i], clock_now_ms(), &res);
+        json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:I}", "id", due[i].id, "request_no",
+                                 due[i].request_no, "provider_refund_id", due[i].id, "status",
+                                 res.status, "amount_fen", (json_int_t)due[i].amount_fen);
+        char *text = json_dumps(body, JSON_COMPACT);
+        json_decref(body);
+        km_assert(text != NULL);
+        char sig[SIGNATURE_HEADER_BYTES];
+        signature_make(key, clock_now_ms(), text, strlen(text), sig);
+        long status = 0;
+        bool ok = http_out_post(url, text, sig, &status) == 0 && status >= 200 && status < 300;
+        free(text);
+        struct mark m = {due[i].id, clock_now_ms(), 0};
+        if (!ok) {
+            m.retry_at = m.now + (NOTIFY_BACKOFF_BASE_MS
+                                  << (due[i].notify_attempts < 10 ? due[i].notify_attempts : 10));
+        } else {
+            acked++;
+        }
+        if (executor_run(mark_run, &m) != 0) {
+            log_write(LOG_ERROR, "sandbox_refund_mark_failed", "id", due[i].id, NULL);
+        }
+    }
+    sodium_memzero(key, sizeof key);
+    return acked;
+}

@@ -1,0 +1,178 @@
+/* Views of the refund engine's objects. Every decision shows its rule with the rule's title, the
+ * explanation the buyer reads, and the facts consulted, so a decision can be checked. */
+#include "http/views_refunds.h"
+
+#include <string.h>
+
+#include "core/clock.h"
+#include "http/api.h"
+#include "service/cases.h"
+#include "service/refunds.h"
+
+#define VIEW_MESSAGES_MAX 200
+#define VIEW_CASES_MAX 16
+#define APPEAL_WINDOW_MS ((int64_t)CASE_APPEAL_WINDOW_DAYS * 24 * 3600 * 1000)
+
+json_t *view_refund(const struct refund_row *r)
+{
+    json_t *v = json_pack(
+        "{s:s, s:s, s:s, s:o, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o}", "id",
+        r->id, "object", "refund", "order_id", r->order_id, "case_id",
+        r->case_id[0] ? json_string(r->case_id) : json_null(), "payment_id", r->payment_id,
+        "method", r->method, "amount_fen", (json_int_t)r->amount_fen, "currency", "CNY", "rule",
+        r->rule, "status", r->status, "provider_request_no", r->provider_request_no, "attempts",
+        (json_int_t)r->attempts, "expected_by", api_time(r->expected_by), "created_at",
+        api_time(r->created_at), "completed_at", api_time(r->completed_at), "failure_reason",
+        r->failure_reason[0] ? json_string(r->failure_reason) : json_null());
+    km_assert(v != NULL);
+    return v;
+}
+
+json_t *view_case_summary(const struct case_row *c, int64_t now)
+{
+    bool active = strcmp(c->status, "open") == 0 || strcmp(c->status, "awaiting_buyer") == 0 ||
+                  strcmp(c->status, "appealed") == 0;
+    json_t *v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:o, s:o, s:o, s:o,"
+                          " s:o, s:b}",
+                          "id", c->id, "object", "case", "order_id", c->order_id, "origin",
+                          c->origin, "reason", c->reason, "status", c->status, "policy_version",
+                          c->policy_version, "preview", "outcome", c->preview_outcome, "rule",
+                          c->preview_rule, "created_at", api_time(c->created_at), "updated_at",
+                          api_time(c->updated_at), "sla_due_at", api_time(c->sla_due_at),
+                          "buyer_reply_due_at", api_time(c->buyer_reply_due_at), "appealed_at",
+                          api_time(c->appealed_at), "overdue",
+                          active && c->sla_due_at != 0 && now > c->sla_due_at);
+    km_assert(v != NULL);
+    return v;
+}
+
+static json_t *next_steps(const struct case_row *c, const struct decision_row *last, int n,
+                          int64_t now)
+{
+    json_t *steps = json_array();
+    if (n == 0 || strcmp(last->outcome, "reject") != 0) {
+        return steps;
+    }
+    if (strcmp(c->status, "decided") == 0 && c->appealed_at == 0 &&
+        now <= last->created_at + APPEAL_WINDOW_MS) {
+        json_array_append_new(steps, json_pack("{s:s, s:s, s:o}", "action", "appeal", "text",
+                                               "Appeal once, with new evidence; a different "
+                                               "agent decides.",
+                                               "until", api_time(last->created_at +
+                                                                 APPEAL_WINDOW_MS)));
+        return steps;
+    }
+    /* Final on the platform: what the buyer can still do outside it. */
+    json_array_append_new(steps,
+                          json_pack("{s:s, s:s}", "action", "provider_dispute", "text",
+                                    "Open a dispute with your payment provider (支付宝交易纠纷 / "
+                                    "微信支付投诉); they usually decide in 7–15 working days. "
+                                    "The shop answers with this case's evidence."));
+    json_array_append_new(steps, json_pack("{s:s, s:s}", "action", "consumer_complaint", "text",
+                                           "Complain to 12315 or 黑猫投诉 with the case export."));
+    json_array_append_new(steps, json_pack("{s:s, s:s}", "action", "small_claims", "text",
+                                           "For larger sums (e.g. over 2000 CNY), a small-claims "
+                                           "court."));
+    return steps;
+}
+
+json_t *view_case(struct db *db, const struct case_row *c, bool staff, int64_t now)
+{
+    json_t *v = view_case_summary(c, now);
+    struct decision_row ds[2];
+    int dn = 0;
+    static __thread struct message_row msgs[VIEW_MESSAGES_MAX];
+    int mn = 0;
+    struct refund_row refunds[REFUNDS_PER_ORDER_MAX];
+    int rn = 0;
+    if (store_decisions_of_case(db, c->id, ds, 2, &dn) != 0 ||
+        store_messages_of_case(db, c->id, msgs, VIEW_MESSAGES_MAX, &mn) != 0 ||
+        store_refunds_of_order(db, c->order_id, refunds, REFUNDS_PER_ORDER_MAX, &rn) != 0) {
+        json_decref(v);
+        return NULL;
+    }
+    json_t *decisions = json_array();
+    for (int i = 0; i < dn; i++) {
+        enum refund_rule rule = RULE_NONE;
+        if (refund_rule_parse(ds[i].rule, &rule) != 0) {
+            rule = RULE_NONE;
+        }
+        json_error_t err;
+        json_t *facts = json_loads(ds[i].facts, 0, &err);
+        const char *by = ds[i].automatic ? "system" : staff ? ds[i].decided_by : "agent";
+        json_array_append_new(
+            decisions,
+            json_pack("{s:s, s:s, s:s, s:s, s:I, s:b, s:s, s:s, s:o, s:o}", "stage", ds[i].stage,
+                      "outcome", ds[i].outcome, "rule", ds[i].rule, "rule_title",
+                      refund_rule_title(rule), "amount_fen", (json_int_t)ds[i].amount_fen,
+                      "automatic", ds[i].automatic, "decided_by", by, "explanation",
+                      ds[i].explanation, "facts", facts != NULL ? facts : json_null(),
+                      "decided_at", api_time(ds[i].created_at)));
+    }
+    json_object_set_new(v, "decisions", decisions);
+    json_t *messages = json_array();
+    for (int i = 0; i < mn; i++) {
+        json_error_t err;
+        json_t *ev = json_loads(msgs[i].evidence, 0, &err);
+        const char *author = msgs[i].author;
+        if (!staff && strncmp(author, "agent:", 6) == 0) {
+            author = "agent";
+        }
+        json_array_append_new(messages,
+                              json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", msgs[i].id, "author",
+                                        author, "body", msgs[i].body, "evidence_ids",
+                                        ev != NULL ? ev : json_array(), "created_at",
+                                        api_time(msgs[i].created_at)));
+    }
+    json_object_set_new(v, "messages", messages);
+    json_t *rs = json_array();
+    for (int i = 0; i < rn; i++) {
+        if (strcmp(refunds[i].case_id, c->id) == 0) {
+            json_array_append_new(rs, view_refund(&refunds[i]));
+        }
+    }
+    json_object_set_new(v, "refunds", rs);
+    json_object_set_new(v, "next_steps", next_steps(c, dn > 0 ? &ds[dn - 1] : NULL, dn, now));
+    return v;
+}
+
+json_t *view_decision_preview(const struct refund_decision *d, int64_t expected_by)
+{
+    json_t *v = json_pack("{s:s, s:s, s:s, s:s, s:I, s:b, s:s, s:s, s:s, s:o, s:o}", "object",
+                          "refund_preview", "policy_version", REFUND_POLICY_VERSION, "outcome",
+                          refund_outcome_name(d->outcome), "rule", refund_rule_id(d->rule),
+                          "amount_fen", (json_int_t)d->amount_fen, "automatic", d->automatic,
+                          "rule_title", refund_rule_title(d->rule), "explanation",
+                          refund_explain_en(d->explanation), "explanation_zh",
+                          refund_explain_zh(d->explanation), "wait_until",
+                          api_time(d->wait_until_ms), "expected_by", api_time(expected_by));
+    km_assert(v != NULL);
+    return v;
+}
+
+int view_order_add_refunds(struct db *db, json_t *order_view, const char *order_id, int64_t now)
+{
+    struct refund_row refunds[REFUNDS_PER_ORDER_MAX];
+    struct case_row cases[VIEW_CASES_MAX];
+    int rn = 0, cn = 0;
+    if (store_refunds_of_order(db, order_id, refunds, REFUNDS_PER_ORDER_MAX, &rn) != 0 ||
+        store_cases_of_order(db, order_id, cases, VIEW_CASES_MAX, &cn) != 0) {
+        return -1;
+    }
+    json_t *rs = json_array();
+    int64_t refunded = 0;
+    for (int i = 0; i < rn; i++) {
+        json_array_append_new(rs, view_refund(&refunds[i]));
+        if (strcmp(refunds[i].status, "failed") != 0) {
+            refunded += refunds[i].amount_fen;
+        }
+    }
+    json_object_set_new(order_view, "refunds", rs);
+    json_object_set_new(order_view, "amount_refunded_fen", json_integer(refunded));
+    json_t *cs = json_array();
+    for (int i = 0; i < cn; i++) {
+        json_array_append_new(cs, view_case_summary(&cases[i], now));
+    }
+    json_object_set_new(order_view, "cases", cs);
+    return 0;
+}

@@ -1,0 +1,20 @@
+/* JSON shapes of cases, decisions, messages and refunds. */
+#ifndef KM_VIEWS_REFUNDS_H
+#define KM_VIEWS_REFUNDS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "domain/refund_policy.h"
+#include "store/store_refunds.h"
+
+json_t *view_refund(const struct refund_row *r);
+/* The whole case: decisions with the facts they used, messages, refunds, what can happen next.
+ * staff shows agents' ids; buyers see "agent". NULL on a storage error. */
+json_t *view_case(struct db *db, const struct case_row *c, bool staff, int64_t now);
+json_t *view_case_summary(const struct case_row *c, int64_t now);
+json_t *view_decision_preview(const struct refund_decision *d, int64_t expected_by);
+/* Refunds and cases of an order, added to its view. */
+int view_order_add_refunds(struct db *db, json_t *order_view, const char *order_id, int64_t now);
+
+#endif

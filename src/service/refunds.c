@@ -1,0 +1,483 @@
+/* The refund engine's facts, payouts and the machine's own refunds. Every approval becomes one
+ * refund per paying route with its own immutable provider request number; the money is held in
+ * the ledger (order -> provider) until the provider confirms, then posted, or voided if it fails
+ * for good. */
+#include "service/refunds.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/ids.h"
+#include "core/limits.h"
+#include "core/log.h"
+#include "domain/order_state.h"
+#include "service/books.h"
+#include "service/cases.h"
+#include "service/orders.h"
+#include "store/store_ledger.h"
+
+extern const unsigned char calendar_tsv[];
+extern const size_t calendar_tsv_len;
+
+static struct calendar cal;
+
+int refunds_init(void)
+{
+    int bad_line = 0;
+    struct km_error e;
+    if (calendar_parse((const char *)calendar_tsv, calendar_tsv_len, &cal, &bad_line, &e) != 0) {
+        char line[16];
+        snprintf(line, sizeof line, "%d", bad_line);
+        log_write(LOG_ERROR, "calendar_invalid", "line", line, "message", e.message, NULL);
+        return -KM_EINTERNAL;
+    }
+    return 0;
+}
+
+const struct calendar *refunds_calendar(void)
+{
+    return &cal;
+}
+
+int64_t refunds_expected_by(const char *method, int64_t amount_fen, int64_t now)
+{
+    if (strcmp(method, "balance") == 0) {
+        return now;
+    }
+    int days = amount_fen < 10000 ? 3 : 7;
+    if (strcmp(method, "wechat") == 0 || strcmp(method, "alipay") == 0) {
+        days = 1; /* the wallets refund to their balance within the day */
+    }
+    return calendar_add_working_days(&cal, now, days);
+}
+
+static enum topup_state topup_state_of(const char *status)
+{
+    if (strcmp(status, "succeeded") == 0) {
+        return TOPUP_CREDITED;
+    }
+    if (strcmp(status, "failed") == 0) {
+        return TOPUP_FAILED;
+    }
+    if (strcmp(status, "wrong_region") == 0) {
+        return TOPUP_WRONG_REGION;
+    }
+    return TOPUP_PENDING;
+}
+
+int refunds_facts(struct db *db, const struct order *o, int64_t now, struct refund_facts *f,
+                  struct km_error *e)
+{
+    memset(f, 0, sizeof *f);
+    struct product p;
+    if (store_product_get(db, o->product_id, &p) != 0) {
+        return km_fail(e, KM_EINTERNAL, "corrupt_order", NULL, "order without product");
+    }
+    f->kind = strcmp(o->kind, "card_key") == 0       ? GOODS_CARD_KEY
+              : strcmp(o->kind, "direct_topup") == 0 ? GOODS_DIRECT_TOPUP
+                                                     : GOODS_ACCOUNT;
+    f->now_ms = now;
+    f->paid_at_ms = o->paid_at;
+    f->delivered_at_ms = o->delivered_at;
+    f->delivery_failed = strcmp(o->status, "failed") == 0;
+    f->refund_window_hours = p.refund_window_hours;
+    f->no_reason_days = p.no_reason_days;
+    f->topup_timeout_minutes = p.topup_timeout_minutes;
+
+    struct payment pays[PAYMENTS_PER_ORDER_MAX];
+    int n = 0;
+    if (store_payments_of_order(db, o->id, pays, PAYMENTS_PER_ORDER_MAX, &n) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "payments unavailable");
+    }
+    for (int i = 0; i < n; i++) {
+        if (strcmp(pays[i].status, "succeeded") != 0) {
+            continue;
+        }
+        int64_t refunded = 0;
+        if (store_refunded_of_payment(db, pays[i].id, &refunded) != 0) {
+            return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
+        }
+        if (strcmp(pays[i].disposition, "applied") == 0) {
+            f->amount_fen += pays[i].amount_fen;
+            f->refunded_fen += refunded;
+        } else if (pays[i].amount_fen > refunded) {
+            f->unapplied_fen += pays[i].amount_fen - refunded;
+        }
+    }
+    if (f->kind == GOODS_DIRECT_TOPUP) {
+        struct topup t;
+        f->topup = store_topup_get_by_order(db, o->id, &t) == 0 ? topup_state_of(t.status)
+                                                                 : TOPUP_NONE;
+    }
+    if (f->kind == GOODS_CARD_KEY) {
+        struct card_key keys[ORDER_QUANTITY_MAX];
+        struct reveal reveals[64];
+        int kn = 0, rn = 0;
+        if (store_cards_of_order(db, o->id, keys, ORDER_QUANTITY_MAX, &kn) != 0 ||
+            store_reveals_of_order(db, o->id, reveals, 64, &rn) != 0 ||
+            store_activations_of_order(db, o->id, &f->keys_activated) != 0) {
+            return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "card keys unavailable");
+        }
+        f->keys_total = kn;
+        f->issuer_can_void = true;
+        for (int i = 0; i < kn; i++) {
+            bool revealed = false;
+            for (int j = 0; j < rn && !revealed; j++) {
+                revealed = strcmp(reveals[j].card_key_id, keys[i].id) == 0;
+            }
+            if (revealed) {
+                f->keys_revealed++;
+                /* The sandbox issuer voids keys whose number ends in an even digit. */
+                size_t len = strlen(keys[i].masked);
+                char last = len > 0 ? keys[i].masked[len - 1] : '*';
+                if (last < '0' || last > '9' || (last - '0') % 2 != 0) {
+                    f->issuer_can_void = false;
+                }
+            }
+        }
+    }
+    if (f->kind == GOODS_ACCOUNT) {
+        char pending[ID_BYTES_MAX];
+        f->escrow_held = store_ledger_pending_find(db, "escrow", o->id, pending) == 0;
+        f->seller_delivered = o->delivered_at != 0;
+    }
+    return 0;
+}
+
+void refunds_facts_json(const struct refund_facts *f, uint32_t used, char *buf, size_t len)
+{
+    static const char *const topups[] = {"none", "pending", "credited", "failed", "wrong_region"};
+    static const char *const kinds[] = {"card_key", "direct_topup", "account"};
+    json_t *used_list = json_array();
+    static const char *const names[] = {"terms",   "payments",    "delivery", "topup_record",
+                                        "reveals", "activations", "escrow",   "refunds"};
+    for (unsigned i = 0; i < 8; i++) {
+        if ((used & (1u << i)) != 0) {
+            json_array_append_new(used_list, json_string(names[i]));
+        }
+    }
+    char paid[40], delivered[40], now[40];
+    json_t *o = json_pack(
+        "{s:s, s:s, s:o, s:s, s:s, s:s, s:I, s:I, s:I, s:b, s:{s:I, s:I, s:I}, s:s, s:i, s:i,"
+        " s:i, s:b, s:b, s:b}",
+        "policy_version", REFUND_POLICY_VERSION, "kind", kinds[f->kind], "consulted", used_list,
+        "now", clock_format(f->now_ms, now, sizeof now), "paid_at",
+        f->paid_at_ms ? clock_format(f->paid_at_ms, paid, sizeof paid) : "",
+        "delivered_at",
+        f->delivered_at_ms ? clock_format(f->delivered_at_ms, delivered, sizeof delivered) : "",
+        "amount_fen", (json_int_t)f->amount_fen, "unapplied_fen", (json_int_t)f->unapplied_fen,
+        "refunded_fen", (json_int_t)f->refunded_fen, "delivery_failed", f->delivery_failed,
+        "terms", "refund_window_hours", (json_int_t)f->refund_window_hours, "no_reason_days",
+        (json_int_t)f->no_reason_days, "topup_timeout_minutes",
+        (json_int_t)f->topup_timeout_minutes, "topup", topups[f->topup], "keys_total",
+        f->keys_total, "keys_revealed", f->keys_revealed, "keys_activated", f->keys_activated,
+        "issuer_can_void", f->issuer_can_void, "escrow_held", f->escrow_held, "seller_delivered",
+        f->seller_delivered);
+    km_assert(o != NULL);
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    km_assert(text != NULL);
+    snprintf(buf, len, "%s", text);
+    free(text);
+}
+
+/* Make amount_fen available in the order's account: release an escrow hold, and take back from
+ * revenue what delivery recognised. */
+static int free_order_money(struct db *db, const struct order *o, int64_t amount_fen,
+                            const char *refund_id, int64_t now, struct km_error *e)
+{
+    char order_acct[LEDGER_ACCOUNT_ID_BYTES_MAX];
+    books_account(order_acct, "order", o->id);
+    char pending[ID_BYTES_MAX];
+    if (store_ledger_pending_find(db, "escrow", o->id, pending) == 0) {
+        int rc = books_resolve(db, "escrow", o->id, false, now, e);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    struct ledger_account acct;
+    if (store_ledger_account_load(db, order_acct, LEDGER_DEBITS_MUST_NOT_EXCEED_CREDITS, &acct) !=
+        0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "ledger unavailable");
+    }
+    int64_t available = acct.credits_posted - acct.debits_posted - acct.debits_pending;
+    if (available >= amount_fen) {
+        return 0;
+    }
+    /* Delivered goods: the refund comes back out of the shop's revenue (or, for confirmed
+     * escrow, the platform pays it and recovers it from the seller off-line). */
+    return books_post(db, "revenue:shop", order_acct, amount_fen - available, "refund_reversal",
+                      refund_id, now, e);
+}
+
+static int pay_back(struct db *db, const struct order *o, const struct payment *p,
+                    const char *case_id, const char *rule, int64_t amount_fen, int64_t now,
+                    struct km_error *e)
+{
+    struct refund_row r = {0};
+    id_new("rf", r.id);
+    /* The request number the provider sees: fixed now, reused on every retry. */
+    id_new("rfq", r.provider_request_no);
+    snprintf(r.order_id, sizeof r.order_id, "%s", o->id);
+    snprintf(r.case_id, sizeof r.case_id, "%s", case_id != NULL ? case_id : "");
+    snprintf(r.payment_id, sizeof r.payment_id, "%s", p->id);
+    snprintf(r.method, sizeof r.method, "%s", p->method);
+    snprintf(r.rule, sizeof r.rule, "%s", rule);
+    snprintf(r.status, sizeof r.status, "pending");
+    r.amount_fen = amount_fen;
+    r.created_at = now;
+    r.next_attempt_at = now;
+    r.expected_by = refunds_expected_by(p->method, amount_fen, now);
+    int rc = free_order_money(db, o, amount_fen, r.id, now, e);
+    if (rc != 0) {
+        return rc;
+    }
+    char order_acct[LEDGER_ACCOUNT_ID_BYTES_MAX], psp[LEDGER_ACCOUNT_ID_BYTES_MAX];
+    books_account(order_acct, "order", o->id);
+    books_account(psp, "psp", p->method);
+    rc = books_hold(db, order_acct, psp, amount_fen, "refund", r.id, now, e);
+    if (rc != 0) {
+        return rc;
+    }
+    bool instant = strcmp(p->method, "balance") == 0;
+    if (instant) {
+        /* The shop's own balance: no provider, the money is back at once. */
+        rc = books_resolve(db, "refund", r.id, true, now, e);
+        if (rc != 0) {
+            return rc;
+        }
+        snprintf(r.status, sizeof r.status, "succeeded");
+    }
+    if (store_refund_insert(db, &r) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
+    }
+    if (instant) {
+        r.completed_at = now;
+        if (store_refund_update(db, &r) != 0) {
+            return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
+        }
+    }
+    int erc = orders_event(db, instant ? "refund.succeeded" : "refund.created", r.id, o->id, now);
+    return erc == 0 ? 0 : km_fail(e, KM_EINTERNAL, "storage_error", NULL, "event not stored");
+}
+
+/* After a refund of the applied amount: the order is refunded when nothing of it is left, its
+ * unrevealed card keys go back to stock and revealed ones are voided. */
+static int settle_order(struct db *db, struct order *o, int64_t now, struct km_error *e)
+{
+    struct refund_facts f;
+    int rc = refunds_facts(db, o, now, &f, e);
+    if (rc != 0 || f.amount_fen == 0 || f.refunded_fen < f.amount_fen) {
+        return rc;
+    }
+    if (strcmp(o->kind, "card_key") == 0 && store_cards_return(db, o->id) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "keys not returned");
+    }
+    enum order_status s;
+    if (order_status_parse(o->status, &s) == 0 && s != ORDER_REFUNDED) {
+        return orders_apply(db, o, ORDER_EV_REFUND, now, e);
+    }
+    return 0;
+}
+
+int refunds_execute(struct db *db, const struct order *order, const char *case_id,
+                    const char *rule, int64_t amount_fen, int64_t now, struct km_error *e)
+{
+    struct order o = *order;
+    struct refund_facts f;
+    int rc = refunds_facts(db, &o, now, &f, e);
+    if (rc != 0) {
+        return rc;
+    }
+    if (amount_fen <= 0 || amount_fen > f.unapplied_fen + refund_policy_refundable_fen(&f)) {
+        /* Never more than was captured and not yet refunded. */
+        return km_fail(e, KM_ESTATE, "refund_exceeds_captured", "amount_fen",
+                       "%lld fen is more than is left to refund (%lld)", (long long)amount_fen,
+                       (long long)(f.unapplied_fen + refund_policy_refundable_fen(&f)));
+    }
+    struct payment pays[PAYMENTS_PER_ORDER_MAX];
+    int n = 0;
+    if (store_payments_of_order(db, o.id, pays, PAYMENTS_PER_ORDER_MAX, &n) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "payments unavailable");
+    }
+    int64_t left = amount_fen;
+    /* Unapplied payments first (E3), each by its own route; then the applied one. */
+    for (int pass = 0; pass < 2 && left > 0; pass++) {
+        for (int i = 0; i < n && left > 0; i++) {
+            bool applied = strcmp(pays[i].disposition, "applied") == 0;
+            if (strcmp(pays[i].status, "succeeded") != 0 || applied != (pass == 1)) {
+                continue;
+            }
+            int64_t refunded = 0;
+            if (store_refunded_of_payment(db, pays[i].id, &refunded) != 0) {
+                return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
+            }
+            int64_t room = pays[i].amount_fen - refunded;
+            int64_t take = room < left ? room : left;
+            if (take <= 0) {
+                continue;
+            }
+            rc = pay_back(db, &o, &pays[i], case_id, rule, take, now, e);
+            if (rc != 0) {
+                return rc;
+            }
+            left -= take;
+        }
+    }
+    km_assert(left == 0);
+    return settle_order(db, &o, now, e);
+}
+
+int refunds_auto(struct db *db, const char *order_id, int64_t now, struct km_error *e)
+{
+    struct order o;
+    if (store_order_get(db, order_id, &o) != 0) {
+        return km_fail(e, KM_ENOTFOUND, "resource_missing", "order_id", "no such order");
+    }
+    struct refund_facts f;
+    int rc = refunds_facts(db, &o, now, &f, e);
+    if (rc != 0) {
+        return rc;
+    }
+    struct refund_decision d;
+    refund_policy_check(&f, &d);
+    if (d.outcome != OUTCOME_APPROVE) {
+        return 0;
+    }
+    char facts[FACTS_JSON_BYTES_MAX];
+    refunds_facts_json(&f, d.facts, facts, sizeof facts);
+    return cases_system_decision(db, o.id, &d, facts, now, e);
+}
+
+int refunds_payout_accepted(struct db *db, const char *refund_id, const char *provider_refund_id,
+                            int64_t now, struct km_error *e)
+{
+    struct refund_row r;
+    if (store_refund_get(db, refund_id, &r) != 0) {
+        return km_fail(e, KM_ENOTFOUND, "resource_missing", "refund_id", "no such refund");
+    }
+    if (strcmp(r.status, "pending") != 0) {
+        return 0;
+    }
+    snprintf(r.provider_refund_id, sizeof r.provider_refund_id, "%s", provider_refund_id);
+    r.attempts++;
+    r.next_attempt_at = now + (int64_t)PAYOUT_POLL_INTERVAL_S * 1000;
+    r.failure_reason[0] = '\0';
+    return store_refund_update(db, &r) == 0
+               ? 0
+               : km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
+}
+
+static int finish(struct db *db, struct refund_row *r, const char *status, const char *detail,
+                  int64_t now, struct km_error *e)
+{
+    bool ok = strcmp(status, "succeeded") == 0;
+    bool held = strcmp(status, "requires_action") == 0;
+    if (!held) {
+        /* Succeeded: the held money leaves for good. Failed: it comes back to the order. */
+        int rc = books_resolve(db, "refund", r->id, ok, now, e);
+        if (rc != 0) {
+            return rc;
+        }
+        r->completed_at = now;
+    }
+    snprintf(r->status, sizeof r->status, "%s", status);
+    snprintf(r->failure_reason, sizeof r->failure_reason, "%s", ok ? "" : detail);
+    char type[40];
+    snprintf(type, sizeof type, "refund.%s", status);
+    if (store_refund_update(db, r) != 0 || orders_event(db, type, r->id, r->order_id, now) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
+    }
+    return 0;
+}
+
+int refunds_payout_refused(struct db *db, const char *refund_id, const char *why, int64_t now,
+                           struct km_error *e)
+{
+    struct refund_row r;
+    if (store_refund_get(db, refund_id, &r) != 0) {
+        return km_fail(e, KM_ENOTFOUND, "resource_missing", "refund_id", "no such refund");
+    }
+    if (strcmp(r.status, "pending") != 0) {
+        return 0;
+    }
+    r.attempts++;
+    if (r.attempts >= PAYOUT_ATTEMPTS_MAX) {
+        return finish(db, &r, "failed", why, now, e);
+    }
+    int shift = (int)(r.attempts < 10 ? r.attempts - 1 : 9);
+    r.next_attempt_at = now + ((int64_t)PAYOUT_BACKOFF_BASE_S * 1000 << shift);
+    snprintf(r.failure_reason, sizeof r.failure_reason, "%s", why);
+    if (store_refund_update(db, &r) != 0 ||
+        orders_event(db, "refund.retrying", r.id, r.order_id, now) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
+    }
+    return 0;
+}
+
+int refunds_payout_result(struct db *db, const char *refund_id, const char *status,
+                          const char *detail, int64_t now, struct km_error *e)
+{
+    struct refund_row r;
+    if (store_refund_get(db, refund_id, &r) != 0) {
+        return km_fail(e, KM_ENOTFOUND, "resource_missing", "refund_id", "no such refund");
+    }
+    if (strcmp(r.status, "pending") != 0) {
+        return 0; /* a callback and a poll may both report it; the first one counts */
+    }
+    if (strcmp(status, "processing") == 0) {
+        r.next_attempt_at = now + (int64_t)PAYOUT_POLL_INTERVAL_S * 1000;
+        return store_refund_update(db, &r) == 0
+                   ? 0
+                   : km_fail(e, KM_EINTERNAL, "storage_error", NULL, "not stored");
+    }
+    if (strcmp(status, "succeeded") != 0 && strcmp(status, "failed") != 0 &&
+        strcmp(status, "requires_action") != 0) {
+        return km_fail(e, KM_EINVAL, "parameter_invalid", "status", "unknown refund status");
+    }
+    return finish(db, &r, status, detail != NULL ? detail : "", now, e);
+}
+
+int refunds_reroute_to_balance(struct db *db, const char *refund_id, int64_t now,
+                               struct refund_row *out, struct km_error *e)
+{
+    struct refund_row r;
+    if (store_refund_get(db, refund_id, &r) != 0) {
+        return km_fail(e, KM_ENOTFOUND, "resource_missing", "refund_id", "no such refund");
+    }
+    if (strcmp(r.status, "requires_action") != 0) {
+        return km_fail(e, KM_ESTATE, "refund_state", "refund_id",
+                       "only a refund that needs action can be moved; this one is %s", r.status);
+    }
+    /* The stuck refund ends (its hold comes back to the order), and a new one goes to the shop
+     * balance, which settles at once. */
+    int rc = books_resolve(db, "refund", r.id, false, now, e);
+    if (rc != 0) {
+        return rc;
+    }
+    snprintf(r.status, sizeof r.status, "failed");
+    snprintf(r.failure_reason, sizeof r.failure_reason, "moved to the shop balance by the buyer");
+    r.completed_at = now;
+    if (store_refund_update(db, &r) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
+    }
+    struct order o;
+    struct payment p;
+    if (store_order_get(db, r.order_id, &o) != 0 || store_payment_get(db, r.payment_id, &p) != 0) {
+        return km_fail(e, KM_EINTERNAL, "corrupt_refund", NULL, "refund without order");
+    }
+    snprintf(p.method, sizeof p.method, "balance");
+    rc = pay_back(db, &o, &p, r.case_id, r.rule, r.amount_fen, now, e);
+    if (rc != 0) {
+        return rc;
+    }
+    struct refund_row rows[REFUNDS_PER_ORDER_MAX];
+    int n = 0;
+    if (store_refunds_of_order(db, o.id, rows, REFUNDS_PER_ORDER_MAX, &n) != 0 || n == 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
+    }
+    *out = rows[n - 1];
+    return 0;
+}
