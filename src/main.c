@@ -13,6 +13,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "adapters/webhook_out.h"
 #include "core/vault.h"
 #include "http/api.h"
 #include "http/server.h"
@@ -34,11 +35,13 @@ static void usage(FILE *out)
             "  migrate       apply schema migrations\n"
             "  ledger-check  verify that the books balance\n"
             "  backup FILE   write a consistent copy of the database to FILE (while serving)\n"
+            "  webhook-secret  print the key webhook receivers verify signatures with\n"
             "options:\n"
             "  --data DIR          data directory (default var/kameng)\n"
             "  --config FILE       config file (key = value)\n"
             "  --listen ADDR       listen address (default 127.0.0.1)\n"
             "  --port N            port (default 8080)\n"
+            "  --webhook-url URL   post every state change there, signed (see webhook-secret)\n"
             "  --test-clock[=T]    time moves only via POST /v1/test/clock/advance;\n"
             "                      starts at T (RFC 3339) or the real time now\n");
 }
@@ -73,6 +76,9 @@ static int parse_args(int argc, char **argv, struct config *c)
                 return -1;
             }
             c->port = (uint16_t)p;
+            i++;
+        } else if (strcmp(a, "--webhook-url") == 0 && v != NULL) {
+            snprintf(c->webhook_url, sizeof c->webhook_url, "%s", v);
             i++;
         } else if (strncmp(a, "--test-clock", 12) == 0) {
             c->test_clock = true;
@@ -169,6 +175,7 @@ static int serve(const struct config *c)
         clock_use_test(c->test_clock_start_ms != 0 ? c->test_clock_start_ms : clock_now_ms());
     }
     api_set_money_max(c->money_max_fen);
+    api_set_public_url(c->public_url);
     if (open_store(c, true) != 0) {
         return 1;
     }
@@ -180,7 +187,7 @@ static int serve(const struct config *c)
         executor_stop();
         return 1;
     }
-    if (jobs_start(c->database, c->public_url) != 0) {
+    if (jobs_start(c->database, c->public_url, c->webhook_url) != 0) {
         server_stop();
         executor_stop();
         return 1;
@@ -247,6 +254,15 @@ int main(int argc, char **argv)
         executor_stop();
     } else if (backup_to != NULL) {
         rc = backup(&c, backup_to);
+    } else if (strcmp(cmd, "webhook-secret") == 0) {
+        rc = vault_open(c.master_key, false) == 0 ? 0 : 1;
+        if (rc == 0) {
+            char hex[65];
+            webhook_secret_hex(hex);
+            printf("%s\n", hex);
+            sodium_memzero(hex, sizeof hex);
+            vault_close();
+        }
     } else if (strcmp(cmd, "ledger-check") == 0) {
         rc = ledger_check(&c);
     } else {

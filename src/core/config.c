@@ -68,6 +68,8 @@ int config_load_file(struct config *c, const char *path, char *err, int err_len)
             snprintf(c->listen, sizeof c->listen, "%s", value);
         } else if (strcmp(key, "public_url") == 0) {
             snprintf(c->public_url, sizeof c->public_url, "%s", value);
+        } else if (strcmp(key, "webhook_url") == 0) {
+            snprintf(c->webhook_url, sizeof c->webhook_url, "%s", value);
         } else if (strcmp(key, "log_level") == 0) {
             snprintf(c->log_level, sizeof c->log_level, "%s", value);
         } else if (strcmp(key, "port") == 0) {

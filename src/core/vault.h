@@ -21,6 +21,8 @@ enum vault_subkey {
     VAULT_KEY_FINGERPRINT = 2,
     VAULT_KEY_SANDBOX_PAYMENT = 3, /* HMAC secret shared with the sandbox payment provider */
     VAULT_KEY_SANDBOX_UPSTREAM = 4,
+    VAULT_KEY_SANDBOX_ISSUER = 5,
+    VAULT_KEY_WEBHOOKS = 6,        /* signs the shop's own outbound webhooks */
 };
 
 /* Load the master key; with create, make a new one (mode 0600) if the file is missing. Refuses a

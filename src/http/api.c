@@ -13,6 +13,18 @@
 
 static _Atomic int64_t money_max_fen = MONEY_FEN_MAX_DEFAULT;
 
+static char public_url[256] = "http://127.0.0.1:8080";
+
+const char *api_public_url(void)
+{
+    return public_url;
+}
+
+void api_set_public_url(const char *url)
+{
+    snprintf(public_url, sizeof public_url, "%s", url);
+}
+
 int64_t api_money_max(void)
 {
     return atomic_load(&money_max_fen);

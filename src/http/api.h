@@ -110,6 +110,10 @@ const char *api_query(struct api_req *r, const char *name);
 int api_require_role(struct api_req *r, enum auth_role role);
 int api_require_order_access(struct api_req *r, const char *order_id);
 
+/* The shop's own base URL, where the sandboxes send their callbacks. */
+const char *api_public_url(void);
+void api_set_public_url(const char *url);
+
 /* The configured money ceiling. */
 int64_t api_money_max(void);
 void api_set_money_max(int64_t fen);

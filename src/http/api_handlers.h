@@ -50,4 +50,7 @@ int api_callback_refund(struct api_req *r);
 int api_evidence_upload(struct api_req *r);
 int api_evidence_download(struct api_req *r);
 
+int api_sandbox_issuer_redeem(struct api_req *r);
+int api_callback_issuer(struct api_req *r);
+
 #endif

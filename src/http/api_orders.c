@@ -243,6 +243,7 @@ struct reveal_arg {
     char key_id[ID_BYTES_MAX];
     char actor[64];
     char ip[64];
+    bool confirm_waiver;
 };
 
 static int reveal_write(struct db *db, struct api_req *r)
@@ -251,8 +252,8 @@ static int reveal_write(struct db *db, struct api_req *r)
     char secret[CARD_SECRET_BYTES_MAX + 1];
     int64_t at = 0;
     struct km_error e;
-    if (fulfil_reveal(db, a->order_id, a->key_id, a->actor, a->ip, secret, sizeof secret, &at,
-                      &e) != 0) {
+    if (fulfil_reveal(db, a->order_id, a->key_id, a->actor, a->ip, a->confirm_waiver, secret,
+                      sizeof secret, &at, &e) != 0) {
         return api_error(r, &e);
     }
     char *nl = strchr(secret, '\n');
@@ -283,8 +284,23 @@ int api_orders_reveal(struct api_req *r)
         return api_fail(r, KM_EFORBIDDEN, "forbidden", "Authorization",
                         "agents cannot reveal card keys");
     }
+    bool confirm = false;
+    if (r->body_len > 0) {
+        /* {"confirm_waiver": true}: the buyer accepts that revealing ends the no-reason right. */
+        static const char *const allowed[] = {"confirm_waiver", NULL};
+        json_t *body = NULL;
+        if (api_body_object(r, allowed, &body) != 0) {
+            return 0;
+        }
+        int rc = api_field_bool(r, body, "confirm_waiver", false, &confirm);
+        json_decref(body);
+        if (rc != 0) {
+            return 0;
+        }
+    }
     struct reveal_arg *a = calloc(1, sizeof *a);
     km_assert(a != NULL);
+    a->confirm_waiver = confirm;
     snprintf(a->order_id, sizeof a->order_id, "%s", order_id);
     snprintf(a->key_id, sizeof a->key_id, "%s", key_id);
     if (r->auth.role == AUTH_ADMIN) {

@@ -49,7 +49,9 @@ const struct route routes[] = {
     {"POST", "/v1/sandbox/payments/*/pay", api_sandbox_pay, "sandbox.pay", 0},
     {"POST", "/v1/callbacks/payments/sandbox", api_callback_payment, "callbacks.payment", 0},
     {"POST", "/v1/callbacks/upstream/sandbox", api_callback_upstream, "callbacks.upstream", 0},
+    {"POST", "/v1/sandbox/issuer/redeem", api_sandbox_issuer_redeem, "sandbox.issuer.redeem", 0},
     {"POST", "/v1/callbacks/refunds/sandbox", api_callback_refund, "callbacks.refund", 0},
+    {"POST", "/v1/callbacks/issuer/sandbox", api_callback_issuer, "callbacks.issuer", 0},
 };
 
 const int route_count = (int)(sizeof routes / sizeof routes[0]);

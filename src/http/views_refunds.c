@@ -8,9 +8,11 @@
 #include "http/api.h"
 #include "service/cases.h"
 #include "service/refunds.h"
+#include "store/store_events.h"
 
 #define VIEW_MESSAGES_MAX 200
 #define VIEW_CASES_MAX 16
+#define VIEW_EVENTS_MAX 200 /* an order's life is a few dozen events */
 #define APPEAL_WINDOW_MS ((int64_t)CASE_APPEAL_WINDOW_DAYS * 24 * 3600 * 1000)
 
 json_t *view_refund(const struct refund_row *r)
@@ -174,5 +176,18 @@ int view_order_add_refunds(struct db *db, json_t *order_view, const char *order_
         json_array_append_new(cs, view_case_summary(&cases[i], now));
     }
     json_object_set_new(order_view, "cases", cs);
+    static __thread struct event_row events[VIEW_EVENTS_MAX];
+    int en = 0;
+    if (store_events_of_order(db, order_id, events, VIEW_EVENTS_MAX, &en) != 0) {
+        return -1;
+    }
+    json_t *timeline = json_array();
+    for (int i = 0; i < en; i++) {
+        json_array_append_new(timeline, json_pack("{s:s, s:s, s:s, s:o}", "id", events[i].id,
+                                                  "type", events[i].type, "object_id",
+                                                  events[i].object_id, "at",
+                                                  api_time(events[i].created_at)));
+    }
+    json_object_set_new(order_view, "timeline", timeline);
     return 0;
 }

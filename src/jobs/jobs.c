@@ -11,6 +11,7 @@
 #include "adapters/payment_sandbox.h"
 #include "adapters/refund_sandbox.h"
 #include "adapters/upstream.h"
+#include "adapters/webhook_out.h"
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/limits.h"
@@ -30,6 +31,7 @@ static atomic_bool stopping;
 static bool started;
 static struct db *reader;
 static char base_url[256];
+static char webhook_url[256];
 
 struct id_arg {
     const char *id;
@@ -235,9 +237,11 @@ void jobs_run_now(void)
         work += topups();
         work += upstream_sandbox_notify(reader, base_url);
         work += run_each(store_orders_escrow_due, confirm_run, "escrow_release");
-        work += run_each(store_orders_refund_candidates, refund_sweep_run, "refund_sweep");
+        /* Not counted as work: a candidate the policy declines stays a candidate. */
+        (void)run_each(store_orders_refund_candidates, refund_sweep_run, "refund_sweep");
         work += payouts();
         work += refund_sandbox_notify(reader, base_url);
+        work += webhook_deliver(reader, webhook_url);
         if (work == 0) {
             break;
         }
@@ -256,9 +260,10 @@ static void *jobs_main(void *unused)
     return NULL;
 }
 
-int jobs_start(const char *db_path, const char *url)
+int jobs_start(const char *db_path, const char *url, const char *webhooks)
 {
     snprintf(base_url, sizeof base_url, "%s", url);
+    snprintf(webhook_url, sizeof webhook_url, "%s", webhooks);
     int rc = db_open(db_path, false, &reader);
     if (rc != 0) {
         return rc;

@@ -6,7 +6,8 @@
 
 #include "core/check.h"
 
-KM_MUST_USE int jobs_start(const char *db_path, const char *base_url);
+/* base_url: the shop itself (sandbox callbacks); webhook_url: "" for none. */
+KM_MUST_USE int jobs_start(const char *db_path, const char *base_url, const char *webhook_url);
 void jobs_stop(void);
 /* Run every timer until nothing more is due (bounded). Safe from any thread but the writer. */
 void jobs_run_now(void);

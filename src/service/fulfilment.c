@@ -15,6 +15,9 @@
 #include "service/books.h"
 #include "service/orders.h"
 #include "service/refunds.h"
+#include "domain/card_import.h"
+#include "domain/refund_policy.h"
+#include "store/store_refunds.h"
 #include "store/store_ledger.h"
 
 static int recognise_revenue(struct db *db, const struct order *o, int64_t now,
@@ -195,9 +198,16 @@ int fulfil_confirm(struct db *db, const char *order_id, const char *by, int64_t 
     return orders_apply(db, &o, ORDER_EV_CONFIRM, now, e);
 }
 
+static bool no_reason_open(struct db *db, const struct order *o, int64_t now)
+{
+    struct product p;
+    return store_product_get(db, o->product_id, &p) == 0 && p.no_reason_days > 0 &&
+           o->delivered_at != 0 && now <= o->delivered_at + p.no_reason_days * 24 * 3600 * 1000;
+}
+
 int fulfil_reveal(struct db *db, const char *order_id, const char *card_key_id, const char *actor,
-                  const char *ip, char *secret, size_t secret_len, int64_t *revealed_at,
-                  struct km_error *e)
+                  const char *ip, bool waiver_confirmed, char *secret, size_t secret_len,
+                  int64_t *revealed_at, struct km_error *e)
 {
     struct card_key k;
     if (store_card_get(db, card_key_id, &k) != 0 || strcmp(k.order_id, order_id) != 0) {
@@ -207,6 +217,29 @@ int fulfil_reveal(struct db *db, const char *order_id, const char *card_key_id, 
         return km_fail(e, KM_ESTATE, "card_key_not_delivered", "card_key_id",
                        "this card key is %s; it can be revealed once the order is paid",
                        k.status);
+    }
+    struct order o;
+    if (store_order_get(db, order_id, &o) != 0) {
+        return km_fail(e, KM_EINTERNAL, "corrupt_card", NULL, "card without order");
+    }
+    int64_t now = clock_now_ms();
+    struct reveal earlier[64];
+    int n = 0;
+    if (store_reveals_of_order(db, order_id, earlier, 64, &n) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "reveals unavailable");
+    }
+    bool first = true;
+    for (int i = 0; i < n; i++) {
+        first = first && strcmp(earlier[i].card_key_id, k.id) != 0;
+    }
+    int64_t waiver_at = 0;
+    if (first && strcmp(actor, "buyer") == 0 && no_reason_open(db, &o, now)) {
+        if (!waiver_confirmed) {
+            return km_fail(e, KM_ESTATE, "waiver_confirmation_required", "confirm_waiver",
+                           "revealing this key ends your right to a no-reason refund (E4); "
+                           "send confirm_waiver: true to reveal it");
+        }
+        waiver_at = now;
     }
     km_assert(secret_len > CARD_SECRET_BYTES_MAX);
     if (k.ciphertext_len < VAULT_MAC_BYTES ||
@@ -218,11 +251,40 @@ int fulfil_reveal(struct db *db, const char *order_id, const char *card_key_id, 
     secret[k.ciphertext_len - VAULT_MAC_BYTES] = '\0';
     char id[ID_BYTES_MAX];
     id_new("rv", id);
-    *revealed_at = clock_now_ms();
-    if (store_reveal_insert(db, id, order_id, k.id, actor, ip, *revealed_at) != 0 ||
-        orders_event(db, "card_key.revealed", k.id, order_id, *revealed_at) != 0) {
+    *revealed_at = now;
+    if (store_reveal_insert(db, id, order_id, k.id, actor, ip, now, waiver_at,
+                            waiver_at != 0 ? REFUND_POLICY_VERSION : NULL) != 0 ||
+        orders_event(db, "card_key.revealed", k.id, order_id, now) != 0) {
         sodium_memzero(secret, secret_len);
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the reveal was not recorded");
+    }
+    return 0;
+}
+
+int fulfil_activation(struct db *db, const char *number, const char *password, int64_t at,
+                      struct km_error *e)
+{
+    char plain[2 * CARD_FIELD_BYTES_MAX + 2];
+    int n = snprintf(plain, sizeof plain, "%s\n%s", number, password);
+    if (n < 0 || (size_t)n >= sizeof plain) {
+        return km_fail(e, KM_EINVAL, "parameter_too_long", "password", "not a card key");
+    }
+    uint8_t fp[VAULT_FINGERPRINT_BYTES];
+    vault_fingerprint((const uint8_t *)plain, (size_t)n, fp);
+    sodium_memzero(plain, sizeof plain);
+    struct card_key k;
+    if (store_card_by_fingerprint(db, fp, sizeof fp, &k) != 0) {
+        return km_fail(e, KM_ENOTFOUND, "resource_missing", "number", "no such card key");
+    }
+    if (k.order_id[0] == '\0') {
+        /* Activated while still in stock: leaked from inventory. Record nothing against an
+         * order, but say so. */
+        return km_fail(e, KM_ESTATE, "card_key_in_stock", "number",
+                       "this card key was never sold; it was activated from stock");
+    }
+    if (store_activation_insert(db, k.id, k.order_id, at, "issuer_callback") != 0 ||
+        orders_event(db, "card_key.activated", k.id, k.order_id, at) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the activation was not stored");
     }
     return 0;
 }
@@ -249,7 +311,7 @@ int fulfil_account_read(struct db *db, const char *order_id, const char *actor, 
     char id[ID_BYTES_MAX];
     id_new("rv", id);
     int64_t now = clock_now_ms();
-    if (store_reveal_insert(db, id, order_id, "", actor, ip, now) != 0) {
+    if (store_reveal_insert(db, id, order_id, "", actor, ip, now, 0, NULL) != 0) {
         sodium_memzero(content, content_len);
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the reveal was not recorded");
     }

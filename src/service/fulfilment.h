@@ -5,6 +5,7 @@
 #ifndef KM_FULFILMENT_H
 #define KM_FULFILMENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/check.h"
@@ -33,10 +34,17 @@ KM_MUST_USE int fulfil_account_deliver(struct db *db, const char *order_id, cons
 KM_MUST_USE int fulfil_confirm(struct db *db, const char *order_id, const char *by, int64_t now,
                                struct km_error *e);
 
-/* Decrypt a delivered card key of the order and record who saw it, when, from where. */
+/* Decrypt a delivered card key of the order and record who saw it, when, from where. While the
+ * product's no-reason right (E4) is open, the buyer's first reveal of a key needs
+ * waiver_confirmed: revealing ends that right, and the confirmation is recorded with its time
+ * and the policy version (-KM_ESTATE "waiver_confirmation_required" otherwise). */
 KM_MUST_USE int fulfil_reveal(struct db *db, const char *order_id, const char *card_key_id,
-                              const char *actor, const char *ip, char *secret,
-                              size_t secret_len, int64_t *revealed_at, struct km_error *e);
+                              const char *actor, const char *ip, bool waiver_confirmed,
+                              char *secret, size_t secret_len, int64_t *revealed_at,
+                              struct km_error *e);
+/* The issuer reports a card key activated (used): recorded once, for the refund policy (N1). */
+KM_MUST_USE int fulfil_activation(struct db *db, const char *number, const char *password,
+                                  int64_t at, struct km_error *e);
 /* Decrypt the account goods the seller delivered, recorded like a reveal. */
 KM_MUST_USE int fulfil_account_read(struct db *db, const char *order_id, const char *actor,
                                     const char *ip, char *content, size_t content_len,

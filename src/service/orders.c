@@ -20,7 +20,7 @@ int orders_event(struct db *db, const char *type, const char *object_id, const c
     char *text = json_dumps(data, JSON_COMPACT);
     json_decref(data);
     km_assert(text != NULL);
-    int rc = store_event_insert(db, type, object_id, text, now);
+    int rc = store_event_insert(db, type, object_id, order_id, text, now);
     free(text);
     return rc;
 }

@@ -97,6 +97,8 @@ struct topup {
 };
 
 struct reveal {
+    int64_t waiver_confirmed_at;
+    char policy_version[8];
     char id[ID_BYTES_MAX];
     char card_key_id[ID_BYTES_MAX];
     char actor[48];
@@ -176,9 +178,14 @@ KM_MUST_USE int store_payments_of_order(struct db *db, const char *order_id, str
                                         int max, int *count);
 
 /* Reveals */
+/* waiver_at: when the buyer confirmed that revealing ends the no-reason right (0: not asked),
+ * under policy_version. */
 KM_MUST_USE int store_reveal_insert(struct db *db, const char *id, const char *order_id,
                                     const char *card_key_id, const char *actor, const char *ip,
-                                    int64_t now);
+                                    int64_t now, int64_t waiver_at, const char *policy_version);
+/* The card key whose sealed secret has this fingerprint. */
+KM_MUST_USE int store_card_by_fingerprint(struct db *db, const uint8_t *fingerprint, size_t fp_len,
+                                          struct card_key *out);
 KM_MUST_USE int store_reveals_of_order(struct db *db, const char *order_id, struct reveal *out,
                                        int max, int *count);
 
@@ -216,6 +223,6 @@ KM_MUST_USE int store_idempotency_put(struct db *db, const char *principal, cons
 
 /* Events: every state change, for the timeline (and the webhooks that follow). */
 KM_MUST_USE int store_event_insert(struct db *db, const char *type, const char *object_id,
-                                   const char *data_json, int64_t now);
+                                   const char *order_id, const char *data_json, int64_t now);
 
 #endif

@@ -281,6 +281,22 @@ int store_cards_of_order(struct db *db, const char *order_id, struct card_key *o
     return rc < 0 ? rc : 0;
 }
 
+int store_card_by_fingerprint(struct db *db, const uint8_t *fingerprint, size_t fp_len,
+                              struct card_key *out)
+{
+    struct db_stmt *st = db_query(db,
+                                  "SELECT id, product_id, masked, status, COALESCE(order_id, ''),"
+                                  " COALESCE(delivered_at, 0), nonce, ciphertext FROM card_keys"
+                                  " WHERE fingerprint = $1",
+                                  "b", fingerprint, fp_len);
+    int rc = db_step(st);
+    if (rc == DB_ROW) {
+        card_read(st, out);
+    }
+    db_done(st);
+    return rc == DB_ROW ? 0 : rc < 0 ? rc : -KM_ENOTFOUND;
+}
+
 int store_card_get(struct db *db, const char *id, struct card_key *out)
 {
     struct db_stmt *st = db_query(db,

@@ -222,7 +222,7 @@ int store_payments_of_order(struct db *db, const char *order_id, struct payment 
     *count = 0;
     struct db_stmt *st = db_query(db,
                                   "SELECT " PAYMENT_COLUMNS " FROM payments WHERE order_id = $1"
-                                  " ORDER BY created_at, id",
+                                  " ORDER BY created_at, rowid",
                                   "s", order_id);
     int rc = DB_DONE;
     while (*count < max && (rc = db_step(st)) == DB_ROW) {
@@ -233,12 +233,15 @@ int store_payments_of_order(struct db *db, const char *order_id, struct payment 
 }
 
 int store_reveal_insert(struct db *db, const char *id, const char *order_id,
-                        const char *card_key_id, const char *actor, const char *ip, int64_t now)
+                        const char *card_key_id, const char *actor, const char *ip, int64_t now,
+                        int64_t waiver_at, const char *policy_version)
 {
     return db_run(db_query(db,
-                           "INSERT INTO reveals (id, order_id, card_key_id, actor, ip, revealed_at)"
-                           " VALUES ($1, $2, $3, $4, $5, $6)",
-                           "sssssi", id, order_id, or_null(card_key_id), actor, ip, now));
+                           "INSERT INTO reveals (id, order_id, card_key_id, actor, ip, revealed_at,"
+                           " waiver_confirmed_at, policy_version) VALUES ($1, $2, $3, $4, $5, $6,"
+                           " NULLIF($7, 0), $8)",
+                           "sssssiis", id, order_id, or_null(card_key_id), actor, ip, now,
+                           waiver_at, or_null(policy_version)));
 }
 
 int store_reveals_of_order(struct db *db, const char *order_id, struct reveal *out, int max,
@@ -246,8 +249,9 @@ int store_reveals_of_order(struct db *db, const char *order_id, struct reveal *o
 {
     *count = 0;
     struct db_stmt *st = db_query(db,
-                                  "SELECT id, card_key_id, actor, ip, revealed_at FROM reveals"
-                                  " WHERE order_id = $1 ORDER BY revealed_at, id",
+                                  "SELECT id, COALESCE(card_key_id, ''), actor, ip, revealed_at,"
+                                  " COALESCE(waiver_confirmed_at, 0), COALESCE(policy_version, '')"
+                                  " FROM reveals WHERE order_id = $1 ORDER BY revealed_at, rowid",
                                   "s", order_id);
     int rc = DB_DONE;
     while (*count < max && (rc = db_step(st)) == DB_ROW) {
@@ -257,6 +261,8 @@ int store_reveals_of_order(struct db *db, const char *order_id, struct reveal *o
         db_text_copy(st, 2, r->actor, sizeof r->actor);
         db_text_copy(st, 3, r->ip, sizeof r->ip);
         r->revealed_at = db_int(st, 4);
+        r->waiver_confirmed_at = db_int(st, 5);
+        db_text_copy(st, 6, r->policy_version, sizeof r->policy_version);
     }
     db_done(st);
     return *count < max && rc < 0 ? rc : 0;
@@ -430,12 +436,12 @@ int store_idempotency_put(struct db *db, const char *principal, const char *key,
 }
 
 int store_event_insert(struct db *db, const char *type, const char *object_id,
-                       const char *data_json, int64_t now)
+                       const char *order_id, const char *data_json, int64_t now)
 {
     char id[ID_BYTES_MAX];
     id_new("evt", id);
     return db_run(db_query(db,
-                           "INSERT INTO events (id, type, object_id, data, created_at) VALUES ($1,"
-                           " $2, $3, $4, $5)",
-                           "ssssi", id, type, object_id, data_json, now));
+                           "INSERT INTO events (id, type, object_id, order_id, data, created_at)"
+                           " VALUES ($1, $2, $3, $4, $5, $6)",
+                           "sssssi", id, type, object_id, order_id, data_json, now));
 }

@@ -78,7 +78,7 @@ int store_cases_of_order(struct db *db, const char *order_id, struct case_row *o
     *count = 0;
     struct db_stmt *st = db_query(db,
                                   "SELECT " CASE_COLUMNS " FROM cases WHERE order_id = $1 ORDER BY"
-                                  " created_at, id",
+                                  " created_at, rowid",
                                   "s", order_id);
     int rc = DB_DONE;
     while (*count < max && (rc = db_step(st)) == DB_ROW) {
@@ -143,7 +143,8 @@ int store_decisions_of_case(struct db *db, const char *case_id, struct decision_
     struct db_stmt *st = db_query(db,
                                   "SELECT id, case_id, stage, outcome, rule, amount_fen, automatic,"
                                   " decided_by, facts, explanation, created_at FROM decisions"
-                                  " WHERE case_id = $1 ORDER BY created_at, id",
+                                  " WHERE case_id = $1 ORDER BY CASE stage WHEN 'initial' THEN 0"
+                                  " ELSE 1 END",
                                   "s", case_id);
     int rc = DB_DONE;
     while (*count < max && (rc = db_step(st)) == DB_ROW) {
@@ -182,7 +183,7 @@ int store_messages_of_case(struct db *db, const char *case_id, struct message_ro
     *count = 0;
     struct db_stmt *st = db_query(db,
                                   "SELECT id, author, body, evidence, created_at FROM case_messages"
-                                  " WHERE case_id = $1 ORDER BY created_at, id",
+                                  " WHERE case_id = $1 ORDER BY created_at, rowid",
                                   "s", case_id);
     int rc = DB_DONE;
     while (*count < max && (rc = db_step(st)) == DB_ROW) {
@@ -321,7 +322,7 @@ int store_refunds_of_order(struct db *db, const char *order_id, struct refund_ro
     *count = 0;
     struct db_stmt *st = db_query(db,
                                   "SELECT " REFUND_COLUMNS " FROM refunds WHERE order_id = $1"
-                                  " ORDER BY created_at, id",
+                                  " ORDER BY created_at, rowid",
                                   "s", order_id);
     int rc = DB_DONE;
     while (*count < max && (rc = db_step(st)) == DB_ROW) {

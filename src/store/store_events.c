@@ -1,0 +1,59 @@
+/* Event rows. */
+#include "store/store_events.h"
+
+#include <string.h>
+
+#include "core/err.h"
+
+static void event_read(struct db_stmt *st, struct event_row *e)
+{
+    memset(e, 0, sizeof *e);
+    db_text_copy(st, 0, e->id, sizeof e->id);
+    db_text_copy(st, 1, e->type, sizeof e->type);
+    db_text_copy(st, 2, e->object_id, sizeof e->object_id);
+    db_text_copy(st, 3, e->data, sizeof e->data);
+    e->created_at = db_int(st, 4);
+    e->webhook_attempts = db_int(st, 5);
+}
+
+int store_events_webhook_due(struct db *db, int64_t now, struct event_row *out, int max,
+                             int *count)
+{
+    *count = 0;
+    struct db_stmt *st = db_query(db,
+                                  "SELECT id, type, object_id, data, created_at, webhook_attempts"
+                                  " FROM events WHERE webhook_state = 'pending' AND"
+                                  " webhook_next_at <= $1 ORDER BY created_at, rowid LIMIT $2",
+                                  "ii", now, (int64_t)max);
+    int rc = DB_DONE;
+    while (*count < max && (rc = db_step(st)) == DB_ROW) {
+        event_read(st, &out[(*count)++]);
+    }
+    db_done(st);
+    return rc < 0 ? rc : 0;
+}
+
+int store_event_webhook_mark(struct db *db, const char *id, const char *state, int64_t next_at)
+{
+    return db_run(db_query(db,
+                           "UPDATE events SET webhook_state = $1, webhook_attempts ="
+                           " webhook_attempts + 1, webhook_next_at = $2 WHERE id = $3",
+                           "sis", state, next_at, id));
+}
+
+int store_events_of_order(struct db *db, const char *order_id, struct event_row *out, int max,
+                          int *count)
+{
+    *count = 0;
+    struct db_stmt *st = db_query(db,
+                                  "SELECT id, type, object_id, data, created_at, webhook_attempts"
+                                  " FROM events WHERE order_id = $1 ORDER BY created_at, rowid LIMIT"
+                                  " $2",
+                                  "si", order_id, (int64_t)max);
+    int rc = DB_DONE;
+    while (*count < max && (rc = db_step(st)) == DB_ROW) {
+        event_read(st, &out[(*count)++]);
+    }
+    db_done(st);
+    return rc < 0 ? rc : 0;
+}

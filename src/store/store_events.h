@@ -1,0 +1,30 @@
+/* The event log of state changes (the timeline), and its outbound webhook delivery state. */
+#ifndef KM_STORE_EVENTS_H
+#define KM_STORE_EVENTS_H
+
+#include <stdint.h>
+
+#include "core/check.h"
+#include "core/ids.h"
+#include "store/db.h"
+
+struct event_row {
+    char id[ID_BYTES_MAX];
+    char type[48];
+    char object_id[ID_BYTES_MAX];
+    char data[512];
+    int64_t created_at;
+    int64_t webhook_attempts;
+};
+
+/* Events whose webhook is due, oldest first. */
+KM_MUST_USE int store_events_webhook_due(struct db *db, int64_t now, struct event_row *out,
+                                         int max, int *count);
+/* state: "delivered", "failed", or "pending" with next_at for a retry. */
+KM_MUST_USE int store_event_webhook_mark(struct db *db, const char *id, const char *state,
+                                         int64_t next_at);
+/* The timeline of one order (events whose data names it), oldest first. */
+KM_MUST_USE int store_events_of_order(struct db *db, const char *order_id, struct event_row *out,
+                                      int max, int *count);
+
+#endif
