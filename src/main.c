@@ -21,6 +21,7 @@
 #include "service/demo.h"
 #include "service/executor.h"
 #include "service/refunds.h"
+#include "store/db.h"
 #include "store/store.h"
 #include "store/store_ledger.h"
 
@@ -183,12 +184,15 @@ static int serve(const struct config *c)
                                .bind_addr = c->listen,
                                .port = c->port,
                                .threads = c->threads};
-    if (server_start(&sc) != 0) {
+    /* Timers first: a request (POST /v1/test/clock/advance) runs them, and it may come as soon
+     * as the server listens. Their first pass waits one tick, by when the server answers the
+     * callbacks they send. */
+    if (jobs_start(c->database, c->public_url, c->webhook_url) != 0) {
         executor_stop();
         return 1;
     }
-    if (jobs_start(c->database, c->public_url, c->webhook_url) != 0) {
-        server_stop();
+    if (server_start(&sc) != 0) {
+        jobs_stop();
         executor_stop();
         return 1;
     }
@@ -199,10 +203,11 @@ static int serve(const struct config *c)
     int sig = 0;
     sigwait(&set, &sig);
     log_write(LOG_INFO, "shutting_down", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
-    /* Stop taking requests and finish those in flight, then the timers, then the writer, which
-     * commits everything queued: no acknowledged write is lost. */
-    server_stop();
+    /* Stop the timers (they call our own HTTP for sandbox callbacks), then stop taking requests
+     * and finish those in flight, then the writer, which commits everything queued: no
+     * acknowledged write is lost. */
     jobs_stop();
+    server_stop();
     executor_stop();
     vault_close();
     log_write(LOG_INFO, "stopped", NULL);
@@ -215,6 +220,7 @@ int main(int argc, char **argv)
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
+    db_global_init();
     if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
         fprintf(stderr, "kameng: cannot initialise libsodium or libcurl\n");
         return 1;

@@ -1,7 +1,9 @@
-/* One libcurl easy handle per call: callbacks are few and the simplicity is worth it. */
+/* One libcurl easy handle per thread, reused so that callbacks to the same host ride one
+ * keep-alive connection; freed when the thread ends. */
 #include "adapters/http_out.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,10 +16,39 @@ static size_t discard(char *ptr, size_t size, size_t n, void *ud)
     return size * n;
 }
 
+static pthread_key_t handle_key;
+static pthread_once_t handle_once = PTHREAD_ONCE_INIT;
+
+static void handle_free(void *p)
+{
+    curl_easy_cleanup(p);
+}
+
+static void handle_key_init(void)
+{
+    (void)pthread_key_create(&handle_key, handle_free);
+}
+
+static CURL *thread_handle(void)
+{
+    pthread_once(&handle_once, handle_key_init);
+    CURL *c = pthread_getspecific(handle_key);
+    if (c == NULL) {
+        c = curl_easy_init();
+        if (c != NULL && pthread_setspecific(handle_key, c) != 0) {
+            curl_easy_cleanup(c);
+            c = NULL;
+        }
+    } else {
+        curl_easy_reset(c); /* options go; the connection cache stays */
+    }
+    return c;
+}
+
 int http_out_post(const char *url, const char *body, const char *signature, long *status)
 {
     *status = 0;
-    CURL *c = curl_easy_init();
+    CURL *c = thread_handle();
     if (c == NULL) {
         return -KM_EINTERNAL;
     }
@@ -37,6 +68,5 @@ int http_out_post(const char *url, const char *body, const char *signature, long
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
     }
     curl_slist_free_all(headers);
-    curl_easy_cleanup(c);
     return rc == CURLE_OK ? 0 : -KM_EINTERNAL;
 }

@@ -6,7 +6,7 @@
 /* HTTP */
 #define HTTP_BODY_BYTES_MAX (1024 * 1024)     /* a 10,000-row card import in JSON fits; more is abuse */
 #define HTTP_CONNECTIONS_MAX 1024             /* well above what 2 cores serve; beyond it, refuse */
-#define HTTP_CONNECTIONS_PER_IP_MAX 256       /* one buyer's browser needs a handful; load tests more */
+#define HTTP_CONNECTIONS_PER_IP_MAX 512       /* a browser needs a handful; a gateway or load test more */
 #define HTTP_CONNECTION_TIMEOUT_S 30          /* idle keep-alive connections are closed after this */
 #define HTTP_THREADS 4                        /* 2 cores; blocking reads and argon2 need a spare thread */
 #define HTTP_PATH_BYTES_MAX 512               /* our longest route is under 100 bytes */

@@ -69,7 +69,8 @@ static int create_write(struct db *db, struct api_req *r)
     if (orders_create(db, &in, &o, token, &e) != 0) {
         return api_error(r, &e);
     }
-    json_t *v = view_order(db, &o);
+    /* The new order as a summary: the writer builds no more than the buyer needs now. */
+    json_t *v = view_order_created(db, &o);
     if (v == NULL) {
         return api_fail(r, KM_EINTERNAL, "storage_error", NULL, "order unavailable");
     }

@@ -27,7 +27,9 @@ const char *auth_role_name(enum auth_role role)
 int auth_resolve(struct api_req *r)
 {
     memset(&r->auth, 0, sizeof r->auth);
-    snprintf(r->auth.principal, sizeof r->auth.principal, "anon");
+    /* Anonymous callers (a buyer at checkout) are told apart by address, so one buyer's
+     * Idempotency-Key can never replay another's answer (and buyer token). */
+    snprintf(r->auth.principal, sizeof r->auth.principal, "anon:%s", r->ip);
     if (r->authorization[0] == '\0') {
         return 0;
     }

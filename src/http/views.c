@@ -103,20 +103,42 @@ json_t *view_order_summary(const struct order *o)
     return v;
 }
 
+static void add_product_terms(json_t *v, const struct product *pp)
+{
+    json_object_set_new(v, "product",
+                        json_pack("{s:s, s:s, s:s}", "id", pp->id, "name", pp->name, "kind", pp->kind));
+    json_object_set_new(v, "refund_terms",
+                        json_pack("{s:I, s:I, s:I, s:I}", "refund_window_hours",
+                                  (json_int_t)pp->refund_window_hours, "no_reason_days",
+                                  (json_int_t)pp->no_reason_days, "topup_timeout_minutes",
+                                  (json_int_t)pp->topup_timeout_minutes, "escrow_days",
+                                  (json_int_t)pp->escrow_days));
+}
+
+json_t *view_order_created(struct db *db, const struct order *o)
+{
+    json_t *v = view_order_summary(o);
+    struct product p;
+    if (store_product_get(db, o->product_id, &p) != 0) {
+        json_decref(v);
+        return NULL;
+    }
+    add_product_terms(v, &p);
+    return v;
+}
+
 json_t *view_order(struct db *db, const struct order *o)
 {
     json_t *v = view_order_summary(o);
     struct product p;
     if (store_product_get(db, o->product_id, &p) == 0) {
-        json_object_set_new(v, "product",
-                            json_pack("{s:s, s:s, s:s}", "id", p.id, "name", p.name, "kind",
-                                      p.kind));
-        json_object_set_new(v, "refund_terms",
-                            json_pack("{s:I, s:I, s:I, s:I}", "refund_window_hours",
-                                      (json_int_t)p.refund_window_hours, "no_reason_days",
-                                      (json_int_t)p.no_reason_days, "topup_timeout_minutes",
-                                      (json_int_t)p.topup_timeout_minutes, "escrow_days",
-                                      (json_int_t)p.escrow_days));
+        /* While the no-reason right is open the buyer's first reveal of a key asks them to
+         * confirm it ends the right (E4): say until when, so a page can ask up front. */
+        int64_t until = p.no_reason_days > 0 && o->delivered_at != 0
+                            ? o->delivered_at + p.no_reason_days * 24 * 3600 * 1000
+                            : 0;
+        json_object_set_new(v, "no_reason_until", api_time(until));
+        add_product_terms(v, &p);
     }
     struct payment pays[PAYMENTS_PER_ORDER_MAX];
     int n = 0;
@@ -148,12 +170,17 @@ json_t *view_order(struct db *db, const struct order *o)
     }
     json_t *rv = json_array();
     for (int i = 0; i < rn; i++) {
+        /* The buyer's confirmation that revealing ends the no-reason right (E4), with the
+         * policy version it was given under; null where none was asked for. */
         json_array_append_new(
-            rv, json_pack("{s:o, s:s, s:s, s:o}", "card_key_id",
+            rv, json_pack("{s:o, s:s, s:s, s:o, s:o, s:o}", "card_key_id",
                           reveals[i].card_key_id[0] ? json_string(reveals[i].card_key_id)
                                                     : json_null(),
                           "actor", reveals[i].actor, "ip", reveals[i].ip, "revealed_at",
-                          api_time(reveals[i].revealed_at)));
+                          api_time(reveals[i].revealed_at), "waiver_confirmed_at",
+                          api_time(reveals[i].waiver_confirmed_at), "policy_version",
+                          reveals[i].policy_version[0] ? json_string(reveals[i].policy_version)
+                                                       : json_null()));
     }
     json_object_set_new(v, "reveals", rv);
 

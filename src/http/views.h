@@ -13,6 +13,8 @@ json_t *view_product(const struct product *p, bool staff);
  * escrow. Reads related rows on db. NULL on a storage error. */
 json_t *view_order(struct db *db, const struct order *o);
 json_t *view_order_summary(const struct order *o);
+/* What checkout answers: the summary with the product's name and refund terms. */
+json_t *view_order_created(struct db *db, const struct order *o);
 json_t *view_payment(const struct payment *p);
 json_t *view_list(json_t *data /* stolen */, bool has_more);
 

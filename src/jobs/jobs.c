@@ -30,6 +30,7 @@ static pthread_t thread;
 static atomic_bool stopping;
 static bool started;
 static struct db *reader;
+static struct db *checkpointer; /* read-write, used only to checkpoint the WAL */
 static char base_url[256];
 static char webhook_url[256];
 
@@ -124,7 +125,7 @@ static int run_each(lister fn, int (*run)(struct db *, void *), const char *what
     if (list_due(fn, ids, &count) != 0) {
         return 0;
     }
-    for (int i = 0; i < count; i++) {
+    for (int i = 0; i < count && !atomic_load(&stopping); i++) {
         struct id_arg a = {.id = ids[i], .now = clock_now_ms()};
         if (executor_run(run, &a) != 0) {
             log_write(LOG_WARN, "job_step_failed", "job", what, "id", ids[i], "message",
@@ -141,7 +142,7 @@ static int topups(void)
     if (list_due(store_topups_due, ids, &count) != 0) {
         return 0;
     }
-    for (int i = 0; i < count; i++) {
+    for (int i = 0; i < count && !atomic_load(&stopping); i++) {
         struct topup t;
         if (db_begin_read(reader) != 0) {
             continue;
@@ -190,7 +191,7 @@ static int payouts(void)
     if (list_due(store_refunds_due, ids, &count) != 0) {
         return 0;
     }
-    for (int i = 0; i < count; i++) {
+    for (int i = 0; i < count && !atomic_load(&stopping); i++) {
         struct refund_row r;
         if (db_begin_read(reader) != 0) {
             continue;
@@ -230,7 +231,7 @@ static int payouts(void)
 void jobs_run_now(void)
 {
     pthread_mutex_lock(&run_lock);
-    for (int round = 0; round < JOB_ROUNDS_MAX; round++) {
+    for (int round = 0; round < JOB_ROUNDS_MAX && !atomic_load(&stopping); round++) {
         int work = 0;
         work += run_each(store_orders_expired, expire_run, "expire_orders");
         work += payment_sandbox_notify(reader, base_url);
@@ -246,16 +247,22 @@ void jobs_run_now(void)
             break;
         }
     }
+    if (db_checkpoint(checkpointer) != 0) {
+        log_write(LOG_WARN, "checkpoint_failed", NULL);
+    }
     pthread_mutex_unlock(&run_lock);
 }
 
 static void *jobs_main(void *unused)
 {
     (void)unused;
+    /* A tick's sleep comes first: at start-up the server begins listening meanwhile. */
     while (!atomic_load(&stopping)) {
-        jobs_run_now();
         struct timespec ts = {0, JOB_TICK_MS * 1000L * 1000L};
         nanosleep(&ts, NULL);
+        if (!atomic_load(&stopping)) {
+            jobs_run_now();
+        }
     }
     return NULL;
 }
@@ -268,9 +275,15 @@ int jobs_start(const char *db_path, const char *url, const char *webhooks)
     if (rc != 0) {
         return rc;
     }
+    rc = db_open(db_path, true, &checkpointer);
+    if (rc != 0) {
+        db_close(reader);
+        return rc;
+    }
     atomic_store(&stopping, false);
     if (pthread_create(&thread, NULL, jobs_main, NULL) != 0) {
         db_close(reader);
+        db_close(checkpointer);
         return -KM_EINTERNAL;
     }
     started = true;
@@ -286,5 +299,7 @@ void jobs_stop(void)
     pthread_join(thread, NULL);
     db_close(reader);
     reader = NULL;
+    db_close(checkpointer);
+    checkpointer = NULL;
     started = false;
 }

@@ -141,5 +141,8 @@ int catalog_cards_import(struct db *db, const char *product_id, struct card_impo
                        "%d problem(s) against stock already held; nothing was imported",
                        imp->problem_count);
     }
+    if (store_product_stock_recount(db, product_id) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "stock was not counted");
+    }
     return 0;
 }

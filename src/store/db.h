@@ -15,6 +15,14 @@ struct db_stmt;
 
 enum db_step_result { DB_DONE = 0, DB_ROW = 1 };
 
+/* Once, before any connection: process-wide settings (no allocation statistics, whose global
+ * lock every reader thread would otherwise take on each malloc). */
+void db_global_init(void);
+
+/* Checkpoint the WAL into the database as far as readers allow, without blocking anyone. Run
+ * off the writer thread, so commits never pay for it. */
+KM_MUST_USE int db_checkpoint(struct db *db);
+
 /* Open (creating if needed) the database at path. A writer connection sets WAL and
  * synchronous=FULL; readers are read-only WAL connections. */
 KM_MUST_USE int db_open(const char *path, bool writer, struct db **out);

@@ -42,6 +42,17 @@ static int exec_simple(struct db *db, const char *sql)
     return 0;
 }
 
+void db_global_init(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
+int db_checkpoint(struct db *db)
+{
+    int rc = sqlite3_wal_checkpoint_v2(db->conn, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return rc == SQLITE_OK || rc == SQLITE_BUSY ? 0 : -KM_EINTERNAL;
+}
+
 int db_open(const char *path, bool writer, struct db **out)
 {
     *out = NULL;
@@ -61,6 +72,11 @@ int db_open(const char *path, bool writer, struct db **out)
     if (writer) {
         rc = exec_simple(db, "PRAGMA journal_mode=WAL");
         rc = rc != 0 ? rc : exec_simple(db, "PRAGMA synchronous=FULL");
+        /* The timers checkpoint (db_checkpoint), so a commit never waits for one. */
+        rc = rc != 0 ? rc : exec_simple(db, "PRAGMA wal_autocheckpoint=0");
+        rc = rc != 0 ? rc : exec_simple(db, "PRAGMA cache_size=-65536"); /* 64 MiB */
+    } else {
+        rc = exec_simple(db, "PRAGMA cache_size=-16384"); /* 16 MiB per reader thread */
     }
     rc = rc != 0 ? rc : exec_simple(db, "PRAGMA foreign_keys=ON");
     if (rc != 0) {

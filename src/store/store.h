@@ -143,6 +143,8 @@ KM_MUST_USE int store_card_fingerprint_exists(struct db *db, const uint8_t *fing
 KM_MUST_USE int store_cards_reserve(struct db *db, const char *product_id, const char *order_id,
                                     int64_t quantity);
 KM_MUST_USE int store_cards_release(struct db *db, const char *order_id);
+/* Count a product's stock again from its keys (after a bulk import). */
+KM_MUST_USE int store_product_stock_recount(struct db *db, const char *product_id);
 /* A refunded order: keys never revealed go back to stock, revealed ones are voided. */
 KM_MUST_USE int store_cards_return(struct db *db, const char *order_id);
 /* Mark an order's reserved keys delivered; returns the count in *delivered. */

@@ -113,10 +113,8 @@ int store_product_insert(struct db *db, const struct product *p)
 #define PRODUCT_COLUMNS                                                                          \
     "p.id, p.kind, p.name, p.price_fen, p.face_value_fen, p.target_format, p.regions,"           \
     " COALESCE(p.seller_id, ''), p.refund_window_hours, p.no_reason_days,"                       \
-    " p.topup_timeout_minutes, p.escrow_days, p.active, p.created_at,"                           \
-    " (SELECT COUNT(*) FROM card_keys c WHERE c.product_id = p.id AND c.status = 'available'),"  \
-    " (SELECT COUNT(*) FROM card_keys c WHERE c.product_id = p.id AND c.status = 'reserved'),"   \
-    " (SELECT COUNT(*) FROM card_keys c WHERE c.product_id = p.id AND c.status = 'delivered')"
+    " p.topup_timeout_minutes, p.escrow_days, p.active, p.created_at, p.stock_available,"        \
+    " p.stock_reserved, p.stock_delivered"
 
 static void product_read(struct db_stmt *st, struct product *p)
 {
@@ -207,15 +205,55 @@ int store_cards_reserve(struct db *db, const char *product_id, const char *order
         return rc;
     }
     /* All or none: a short reservation is rolled back with the command's savepoint. */
-    return db_changes(db) == quantity ? 0 : -KM_ESTOCK;
+    if (db_changes(db) != quantity) {
+        return -KM_ESTOCK;
+    }
+    return db_run(db_query(db,
+                           "UPDATE products SET stock_available = stock_available - $1,"
+                           " stock_reserved = stock_reserved + $1 WHERE id = $2",
+                           "is", quantity, product_id));
+}
+
+int store_product_stock_recount(struct db *db, const char *product_id)
+{
+    return db_run(db_query(
+        db,
+        "UPDATE products SET stock_available = (SELECT COUNT(*) FROM card_keys c WHERE"
+        " c.product_id = $1 AND c.status = 'available'), stock_reserved = (SELECT COUNT(*) FROM"
+        " card_keys c WHERE c.product_id = $1 AND c.status = 'reserved'), stock_delivered ="
+        " (SELECT COUNT(*) FROM card_keys c WHERE c.product_id = $1 AND c.status = 'delivered')"
+        " WHERE id = $1",
+        "s", product_id));
+}
+
+/* The product an order's keys belong to. */
+static int order_product(struct db *db, const char *order_id, char *product_id)
+{
+    struct db_stmt *st =
+        db_query(db, "SELECT product_id FROM orders WHERE id = $1", "s", order_id);
+    int rc = db_step(st);
+    if (rc == DB_ROW) {
+        db_text_copy(st, 0, product_id, ID_BYTES_MAX);
+    }
+    db_done(st);
+    return rc == DB_ROW ? 0 : rc < 0 ? rc : -KM_ENOTFOUND;
 }
 
 int store_cards_release(struct db *db, const char *order_id)
 {
+    int rc = db_run(db_query(db,
+                             "UPDATE card_keys SET status = 'available', order_id = NULL WHERE"
+                             " order_id = $1 AND status = 'reserved'",
+                             "s", order_id));
+    int64_t moved = rc == 0 ? db_changes(db) : 0;
+    char product_id[ID_BYTES_MAX];
+    if (rc != 0 || moved == 0 || order_product(db, order_id, product_id) != 0) {
+        return rc;
+    }
     return db_run(db_query(db,
-                           "UPDATE card_keys SET status = 'available', order_id = NULL WHERE"
-                           " order_id = $1 AND status = 'reserved'",
-                           "s", order_id));
+                           "UPDATE products SET stock_available = stock_available + $1,"
+                           " stock_reserved = stock_reserved - $1 WHERE id = $2",
+                           "is", moved, product_id));
 }
 
 int store_cards_return(struct db *db, const char *order_id)
@@ -226,11 +264,16 @@ int store_cards_return(struct db *db, const char *order_id)
                              " 'delivered') AND id NOT IN (SELECT card_key_id FROM reveals WHERE"
                              " order_id = $1 AND card_key_id IS NOT NULL)",
                              "s", order_id));
-    return rc != 0 ? rc
-                   : db_run(db_query(db,
-                                     "UPDATE card_keys SET status = 'void' WHERE order_id = $1 AND"
-                                     " status = 'delivered'",
-                                     "s", order_id));
+    rc = rc != 0 ? rc
+                 : db_run(db_query(db,
+                                   "UPDATE card_keys SET status = 'void' WHERE order_id = $1 AND"
+                                   " status = 'delivered'",
+                                   "s", order_id));
+    char product_id[ID_BYTES_MAX];
+    if (rc != 0 || order_product(db, order_id, product_id) != 0) {
+        return rc;
+    }
+    return store_product_stock_recount(db, product_id); /* refunds are rare: count again */
 }
 
 int store_cards_deliver(struct db *db, const char *order_id, int64_t now, int64_t *delivered)
@@ -240,7 +283,14 @@ int store_cards_deliver(struct db *db, const char *order_id, int64_t now, int64_
                              " order_id = $2 AND status = 'reserved'",
                              "is", now, order_id));
     *delivered = rc == 0 ? db_changes(db) : 0;
-    return rc;
+    char product_id[ID_BYTES_MAX];
+    if (rc != 0 || *delivered == 0 || order_product(db, order_id, product_id) != 0) {
+        return rc;
+    }
+    return db_run(db_query(db,
+                           "UPDATE products SET stock_reserved = stock_reserved - $1,"
+                           " stock_delivered = stock_delivered + $1 WHERE id = $2",
+                           "is", *delivered, product_id));
 }
 
 static void card_read(struct db_stmt *st, struct card_key *k)
