@@ -1,0 +1,248 @@
+#!/bin/sh
+# kameng benchmark: the write and read paths over HTTP on loopback, next to this machine's
+# ceilings measured in the same run (a bare libmicrohttpd server, raw SQLite fsync'd inserts).
+# Run with `make bench` (builds build/kameng first). Every phase is bounded; the whole run takes
+# about two and a half minutes. Loads go to 127.0.0.1 only.
+#
+# Environment: BENCH_PORT (default 18181; the bare server uses BENCH_PORT+1), KAMENG_BIN
+# (default build/kameng), BENCH_KEEP=1 keeps the temporary directory.
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${KAMENG_BIN:-$ROOT/build/kameng}
+PORT=${BENCH_PORT:-18181}
+BARE_PORT=$((PORT + 1))
+BASE=http://127.0.0.1:$PORT
+WRK=${WRK:-wrk}
+
+# Phase lengths (seconds); each is at most 15.
+T_SQLITE=6        # 2 s raw fdatasync + 4 s SQLite inserts
+T_BARE=8          # per wrk run on the bare server
+T_FLOW=15         # create -> pay -> sandbox pay, spread stock
+T_FLOW_BIG=8      # the same against one product holding 200,000 keys
+T_DELIVER=10      # waiting for the sandbox provider's callbacks
+T_SCAN=5          # finding the delivered orders
+T_REVEAL=10
+T_READ=10
+T_READ_BIG=5
+
+[ -x "$BIN" ] || { echo "bench: $BIN is missing; run 'make bench'" >&2; exit 1; }
+command -v "$WRK" >/dev/null || { echo "bench: wrk is not installed" >&2; exit 1; }
+command -v node >/dev/null || { echo "bench: node is not installed" >&2; exit 1; }
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/kameng-bench.XXXXXX")
+DATA=$W/data
+R=$W/results
+mkdir -p "$DATA" "$R"
+BARE_PID=
+KAMENG_PID=
+
+stop_pid() { # pid, seconds to wait after SIGTERM before SIGKILL
+    [ -n "$1" ] || return 0
+    kill -TERM "$1" 2>/dev/null || return 0
+    i=0
+    while kill -0 "$1" 2>/dev/null && [ $i -lt $(($2 * 10)) ]; do sleep 0.1; i=$((i + 1)); done
+    if kill -0 "$1" 2>/dev/null; then
+        echo "bench: pid $1 still running ${2}s after SIGTERM; sending SIGKILL" >&2
+        kill -KILL "$1" 2>/dev/null || true
+    fi
+    wait "$1" 2>/dev/null || true
+}
+
+cleanup() {
+    stop_pid "$BARE_PID" 3
+    # kameng drains the sandbox callback backlog on SIGTERM (see README); a few seconds is enough
+    # to show a clean stop is under way, and the data directory is thrown away anyway.
+    stop_pid "$KAMENG_PID" 5
+    if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench: kept $W" >&2; else rm -rf "$W"; fi
+}
+trap cleanup EXIT INT TERM
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+wait_http() { # url
+    i=0
+    until curl -s -o /dev/null "$1"; do
+        i=$((i + 1)); [ $i -lt 100 ] || { echo "bench: $1 did not answer" >&2; exit 1; }
+        sleep 0.1
+    done
+}
+
+metric() { # name -> value from kameng's /metrics (0 if absent)
+    curl -s "$BASE/metrics" | awk -v n="$1" '$1 == n { v = $2 } END { print v + 0 }'
+}
+callbacks() {
+    curl -s "$BASE/metrics" |
+        awk '/^kameng_http_requests_total\{route="callbacks.payment",status="2xx"\}/ { v = $2 } END { print v + 0 }'
+}
+snapshot() { # file: the write executor's counters and delivered callbacks, now
+    printf 'batches=%s\ncommands=%s\nbatch_max=%s\ncallbacks=%s\nat=%s\n' \
+        "$(metric kameng_write_batches_total)" "$(metric kameng_write_commands_total)" \
+        "$(metric kameng_write_batch_size_max)" "$(callbacks)" "$(date +%s.%N)" >"$1"
+}
+
+# wrk output -> key=value (rps, p50_ms, p99_ms, non2xx, errors)
+wrk_kv() {
+    awk '
+    function ms(v) {
+        if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
+        if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
+        if (v ~ /s$/)  return substr(v, 1, length(v) - 1) * 1000
+        return v + 0
+    }
+    $1 == "50%" { printf "p50_ms=%.2f\n", ms($2) }
+    $1 == "99%" { printf "p99_ms=%.2f\n", ms($2) }
+    $1 == "Requests/sec:" { printf "rps=%.0f\n", $2 }
+    /Non-2xx or 3xx responses:/ { printf "non2xx=%s\n", $NF }
+    /Socket errors:/ { printf "socket_errors=%s\n", $0 }
+    / requests in / { printf "requests=%s\n", $1 }
+    ' "$1"
+}
+# The shop allows 256 connections per IP; let one phase's connections close before the next.
+settle() { sleep "${1:-1}"; }
+get() { # file key
+    awk -F= -v k="$2" '$1 == k { v = $2 } END { print (v == "" ? 0 : v) }' "$1"
+}
+
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---------------------------------------------------------------- build the helpers
+log "building helpers in $W"
+CFLAGS_B="-std=c11 -O2 -Wall -Wextra"
+cc $CFLAGS_B -o "$W/bare_http" "$ROOT/bench/bare_http.c" $(pkg-config --cflags --libs libmicrohttpd)
+cc $CFLAGS_B -o "$W/sqlite_fsync" "$ROOT/bench/sqlite_fsync.c" $(pkg-config --cflags --libs sqlite3)
+cc $CFLAGS_B -pthread -o "$W/loadgen" "$ROOT/bench/loadgen.c"
+
+# ---------------------------------------------------------------- ceiling 1: SQLite + fsync
+log "sqlite: one insert per transaction, WAL, synchronous=FULL (${T_SQLITE}s)"
+"$W/sqlite_fsync" "$DATA" "$T_SQLITE" >"$R/sqlite.kv"
+
+# ---------------------------------------------------------------- ceiling 2: bare HTTP
+log "bare libmicrohttpd on :$BARE_PORT"
+"$W/bare_http" "$BARE_PORT" &
+BARE_PID=$!
+wait_http "http://127.0.0.1:$BARE_PORT/"
+"$WRK" -t2 -c64 -d${T_BARE}s --latency "http://127.0.0.1:$BARE_PORT/" >"$R/bare64.wrk"
+wrk_kv "$R/bare64.wrk" >"$R/bare64.kv"
+"$WRK" -t2 -c200 -d${T_BARE}s --latency "http://127.0.0.1:$BARE_PORT/" >"$R/bare200.wrk"
+wrk_kv "$R/bare200.wrk" >"$R/bare200.kv"
+"$W/loadgen" --port "$BARE_PORT" --mode get --conns 200 --seconds 6 >"$R/bare_loadgen.kv"
+stop_pid "$BARE_PID" 3
+BARE_PID=
+
+# ---------------------------------------------------------------- kameng: fresh data, stock
+log "kameng: fresh data directory, demo seed, serve on :$PORT (real clock)"
+"$BIN" demo --data "$DATA/shop" >/dev/null 2>&1
+"$BIN" serve --data "$DATA/shop" --port "$PORT" 2>"$W/server.log" &
+KAMENG_PID=$!
+wait_http "$BASE/healthz"
+ADMIN=$(awk '$1 == "admin" { print $2 }' "$DATA/shop/demo-keys.txt")
+log "seeding: 1 product x 200,000 keys, and 100 products x 1,000 keys (CSV import)"
+node "$ROOT/bench/seed.mjs" "$BASE" "$ADMIN" 1 200000 1 "$R/big.products" >&2
+node "$ROOT/bench/seed.mjs" "$BASE" "$ADMIN" 100 1000 2 "$R/spread.products" >&2
+
+# ---------------------------------------------------------------- A: one product, 200k keys
+snapshot "$R/m0.kv"
+log "A: flow against one product with 200,000 keys (${T_FLOW_BIG}s, 16 connections)"
+"$W/loadgen" --port "$PORT" --mode flow --product "$(head -1 "$R/big.products")" --conns 16 \
+    --seconds "$T_FLOW_BIG" --out "$R/big.paid" >"$R/flow_big.kv"
+snapshot "$R/m1.kv"
+log "A: order reads (${T_READ_BIG}s, 64 connections)"
+if [ -s "$R/big.paid" ]; then
+    BENCH_ORDERS="$R/big.paid" "$WRK" -t2 -c64 -d${T_READ_BIG}s --latency \
+        -s "$ROOT/bench/orders_get.lua" "$BASE" >"$R/read_big.wrk"
+    wrk_kv "$R/read_big.wrk" >"$R/read_big.kv"
+else
+    : >"$R/read_big.kv"
+fi
+
+# ---------------------------------------------------------------- B: stock spread over 100 products
+settle 3 # phase A's slow reads may still hold connections at the server
+snapshot "$R/m2.kv"
+log "B: flow create -> pay -> sandbox pay (${T_FLOW}s, 200 connections)"
+"$W/loadgen" --port "$PORT" --mode flow --product "@$R/spread.products" --conns 200 \
+    --seconds "$T_FLOW" --out "$R/spread.paid" >"$R/flow.kv"
+snapshot "$R/m3.kv"
+log "B: waiting ${T_DELIVER}s for the sandbox provider's callbacks"
+sleep "$T_DELIVER"
+snapshot "$R/m4.kv"
+log "B: finding delivered orders (<= ${T_SCAN}s)"
+"$W/loadgen" --port "$PORT" --mode scan --in "$R/spread.paid" --conns 64 --seconds "$T_SCAN" \
+    --out "$R/spread.delivered" >"$R/scan.kv"
+snapshot "$R/m5.kv"
+settle
+log "B: reveals of delivered card keys (${T_REVEAL}s, 200 connections)"
+if [ -s "$R/spread.delivered" ]; then
+    "$W/loadgen" --port "$PORT" --mode reveal --in "$R/spread.delivered" --conns 200 \
+        --seconds "$T_REVEAL" >"$R/reveal.kv"
+else
+    echo "bench: no order was delivered in time; reveal phase skipped" >&2
+    : >"$R/reveal.kv"
+fi
+snapshot "$R/m6.kv"
+settle
+log "B: order reads (${T_READ}s, 64 connections)"
+BENCH_ORDERS="$R/spread.paid" "$WRK" -t2 -c64 -d${T_READ}s --latency \
+    -s "$ROOT/bench/orders_get.lua" "$BASE" >"$R/read.wrk"
+wrk_kv "$R/read.wrk" >"$R/read.kv"
+snapshot "$R/m7.kv"
+
+# ---------------------------------------------------------------- summary
+B64=$(get "$R/bare64.kv" rps); B200=$(get "$R/bare200.kv" rps)
+CEIL=$(awk -v a="$B64" -v b="$B200" 'BEGIN { print (a > b ? a : b) }')
+CEIL_LG=$(get "$R/bare_loadgen.kv" get_rps)
+ratio() { awk -v x="$1" -v c="$2" 'BEGIN { if (c > 0) printf "%.1f%%", 100 * x / c; else print "n/a" }'; }
+delta() { # key from to
+    awk -v a="$(get "$2" "$1")" -v b="$(get "$3" "$1")" 'BEGIN { print b - a }'
+}
+secs() { awk -v a="$(get "$1" at)" -v b="$(get "$2" at)" 'BEGIN { printf "%.1f", b - a }'; }
+row() { printf '%-44s %10s %9s %9s %s\n' "$@"; }
+
+FLOW_RPS=$(get "$R/flow.kv" total_rps)
+REVEAL_RPS=$(get "$R/reveal.kv" reveal_rps)
+READ_RPS=$(get "$R/read.kv" rps)
+FLOWB_RPS=$(get "$R/flow_big.kv" total_rps)
+READB_RPS=$(get "$R/read_big.kv" rps)
+
+{
+echo
+echo "kameng bench — $(date -u +%Y-%m-%dT%H:%MZ) — $(nproc) CPU(s): $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
+echo "load average (1/5/15 min) at start: $LOAD_START; at end: $(cut -d' ' -f1-3 /proc/loadavg) — other work on the machine skews every figure"
+echo
+row "measurement" "req/s" "p50 ms" "p99 ms" "notes"
+row "-----------" "-----" "------" "------" "-----"
+row "fdatasync, 4 KiB overwrite" "$(get "$R/sqlite.kv" fsync_per_s)" "$(get "$R/sqlite.kv" fsync_p50_ms)" "$(get "$R/sqlite.kv" fsync_p99_ms)" "ceiling of one fsync per request"
+row "SQLite insert+commit (WAL, sync=FULL)" "$(get "$R/sqlite.kv" sqlite_inserts_per_s)" "$(get "$R/sqlite.kv" sqlite_commit_p50_ms)" "$(get "$R/sqlite.kv" sqlite_commit_p99_ms)" "one row per transaction"
+row "bare HTTP, wrk -c64" "$B64" "$(get "$R/bare64.kv" p50_ms)" "$(get "$R/bare64.kv" p99_ms)" ""
+row "bare HTTP, wrk -c200" "$B200" "$(get "$R/bare200.kv" p50_ms)" "$(get "$R/bare200.kv" p99_ms)" "ceiling = best of the two: $CEIL"
+row "bare HTTP, loadgen -c200" "$CEIL_LG" "$(get "$R/bare_loadgen.kv" get_p50_ms)" "$(get "$R/bare_loadgen.kv" get_p99_ms)" "our generator, same server"
+echo
+echo "B: 200,000+ keys spread over 100 products (1,000 each); 200 connections for writes"
+for k in orders_create payments_create sandbox_pay; do
+    row "  $k" "$(get "$R/flow.kv" ${k}_rps)" "$(get "$R/flow.kv" ${k}_p50_ms)" "$(get "$R/flow.kv" ${k}_p99_ms)" "errors $(get "$R/flow.kv" ${k}_err)"
+done
+row "durable writes (the three above)" "$FLOW_RPS" "$(get "$R/flow.kv" total_p50_ms)" "$(get "$R/flow.kv" total_p99_ms)" "$(ratio "$FLOW_RPS" "$CEIL") of bare (target >= 25%); $(ratio "$FLOW_RPS" "$CEIL_LG") of loadgen-bare"
+row "  reveal (durable write)" "$REVEAL_RPS" "$(get "$R/reveal.kv" reveal_p50_ms)" "$(get "$R/reveal.kv" reveal_p99_ms)" "$(ratio "$REVEAL_RPS" "$CEIL") of bare; $(get "$R/reveal.kv" reveal_ok) ok, $(get "$R/reveal.kv" repeats) repeat reveals, errors $(get "$R/reveal.kv" reveal_err)"
+row "order reads GET /v1/orders/{id}, wrk -c64" "$READ_RPS" "$(get "$R/read.kv" p50_ms)" "$(get "$R/read.kv" p99_ms)" "$(ratio "$READ_RPS" "$CEIL") of bare (target >= 50%); non-2xx $(get "$R/read.kv" non2xx)"
+echo
+echo "A: one product holding 200,000 keys; 16 connections for writes"
+row "durable writes (create, pay, sandbox pay)" "$FLOWB_RPS" "$(get "$R/flow_big.kv" total_p50_ms)" "$(get "$R/flow_big.kv" total_p99_ms)" "$(ratio "$FLOWB_RPS" "$CEIL") of bare; orders_create p50 $(get "$R/flow_big.kv" orders_create_p50_ms) ms"
+row "order reads, wrk -c64" "$READB_RPS" "$(get "$R/read_big.kv" p50_ms)" "$(get "$R/read_big.kv" p99_ms)" "$(ratio "$READB_RPS" "$CEIL") of bare; non-2xx $(get "$R/read_big.kv" non2xx); wrk timeouts (2 s) $(awk -F'timeout ' '/Socket errors/ { t = $2 } END { print t + 0 }' "$R/read_big.wrk" 2>/dev/null)"
+echo
+echo "group commit (kameng /metrics, write executor):"
+for ph in "A flow:m0:m1" "B flow:m2:m3" "B reveal:m5:m6"; do
+    name=${ph%%:*}; rest=${ph#*:}; a=${rest%%:*}; b=${rest#*:}
+    bt=$(delta batches "$R/$a.kv" "$R/$b.kv"); cm=$(delta commands "$R/$a.kv" "$R/$b.kv")
+    printf '  %-9s %7s commands in %6s batches (%s per commit)\n' "$name" "$cm" "$bt" \
+        "$(awk -v c="$cm" -v b="$bt" 'BEGIN { if (b > 0) printf "%.1f", c / b; else print "n/a" }')"
+done
+echo "  kameng_write_batch_size_max at the end: $(get "$R/m7.kv" batch_max)"
+echo "sandbox payment callbacks (delivery; each is a write the shop commits):"
+printf '  during B flow: %s in %ss; after it, in %ss of quiet: %s; by the end: %s of %s paid\n' \
+    "$(delta callbacks "$R/m2.kv" "$R/m3.kv")" "$(secs "$R/m2.kv" "$R/m3.kv")" \
+    "$(secs "$R/m3.kv" "$R/m4.kv")" "$(delta callbacks "$R/m3.kv" "$R/m4.kv")" \
+    "$(get "$R/m7.kv" callbacks)" "$(($(wc -l <"$R/spread.paid") + $(wc -l <"$R/big.paid")))"
+echo "  delivered orders found by the scan: $(wc -l <"$R/spread.delivered" 2>/dev/null || echo 0) of $(wc -l <"$R/spread.paid")"
+echo "client errors: flow $(get "$R/flow.kv" total_err) / io $(get "$R/flow.kv" io_errors); reveal io $(get "$R/reveal.kv" io_errors)"
+} | tee "$W/summary.txt"
+if [ "${BENCH_KEEP:-0}" = 1 ]; then log "results in $R"; fi
