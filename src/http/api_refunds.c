@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "http/api.h"
 #include "http/api_handlers.h"
+#include "http/views.h"
 #include "http/views_refunds.h"
 #include "service/cases.h"
 #include "service/refunds.h"
@@ -257,6 +258,15 @@ int api_cases_get(struct api_req *r)
     json_t *v = NULL;
     if (load_case(r, &c) == 0) {
         v = view_case(r->db, &c, staff(r), clock_now_ms());
+        struct order o;
+        if (v != NULL && staff(r)) {
+            /* The agent's view puts the machine-collected facts beside the buyer's words: the
+             * order with its payments, top-up record, reveals, activations, refunds, earlier
+             * cases and timeline. */
+            json_t *facts = store_order_get(r->db, c.order_id, &o) == 0 ? view_order(r->db, &o)
+                                                                         : NULL;
+            json_object_set_new(v, "order", facts != NULL ? facts : json_null());
+        }
         if (v == NULL) {
             api_fail(r, KM_EINTERNAL, "storage_error", NULL, "case unavailable");
         }

@@ -7,6 +7,7 @@
 #include "core/clock.h"
 #include "http/api.h"
 #include "http/views_refunds.h"
+#include "store/store_refunds.h"
 #include "service/fulfilment.h"
 
 #define VIEW_KEYS_MAX ORDER_QUANTITY_MAX
@@ -200,10 +201,16 @@ json_t *view_order(struct db *db, const struct order *o)
                     break;
                 }
             }
-            json_array_append_new(ks, json_pack("{s:s, s:s, s:s, s:b, s:o}", "id", keys[i].id,
-                                                "masked", keys[i].masked, "status",
-                                                keys[i].status, "revealed", first != 0,
-                                                "first_revealed_at", api_time(first)));
+            int64_t activated = 0;
+            if (store_activation_of_key(db, keys[i].id, &activated) != 0) {
+                json_decref(v);
+                return NULL;
+            }
+            json_array_append_new(
+                ks, json_pack("{s:s, s:s, s:s, s:b, s:o, s:o}", "id", keys[i].id, "masked",
+                              keys[i].masked, "status", keys[i].status, "revealed", first != 0,
+                              "first_revealed_at", api_time(first), "activated_at",
+                              api_time(activated)));
         }
         json_object_set_new(v, "card_keys", ks);
     }

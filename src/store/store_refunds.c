@@ -384,6 +384,19 @@ int store_activations_of_order(struct db *db, const char *order_id, int *count)
     return rc < 0 ? rc : 0;
 }
 
+int store_activation_of_key(struct db *db, const char *card_key_id, int64_t *at)
+{
+    *at = 0;
+    struct db_stmt *st = db_query(db, "SELECT activated_at FROM activations WHERE card_key_id = $1",
+                                  "s", card_key_id);
+    int rc = db_step(st);
+    if (rc == DB_ROW) {
+        *at = db_int(st, 0);
+    }
+    db_done(st);
+    return rc < 0 ? rc : 0;
+}
+
 int store_orders_refund_candidates(struct db *db, int64_t now, char (*ids)[ID_BYTES_MAX], int max,
                                    int *count)
 {

@@ -119,6 +119,8 @@ KM_MUST_USE int store_refunded_of_payment(struct db *db, const char *payment_id,
 KM_MUST_USE int store_activation_insert(struct db *db, const char *card_key_id,
                                         const char *order_id, int64_t at, const char *source);
 KM_MUST_USE int store_activations_of_order(struct db *db, const char *order_id, int *count);
+/* When a card key was activated at the issuer; 0 if it was not. */
+KM_MUST_USE int store_activation_of_key(struct db *db, const char *card_key_id, int64_t *at);
 
 /* Orders the automatic refund sweep looks at: top-ups still pending past a time, failed and
  * wrong-region top-ups, failed orders, and orders holding unapplied payments. */
