@@ -37,7 +37,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 MIGRATIONS := $(sort $(wildcard src/store/migrations/*.sql))
 
-.PHONY: all deps demo run check unit e2e check-san clean fmt bench
+.PHONY: all deps demo run check unit e2e check-san clean fmt bench fuzz
 
 all: $(BUILD)/kameng
 
@@ -102,6 +102,11 @@ check-san:
 
 bench: all
 	sh bench/run.sh
+
+# libFuzzer under ASan+UBSan on the parsers of notes, checkpoints and proofs (FUZZ_SECONDS each).
+FUZZ_SECONDS ?= 20
+fuzz:
+	sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 fmt:
 	clang-format -i $(shell find src tests/unit -name '*.[ch]')
