@@ -19,7 +19,9 @@
 #include "http/server.h"
 #include "jobs/jobs.h"
 #include "service/demo.h"
+#include "service/evidence_log.h"
 #include "service/executor.h"
+#include "service/log_verify.h"
 #include "service/refunds.h"
 #include "store/db.h"
 #include "store/store.h"
@@ -37,6 +39,10 @@ static void usage(FILE *out)
             "  ledger-check  verify that the books balance\n"
             "  backup FILE   write a consistent copy of the database to FILE (while serving)\n"
             "  webhook-secret  print the key webhook receivers verify signatures with\n"
+            "  log key       print the evidence log's public (verifier) key\n"
+            "  log verify    --receipt FILE --key KEY: check an order's receipt offline\n"
+            "                --checkpoint FILE --url URL --key KEY: the live log extends it\n"
+            "                --data DIR: rebuild the tree from the database, find tampering\n"
             "options:\n"
             "  --data DIR          data directory (default var/kameng)\n"
             "  --config FILE       config file (key = value)\n"
@@ -110,6 +116,13 @@ static int open_store(const struct config *c, bool create)
     if (vault_open(c->master_key, create) != 0) {
         fprintf(stderr, "kameng: cannot use the master key %s (see the log above)\n",
                 c->master_key);
+        return -1;
+    }
+    char key[CONFIG_PATH_BYTES + 16], saved[CONFIG_PATH_BYTES + 16];
+    snprintf(key, sizeof key, "%s/log.key", c->data_dir);
+    snprintf(saved, sizeof saved, "%s/log-checkpoint", c->data_dir);
+    if (evlog_open(key, saved, c->log_origin, create) != 0) {
+        fprintf(stderr, "kameng: cannot use the evidence log key %s (see the log above)\n", key);
         return -1;
     }
     struct db *db = NULL;
@@ -209,9 +222,126 @@ static int serve(const struct config *c)
     jobs_stop();
     server_stop();
     executor_stop();
+    evlog_close();
     vault_close();
     log_write(LOG_INFO, "stopped", NULL);
     return 0;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        fprintf(stderr, "kameng: cannot read %s\n", path);
+        return NULL;
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    km_assert(buf != NULL);
+    size_t got;
+    while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            cap *= 2;
+            buf = realloc(buf, cap + 1);
+            km_assert(buf != NULL);
+        }
+    }
+    fclose(f);
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* kameng log key|verify …: works offline, without starting the shop. */
+static int log_command(int argc, char **argv)
+{
+    const char *sub = argc > 2 ? argv[2] : "";
+    const char *data = NULL, *receipt = NULL, *checkpoint = NULL, *url = NULL, *key = NULL,
+               *key_file = NULL;
+    for (int i = 3; i + 1 < argc; i += 2) {
+        const char *a = argv[i], *v = argv[i + 1];
+        if (strcmp(a, "--data") == 0) {
+            data = v;
+        } else if (strcmp(a, "--receipt") == 0) {
+            receipt = v;
+        } else if (strcmp(a, "--checkpoint") == 0) {
+            checkpoint = v;
+        } else if (strcmp(a, "--url") == 0) {
+            url = v;
+        } else if (strcmp(a, "--key") == 0) {
+            key = v;
+        } else if (strcmp(a, "--key-file") == 0) {
+            key_file = v;
+        } else {
+            fprintf(stderr, "kameng: unknown option %s\n", a);
+            return 2;
+        }
+    }
+    if ((argc - 3) % 2 != 0) {
+        fprintf(stderr, "kameng: every option takes a value\n");
+        return 2;
+    }
+    char verifier[NOTE_KEY_TEXT_BYTES_MAX] = "";
+    char *key_buf = NULL;
+    if (key != NULL) {
+        snprintf(verifier, sizeof verifier, "%s", key);
+    } else if (key_file != NULL) {
+        size_t n = 0;
+        key_buf = slurp(key_file, &n);
+        if (key_buf == NULL) {
+            return 2;
+        }
+        snprintf(verifier, sizeof verifier, "%s", key_buf);
+        free(key_buf);
+    } else if (data != NULL) {
+        char path[CONFIG_PATH_BYTES + 16], saved[CONFIG_PATH_BYTES + 16];
+        snprintf(path, sizeof path, "%s/log.key", data);
+        snprintf(saved, sizeof saved, "%s/log-checkpoint", data);
+        if (evlog_open(path, saved, EVLOG_ORIGIN_DEFAULT, false) != 0) {
+            return 2;
+        }
+        evlog_verifier_text(verifier, sizeof verifier);
+        evlog_close();
+    }
+    if (strcmp(sub, "key") == 0) {
+        if (verifier[0] == '\0') {
+            fprintf(stderr, "kameng: log key needs --data DIR\n");
+            return 2;
+        }
+        printf("%s\n", verifier);
+        return 0;
+    }
+    if (strcmp(sub, "verify") != 0 || verifier[0] == '\0') {
+        fprintf(stderr, "usage: kameng log verify (--receipt FILE | --checkpoint FILE --url URL)"
+                        " --key KEY | --data DIR\n");
+        return 2;
+    }
+    size_t len = 0;
+    int rc;
+    if (receipt != NULL) {
+        char *text = slurp(receipt, &len);
+        rc = text != NULL ? log_verify_receipt(text, len, verifier, stdout) : 2;
+        free(text);
+    } else if (checkpoint != NULL && url != NULL) {
+        char *text = slurp(checkpoint, &len);
+        rc = text != NULL ? log_verify_against_live(text, len, url, verifier, stdout) : 2;
+        free(text);
+    } else if (data != NULL) {
+        char db_path[CONFIG_PATH_BYTES + 16], saved[CONFIG_PATH_BYTES + 16];
+        snprintf(db_path, sizeof db_path, "%s/kameng.db", data);
+        snprintf(saved, sizeof saved, "%s/log-checkpoint", data);
+        struct db *db = NULL;
+        if (db_open(db_path, false, &db) != 0) {
+            return 2;
+        }
+        rc = log_verify_database(db, saved, verifier, stdout);
+        db_close(db);
+    } else {
+        fprintf(stderr, "kameng: log verify needs --receipt, --checkpoint with --url, or --data\n");
+        rc = 2;
+    }
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -224,6 +354,11 @@ int main(int argc, char **argv)
     if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
         fprintf(stderr, "kameng: cannot initialise libsodium or libcurl\n");
         return 1;
+    }
+    if (strcmp(argv[1], "log") == 0) {
+        int rc = log_command(argc, argv);
+        curl_global_cleanup();
+        return rc;
     }
     struct config c;
     const char *backup_to = NULL;

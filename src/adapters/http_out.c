@@ -4,7 +4,9 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
@@ -69,4 +71,53 @@ int http_out_post(const char *url, const char *body, const char *signature, long
     }
     curl_slist_free_all(headers);
     return rc == CURLE_OK ? 0 : -KM_EINTERNAL;
+}
+
+struct sink {
+    char *data;
+    size_t len;
+    bool too_large;
+};
+
+static size_t collect(char *ptr, size_t size, size_t n, void *ud)
+{
+    struct sink *s = ud;
+    size_t add = size * n;
+    if (s->len + add > HTTP_OUT_BODY_MAX) {
+        s->too_large = true;
+        return 0;
+    }
+    char *grown = realloc(s->data, s->len + add + 1);
+    if (grown == NULL) {
+        return 0;
+    }
+    s->data = grown;
+    memcpy(s->data + s->len, ptr, add);
+    s->len += add;
+    s->data[s->len] = '\0';
+    return add;
+}
+
+int http_out_get(const char *url, char **body, long *status)
+{
+    *status = 0;
+    *body = NULL;
+    CURL *c = thread_handle();
+    if (c == NULL) {
+        return -KM_EINTERNAL;
+    }
+    struct sink s = {0};
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)HTTP_OUT_TIMEOUT_MS);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+    CURLcode rc = curl_easy_perform(c);
+    if (rc != CURLE_OK || s.too_large) {
+        free(s.data);
+        return -KM_EINTERNAL;
+    }
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+    *body = s.data != NULL ? s.data : calloc(1, 1);
+    return 0;
 }

@@ -11,4 +11,8 @@
 KM_MUST_USE int http_out_post(const char *url, const char *body, const char *signature,
                               long *status);
 
+/* GET url; *body gets the answer (malloc'd, NUL-terminated, at most HTTP_OUT_BODY_MAX bytes). */
+#define HTTP_OUT_BODY_MAX (1024 * 1024)
+KM_MUST_USE int http_out_get(const char *url, char **body, long *status);
+
 #endif

@@ -18,6 +18,7 @@ void config_defaults(struct config *c)
     c->money_max_fen = MONEY_FEN_MAX_DEFAULT;
     c->threads = HTTP_THREADS;
     snprintf(c->log_level, sizeof c->log_level, "info");
+    snprintf(c->log_origin, sizeof c->log_origin, "kameng.local/evidence");
 }
 
 static char *trim(char *s)
@@ -68,6 +69,8 @@ int config_load_file(struct config *c, const char *path, char *err, int err_len)
             snprintf(c->listen, sizeof c->listen, "%s", value);
         } else if (strcmp(key, "public_url") == 0) {
             snprintf(c->public_url, sizeof c->public_url, "%s", value);
+        } else if (strcmp(key, "log_origin") == 0) {
+            snprintf(c->log_origin, sizeof c->log_origin, "%s", value);
         } else if (strcmp(key, "webhook_url") == 0) {
             snprintf(c->webhook_url, sizeof c->webhook_url, "%s", value);
         } else if (strcmp(key, "log_level") == 0) {

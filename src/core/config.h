@@ -17,7 +17,8 @@ struct config {
     char listen[64];                    /* listen = 127.0.0.1 */
     uint16_t port;                      /* port = 8080 */
     char public_url[256];               /* public_url = http://<listen>:<port> (callbacks) */
-    char webhook_url[256];              /* webhook_url = (empty: webhooks wait, undelivered) */
+    char webhook_url[256];
+    char log_origin[128];               /* log_origin = kameng.local/evidence (the log's name) */              /* webhook_url = (empty: webhooks wait, undelivered) */
     int64_t money_max_fen;              /* money_max_fen = 10000000 */
     int threads;                        /* threads = 4 */
     bool test_clock;                    /* --test-clock only, never from a file */

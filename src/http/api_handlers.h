@@ -53,4 +53,10 @@ int api_evidence_download(struct api_req *r);
 int api_sandbox_issuer_redeem(struct api_req *r);
 int api_callback_issuer(struct api_req *r);
 
+int api_log_checkpoint(struct api_req *r);
+int api_log_entries(struct api_req *r);
+int api_log_inclusion(struct api_req *r);
+int api_log_consistency(struct api_req *r);
+int api_order_receipt(struct api_req *r);
+
 #endif

@@ -125,6 +125,21 @@ json_t *view_order_created(struct db *db, const struct order *o)
         return NULL;
     }
     add_product_terms(v, &p);
+    if (strcmp(o->kind, "card_key") == 0) {
+        /* The keys held for this order, masked: what the buyer will reveal once paid. */
+        struct card_key keys[ORDER_QUANTITY_MAX];
+        int kn = 0;
+        if (store_cards_of_order(db, o->id, keys, ORDER_QUANTITY_MAX, &kn) != 0) {
+            json_decref(v);
+            return NULL;
+        }
+        json_t *ks = json_array();
+        for (int i = 0; i < kn; i++) {
+            json_array_append_new(ks, json_pack("{s:s, s:s, s:s}", "id", keys[i].id, "masked",
+                                                keys[i].masked, "status", keys[i].status));
+        }
+        json_object_set_new(v, "card_keys", ks);
+    }
     return v;
 }
 

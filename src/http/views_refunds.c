@@ -9,10 +9,12 @@
 #include "service/cases.h"
 #include "service/refunds.h"
 #include "store/store_events.h"
+#include "store/store_log.h"
 
 #define VIEW_MESSAGES_MAX 200
 #define VIEW_CASES_MAX 16
-#define VIEW_EVENTS_MAX 200 /* an order's life is a few dozen events */
+#define VIEW_EVENTS_MAX 200
+#define VIEW_LOG_ENTRIES_MAX 256 /* an order's life is a few dozen events */
 #define APPEAL_WINDOW_MS ((int64_t)CASE_APPEAL_WINDOW_DAYS * 24 * 3600 * 1000)
 
 json_t *view_refund(const struct refund_row *r)
@@ -135,7 +137,36 @@ json_t *view_case(struct db *db, const struct case_row *c, bool staff, int64_t n
     }
     json_object_set_new(v, "refunds", rs);
     json_object_set_new(v, "next_steps", next_steps(c, dn > 0 ? &ds[dn - 1] : NULL, dn, now));
+    /* The log entries a decision stands on, checkable by anyone with the order's receipt. */
+    json_t *log = view_log_citations(db, c->order_id);
+    if (log == NULL) {
+        json_decref(v);
+        return NULL;
+    }
+    json_object_set_new(v, "evidence_log", log);
     return v;
+}
+
+json_t *view_log_citations(struct db *db, const char *order_id)
+{
+    static __thread int64_t seqs[VIEW_LOG_ENTRIES_MAX];
+    static __thread struct log_entry_row row;
+    int n = 0;
+    if (store_log_entries_of_order(db, order_id, seqs, VIEW_LOG_ENTRIES_MAX, &n) != 0) {
+        return NULL;
+    }
+    json_t *entries = json_array();
+    for (int i = 0; i < n; i++) {
+        if (store_log_entry_get(db, seqs[i], &row) != 0) {
+            json_decref(entries);
+            return NULL;
+        }
+        json_array_append_new(entries, json_pack("{s:I, s:s}", "index", (json_int_t)seqs[i],
+                                                 "kind", row.kind));
+    }
+    char receipt[96];
+    snprintf(receipt, sizeof receipt, "/v1/orders/%s/receipt", order_id);
+    return json_pack("{s:o, s:s}", "entries", entries, "receipt", receipt);
 }
 
 json_t *view_decision_preview(const struct refund_decision *d, int64_t expected_by)
@@ -189,5 +220,10 @@ int view_order_add_refunds(struct db *db, json_t *order_view, const char *order_
                                                   api_time(events[i].created_at)));
     }
     json_object_set_new(order_view, "timeline", timeline);
+    json_t *log = view_log_citations(db, order_id);
+    if (log == NULL) {
+        return -1;
+    }
+    json_object_set_new(order_view, "evidence_log", log);
     return 0;
 }

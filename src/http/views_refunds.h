@@ -14,6 +14,8 @@ json_t *view_refund(const struct refund_row *r);
 json_t *view_case(struct db *db, const struct case_row *c, bool staff, int64_t now);
 json_t *view_case_summary(const struct case_row *c, int64_t now);
 json_t *view_decision_preview(const struct refund_decision *d, int64_t expected_by);
+/* The evidence-log entries of an order (index, kind) and where its receipt is. */
+json_t *view_log_citations(struct db *db, const char *order_id);
 /* Refunds and cases of an order, added to its view. */
 int view_order_add_refunds(struct db *db, json_t *order_view, const char *order_id, int64_t now);
 

@@ -16,6 +16,7 @@
 #include "core/err.h"
 #include "core/limits.h"
 #include "core/log.h"
+#include "service/evidence_log.h"
 #include "service/executor.h"
 #include "service/fulfilment.h"
 #include "service/orders.h"
@@ -71,6 +72,35 @@ static int polled_run(struct db *db, void *arg)
     struct topup_arg *a = arg;
     return fulfil_topup_result(db, a->id, a->result.status, a->result.credited_region,
                                a->result.detail, "poll", a->now, &a->e);
+}
+
+struct checkpoint_arg {
+    char note[NOTE_BYTES_MAX];
+    bool signed_now;
+    struct km_error e;
+};
+
+static int checkpoint_run(struct db *db, void *arg)
+{
+    struct checkpoint_arg *a = arg;
+    return evlog_checkpoint(db, clock_now_ms(), a->note, &a->signed_now, &a->e);
+}
+
+static pthread_mutex_t checkpoint_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void jobs_sign_checkpoint(void)
+{
+    static struct checkpoint_arg a;
+    pthread_mutex_lock(&checkpoint_lock); /* the timers and a receipt request may both ask */
+    memset(&a, 0, sizeof a);
+    int rc = executor_run(checkpoint_run, &a);
+    if (rc != 0) {
+        /* A fork or roll-back: refused, loudly, every pass until a person looks. */
+        log_write(LOG_ERROR, "checkpoint_refused", "message", a.e.message, NULL);
+    } else if (a.signed_now && evlog_checkpoint_save(a.note) != 0) {
+        log_write(LOG_ERROR, "checkpoint_save_failed", NULL);
+    }
+    pthread_mutex_unlock(&checkpoint_lock);
 }
 
 static int refund_sweep_run(struct db *db, void *arg)
@@ -247,6 +277,7 @@ void jobs_run_now(void)
             break;
         }
     }
+    jobs_sign_checkpoint();
     if (db_checkpoint(checkpointer) != 0) {
         log_write(LOG_WARN, "checkpoint_failed", NULL);
     }

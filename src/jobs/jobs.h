@@ -11,5 +11,7 @@ KM_MUST_USE int jobs_start(const char *db_path, const char *base_url, const char
 void jobs_stop(void);
 /* Run every timer until nothing more is due (bounded). Safe from any thread but the writer. */
 void jobs_run_now(void);
+/* Sign a checkpoint of the evidence log if it grew (and keep a copy outside the database). */
+void jobs_sign_checkpoint(void);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "core/clock.h"
 #include "core/ids.h"
+#include "service/evidence_log.h"
 #include "service/orders.h"
 #include "service/refunds.h"
 #include "store/store.h"
@@ -69,6 +70,20 @@ static int record_decision(struct db *db, struct case_row *c, const char *stage,
     int rc = store_decision_insert(db, &d);
     if (rc == -KM_EDUPLICATE) {
         return km_fail(e, KM_ESTATE, "already_decided", "case_id", "this stage is decided");
+    }
+    json_error_t err;
+    json_t *facts_obj = json_loads(facts, 0, &err);
+    int lrc = rc != 0 ? rc
+                      : evlog_append(db, "refund_decision", c->order_id,
+                                     json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:s, s:o}",
+                                               "decision_id", d.id, "case_id", c->id, "stage",
+                                               stage, "outcome", outcome, "rule", rule,
+                                               "amount_fen", (json_int_t)amount, "automatic",
+                                               automatic, "decided_by", by, "facts",
+                                               facts_obj != NULL ? facts_obj : json_null()),
+                                     now, e);
+    if (lrc != 0 && rc == 0) {
+        return lrc;
     }
     if (rc != 0 || orders_event(db, "case.decided", c->id, c->order_id, now) != 0) {
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the decision was not stored");

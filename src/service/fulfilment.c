@@ -13,6 +13,7 @@
 #include "core/vault.h"
 #include "domain/order_state.h"
 #include "service/books.h"
+#include "service/evidence_log.h"
 #include "service/orders.h"
 #include "service/refunds.h"
 #include "domain/card_import.h"
@@ -26,6 +27,38 @@ static int recognise_revenue(struct db *db, const struct order *o, int64_t now,
     char order_acct[LEDGER_ACCOUNT_ID_BYTES_MAX];
     books_account(order_acct, "order", o->id);
     return books_post(db, order_acct, "revenue:shop", o->amount_fen, "delivery", o->id, now, e);
+}
+
+/* The delivery entry names each key by id and a salted commitment to its secret: the log never
+ * holds a key, but the shop can prove in a dispute which key it delivered. */
+static int log_card_delivery(struct db *db, const struct order *o, int64_t now,
+                             struct km_error *e)
+{
+    static __thread struct card_key keys[ORDER_QUANTITY_MAX];
+    int n = 0;
+    if (store_cards_of_order(db, o->id, keys, ORDER_QUANTITY_MAX, &n) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "keys unavailable");
+    }
+    json_t *list = json_array();
+    for (int i = 0; i < n; i++) {
+        char secret[CARD_SECRET_BYTES_MAX + 1];
+        size_t len = keys[i].ciphertext_len - VAULT_MAC_BYTES;
+        char hex[65];
+        if (keys[i].ciphertext_len < VAULT_MAC_BYTES || len > CARD_SECRET_BYTES_MAX ||
+            vault_unseal(keys[i].id, keys[i].nonce, keys[i].ciphertext, keys[i].ciphertext_len,
+                         (uint8_t *)secret) != 0 ||
+            evlog_commit_card(db, keys[i].id, secret, len, hex, e) != 0) {
+            sodium_memzero(secret, sizeof secret);
+            json_decref(list);
+            return km_fail(e, KM_EINTERNAL, "commitment_failed", NULL,
+                           "the delivered key could not be committed to");
+        }
+        sodium_memzero(secret, sizeof secret);
+        json_array_append_new(list, json_pack("{s:s, s:s}", "card_key_id", keys[i].id,
+                                              "commitment", hex));
+    }
+    return evlog_append(db, "delivery", o->id,
+                        json_pack("{s:s, s:o}", "goods", "card_key", "card_keys", list), now, e);
 }
 
 int fulfil_after_payment(struct db *db, struct order *o, int64_t now, struct km_error *e)
@@ -48,6 +81,7 @@ int fulfil_after_payment(struct db *db, struct order *o, int64_t now, struct km_
         }
         o->delivered_at = now;
         rc = orders_apply(db, o, ORDER_EV_DELIVER, now, e);
+        rc = rc != 0 ? rc : log_card_delivery(db, o, now, e);
         return rc != 0 ? rc : recognise_revenue(db, o, now, e);
     }
     if (strcmp(o->kind, "direct_topup") == 0) {
@@ -128,6 +162,16 @@ int fulfil_topup_result(struct db *db, const char *topup_id, const char *status,
     if (store_topup_update(db, &t) != 0 || orders_event(db, type, t.id, t.order_id, now) != 0) {
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "top-up not updated");
     }
+    int lrc = evlog_append(db, "topup_result", t.order_id,
+                           json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "topup_id", t.id,
+                                     "upstream_ref", t.upstream_ref, "status", t.status,
+                                     "target_account", t.target_account, "target_region",
+                                     t.target_region, "credited_region", t.credited_region,
+                                     "via", via),
+                           now, e);
+    if (lrc != 0) {
+        return lrc;
+    }
     struct order o;
     if (store_order_get(db, t.order_id, &o) != 0) {
         return km_fail(e, KM_EINTERNAL, "corrupt_topup", NULL, "top-up without order");
@@ -172,7 +216,11 @@ int fulfil_account_deliver(struct db *db, const char *order_id, const char *sell
     }
     o.delivered_at = now;
     o.escrow_release_at = now + p.escrow_days * 24 * 3600 * 1000;
-    return orders_apply(db, &o, ORDER_EV_DELIVER, now, e);
+    int rc = evlog_append(db, "delivery", o.id,
+                          json_pack("{s:s, s:s, s:I}", "goods", "account", "seller_id", seller_id,
+                                    "content_bytes", (json_int_t)n),
+                          now, e);
+    return rc != 0 ? rc : orders_apply(db, &o, ORDER_EV_DELIVER, now, e);
 }
 
 int fulfil_confirm(struct db *db, const char *order_id, const char *by, int64_t now,
@@ -193,6 +241,10 @@ int fulfil_confirm(struct db *db, const char *order_id, const char *by, int64_t 
     }
     if (store_account_delivery_confirm(db, o.id, by, now) != 0) {
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "confirmation not stored");
+    }
+    rc = evlog_append(db, "escrow_release", o.id, json_pack("{s:s}", "by", by), now, e);
+    if (rc != 0) {
+        return rc;
     }
     o.completed_at = now;
     return orders_apply(db, &o, ORDER_EV_CONFIRM, now, e);
@@ -254,7 +306,14 @@ int fulfil_reveal(struct db *db, const char *order_id, const char *card_key_id, 
     *revealed_at = now;
     if (store_reveal_insert(db, id, order_id, k.id, actor, ip, now, waiver_at,
                             waiver_at != 0 ? REFUND_POLICY_VERSION : NULL) != 0 ||
-        orders_event(db, "card_key.revealed", k.id, order_id, now) != 0) {
+        orders_event(db, "card_key.revealed", k.id, order_id, now) != 0 ||
+        evlog_append(db, "reveal", order_id,
+                     json_pack("{s:s, s:s, s:s, s:b, s:o}", "reveal_id", id, "card_key_id", k.id,
+                               "by", strncmp(actor, "admin", 5) == 0 ? "admin" : "buyer",
+                               "no_reason_waiver_confirmed", waiver_at != 0, "policy_version",
+                               waiver_at != 0 ? json_string(REFUND_POLICY_VERSION)
+                                              : json_null()),
+                     now, e) != 0) {
         sodium_memzero(secret, secret_len);
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the reveal was not recorded");
     }
@@ -283,7 +342,10 @@ int fulfil_activation(struct db *db, const char *number, const char *password, i
                        "this card key was never sold; it was activated from stock");
     }
     if (store_activation_insert(db, k.id, k.order_id, at, "issuer_callback") != 0 ||
-        orders_event(db, "card_key.activated", k.id, k.order_id, at) != 0) {
+        orders_event(db, "card_key.activated", k.id, k.order_id, at) != 0 ||
+        evlog_append(db, "activation", k.order_id,
+                     json_pack("{s:s, s:s}", "card_key_id", k.id, "source", "issuer"), at,
+                     e) != 0) {
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the activation was not stored");
     }
     return 0;
@@ -311,7 +373,11 @@ int fulfil_account_read(struct db *db, const char *order_id, const char *actor, 
     char id[ID_BYTES_MAX];
     id_new("rv", id);
     int64_t now = clock_now_ms();
-    if (store_reveal_insert(db, id, order_id, "", actor, ip, now, 0, NULL) != 0) {
+    if (store_reveal_insert(db, id, order_id, "", actor, ip, now, 0, NULL) != 0 ||
+        evlog_append(db, "reveal", order_id,
+                     json_pack("{s:s, s:s, s:s}", "reveal_id", id, "goods", "account", "by",
+                               strcmp(actor, "buyer") == 0 ? "buyer" : "admin"),
+                     now, e) != 0) {
         sodium_memzero(content, content_len);
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the reveal was not recorded");
     }

@@ -9,6 +9,7 @@
 #include "core/limits.h"
 #include "domain/order_state.h"
 #include "service/books.h"
+#include "service/evidence_log.h"
 #include "service/fulfilment.h"
 #include "service/orders.h"
 #include "service/refunds.h"
@@ -135,6 +136,14 @@ int payments_capture(struct db *db, const char *payment_id, const char *provider
     }
     if (rc != 0) {
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the payment was not stored");
+    }
+    rc = evlog_append(db, "payment", o.id,
+                      json_pack("{s:s, s:s, s:I, s:s, s:s}", "payment_id", out->id, "method",
+                                out->method, "amount_fen", (json_int_t)amount_fen, "disposition",
+                                disposition, "provider_txn_id", provider_txn_id),
+                      now, e);
+    if (rc != 0) {
+        return rc;
     }
     char psp[LEDGER_ACCOUNT_ID_BYTES_MAX], order_acct[LEDGER_ACCOUNT_ID_BYTES_MAX];
     books_account(psp, "psp", out->method);

@@ -15,6 +15,7 @@
 #include "domain/order_state.h"
 #include "service/books.h"
 #include "service/cases.h"
+#include "service/evidence_log.h"
 #include "service/orders.h"
 #include "store/store_ledger.h"
 
@@ -212,6 +213,16 @@ static int free_order_money(struct db *db, const struct order *o, int64_t amount
                       refund_id, now, e);
 }
 
+static int log_payout(struct db *db, const struct refund_row *r, int64_t now, struct km_error *e)
+{
+    return evlog_append(db, "payout_result", r->order_id,
+                        json_pack("{s:s, s:s, s:s, s:I, s:s, s:s}", "refund_id", r->id,
+                                  "provider_request_no", r->provider_request_no, "method",
+                                  r->method, "amount_fen", (json_int_t)r->amount_fen, "rule",
+                                  r->rule, "status", r->status),
+                        now, e);
+}
+
 static int pay_back(struct db *db, const struct order *o, const struct payment *p,
                     const char *case_id, const char *rule, int64_t amount_fen, int64_t now,
                     struct km_error *e)
@@ -260,7 +271,10 @@ static int pay_back(struct db *db, const struct order *o, const struct payment *
         }
     }
     int erc = orders_event(db, instant ? "refund.succeeded" : "refund.created", r.id, o->id, now);
-    return erc == 0 ? 0 : km_fail(e, KM_EINTERNAL, "storage_error", NULL, "event not stored");
+    if (erc != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "event not stored");
+    }
+    return instant ? log_payout(db, &r, now, e) : 0;
 }
 
 /* After a refund of the applied amount: the order is refunded when nothing of it is left, its
@@ -390,7 +404,7 @@ static int finish(struct db *db, struct refund_row *r, const char *status, const
     if (store_refund_update(db, r) != 0 || orders_event(db, type, r->id, r->order_id, now) != 0) {
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
     }
-    return 0;
+    return log_payout(db, r, now, e);
 }
 
 int refunds_payout_refused(struct db *db, const char *refund_id, const char *why, int64_t now,

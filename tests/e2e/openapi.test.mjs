@@ -196,6 +196,16 @@ test('answers of a walk through the shop validate against the document', async (
   await call('post', `/v1/orders/${order.body.id}/card_keys/${delivered.body.card_keys[1].id}/reveal`, { token: admin });
   await call('get', `/v1/orders/${order.body.id}`, { token: agent });
   await call('post', '/v1/orders/lookup', { body: { order_id: order.body.id, lookup_password: 'openapi-pw' } });
+  // The evidence log: the order's receipt, the checkpoint it is proven against, entries, proofs.
+  const receipt = await call('get', `/v1/orders/${order.body.id}/receipt`, { token });
+  assert.ok(receipt.body.entries.length >= 2, 'payment and delivery are in the log');
+  const cp = await call('get', '/v1/log/checkpoint');
+  await call('get', '/v1/log/entries?start=0&limit=5');
+  await call('get', `/v1/log/proofs/inclusion?index=0&size=${cp.body.size}`);
+  if (cp.body.size > 1) {
+    await call('get', `/v1/log/proofs/consistency?size1=1&size2=${cp.body.size}`);
+  }
+  await call('get', '/v1/log/proofs/inclusion?index=5&size=1');
   await call('get', '/v1/orders?limit=3', { token: admin });
   await call('get', '/v1/orders?status=delivered', { token: agent });
 
