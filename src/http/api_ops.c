@@ -11,6 +11,7 @@
 #include "http/api_handlers.h"
 #include "http/metrics.h"
 #include "jobs/jobs.h"
+#include "service/evidence_log.h"
 #include "service/executor.h"
 #include "store/store.h"
 #include "store/store_ledger.h"
@@ -22,11 +23,14 @@ int api_healthz(struct api_req *r)
     db_done(st);
     struct executor_stats es;
     executor_stats_get(&es);
-    bool ok = rc == DB_ROW;
+    bool forked = evlog_fork_detected();
+    bool ok = rc == DB_ROW && !forked;
+    /* A log that no longer extends what was signed is an emergency: say so where monitors look. */
     return api_ok(r, ok ? 200 : 503,
-                  json_pack("{s:s, s:b, s:I, s:b}", "status", ok ? "ok" : "degraded", "database",
-                            ok, "write_queue_depth", (json_int_t)es.queue_depth, "test_clock",
-                            clock_is_test()));
+                  json_pack("{s:s, s:b, s:I, s:b, s:s}", "status", ok ? "ok" : "degraded",
+                            "database", rc == DB_ROW, "write_queue_depth",
+                            (json_int_t)es.queue_depth, "test_clock", clock_is_test(),
+                            "evidence_log", forked ? "forked" : "ok"));
 }
 
 int api_metrics(struct api_req *r)
