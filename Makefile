@@ -37,7 +37,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 MIGRATIONS := $(sort $(wildcard src/store/migrations/*.sql))
 
-.PHONY: all deps demo run check unit e2e check-san clean fmt bench fuzz
+.PHONY: all deps demo run check unit e2e browser check-san clean fmt bench fuzz
 
 all: $(BUILD)/kameng
 
@@ -93,8 +93,13 @@ unit: $(BUILD)/unit-tests
 e2e: $(BUILD)/kameng
 	KAMENG_BIN=$(CURDIR)/$(BUILD)/kameng node --test --test-concurrency=2 tests/e2e/
 
+# Pages in a real browser (Debian's Chromium driven by playwright-core); screenshots land in
+# test-results/screenshots.
+browser: $(BUILD)/kameng
+	@if [ -d tests/browser ]; then KAMENG_BIN=$(CURDIR)/$(BUILD)/kameng node --test --test-concurrency=1 tests/browser/; fi
+
 check: deps
-	$(MAKE) all unit e2e
+	$(MAKE) all unit e2e browser
 	npx --no-install redocly lint --format=stylish docs/openapi.yaml
 
 check-san:
