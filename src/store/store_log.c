@@ -84,6 +84,23 @@ int store_log_entries_of_order(struct db *db, const char *order_id, int64_t *seq
     return rc < 0 ? rc : 0;
 }
 
+int store_log_kinds_of_order(struct db *db, const char *order_id, int64_t *seqs,
+                             char (*kinds)[32], int max, int *count)
+{
+    *count = 0;
+    struct db_stmt *st = db_query(
+        db, "SELECT seq, kind FROM log_entries WHERE order_id = $1 ORDER BY seq LIMIT $2", "si",
+        order_id, (int64_t)max);
+    int rc = DB_DONE;
+    while (*count < max && (rc = db_step(st)) == DB_ROW) {
+        seqs[*count] = db_int(st, 0);
+        db_text_copy(st, 1, kinds[*count], 32);
+        (*count)++;
+    }
+    db_done(st);
+    return rc < 0 ? rc : 0;
+}
+
 int store_log_node_get(struct db *db, int level, int64_t idx, uint8_t out[32])
 {
     struct db_stmt *st = db_query(db, "SELECT hash FROM log_nodes WHERE level = $1 AND idx = $2",

@@ -28,9 +28,11 @@ KM_MUST_USE int store_log_entry_insert(struct db *db, int64_t seq, const char *k
                                        const uint8_t leaf_hash[32], int64_t now);
 KM_MUST_USE int store_log_entry_get(struct db *db, int64_t seq, struct log_entry_row *out);
 KM_MUST_USE int store_log_leaf_hash(struct db *db, int64_t seq, uint8_t out[32]);
-/* Entries of an order, by seq; up to max. */
+/* Entries of an order, by seq; up to max. kinds (may be NULL) receives each entry's kind. */
 KM_MUST_USE int store_log_entries_of_order(struct db *db, const char *order_id, int64_t *seqs,
                                            int max, int *count);
+KM_MUST_USE int store_log_kinds_of_order(struct db *db, const char *order_id, int64_t *seqs,
+                                         char (*kinds)[32], int max, int *count);
 KM_MUST_USE int store_log_node_get(struct db *db, int level, int64_t idx, uint8_t out[32]);
 KM_MUST_USE int store_log_node_put(struct db *db, int level, int64_t idx, const uint8_t hash[32]);
 
