@@ -22,6 +22,7 @@
 #include "service/evidence_log.h"
 #include "service/executor.h"
 #include "service/log_verify.h"
+#include "service/fulfilment.h"
 #include "service/refunds.h"
 #include "store/db.h"
 #include "store/store.h"
@@ -43,6 +44,7 @@ static void usage(FILE *out)
             "  log verify    --receipt FILE --key KEY: check an order's receipt offline\n"
             "                --checkpoint FILE --url URL --key KEY: the live log extends it\n"
             "                --data DIR: rebuild the tree from the database, find tampering\n"
+            "  log open CARD_KEY_ID --data DIR: open a delivered key's commitment for a dispute\n"
             "options:\n"
             "  --data DIR          data directory (default var/kameng)\n"
             "  --config FILE       config file (key = value)\n"
@@ -253,10 +255,62 @@ static char *slurp(const char *path, size_t *len)
     return buf;
 }
 
-/* kameng log key|verify …: works offline, without starting the shop. */
+/* kameng log open CARD_KEY_ID --data DIR: what an arbiter needs to check a delivery entry's
+ * commitment — the salt and the key itself. The operator runs it, on the shop's machine. */
+static int open_commitment(int argc, char **argv)
+{
+    if (argc != 6 || strcmp(argv[4], "--data") != 0) {
+        fprintf(stderr, "usage: kameng log open CARD_KEY_ID --data DIR\n");
+        return 2;
+    }
+    const char *card = argv[3], *data = argv[5];
+    char path[CONFIG_PATH_BYTES + 16];
+    snprintf(path, sizeof path, "%s/master.key", data);
+    if (vault_open(path, false) != 0) {
+        return 2;
+    }
+    snprintf(path, sizeof path, "%s/kameng.db", data);
+    struct db *db = NULL;
+    if (db_open(path, false, &db) != 0) {
+        vault_close();
+        return 2;
+    }
+    char salt[65];
+    struct km_error e;
+    struct card_key k;
+    char secret[CARD_SECRET_BYTES_MAX + 1];
+    int rc = evlog_open_commitment(db, card, salt, &e) == 0 && store_card_get(db, card, &k) == 0 &&
+                     k.ciphertext_len > VAULT_MAC_BYTES &&
+                     k.ciphertext_len - VAULT_MAC_BYTES <= CARD_SECRET_BYTES_MAX &&
+                     vault_unseal(k.id, k.nonce, k.ciphertext, k.ciphertext_len,
+                                  (uint8_t *)secret) == 0
+                 ? 0
+                 : 1;
+    if (rc == 0) {
+        secret[k.ciphertext_len - VAULT_MAC_BYTES] = '\0';
+        char *nl = strchr(secret, '\n');
+        if (nl != NULL) {
+            *nl = '\0';
+        }
+        /* SHA-256("kameng-card-commitment/v1" || salt || number "\n" password) */
+        printf("card_key_id %s\nsalt %s\nnumber %s\npassword %s\n", card, salt, secret,
+               nl != NULL ? nl + 1 : "");
+    } else {
+        fprintf(stderr, "kameng: no opened commitment for %s\n", card);
+    }
+    sodium_memzero(secret, sizeof secret);
+    db_close(db);
+    vault_close();
+    return rc;
+}
+
+/* kameng log key|verify|open …: works offline, without starting the shop. */
 static int log_command(int argc, char **argv)
 {
     const char *sub = argc > 2 ? argv[2] : "";
+    if (strcmp(sub, "open") == 0) {
+        return open_commitment(argc, argv);
+    }
     const char *data = NULL, *receipt = NULL, *checkpoint = NULL, *url = NULL, *key = NULL,
                *key_file = NULL;
     for (int i = 3; i + 1 < argc; i += 2) {
