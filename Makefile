@@ -30,7 +30,7 @@ LDLIBS     += $(PKG_LIBS) -pthread -lm
 LDFLAGS    += $(SANFLAGS)
 
 LIB_SRC  := $(filter-out src/main.c,$(shell find src -name '*.c' | sort))
-WEB_FILES := $(sort $(wildcard web/*))
+WEB_FILES := $(sort $(shell find web -maxdepth 1 -type f))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o $(BUILD)/gen/web_assets.o \
             $(BUILD)/gen/calendar_data.o
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))

@@ -51,6 +51,7 @@ static void usage(FILE *out)
             "  --listen ADDR       listen address (default 127.0.0.1)\n"
             "  --port N            port (default 8080)\n"
             "  --webhook-url URL   post every state change there, signed (see webhook-secret)\n"
+            "  --no-sandbox        do not serve the sandbox provider's endpoints (/v1/sandbox)\n"
             "  --test-clock[=T]    time moves only via POST /v1/test/clock/advance;\n"
             "                      starts at T (RFC 3339) or the real time now\n");
 }
@@ -86,6 +87,8 @@ static int parse_args(int argc, char **argv, struct config *c)
             }
             c->port = (uint16_t)p;
             i++;
+        } else if (strcmp(a, "--no-sandbox") == 0) {
+            c->sandbox = false;
         } else if (strcmp(a, "--webhook-url") == 0 && v != NULL) {
             snprintf(c->webhook_url, sizeof c->webhook_url, "%s", v);
             i++;
@@ -192,6 +195,13 @@ static int serve(const struct config *c)
     }
     api_set_money_max(c->money_max_fen);
     api_set_public_url(c->public_url);
+    api_set_sandbox(c->sandbox);
+    if (c->sandbox) {
+        log_write(LOG_WARN, "sandbox_enabled", "message",
+                  "payments, top-ups and refunds go to the built-in sandbox: anyone can complete a "
+                  "payment at /v1/sandbox; never take real money this way (--no-sandbox)",
+                  NULL);
+    }
     if (open_store(c, true) != 0) {
         return 1;
     }

@@ -17,6 +17,7 @@ void config_defaults(struct config *c)
     c->port = 8080;
     c->money_max_fen = MONEY_FEN_MAX_DEFAULT;
     c->threads = HTTP_THREADS;
+    c->sandbox = true;
     snprintf(c->log_level, sizeof c->log_level, "info");
     snprintf(c->log_origin, sizeof c->log_origin, "kameng.local/evidence");
 }
@@ -69,6 +70,11 @@ int config_load_file(struct config *c, const char *path, char *err, int err_len)
             snprintf(c->listen, sizeof c->listen, "%s", value);
         } else if (strcmp(key, "public_url") == 0) {
             snprintf(c->public_url, sizeof c->public_url, "%s", value);
+        } else if (strcmp(key, "sandbox") == 0) {
+            if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0) {
+                rc = -KM_EINVAL;
+            }
+            c->sandbox = strcmp(value, "on") == 0;
         } else if (strcmp(key, "log_origin") == 0) {
             snprintf(c->log_origin, sizeof c->log_origin, "%s", value);
         } else if (strcmp(key, "webhook_url") == 0) {

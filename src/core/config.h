@@ -22,6 +22,7 @@ struct config {
     int64_t money_max_fen;              /* money_max_fen = 10000000 */
     int threads;                        /* threads = 4 */
     bool test_clock;                    /* --test-clock only, never from a file */
+    bool sandbox;                       /* sandbox = on (the sandbox provider's endpoints) */
     int64_t test_clock_start_ms;
     char log_level[8];                  /* log_level = info */
 };

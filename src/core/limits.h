@@ -16,6 +16,7 @@
 #define IDEMPOTENCY_INFLIGHT_MAX 4096         /* >= the write queue depth, so every queued write fits */
 
 #define EVIDENCE_BYTES_MAX (4 * 1024 * 1024) /* a phone screenshot or a one-page PDF receipt */
+#define EVIDENCE_PER_ORDER_MAX 20            /* an appeal's worth of screenshots, with room */
 
 /* Writes: one writer, group commit */
 #define WRITE_QUEUE_DEPTH_MAX 4096            /* beyond this, 503 rather than unbounded latency */

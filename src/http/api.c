@@ -15,6 +15,18 @@ static _Atomic int64_t money_max_fen = MONEY_FEN_MAX_DEFAULT;
 
 static char public_url[256] = "http://127.0.0.1:8080";
 
+static _Atomic bool sandbox_on = true;
+
+bool api_sandbox_enabled(void)
+{
+    return atomic_load(&sandbox_on);
+}
+
+void api_set_sandbox(bool on)
+{
+    atomic_store(&sandbox_on, on);
+}
+
 const char *api_public_url(void)
 {
     return public_url;

@@ -114,6 +114,11 @@ int api_require_order_access(struct api_req *r, const char *order_id);
 const char *api_public_url(void);
 void api_set_public_url(const char *url);
 
+/* Whether the sandbox provider's own endpoints (/v1/sandbox/...) are served. They let anyone
+ * complete a payment: only for demos and tests, never with real money. */
+bool api_sandbox_enabled(void);
+void api_set_sandbox(bool on);
+
 /* The configured money ceiling. */
 int64_t api_money_max(void);
 void api_set_money_max(int64_t fen);

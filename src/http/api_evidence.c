@@ -79,6 +79,14 @@ int api_evidence_upload(struct api_req *r)
     if (store_order_get(r->db, order_id, &o) != 0) {
         return api_fail(r, KM_ENOTFOUND, "resource_missing", "order_id", "no such order");
     }
+    int64_t held = 0;
+    if (store_evidence_count(r->db, order_id, &held) != 0) {
+        return api_fail(r, KM_EINTERNAL, "storage_error", NULL, "evidence unavailable");
+    }
+    if (held >= EVIDENCE_PER_ORDER_MAX) {
+        return api_fail(r, KM_ESTATE, "too_much_evidence", "file",
+                        "an order holds at most %d pieces of evidence", EVIDENCE_PER_ORDER_MAX);
+    }
     struct upload_arg *a = calloc(1, sizeof *a);
     km_assert(a != NULL);
     uint8_t digest[32];

@@ -88,6 +88,11 @@ static json_t *entry_json(const struct log_entry_row *row)
 
 int api_log_entries(struct api_req *r)
 {
+    /* Entries name orders and what happened to them: staff read them; a buyer reads their own
+     * in the order's receipt. Checkpoints and proofs are hashes, public to all. */
+    if (api_require_role(r, AUTH_AGENT) != 0) {
+        return 0;
+    }
     uint64_t start = 0;
     int limit = 0;
     if (query_u64(r, "start", &start) != 0 || api_query_limit(r, &limit) != 0) {
@@ -96,6 +101,10 @@ int api_log_entries(struct api_req *r)
     int64_t size = 0;
     if (store_log_size(r->db, &size) != 0) {
         return api_fail(r, KM_EINTERNAL, "storage_error", NULL, "log unavailable");
+    }
+    if (start > (uint64_t)size) {
+        return api_fail(r, KM_EINVAL, "parameter_out_of_range", "start",
+                        "start is at most the log's size (%lld)", (long long)size);
     }
     json_t *data = json_array();
     static __thread struct log_entry_row row;

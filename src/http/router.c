@@ -42,6 +42,9 @@ const struct route *router_match(const struct api_req *r, bool *path_found)
         if (!path_matches(routes[i].pattern, r)) {
             continue;
         }
+        if (!api_sandbox_enabled() && strncmp(routes[i].pattern, "/v1/sandbox/", 12) == 0) {
+            continue; /* with the sandbox off, its endpoints do not exist */
+        }
         *path_found = true;
         if (strcmp(routes[i].method, r->method) == 0 ||
             (strcmp(r->method, "HEAD") == 0 && strcmp(routes[i].method, "GET") == 0)) {

@@ -67,6 +67,12 @@ static int submitted_run(struct db *db, void *arg)
     return fulfil_topup_submitted(db, a->id, a->ref, a->now, &a->e);
 }
 
+static int cancel_run(struct db *db, void *arg)
+{
+    struct topup_arg *a = arg;
+    return fulfil_topup_cancel(db, a->id, a->now, &a->e);
+}
+
 static int polled_run(struct db *db, void *arg)
 {
     struct topup_arg *a = arg;
@@ -184,7 +190,17 @@ static int topups(void)
         }
         struct topup_arg a = {.id = t.id};
         char ref[ID_BYTES_MAX] = "";
-        if (strcmp(t.status, "queued") == 0) {
+        struct order o;
+        if (db_begin_read(reader) != 0) {
+            continue;
+        }
+        rc = store_order_get(reader, t.order_id, &o);
+        db_rollback(reader);
+        if (rc == 0 && strcmp(t.status, "queued") == 0 && strcmp(o.status, "refunded") == 0) {
+            /* Refunded before it went out (E1): it must never reach the upstream now. */
+            a.now = clock_now_ms();
+            rc = executor_run(cancel_run, &a);
+        } else if (strcmp(t.status, "queued") == 0) {
             /* The outside call happens here, between transactions, never inside one. */
             if (upstream_sandbox_submit(&t, ref, sizeof ref, &a.e) != 0) {
                 log_write(LOG_WARN, "topup_submit_failed", "topup_id", t.id, NULL);

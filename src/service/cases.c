@@ -82,6 +82,9 @@ static int record_decision(struct db *db, struct case_row *c, const char *stage,
                                                automatic, "decided_by", by, "facts",
                                                facts_obj != NULL ? facts_obj : json_null()),
                                      now, e);
+    if (rc != 0) {
+        json_decref(facts_obj); /* evlog_append was not called, so it did not take it */
+    }
     if (lrc != 0 && rc == 0) {
         return lrc;
     }
@@ -329,7 +332,7 @@ int cases_decide(struct db *db, const char *case_id, const char *agent, const ch
     if (rc != 0) {
         return rc;
     }
-    int64_t left = f.unapplied_fen + refund_policy_refundable_fen(&f);
+    int64_t left = refund_policy_refundable_fen(&f) + (rule == RULE_E3 ? f.unapplied_fen : 0);
     if (out == OUTCOME_APPROVE) {
         if (amount_fen == 0) {
             amount_fen = left;

@@ -230,12 +230,25 @@ int evlog_commit_card(struct db *db, const char *card_key_id, const char *secret
                       size_t secret_len, char hex[65], struct km_error *e)
 {
     uint8_t salt[SALT_BYTES];
-    randombytes_buf(salt, sizeof salt);
-    commitment_of(salt, secret, secret_len, hex);
     uint8_t nonce[VAULT_NONCE_BYTES];
     uint8_t sealed[SALT_BYTES + VAULT_MAC_BYTES];
+    size_t sealed_len = 0;
     char aad[64];
     snprintf(aad, sizeof aad, "commit|%s", card_key_id);
+    if (store_card_commitment_get(db, card_key_id, nonce, sizeof nonce, sealed, sizeof sealed,
+                                  &sealed_len) == 0) {
+        /* Delivered before (and returned to stock by a refund): the same salt, so the same
+         * commitment, and the stored salt opens every delivery of this key. */
+        if (sealed_len != sizeof sealed || vault_unseal(aad, nonce, sealed, sealed_len, salt) != 0) {
+            return km_fail(e, KM_EINTERNAL, "commitment_unreadable", NULL,
+                           "the stored commitment salt cannot be opened");
+        }
+        commitment_of(salt, secret, secret_len, hex);
+        sodium_memzero(salt, sizeof salt);
+        return 0;
+    }
+    randombytes_buf(salt, sizeof salt);
+    commitment_of(salt, secret, secret_len, hex);
     vault_seal(aad, salt, sizeof salt, nonce, sealed);
     sodium_memzero(salt, sizeof salt);
     if (store_card_commitment_put(db, card_key_id, nonce, sizeof nonce, sealed, sizeof sealed) !=

@@ -16,6 +16,7 @@
 #include "service/evidence_log.h"
 #include "service/orders.h"
 #include "service/refunds.h"
+#include "core/log.h"
 #include "domain/card_import.h"
 #include "domain/refund_policy.h"
 #include "store/store_refunds.h"
@@ -107,6 +108,28 @@ int fulfil_after_payment(struct db *db, struct order *o, int64_t now, struct km_
     return rc != 0 ? rc : orders_apply(db, o, ORDER_EV_START_DELIVERY, now, e);
 }
 
+int fulfil_topup_cancel(struct db *db, const char *topup_id, int64_t now, struct km_error *e)
+{
+    struct topup t;
+    if (store_topup_get(db, topup_id, &t) != 0) {
+        return km_fail(e, KM_ENOTFOUND, "resource_missing", "topup_id", "no such top-up");
+    }
+    if (strcmp(t.status, "queued") != 0) {
+        return 0;
+    }
+    snprintf(t.status, sizeof t.status, "failed");
+    snprintf(t.detail, sizeof t.detail, "never sent: the order was refunded first");
+    t.result_at = now;
+    if (store_topup_update(db, &t) != 0 ||
+        orders_event(db, "topup.cancelled", t.id, t.order_id, now) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "top-up not updated");
+    }
+    return evlog_append(db, "topup_result", t.order_id,
+                        json_pack("{s:s, s:s, s:s}", "topup_id", t.id, "status", "cancelled",
+                                  "via", "shop"),
+                        now, e);
+}
+
 int fulfil_topup_submitted(struct db *db, const char *topup_id, const char *upstream_ref,
                            int64_t now, struct km_error *e)
 {
@@ -162,12 +185,26 @@ int fulfil_topup_result(struct db *db, const char *topup_id, const char *status,
     if (store_topup_update(db, &t) != 0 || orders_event(db, type, t.id, t.order_id, now) != 0) {
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "top-up not updated");
     }
+    /* The account as entered is personal data: the entry carries its hash with the order id, which
+     * the buyer (who knows both) can check, and the public cannot read. */
+    char account_hash[65];
+    {
+        crypto_hash_sha256_state hs;
+        uint8_t digest[32];
+        crypto_hash_sha256_init(&hs);
+        crypto_hash_sha256_update(&hs, (const unsigned char *)t.order_id, strlen(t.order_id));
+        crypto_hash_sha256_update(&hs, (const unsigned char *)"|", 1);
+        crypto_hash_sha256_update(&hs, (const unsigned char *)t.target_account,
+                                  strlen(t.target_account));
+        crypto_hash_sha256_final(&hs, digest);
+        sodium_bin2hex(account_hash, sizeof account_hash, digest, sizeof digest);
+    }
     int lrc = evlog_append(db, "topup_result", t.order_id,
                            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "topup_id", t.id,
                                      "upstream_ref", t.upstream_ref, "status", t.status,
-                                     "target_account", t.target_account, "target_region",
+                                     "target_region",
                                      t.target_region, "credited_region", t.credited_region,
-                                     "via", via),
+                                     "via", via, "target_account_sha256", account_hash),
                            now, e);
     if (lrc != 0) {
         return lrc;
@@ -175,6 +212,19 @@ int fulfil_topup_result(struct db *db, const char *topup_id, const char *status,
     struct order o;
     if (store_order_get(db, t.order_id, &o) != 0) {
         return km_fail(e, KM_EINTERNAL, "corrupt_topup", NULL, "top-up without order");
+    }
+    if (strcmp(o.status, "refunded") == 0) {
+        /* The promise ran out and the buyer was refunded (E1) before the upstream answered. The
+         * result is still recorded; a credit now means the buyer has both, which a person must
+         * settle with the buyer — say so loudly rather than drop it. */
+        if (ok || wrong) {
+            log_write(LOG_WARN, "topup_credited_after_refund", "order_id", o.id, "topup_id", t.id,
+                      NULL);
+            return orders_event(db, "topup.credited_after_refund", t.id, o.id, now) == 0
+                       ? 0
+                       : km_fail(e, KM_EINTERNAL, "storage_error", NULL, "event not stored");
+        }
+        return 0;
     }
     int rc;
     if (ok || wrong) {
@@ -275,15 +325,11 @@ int fulfil_reveal(struct db *db, const char *order_id, const char *card_key_id, 
         return km_fail(e, KM_EINTERNAL, "corrupt_card", NULL, "card without order");
     }
     int64_t now = clock_now_ms();
-    struct reveal earlier[64];
-    int n = 0;
-    if (store_reveals_of_order(db, order_id, earlier, 64, &n) != 0) {
+    bool seen = false;
+    if (store_key_revealed(db, k.id, &seen) != 0) {
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "reveals unavailable");
     }
-    bool first = true;
-    for (int i = 0; i < n; i++) {
-        first = first && strcmp(earlier[i].card_key_id, k.id) != 0;
-    }
+    bool first = !seen;
     int64_t waiver_at = 0;
     if (first && strcmp(actor, "buyer") == 0 && no_reason_open(db, &o, now)) {
         if (!waiver_confirmed) {
@@ -341,8 +387,11 @@ int fulfil_activation(struct db *db, const char *number, const char *password, i
         return km_fail(e, KM_ESTATE, "card_key_in_stock", "number",
                        "this card key was never sold; it was activated from stock");
     }
-    if (store_activation_insert(db, k.id, k.order_id, at, "issuer_callback") != 0 ||
-        orders_event(db, "card_key.activated", k.id, k.order_id, at) != 0 ||
+    int rc = store_activation_insert(db, k.id, k.order_id, at, "issuer_callback");
+    if (rc == -KM_EDUPLICATE) {
+        return 0; /* the issuer said it again: one activation, one entry */
+    }
+    if (rc != 0 || orders_event(db, "card_key.activated", k.id, k.order_id, at) != 0 ||
         evlog_append(db, "activation", k.order_id,
                      json_pack("{s:s, s:s}", "card_key_id", k.id, "source", "issuer"), at,
                      e) != 0) {

@@ -17,6 +17,9 @@
 KM_MUST_USE int fulfil_after_payment(struct db *db, struct order *o, int64_t now,
                                      struct km_error *e);
 
+/* A queued top-up whose order was refunded before it went out: never send it. */
+KM_MUST_USE int fulfil_topup_cancel(struct db *db, const char *topup_id, int64_t now,
+                                    struct km_error *e);
 /* The upstream accepted the top-up under upstream_ref. */
 KM_MUST_USE int fulfil_topup_submitted(struct db *db, const char *topup_id,
                                        const char *upstream_ref, int64_t now, struct km_error *e);

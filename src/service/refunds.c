@@ -113,20 +113,20 @@ int refunds_facts(struct db *db, const struct order *o, int64_t now, struct refu
                                                                  : TOPUP_NONE;
     }
     if (f->kind == GOODS_CARD_KEY) {
-        struct card_key keys[ORDER_QUANTITY_MAX];
-        struct reveal reveals[64];
-        int kn = 0, rn = 0;
+        static __thread struct card_key keys[ORDER_QUANTITY_MAX];
+        int kn = 0;
         if (store_cards_of_order(db, o->id, keys, ORDER_QUANTITY_MAX, &kn) != 0 ||
-            store_reveals_of_order(db, o->id, reveals, 64, &rn) != 0 ||
             store_activations_of_order(db, o->id, &f->keys_activated) != 0) {
             return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "card keys unavailable");
         }
         f->keys_total = kn;
         f->issuer_can_void = true;
         for (int i = 0; i < kn; i++) {
+            /* Per key, however many times it was revealed: one buyer revealing one key often
+             * must not hide that another key was revealed too. */
             bool revealed = false;
-            for (int j = 0; j < rn && !revealed; j++) {
-                revealed = strcmp(reveals[j].card_key_id, keys[i].id) == 0;
+            if (store_key_revealed(db, keys[i].id, &revealed) != 0) {
+                return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "reveals unavailable");
             }
             if (revealed) {
                 f->keys_revealed++;
@@ -191,13 +191,6 @@ static int free_order_money(struct db *db, const struct order *o, int64_t amount
 {
     char order_acct[LEDGER_ACCOUNT_ID_BYTES_MAX];
     books_account(order_acct, "order", o->id);
-    char pending[ID_BYTES_MAX];
-    if (store_ledger_pending_find(db, "escrow", o->id, pending) == 0) {
-        int rc = books_resolve(db, "escrow", o->id, false, now, e);
-        if (rc != 0) {
-            return rc;
-        }
-    }
     struct ledger_account acct;
     if (store_ledger_account_load(db, order_acct, LEDGER_DEBITS_MUST_NOT_EXCEED_CREDITS, &acct) !=
         0) {
@@ -205,7 +198,27 @@ static int free_order_money(struct db *db, const struct order *o, int64_t amount
     }
     int64_t available = acct.credits_posted - acct.debits_posted - acct.debits_pending;
     if (available >= amount_fen) {
-        return 0;
+        return 0; /* a duplicate payment, say: the seller's escrow is not touched */
+    }
+    char pending[ID_BYTES_MAX], debit[LEDGER_ACCOUNT_ID_BYTES_MAX],
+        credit[LEDGER_ACCOUNT_ID_BYTES_MAX], state[16];
+    int64_t held = 0;
+    if (store_ledger_pending_find(db, "escrow", o->id, pending) == 0 &&
+        store_ledger_pending_get(db, pending, debit, credit, &held, state) == 0) {
+        /* Take from the escrow only what this refund needs: void the hold and hold the rest
+         * for the seller again. */
+        int64_t take = amount_fen - available < held ? amount_fen - available : held;
+        int rc = books_resolve(db, "escrow", o->id, false, now, e);
+        if (rc == 0 && held - take > 0) {
+            rc = books_hold(db, order_acct, credit, held - take, "escrow", o->id, now, e);
+        }
+        if (rc != 0) {
+            return rc;
+        }
+        available += take;
+        if (available >= amount_fen) {
+            return 0;
+        }
     }
     /* Delivered goods: the refund comes back out of the shop's revenue (or, for confirmed
      * escrow, the platform pays it and recovers it from the seller off-line). */
@@ -305,11 +318,15 @@ int refunds_execute(struct db *db, const struct order *order, const char *case_i
     if (rc != 0) {
         return rc;
     }
-    if (amount_fen <= 0 || amount_fen > f.unapplied_fen + refund_policy_refundable_fen(&f)) {
+    /* E3 pays back money the order did not need, then the order itself; every other rule is
+     * about the goods and pays back only what was applied to them. */
+    bool platform_fault = strcmp(rule, "E3") == 0;
+    int64_t allowed = refund_policy_refundable_fen(&f) + (platform_fault ? f.unapplied_fen : 0);
+    if (amount_fen <= 0 || amount_fen > allowed) {
         /* Never more than was captured and not yet refunded. */
         return km_fail(e, KM_ESTATE, "refund_exceeds_captured", "amount_fen",
                        "%lld fen is more than is left to refund (%lld)", (long long)amount_fen,
-                       (long long)(f.unapplied_fen + refund_policy_refundable_fen(&f)));
+                       (long long)allowed);
     }
     struct payment pays[PAYMENTS_PER_ORDER_MAX];
     int n = 0;
@@ -318,7 +335,7 @@ int refunds_execute(struct db *db, const struct order *order, const char *case_i
     }
     int64_t left = amount_fen;
     /* Unapplied payments first (E3), each by its own route; then the applied one. */
-    for (int pass = 0; pass < 2 && left > 0; pass++) {
+    for (int pass = platform_fault ? 0 : 1; pass < 2 && left > 0; pass++) {
         for (int i = 0; i < n && left > 0; i++) {
             bool applied = strcmp(pays[i].disposition, "applied") == 0;
             if (strcmp(pays[i].status, "succeeded") != 0 || applied != (pass == 1)) {
@@ -461,26 +478,46 @@ int refunds_reroute_to_balance(struct db *db, const char *refund_id, int64_t now
     if (store_refund_get(db, refund_id, &r) != 0) {
         return km_fail(e, KM_ENOTFOUND, "resource_missing", "refund_id", "no such refund");
     }
-    if (strcmp(r.status, "requires_action") != 0) {
+    bool stuck = strcmp(r.status, "requires_action") == 0;
+    if (!stuck && strcmp(r.status, "failed") != 0) {
         return km_fail(e, KM_ESTATE, "refund_state", "refund_id",
-                       "only a refund that needs action can be moved; this one is %s", r.status);
-    }
-    /* The stuck refund ends (its hold comes back to the order), and a new one goes to the shop
-     * balance, which settles at once. */
-    int rc = books_resolve(db, "refund", r.id, false, now, e);
-    if (rc != 0) {
-        return rc;
-    }
-    snprintf(r.status, sizeof r.status, "failed");
-    snprintf(r.failure_reason, sizeof r.failure_reason, "moved to the shop balance by the buyer");
-    r.completed_at = now;
-    if (store_refund_update(db, &r) != 0) {
-        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
+                       "only a refund that needs action or failed can be moved; this one is %s",
+                       r.status);
     }
     struct order o;
     struct payment p;
     if (store_order_get(db, r.order_id, &o) != 0 || store_payment_get(db, r.payment_id, &p) != 0) {
         return km_fail(e, KM_EINTERNAL, "corrupt_refund", NULL, "refund without order");
+    }
+    int rc;
+    if (stuck) {
+        /* The stuck refund ends (its hold comes back to the order), and a new one goes to the
+         * shop balance, which settles at once. */
+        rc = books_resolve(db, "refund", r.id, false, now, e);
+        if (rc != 0) {
+            return rc;
+        }
+        snprintf(r.status, sizeof r.status, "failed");
+        snprintf(r.failure_reason, sizeof r.failure_reason,
+                 "moved to the shop balance by the buyer");
+        r.completed_at = now;
+        if (store_refund_update(db, &r) != 0) {
+            return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
+        }
+        rc = log_payout(db, &r, now, e);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    /* A failed refund moves once: what is left of this payment to refund caps the new one, so
+     * moving it again, or after it was paid some other way, refunds nothing twice. */
+    int64_t refunded = 0;
+    if (store_refunded_of_payment(db, p.id, &refunded) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
+    }
+    if (refunded + r.amount_fen > p.amount_fen) {
+        return km_fail(e, KM_ESTATE, "refund_exceeds_captured", "refund_id",
+                       "this payment has been refunded already");
     }
     snprintf(p.method, sizeof p.method, "balance");
     rc = pay_back(db, &o, &p, r.case_id, r.rule, r.amount_fen, now, e);

@@ -188,6 +188,8 @@ KM_MUST_USE int store_reveal_insert(struct db *db, const char *id, const char *o
 /* The card key whose sealed secret has this fingerprint. */
 KM_MUST_USE int store_card_by_fingerprint(struct db *db, const uint8_t *fingerprint, size_t fp_len,
                                           struct card_key *out);
+/* Whether a card key was ever revealed (however many times). */
+KM_MUST_USE int store_key_revealed(struct db *db, const char *card_key_id, bool *revealed);
 KM_MUST_USE int store_reveals_of_order(struct db *db, const char *order_id, struct reveal *out,
                                        int max, int *count);
 

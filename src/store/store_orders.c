@@ -244,6 +244,16 @@ int store_reveal_insert(struct db *db, const char *id, const char *order_id,
                            waiver_at, or_null(policy_version)));
 }
 
+int store_key_revealed(struct db *db, const char *card_key_id, bool *revealed)
+{
+    struct db_stmt *st =
+        db_query(db, "SELECT 1 FROM reveals WHERE card_key_id = $1 LIMIT 1", "s", card_key_id);
+    int rc = db_step(st);
+    *revealed = rc == DB_ROW;
+    db_done(st);
+    return rc < 0 ? rc : 0;
+}
+
 int store_reveals_of_order(struct db *db, const char *order_id, struct reveal *out, int max,
                            int *count)
 {

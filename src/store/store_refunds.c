@@ -228,6 +228,16 @@ int store_evidence_meta(struct db *db, const char *order_id, const char *id, cha
     return found(rc);
 }
 
+int store_evidence_count(struct db *db, const char *order_id, int64_t *count)
+{
+    struct db_stmt *st =
+        db_query(db, "SELECT COUNT(*) FROM evidence WHERE order_id = $1", "s", order_id);
+    int rc = db_step(st);
+    *count = rc == DB_ROW ? db_int(st, 0) : 0;
+    db_done(st);
+    return rc < 0 ? rc : 0;
+}
+
 int store_evidence_data(struct db *db, const char *order_id, const char *id, void **data,
                         size_t *size)
 {
@@ -365,10 +375,12 @@ int store_refunded_of_payment(struct db *db, const char *payment_id, int64_t *fe
 int store_activation_insert(struct db *db, const char *card_key_id, const char *order_id,
                             int64_t at, const char *source)
 {
-    return db_run(db_query(db,
-                           "INSERT INTO activations (card_key_id, order_id, activated_at, source)"
-                           " VALUES ($1, $2, $3, $4) ON CONFLICT (card_key_id) DO NOTHING",
-                           "ssis", card_key_id, order_id, at, source));
+    int rc = db_run(db_query(db,
+                             "INSERT INTO activations (card_key_id, order_id, activated_at,"
+                             " source) VALUES ($1, $2, $3, $4) ON CONFLICT (card_key_id) DO"
+                             " NOTHING",
+                             "ssis", card_key_id, order_id, at, source));
+    return rc == 0 && db_changes(db) == 0 ? -KM_EDUPLICATE : rc;
 }
 
 int store_activations_of_order(struct db *db, const char *order_id, int *count)

@@ -99,6 +99,7 @@ KM_MUST_USE int store_evidence_insert(struct db *db, const char *id, const char 
 KM_MUST_USE int store_evidence_meta(struct db *db, const char *order_id, const char *id,
                                     char *content_type, size_t type_len, int64_t *size,
                                     char *filename, size_t filename_len);
+KM_MUST_USE int store_evidence_count(struct db *db, const char *order_id, int64_t *count);
 /* Copy the content (malloc'd) for download. */
 KM_MUST_USE int store_evidence_data(struct db *db, const char *order_id, const char *id,
                                     void **data, size_t *size);
@@ -116,6 +117,7 @@ KM_MUST_USE int store_refunds_due(struct db *db, int64_t now, char (*ids)[ID_BYT
 /* Sum of refunds not failed for a payment, and for an order. */
 KM_MUST_USE int store_refunded_of_payment(struct db *db, const char *payment_id, int64_t *fen);
 
+/* -KM_EDUPLICATE when the key's activation was recorded before. */
 KM_MUST_USE int store_activation_insert(struct db *db, const char *card_key_id,
                                         const char *order_id, int64_t at, const char *source);
 KM_MUST_USE int store_activations_of_order(struct db *db, const char *order_id, int *count);
