@@ -99,7 +99,8 @@ async function waitHealthy(base, proc, deadlineMs) {
 }
 
 // Start a server process; `dataDir` to reuse one (restart after kill -9), `testClock` on by default.
-export async function startShop({ dataDir, testClock = true, seed = true, extraArgs = [] } = {}) {
+// `clock` chooses where the test clock starts (an ISO time; default 2026-03-02T02:00:00Z).
+export async function startShop({ dataDir, testClock = true, seed = true, extraArgs = [], clock = '2026-03-02T02:00:00Z' } = {}) {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'kameng-e2e-'));
   if (seed && !dataDir) {
     execFileSync(BIN, ['demo', '--data', dir], { stdio: ['ignore', 'ignore', 'ignore'] });
@@ -113,7 +114,7 @@ export async function startShop({ dataDir, testClock = true, seed = true, extraA
   } catch { /* not seeded */ }
   const port = await freePort();
   const args = ['serve', '--data', dir, '--port', String(port)];
-  if (testClock) args.push('--test-clock=2026-03-02T02:00:00Z');
+  if (testClock) args.push(`--test-clock=${clock}`);
   args.push(...extraArgs);
   const proc = spawn(BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const shop = new Shop({ dataDir: dir, port, proc, keys });

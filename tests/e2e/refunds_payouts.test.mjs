@@ -1,0 +1,239 @@
+// Money going back: original-route payouts through the sandbox provider (refused once then
+// retried with the same request number; an abnormal account moved to the shop balance), the
+// date promised across the Spring Festival holiday, and requests racing on one order — never more
+// than captured, never paid twice. The sandbox decides by the amount's last two digits (see
+// src/adapters/refund_sandbox.c): ..13 refused once, ..66 requires_action, ..99 failed.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startShop } from './lib/server.mjs';
+import { assertError, startRecordedShop } from './lib/flows.mjs';
+import {
+  MIN, DAY, assertBalanced, cardProduct, paidOrder, completeAtProvider, orderOf, refundOf, preview,
+  requestRefund, openCase, decide, assertDecision, assertRefund, assertNotOverRefunded,
+} from './lib/refunds.mjs';
+
+const WECHAT_DELAY_S = 5 * MIN;
+const RETRY_BACKOFF_S = 60;
+
+let shop;
+before(async () => { shop = await startRecordedShop(); });
+after(async () => { await shop.cleanup(); });
+
+// The provider's refund callbacks the shop received, for one request number.
+const refundCallbacks = (requestNo) => shop.recorded
+  .filter((r) => r.path === '/v1/callbacks/refunds/sandbox')
+  .map((r) => JSON.parse(r.body))
+  .filter((b) => b.request_no === requestNo);
+
+// An order refunded automatically (E4: an unrevealed key within the no-reason days).
+async function refundedOrder(s, price, method) {
+  const { product } = await cardProduct(s, { price, noReasonDays: 7, digits: ['2'] });
+  const { order, token } = await paidOrder(s, product.id, { method });
+  const p = await preview(s, order.id, token, 'changed_mind');
+  const c = await openCase(s, order.id, token, 'changed_mind');
+  assertDecision(c, { outcome: 'approve', rule: 'E4', automatic: true, amount_fen: price });
+  assert.equal(c.refunds.length, 1);
+  const refund = assertRefund(c.refunds[0], { amount_fen: price, method, rule: 'E4', status: method === 'balance' ? 'succeeded' : 'pending' });
+  return { order, token, c, refund, preview: p };
+}
+
+test('payout refused once (..13): retried with the same request number, then succeeds after the route delay', async () => {
+  const { order, token, refund } = await refundedOrder(shop, 1013, 'wechat');
+  const requestNo = refund.provider_request_no;
+
+  // The first submission is refused: the refund stays pending, counting the attempt.
+  await shop.advance(0);
+  let r = await refundOf(shop, refund.id, token);
+  assert.equal(r.status, 'pending');
+  assert.equal(r.attempts, 1);
+  assert.ok(r.failure_reason, 'the refusal is shown');
+  assert.equal(r.provider_request_no, requestNo);
+  assert.ok((await orderOf(shop, order.id, token)).timeline.some((e) => e.type === 'refund.retrying' && e.object_id === refund.id));
+  await assertBalanced(shop);
+
+  // After the backoff the same request goes again, and the provider accepts it.
+  await shop.advance(RETRY_BACKOFF_S);
+  r = await refundOf(shop, refund.id, token);
+  assert.equal(r.status, 'pending');
+  assert.equal(r.attempts, 2);
+  assert.equal(r.failure_reason, null);
+  assert.equal(r.provider_request_no, requestNo, 'one immutable request number per refund');
+  assert.deepEqual(refundCallbacks(requestNo), [], 'WeChat takes minutes');
+
+  // WeChat books it after its delay; the provider reports it under the same request number.
+  await shop.advance(WECHAT_DELAY_S);
+  r = await refundOf(shop, refund.id, token);
+  assert.equal(r.status, 'succeeded');
+  assert.ok(r.completed_at);
+  assert.ok(Date.parse(r.completed_at) <= Date.parse(r.expected_by));
+  const cbs = refundCallbacks(requestNo);
+  assert.ok(cbs.length >= 1);
+  assert.ok(cbs.every((b) => b.status === 'succeeded' && b.amount_fen === 1013));
+  assert.equal(new Set(cbs.map((b) => b.provider_refund_id)).size, 1, 'one refund at the provider');
+  const o = await orderOf(shop, order.id, token);
+  assert.equal(o.refunds.length, 1, 'never paid twice');
+  assert.equal(o.status, 'refunded');
+  assertNotOverRefunded(o);
+  await assertBalanced(shop);
+});
+
+test('abnormal account (..66): requires_action, then the buyer moves it to the shop balance', async () => {
+  const { order, token, refund } = await refundedOrder(shop, 1066, 'wechat');
+  await shop.advance(0);
+  await shop.advance(WECHAT_DELAY_S);
+  let r = await refundOf(shop, refund.id, token);
+  assert.equal(r.status, 'requires_action');
+  assert.ok(r.failure_reason);
+  let o = await orderOf(shop, order.id, token);
+  assert.equal(o.amount_refunded_fen, 1066, 'still owed to the buyer');
+  await assertBalanced(shop);
+
+  // Only the balance is offered, only to the order's buyer.
+  assertError(await shop.post(`/v1/refunds/${refund.id}/reroute`, { method: 'alipay' }, { token }), 400, { param: 'method' });
+  assertError(await shop.post(`/v1/refunds/${refund.id}/reroute`, { method: 'balance' }, { token: shop.keys.agent }), 404);
+  assertError(await shop.post(`/v1/refunds/${refund.id}/reroute`, { method: 'balance' }), 401);
+
+  const moved = await shop.post(`/v1/refunds/${refund.id}/reroute`, { method: 'balance' }, { token });
+  assert.equal(moved.status, 201, JSON.stringify(moved.body));
+  assertRefund(moved.body, { amount_fen: 1066, method: 'balance', rule: 'E4', status: 'succeeded' });
+  assert.notEqual(moved.body.id, refund.id);
+  assert.notEqual(moved.body.provider_request_no, refund.provider_request_no);
+  assert.equal(moved.body.payment_id, refund.payment_id);
+  assert.ok(moved.body.completed_at);
+  assert.equal(moved.body.expected_by, moved.body.created_at, 'the balance is instant');
+  r = await refundOf(shop, refund.id, token);
+  assert.equal(r.status, 'failed');
+  assertError(await shop.post(`/v1/refunds/${refund.id}/reroute`, { method: 'balance' }, { token }), 409);
+
+  o = await orderOf(shop, order.id, token);
+  assert.equal(o.status, 'refunded');
+  assert.equal(o.refunds.length, 2);
+  assert.equal(assertNotOverRefunded(o), 1066);
+  await shop.advance(WECHAT_DELAY_S);
+  assert.equal((await refundOf(shop, moved.body.id, token)).status, 'succeeded');
+  await assertBalanced(shop);
+});
+
+test('a balance-paid order is refunded to the balance at once', async () => {
+  const { order, token, refund } = await refundedOrder(shop, 700, 'balance');
+  assert.ok(refund.completed_at);
+  assert.equal(refund.expected_by, refund.created_at);
+  assert.equal((await orderOf(shop, order.id, token)).status, 'refunded');
+  await assertBalanced(shop);
+});
+
+test('the same refund requested twice at once: one case, one refund', async () => {
+  for (const [noReasonDays, reason] of [[7, 'changed_mind'], [0, 'key_not_working']]) {
+    const { product } = await cardProduct(shop, { price: 1200, noReasonDays, digits: ['1'] });
+    const { order, token } = await paidOrder(shop, product.id);
+    const answers = await Promise.all([1, 2].map(() => requestRefund(shop, order.id, token, reason)));
+    assert.deepEqual(answers.map((a) => a.status).sort(), [201, 409], JSON.stringify(answers.map((a) => a.body)));
+    const o = await orderOf(shop, order.id, token);
+    assert.equal(o.cases.length, 1);
+    assert.equal(o.refunds.length, noReasonDays ? 1 : 0);
+    assertNotOverRefunded(o);
+  }
+  await assertBalanced(shop);
+});
+
+test('many requests racing on one order never refund more than was captured', async () => {
+  // A duplicate charge and the buyer asking for everything at once, while timers run.
+  const { product } = await cardProduct(shop, { price: 2500, noReasonDays: 7, digits: ['2'] });
+  const created = await shop.post('/v1/orders', { product_id: product.id });
+  const order = created.body;
+  const token = order.buyer_token;
+  const pays = [];
+  for (const method of ['alipay', 'wechat']) {
+    const p = await shop.post(`/v1/orders/${order.id}/payments`, { method }, { token });
+    assert.equal(p.status, 201, JSON.stringify(p.body));
+    pays.push(p.body);
+  }
+  // Both captured by the server's own timer; nothing else has run yet on the test clock.
+  await completeAtProvider(shop, order.id, token, pays.map((p) => p.id), { advance: false });
+  const reasons = ['changed_mind', 'duplicate_charge', 'not_received', 'changed_mind', 'wrong_item', 'duplicate_charge', 'changed_mind', 'key_not_working'];
+  const answers = await Promise.all([
+    ...reasons.map((reason) => requestRefund(shop, order.id, token, reason)),
+    shop.advance(0).then(() => ({ status: 'advance' })),
+  ]);
+  for (const a of answers) assert.ok([201, 409, 'advance'].includes(a.status), JSON.stringify(a.body));
+  await shop.advance(0);
+  let o = await orderOf(shop, order.id, token);
+  assert.equal(o.amount_captured_fen, 5000);
+  assertNotOverRefunded(o);
+  // Whatever the interleaving (a duplicate_charge claim filed after the duplicate was refunded goes
+  // to an agent), working it until nothing is left ends at exactly what was captured.
+  for (let i = 0; i < 4; i++) {
+    o = await orderOf(shop, order.id, token);
+    const open = o.cases.find((c) => c.status === 'open');
+    if (open) {
+      const d = await decide(shop, open.id, shop.keys.agent, { outcome: 'approve', rule: 'E3' });
+      assert.equal(d.status, 200, JSON.stringify(d.body));
+    } else {
+      await Promise.all(['changed_mind', 'changed_mind'].map((reason) => requestRefund(shop, order.id, token, reason)));
+    }
+  }
+  o = await orderOf(shop, order.id, token);
+  assert.equal(assertNotOverRefunded(o), 5000, JSON.stringify(o.refunds));
+  assert.equal(o.status, 'refunded');
+  for (const p of o.payments) {
+    assert.equal(o.refunds.filter((r) => r.payment_id === p.id).reduce((s, r) => s + r.amount_fen, 0), 2500, 'each payment back by its own route');
+  }
+  await assertBalanced(shop);
+
+  // Agents racing on one review case: one decision, one refund.
+  const plain = await cardProduct(shop, { price: 2000, noReasonDays: 0, digits: ['1'] });
+  const x = await paidOrder(shop, plain.product.id);
+  const cases = await Promise.all(Array.from({ length: 6 }, () => requestRefund(shop, x.order.id, x.token, 'key_not_working')));
+  assert.equal(cases.filter((a) => a.status === 201).length, 1);
+  const c = cases.find((a) => a.status === 201).body;
+  const decisions = await Promise.all(Array.from({ length: 6 }, () => decide(shop, c.id, shop.keys.agent, { outcome: 'approve', rule: 'E2', amount_fen: 1500 })));
+  assert.deepEqual(decisions.map((d) => d.status).sort(), [200, 409, 409, 409, 409, 409]);
+  const xo = await orderOf(shop, x.order.id, x.token);
+  assert.equal(xo.refunds.length, 1);
+  assert.equal(assertNotOverRefunded(xo), 1500);
+  await assertBalanced(shop);
+});
+
+test('expected_by across the Spring Festival holiday counts 调休 workdays and skips the holiday', async () => {
+  // Friday 2026-02-13, 10:00 in Beijing. Sat 14 Feb is a 调休 working day; 15–23 Feb are holiday;
+  // Sat 28 Feb is a 调休 working day.
+  const s = await startShop({ clock: '2026-02-13T02:00:00Z' });
+  try {
+    const clock = await s.get('/v1/test/clock');
+    assert.equal(clock.body.now, '2026-02-13T02:00:00.000Z');
+    const cases = [
+      // bank card under 100 CNY: 3 working days — Sat 14, Tue 24, Wed 25.
+      { price: 5000, method: 'bank_card', by: '2026-02-25T15:59:59.999Z' },
+      { price: 9998, method: 'bank_card', by: '2026-02-25T15:59:59.999Z' },
+      // 100 CNY or more: 7 — 14, 24, 25, 26, 27, Sat 28, Mon 2 March.
+      { price: 10000, method: 'bank_card', by: '2026-03-02T15:59:59.999Z' },
+      // The wallets: 1 working day — the 调休 Saturday.
+      { price: 5000, method: 'wechat', by: '2026-02-14T15:59:59.999Z' },
+      { price: 20000, method: 'alipay', by: '2026-02-14T15:59:59.999Z' },
+    ];
+    const made = [];
+    for (const want of cases) {
+      const x = await refundedOrder(s, want.price, want.method);
+      assert.equal(x.preview.expected_by, want.by, `preview: ${JSON.stringify(want)}`);
+      assert.equal(x.refund.expected_by, want.by, `refund: ${JSON.stringify(want)}`);
+      made.push(x);
+    }
+    // The wallets book it within half an hour, the bank in two days (of the clock): each before
+    // its promise.
+    await s.advance(0);
+    await s.advance(30 * MIN);
+    for (const x of made) {
+      const r = await refundOf(s, x.refund.id, x.token);
+      assert.equal(r.status, x.refund.method === 'bank_card' ? 'pending' : 'succeeded', JSON.stringify(r));
+    }
+    await s.advance(2 * DAY);
+    for (const x of made) {
+      const r = await refundOf(s, x.refund.id, x.token);
+      assert.equal(r.status, 'succeeded', JSON.stringify(r));
+      if (x.refund.method === 'bank_card') assert.ok(Date.parse(r.completed_at) <= Date.parse(r.expected_by));
+    }
+    await assertBalanced(s);
+  } finally {
+    await s.cleanup();
+  }
+});
