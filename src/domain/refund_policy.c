@@ -86,6 +86,9 @@ static const struct explanation explanations[] = {
     {"no_reason_unrevealed",
      "Within the no-reason period and the card key was never revealed: refunded in full.",
      "在无理由退款期内且卡密未提取，全额退款。"},
+    {"no_reason_waived",
+     "You revealed the card key after confirming that revealing ends the no-reason refund right.",
+     "您在提取卡密前已确认提取即放弃无理由退款权利。"},
     {"key_activated", "The card issuer reports the key was activated (used).",
      "发卡方记录显示卡密已激活（已使用）。"},
     {"key_revealed_void",
@@ -324,8 +327,14 @@ static void decide_card(const struct refund_facts *f, enum refund_reason reason,
         }
         return;
     }
-    /* A2, revealed but not activated. */
-    enum refund_rule rule = reason == REASON_CHANGED_MIND ? RULE_E4 : RULE_E2;
+    if (reason == REASON_CHANGED_MIND) {
+        /* Revealing (提取) is using the key for the no-reason right: the buyer confirmed before
+         * revealing that it ends the right (E4), so a change of mind is no longer a reason. */
+        set(d, OUTCOME_REJECT, RULE_N1, 0, true, "no_reason_waived");
+        return;
+    }
+    /* A2, revealed but not activated: a defect claim. */
+    enum refund_rule rule = RULE_E2;
     if (f->issuer_can_void) {
         set(d, OUTCOME_APPROVE, rule, left, true, "key_revealed_void");
         d->void_at_issuer = true;

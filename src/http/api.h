@@ -63,6 +63,10 @@ struct api_req {
     bool attachment;         /* serve as a download, never rendered in the shop's origin */
     const char *reply_type;  /* content type of reply_text */
 
+    /* Slow work that is not a write (a test-clock advance runs every timer): done on a thread of
+     * its own while the connection is suspended, so no server thread waits on it. */
+    int (*async_fn)(struct api_req *r);
+
     /* A write handed to the executor. */
     api_write_fn write_fn;
     void *write_arg;          /* handler state carried to the writer, freed with write_free */

@@ -257,6 +257,41 @@ static void dispatch(struct api_req *r)
     }
 }
 
+static void *async_main(void *arg)
+{
+    struct api_req *r = arg;
+    if (r->async_fn(r) != 0 && r->reply == NULL) {
+        api_fail(r, KM_EINTERNAL, "internal_error", NULL, "the request failed");
+    }
+    r->write_finished = true;
+    MHD_resume_connection(r->conn);
+    return NULL;
+}
+
+static enum MHD_Result start_async(struct api_req *r, struct MHD_Connection *c)
+{
+    atomic_fetch_add(&suspended_connections, 1);
+    if (atomic_load(&shutting_down)) {
+        atomic_fetch_sub(&suspended_connections, 1);
+        api_fail(r, KM_EBUSY, "shutting_down", NULL, "the server is shutting down");
+        return queue_answer(r);
+    }
+    r->write_queued = true;
+    MHD_suspend_connection(c);
+    pthread_attr_t attr;
+    pthread_t t;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int rc = pthread_create(&t, &attr, async_main, r);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        api_fail(r, KM_EBUSY, "overloaded", NULL, "no thread for this request; retry shortly");
+        r->write_finished = true;
+        MHD_resume_connection(c);
+    }
+    return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
@@ -298,6 +333,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES; /* spurious call while suspended */
     }
     dispatch(r);
+    if (r->async_fn != NULL && r->reply == NULL) {
+        return start_async(r, c);
+    }
     if (r->write_fn != NULL && r->reply == NULL) {
         /* Counted before the check: either shutdown sees this write or it sees shutdown. */
         atomic_fetch_add(&suspended_connections, 1);

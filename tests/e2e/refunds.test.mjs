@@ -352,6 +352,13 @@ test('E4 waiver: revealing within the no-reason days needs confirm_waiver, and t
   // Revealing the same key again asks nothing more and records a plain reveal.
   const again = await reveal(order, token, 'none');
   assert.equal(again.status, 200, JSON.stringify(again.body));
+  // The confirmation meant it: a change of mind is no longer a reason (the key was used, N1),
+  // while a defect claim still goes the A2 way.
+  const after = await preview(shop, order.id, token, 'changed_mind');
+  assert.equal(after.outcome, 'reject');
+  assert.equal(after.rule, 'N1');
+  const defect = await preview(shop, order.id, token, 'key_not_working');
+  assert.equal(defect.rule, 'E2');
   await assertBalanced(shop);
 });
 

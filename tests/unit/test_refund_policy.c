@@ -151,6 +151,8 @@ Test(refund_policy, card_keys_follow_reveals_and_activations)
          OUTCOME_APPROVE, "E2", 1000, true},
         {"A2 revealed, not activated, no void: agent asks for proof", revealed,
          REASON_KEY_NOT_WORKING, OUTCOME_REVIEW, "E2", 1000, false},
+        {"revealing ended the no-reason right: a change of mind is N1", revealed_voidable,
+         REASON_CHANGED_MIND, OUTCOME_REJECT, "N1", 0, true},
     };
     check_rows(rows, sizeof rows / sizeof rows[0]);
     struct refund_decision d;
