@@ -1,92 +1,71 @@
-// kameng buyer page: products → order → sandbox payment → delivery. Plain ES2020, no framework.
-// Everything from the API or typed by the user reaches the page as text (append / textContent),
-// never as HTML. Buyer tokens live in sessionStorage, for this tab only.
+// kameng buyer page: products → order → sandbox payment → delivery → refund request and its case.
+// Plain ES2020, no framework; helpers (h, t, api, …) come from common.js. Everything from the API
+// or typed by the user reaches the page as text (append / textContent), never as HTML. Buyer
+// tokens live in sessionStorage, for this tab only; this page never uses a staff key.
 'use strict';
 
-const $ = (sel, root = document) => root.querySelector(sel);
-const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+const STATUS = () => ({
+  pending_payment: t('待付款'), paid: t('已付款，处理中'), delivering: t('发货中'), delivered: t('已发货'),
+  completed: t('已完成'), expired: t('已过期（未付款）'), failed: t('发货失败，待退款'), refunded: t('已退款'),
+});
+const PAY_STATUS = () => ({ requires_payment: t('待支付'), succeeded: t('支付成功'), failed: t('支付失败') });
+const DISPOSITION = () => ({
+  duplicate: t('重复支付，待退回'), late: t('订单过期后到账，待退回'), undeliverable: t('无法发货，待退回'),
+});
+const TOPUP = () => ({
+  queued: t('排队中'), submitted: t('已提交，等待运营商结果'), processing: t('处理中'),
+  succeeded: t('充值成功'), failed: t('充值失败'), wrong_region: t('充值到了错误的区服'),
+});
+const FIELD = () => ({
+  quantity: t('购买数量'), target_account: t('充值账号'), target_region: t('区服'), contact: t('联系方式'),
+  lookup_password: t('查询密码'), order_id: t('订单号'), target_confirmed: t('充值账号'), method: t('支付方式'),
+  message: t('说明'), reason: t('退款原因'), body: t('回复内容'), evidence_ids: t('证据'),
+});
+const ERR = () => ({
+  out_of_stock: t('库存不足，请减少数量或稍后再试'), lookup_failed: t('订单号或查询密码不正确'),
+  rate_limited: t('尝试次数过多，请一分钟后再试'), password_too_short: t('查询密码至少需要 6 位'),
+  order_expired: t('订单已超过付款时限，请重新下单'), order_not_payable: t('订单当前状态不能付款'),
+  target_mismatch: t('确认的账号与订单中的账号不一致'), too_many_payments: t('支付尝试次数过多，请重新下单'),
+  invalid_buyer_token: t('购买凭证无效，请用订单号 + 查询密码重新查询'),
+  card_key_not_delivered: t('卡密尚未发放'), not_delivered: t('卖家尚未发货'),
+  'parameter_missing:target_account': t('请填写充值账号'), 'parameter_missing:target_region': t('请选择区服'),
+  unsupported_evidence_type: t('证据只能是 PNG、JPEG、WebP 图片或 PDF'),
+  content_type_mismatch: t('文件内容与类型不符，请换一个文件'),
+  payload_too_large: t('文件太大（最大 4 MB）'),
+  'parameter_missing:message': t('请填写说明'), 'parameter_missing:body': t('请填写回复内容'),
+});
 
-// h('button', {class: 'x', onclick: fn}, 'text', child, [children]): strings become text nodes.
-function h(tag, props, ...kids) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(props || {})) {
-    if (v == null || v === false) continue;
-    if (k === 'class') el.className = v;
-    else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
-    else if (k in el) el[k] = v;
-    else el.setAttribute(k, v);
-  }
-  for (const c of kids.flat(2)) if (c != null && c !== false) el.append(c);
-  return el;
-}
-
-const KIND = { card_key: '卡密', direct_topup: '直充', account: '账号担保' };
-const METHOD = { alipay: '支付宝', wechat: '微信支付', bank_card: '银行卡', balance: '余额' };
-const STATUS = {
-  pending_payment: '待付款', paid: '已付款，处理中', delivering: '发货中', delivered: '已发货',
-  completed: '已完成', expired: '已过期（未付款）', failed: '发货失败，待退款', refunded: '已退款',
-};
-const REFUND = { pending: '退款中', processing: '退款处理中', succeeded: '已退回', failed: '退款失败，客服处理中' };
-const PAY_STATUS = { requires_payment: '待支付', succeeded: '支付成功', failed: '支付失败' };
-const DISPOSITION = { duplicate: '重复支付，待退回', late: '订单过期后到账，待退回', undeliverable: '无法发货，待退回' };
-const TOPUP = {
-  queued: '排队中', submitted: '已提交，等待运营商结果', processing: '处理中',
-  succeeded: '充值成功', failed: '充值失败', wrong_region: '充值到了错误的区服',
-};
-const FIELD = {
-  quantity: '购买数量', target_account: '充值账号', target_region: '区服', contact: '联系方式',
-  lookup_password: '查询密码', order_id: '订单号', target_confirmed: '充值账号', method: '支付方式',
-};
-const ERR = {
-  out_of_stock: '库存不足，请减少数量或稍后再试', lookup_failed: '订单号或查询密码不正确',
-  rate_limited: '尝试次数过多，请一分钟后再试', password_too_short: '查询密码至少需要 6 位',
-  order_expired: '订单已超过付款时限，请重新下单', order_not_payable: '订单当前状态不能付款',
-  target_mismatch: '确认的账号与订单中的账号不一致', too_many_payments: '支付尝试次数过多，请重新下单',
-  invalid_buyer_token: '购买凭证无效，请用订单号 + 查询密码重新查询',
-  card_key_not_delivered: '卡密尚未发放', not_delivered: '卖家尚未发货',
-  'parameter_missing:target_account': '请填写充值账号', 'parameter_missing:target_region': '请选择区服',
-};
-
-const yuan = (fen) => `¥${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`;
-const when = (t) => (t ? new Date(t).toLocaleString('zh-CN', { hour12: false }) : '');
-
-function refundTerms(t, kind) {
+function refundTerms(terms, kind) {
   const out = [];
-  if (t.refund_window_hours) out.push(`付款后 ${t.refund_window_hours} 小时内可申请退款`);
-  if (kind === 'card_key' && t.no_reason_days) out.push(`未提取的卡密 ${t.no_reason_days} 天无理由退款`);
-  if (kind === 'direct_topup' && t.topup_timeout_minutes) out.push(`直充 ${t.topup_timeout_minutes} 分钟未到账自动退款`);
-  if (kind === 'account' && t.escrow_days) out.push(`担保 ${t.escrow_days} 天：确认收货后货款才付给卖家`);
-  return out.length ? out.join('；') : '虚拟商品售出后不支持退款';
+  if (terms.refund_window_hours) out.push(t('付款后 {h} 小时内可申请退款', { h: terms.refund_window_hours }));
+  if (kind === 'card_key' && terms.no_reason_days) out.push(t('未提取的卡密 {d} 天无理由退款', { d: terms.no_reason_days }));
+  if (kind === 'direct_topup' && terms.topup_timeout_minutes) out.push(t('直充 {m} 分钟未到账自动退款', { m: terms.topup_timeout_minutes }));
+  if (kind === 'account' && terms.escrow_days) out.push(t('担保 {d} 天：确认收货后货款才付给卖家', { d: terms.escrow_days }));
+  return out.length ? out.join(t('；')) : t('虚拟商品售出后不支持退款');
 }
 
-// ---- API ----
-async function api(method, path, body, token) {
-  const headers = {};
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const init = { method, headers, cache: 'no-store', body: body === undefined ? undefined : JSON.stringify(body) };
-  const res = await fetch(path, init).catch(() => { throw { message: '网络错误，请检查连接后重试' }; });
-  const data = await res.json().catch(() => ({}));
-  if (!res.ok) throw data.error || { message: `请求失败 (HTTP ${res.status})` };
-  return data;
-}
+// ---- API: the buyer's token for each order ----
 const tokens = () => JSON.parse(sessionStorage.getItem('km.tokens') || '{}');
-const orderApi = (method, id, rest = '', body) =>
-  api(method, `/v1/orders/${encodeURIComponent(id)}${rest}`, body, tokens()[id]);
+const orderApi = (method, id, rest = '', body, opts) =>
+  api(method, `/v1/orders/${encodeURIComponent(id)}${rest}`, body, tokens()[id], opts);
 
 function saveToken(id, token) {
   sessionStorage.setItem('km.tokens', JSON.stringify({ ...tokens(), [id]: token }));
   sessionStorage.setItem('km.current', id);
 }
 
+// File names of the evidence uploaded in this tab, by evidence id (the case view carries ids only).
+const evNames = () => JSON.parse(sessionStorage.getItem('km.evidence') || '{}');
+const rememberEv = (ev) => sessionStorage.setItem('km.evidence', JSON.stringify({ ...evNames(), [ev.id]: ev.filename }));
+
 // Shows an API error ({message, param, code}) as plain text; marks the form field it names.
 function showErr(box, e, form) {
   if (form) for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
   if (!e) { box.textContent = ''; return; }
   const field = form && e.param && form.elements[e.param];
-  if (field) { field.setAttribute('aria-invalid', 'true'); field.focus(); }
-  const zh = ERR[`${e.code}:${e.param}`] || ERR[e.code];
-  box.textContent = zh || (FIELD[e.param] ? `${FIELD[e.param]}：` : '') + (e.message || '出错了，请重试');
+  if (field && field.setAttribute) { field.setAttribute('aria-invalid', 'true'); field.focus(); }
+  const zh = ERR()[`${e.code}:${e.param}`] || ERR()[e.code];
+  box.textContent = zh || (FIELD()[e.param] ? `${FIELD()[e.param]}: ` : '') + (e.message || t('出错了，请重试'));
 }
 
 // Runs fn with the button disabled; an error goes to errBox (or onto the button itself).
@@ -96,27 +75,33 @@ async function busy(btn, errBox, fn, form) {
     await fn();
     if (errBox) showErr(errBox, null, form);
   } catch (e) {
-    if (errBox) showErr(errBox, e, form); else btn.textContent = ERR[e.code] || e.message;
+    if (errBox) showErr(errBox, e, form); else btn.textContent = ERR()[e.code] || e.message;
   } finally {
     btn.disabled = false;
   }
 }
 
-// ---- routing: #/  #/buy/<product>  #/order/<order>  #/lookup[/<order>] ----
+// ---- routing: #/  #/buy/<product>  #/order/<order>  #/refund/<order>  #/case/<order>/<case>
+//      #/lookup[/<order>] ----
 const state = { products: [], order: null, freshToken: null };
+const VIEWS = ['buy', 'order', 'refund', 'case', 'lookup', 'policy'];
 
 function route() {
-  const [, view = '', raw = ''] = location.hash.split('/');
+  const [, view = '', raw = '', raw2 = ''] = location.hash.split('/');
   const id = decodeURIComponent(raw), current = sessionStorage.getItem('km.current');
-  const name = ['buy', 'order', 'lookup'].includes(view) ? view : 'shop';
+  const name = VIEWS.includes(view) ? view : 'shop';
   $('#nav-order').hidden = !current;
   if (current) $('#nav-order').href = `#/order/${current}`;
   for (const s of document.querySelectorAll('.view')) s.hidden = s.id !== `v-${name}`;
-  for (const a of document.querySelectorAll('[data-nav]')) a.classList.toggle('on', a.dataset.nav === name);
+  const navName = ['refund', 'case'].includes(name) ? 'order' : name;
+  for (const a of document.querySelectorAll('[data-nav]')) a.classList.toggle('on', a.dataset.nav === navName);
   if (name === 'shop') loadProducts();
   if (name === 'buy') openBuy(id);
   if (name === 'order') openOrder(id);
+  if (name === 'refund') openRefund(id);
+  if (name === 'case') openCase(id, decodeURIComponent(raw2));
   if (name === 'lookup' && id) $('#lookup-form').elements.order_id.value = id;
+  if (name === 'policy') openPolicy();
   window.scrollTo(0, 0);
 }
 
@@ -128,19 +113,19 @@ async function loadProducts() {
     showErr(err, null);
   } catch (e) { showErr(err, e); return; }
   const items = state.products.map((p) => h('li', { class: 'card product' }, productInfo(p),
-    p.stock && !p.stock.available ? h('span', { class: 'button disabled' }, '暂时缺货')
-      : h('a', { class: 'button primary', href: `#/buy/${encodeURIComponent(p.id)}` }, '购买')));
-  $('#products').replaceChildren(...(items.length ? items : [h('li', { class: 'muted' }, '暂无商品')]));
+    p.stock && !p.stock.available ? h('span', { class: 'button disabled' }, t('暂时缺货'))
+      : h('a', { class: 'button primary', href: `#/buy/${encodeURIComponent(p.id)}` }, t('购买'))));
+  $('#products').replaceChildren(...(items.length ? items : [h('li', { class: 'muted' }, t('暂无商品'))]));
 }
 
 function productInfo(p) {
   const out = p.stock && !p.stock.available;
   return [
-    h('div', { class: 'row' }, h('span', { class: `tag ${p.kind}` }, KIND[p.kind] || p.kind),
-      p.stock && h('span', { class: out ? 'stock out' : 'stock' }, out ? '缺货' : `库存 ${p.stock.available}`)),
+    h('div', { class: 'row' }, h('span', { class: `tag ${p.kind}` }, KIND()[p.kind] || p.kind),
+      p.stock && h('span', { class: out ? 'stock out' : 'stock' }, out ? t('缺货') : t('库存 {n}', { n: p.stock.available }))),
     h('h3', null, p.name),
     h('p', { class: 'price' }, yuan(p.price_fen),
-      p.face_value_fen !== p.price_fen && h('s', { class: 'face' }, `面值 ${yuan(p.face_value_fen)}`)),
+      p.face_value_fen !== p.price_fen && h('s', { class: 'face' }, t('面值 {v}', { v: yuan(p.face_value_fen) }))),
     h('p', { class: 'terms' }, refundTerms(p.refund_terms, p.kind)),
   ];
 }
@@ -161,10 +146,10 @@ async function openBuy(id) {
   f.quantity.max = Math.min(100, buying.stock ? buying.stock.available : 1);
   $('.f-target', form).hidden = !topup;
   $('.f-region', form).hidden = !(topup && game);
-  $('#target-label').textContent = game ? '游戏账号 (account)' : '充值手机号';
-  f.target_account.placeholder = game ? '4–32 位字母、数字或 _ . @ -' : '如 138 0013 8000';
+  $('#target-label').textContent = game ? t('游戏账号 (account)') : t('充值手机号');
+  f.target_account.placeholder = game ? t('4–32 位字母、数字或 _ . @ -') : t('如 138 0013 8000');
   f.target_account.inputMode = game ? 'text' : 'tel';
-  f.target_region.replaceChildren(h('option', { value: '' }, '请选择区服'),
+  f.target_region.replaceChildren(h('option', { value: '' }, t('请选择区服')),
     ...buying.regions.map((r) => h('option', { value: r }, r)));
   resetCheck();
   updateTotal();
@@ -173,7 +158,7 @@ async function openBuy(id) {
 function resetCheck() {
   checked = null;
   $('#target-confirm').hidden = true;
-  $('#buy-submit').textContent = buying && buying.kind === 'direct_topup' ? '核对充值账号' : '提交订单';
+  $('#buy-submit').textContent = buying && buying.kind === 'direct_topup' ? t('核对充值账号') : t('提交订单');
 }
 
 function updateTotal() {
@@ -196,7 +181,7 @@ function submitBuy(ev) {
       checked = await api('POST', '/v1/targets/check', { product_id, target_account, target_region });
       $('#target-display').textContent = checked.display;
       $('#target-confirm').hidden = false;
-      btn.textContent = '账号无误，提交订单';
+      btn.textContent = t('账号无误，提交订单');
     } else {
       if (checked) body.target_account = checked.account;
       const order = await api('POST', '/v1/orders', body);
@@ -219,83 +204,78 @@ async function openOrder(id) {
   if (!tokens()[id]) { location.hash = `#/lookup/${encodeURIComponent(id)}`; return; }
   if (!state.order || state.order.id !== id) {
     forgetOrder();
-    $('#v-order').replaceChildren(h('p', { class: 'muted' }, '加载中…'));
+    $('#v-order').replaceChildren(h('p', { class: 'muted' }, t('加载中…')));
   }
   try {
     state.order = await orderApi('GET', id);
   } catch (e) {
-    $('#v-order').replaceChildren(h('p', { class: 'err' }, ERR[e.code] || e.message),
-      h('a', { class: 'button', href: `#/lookup/${encodeURIComponent(id)}` }, '用查询密码重新打开'));
+    $('#v-order').replaceChildren(h('p', { class: 'err' }, ERR()[e.code] || e.message),
+      h('a', { class: 'button', href: `#/lookup/${encodeURIComponent(id)}` }, t('用查询密码重新打开')));
     return;
   }
   renderOrder();
 }
 
-const section = (title, ...kids) => h('section', { class: 'card' }, h('h2', null, title), kids);
-// A definition list from [label, value] pairs; falsy pairs are skipped.
-const kv = (pairs, cls = '') => h('dl', { class: `kv ${cls}` },
-  pairs.filter(Boolean).map(([k, v]) => [h('dt', null, k), h('dd', null, v)]));
-
-function copyButton(text) {
-  const copy = (ev) => navigator.clipboard.writeText(text).then(
-    () => { ev.target.textContent = '已复制'; }, () => { ev.target.textContent = '请长按文字手动复制'; });
-  return h('button', { type: 'button', class: 'small-btn', onclick: copy }, '复制');
-}
-const copyable = (text, cls) => [h('code', { class: cls }, text), ' ', copyButton(text)];
-
 function statusText(o) {
   const byKind = {
-    delivering: { direct_topup: '充值中', account: '等待卖家发货' },
-    delivered: { card_key: '卡密已发放', direct_topup: '已到账', account: '卖家已发货，待确认收货' },
-    failed: { direct_topup: '充值失败，待退款' },
+    delivering: { direct_topup: t('充值中'), account: t('等待卖家发货') },
+    delivered: { card_key: t('卡密已发放'), direct_topup: t('已到账'), account: t('卖家已发货，待确认收货') },
+    failed: { direct_topup: t('充值失败，待退款') },
   };
-  return (byKind[o.status] || {})[o.kind] || STATUS[o.status] || o.status;
+  return (byKind[o.status] || {})[o.kind] || STATUS()[o.status] || o.status;
 }
 
 function renderOrder() {
   const o = state.order, fresh = state.freshToken && state.freshToken.id === o.id;
   const parts = [
-    h('h1', null, '订单详情'),
+    h('h1', null, t('订单详情')),
     state.note && h('p', { class: `note ${state.note.tone || ''}`, role: 'status' }, state.note.text),
-    fresh && h('section', { class: 'card warn' }, h('h2', null, '请立即保存订单号与购买凭证'),
-      h('p', null, '购买凭证 (buyer_token) 只显示这一次。关闭此标签页后，需凭它或「订单号 + 查询密码」才能再次打开订单。'),
-      kv([['订单号', copyable(o.id)], ['购买凭证', copyable(state.freshToken.token, 'secret')]]),
-      h('button', { type: 'button', onclick: () => { state.freshToken = null; renderOrder(); } }, '我已保存')),
+    fresh && h('section', { class: 'card warn' }, h('h2', null, t('请立即保存订单号与购买凭证')),
+      h('p', null, t('购买凭证 (buyer_token) 只显示这一次。关闭此标签页后，需凭它或「订单号 + 查询密码」才能再次打开订单。')),
+      kv([[t('订单号'), copyable(o.id)], [t('购买凭证'), copyable(state.freshToken.token, 'secret')]]),
+      h('button', { type: 'button', id: 'token-saved', onclick: () => { state.freshToken = null; renderOrder(); } }, t('我已保存'))),
     h('section', { class: 'card' },
       h('div', { class: 'row' }, h('span', { class: `badge s-${o.status}` }, statusText(o)),
-        h('span', { class: `tag ${o.kind}` }, KIND[o.kind] || o.kind)),
+        h('span', { class: `tag ${o.kind}` }, KIND()[o.kind] || o.kind)),
       h('h3', null, o.product ? o.product.name : o.product_id),
-      kv([['订单号', copyable(o.id)],
-        ['金额', [yuan(o.amount_fen), o.quantity > 1 && `（${yuan(o.unit_price_fen)} × ${o.quantity}）`]],
-        o.target && ['充值账号', o.target.display]]),
+      kv([[t('订单号'), copyable(o.id)],
+        [t('金额'), [yuan(o.amount_fen), o.quantity > 1 && `（${yuan(o.unit_price_fen)} × ${o.quantity}）`]],
+        o.target && [t('充值账号'), o.target.display]]),
       o.refund_terms && h('p', { class: 'terms' }, refundTerms(o.refund_terms, o.kind))),
     o.status === 'pending_payment' && paySection(o),
-    o.topup && section('充值进度', kv([
-      ['状态', h('span', { class: `t-${o.topup.status}` }, TOPUP[o.topup.status] || o.topup.status)],
-      o.topup.credited_region && ['实际到账区服', o.topup.credited_region],
-      o.topup.detail && ['说明', o.topup.detail],
-      o.topup.submitted_at && ['提交时间', when(o.topup.submitted_at)],
-      o.topup.result_at && ['结果时间', when(o.topup.result_at)]])),
+    o.topup && section(t('充值进度'), kv([
+      [t('状态'), h('span', { class: `t-${o.topup.status}` }, TOPUP()[o.topup.status] || o.topup.status)],
+      o.topup.credited_region && [t('实际到账区服'), o.topup.credited_region],
+      o.topup.detail && [t('说明'), o.topup.detail],
+      o.topup.submitted_at && [t('提交时间'), when(o.topup.submitted_at)],
+      o.topup.result_at && [t('结果时间'), when(o.topup.result_at)]])),
     o.card_keys && !['pending_payment', 'expired'].includes(o.status) && keysSection(o),
     o.kind === 'account' && ['delivered', 'completed'].includes(o.status) && accountSection(o),
     timeline(o),
     o.payments.length > 0 && paymentsSection(o),
-    o.refunds && o.refunds.length > 0 && section('退款', h('ul', { class: 'plain' }, o.refunds.map((r) => h('li', null,
-      h('div', { class: 'row' }, h('strong', null, `原路退回 · ${METHOD[r.method] || r.method} ${yuan(r.amount_fen)}`),
-        h('span', { class: `pay-${r.status}` }, REFUND[r.status] || r.status)),
-      h('span', { class: 'small muted' }, r.completed_at ? `到账时间 ${when(r.completed_at)}`
-        : r.expected_by ? `预计 ${when(r.expected_by)} 前到账` : r.id))))),
+    o.refunds && o.refunds.length > 0 && section(t('退款'), refundList(o.refunds)),
+    refundSection(o),
     o.reveals.length > 0 && revealsSection(o),
-    h('p', null, h('button', { type: 'button', onclick: () => openOrder(o.id) }, '刷新订单'))];
+    o.paid_at && receiptSection(o),
+    h('p', null, h('button', { type: 'button', onclick: () => openOrder(o.id) }, t('刷新订单')))];
   $('#v-order').replaceChildren(...parts.filter(Boolean));
+}
+
+function refundList(refunds) {
+  return h('ul', { class: 'plain refunds' }, refunds.map((r) => h('li', null,
+    h('div', { class: 'row' }, h('strong', null, t('原路退回 · {m} {a}', { m: METHOD()[r.method] || r.method, a: yuan(r.amount_fen) })),
+      h('span', { class: `pay-${r.status}` }, REFUND()[r.status] || r.status)),
+    h('span', { class: 'small muted' }, [r.rule && `${ruleLabel(r.rule)} · `,
+      r.completed_at ? t('到账时间 {t}', { t: when(r.completed_at) })
+        : r.expected_by ? t('预计 {t} 前到账', { t: when(r.expected_by) }) : r.id]))));
 }
 
 function paySection(o) {
   const open = o.payments.filter((p) => p.status === 'requires_payment');
   const checkout = open.find((p) => p.id === state.checkoutId) || (state.checkoutId === null && open[open.length - 1]);
   const err = h('p', { class: 'err', role: 'alert' });
-  const methods = h('div', { class: 'methods', role: 'radiogroup', 'aria-label': '支付方式' },
-    Object.entries(METHOD).map(([v, label], i) => h('label', { class: 'method' },
+  const methods = h('div', { class: 'methods', role: 'radiogroup', 'aria-label': t('支付方式') },
+    Object.entries(METHOD()).map(([v, label], i) => h('label', { class: 'method' },
       h('input', { type: 'radio', name: 'method', value: v, checked: i === 0 }), h('span', null, label))));
   const start = (ev) => busy(ev.target, err, async () => {
     const body = { method: $('input[name=method]:checked', methods).value };
@@ -304,9 +284,9 @@ function paySection(o) {
     state.note = null;
     await openOrder(o.id);
   });
-  return section('支付',
-    h('p', null, '应付 ', h('strong', { class: 'price' }, yuan(o.amount_fen)), ` · 请在 ${when(o.expires_at)} 前完成支付`),
-    checkout ? cashier(o, checkout) : [methods, h('button', { type: 'button', class: 'primary wide', onclick: start }, '去支付'), err]);
+  return section(t('支付'),
+    h('p', null, t('应付'), ' ', h('strong', { class: 'price' }, yuan(o.amount_fen)), ' · ', t('请在 {t} 前完成支付', { t: when(o.expires_at) })),
+    checkout ? cashier(o, checkout) : [methods, h('button', { type: 'button', class: 'primary wide', onclick: start }, t('去支付')), err]);
 }
 
 // The sandbox provider's checkout, as the buyer would see it at Alipay or WeChat Pay.
@@ -314,18 +294,18 @@ function cashier(o, p) {
   const err = h('p', { class: 'err', role: 'alert' });
   const pay = (outcome) => (ev) => busy(ev.target, err, async () => {
     await api('POST', p.next_action ? p.next_action.url : `/v1/sandbox/payments/${p.id}/pay`, { outcome });
-    state.note = { text: '正在确认支付结果…', tone: 'info' };
+    state.note = { text: t('正在确认支付结果…'), tone: 'info' };
     renderOrder();
     watch(o.id, p.id);
   });
   return h('div', { class: 'cashier' },
-    h('p', { class: 'cashier-title' }, '沙箱收银台 (sandbox checkout)'),
+    h('p', { class: 'cashier-title' }, t('沙箱收银台 (sandbox checkout)')),
     h('p', { class: 'cashier-amount' }, yuan(p.amount_fen)),
-    h('p', { class: 'small muted' }, `${METHOD[p.method] || p.method} · 支付单 ${p.id}`),
+    h('p', { class: 'small muted' }, `${METHOD()[p.method] || p.method} · ${t('支付单')} ${p.id}`),
     h('div', { class: 'row' },
-      h('button', { type: 'button', class: 'primary', onclick: pay('succeeded') }, '确认支付'),
-      h('button', { type: 'button', onclick: pay('failed') }, '模拟失败')),
-    h('button', { type: 'button', class: 'link', onclick: () => { state.checkoutId = 'none'; renderOrder(); } }, '更换支付方式'),
+      h('button', { type: 'button', class: 'primary', onclick: pay('succeeded') }, t('确认支付')),
+      h('button', { type: 'button', onclick: pay('failed') }, t('模拟失败'))),
+    h('button', { type: 'button', class: 'link', onclick: () => { state.checkoutId = 'none'; renderOrder(); } }, t('更换支付方式')),
     err);
 }
 
@@ -343,16 +323,16 @@ async function watch(id, payId) {
     const moving = o.status === 'paid' || (o.status === 'delivering' && o.kind === 'direct_topup');
     if (p && p.status === 'failed') {
       state.checkoutId = 'none';
-      state.note = { text: '支付失败（模拟），可重新选择支付方式再试。', tone: 'bad' };
+      state.note = { text: t('支付失败（模拟），可重新选择支付方式再试。'), tone: 'bad' };
     } else if (['failed', 'refunded'].includes(o.status)) {
-      state.note = { text: `支付成功，但发货失败，${o.status === 'refunded' ? '已自动发起原路退款' : '款项将退回'}。`, tone: 'bad' };
-    } else if (!paying) state.note = { text: moving ? '支付成功，正在发货…' : '支付成功。', tone: moving ? 'info' : '' };
+      state.note = { text: o.status === 'refunded' ? t('支付成功，但发货失败，已自动发起原路退款。') : t('支付成功，但发货失败，款项将退回。'), tone: 'bad' };
+    } else if (!paying) state.note = { text: moving ? t('支付成功，正在发货…') : t('支付成功。'), tone: moving ? 'info' : '' };
     const changed = JSON.stringify(o) !== JSON.stringify(state.order);
     state.order = o;
     if (changed || !paying) renderOrder();
     if (!paying && !moving) return;
   }
-  if (state.watching === me) { state.note = { text: '仍在处理中，请稍后点击「刷新订单」。', tone: 'info' }; renderOrder(); }
+  if (state.watching === me) { state.note = { text: t('仍在处理中，请稍后点击「刷新订单」。'), tone: 'info' }; renderOrder(); }
 }
 
 function keysSection(o) {
@@ -374,16 +354,17 @@ function keysSection(o) {
     });
     return h('li', { class: 'key' },
       h('div', { class: 'row' }, h('code', null, k.masked),
-        h('span', { class: 'small muted' }, k.revealed ? `已提取 · ${when(k.first_revealed_at)}` : '未提取'),
+        h('span', { class: 'small muted' }, k.revealed ? t('已提取 · {t}', { t: when(k.first_revealed_at) }) : t('未提取')),
         !secret && k.status === 'delivered' && h('button',
-          { type: 'button', class: `small-btn ${k.revealed ? '' : 'primary'}`, onclick: reveal(false) }, k.revealed ? '查看' : '提取')),
+          { type: 'button', class: `small-btn ${k.revealed ? '' : 'primary'}`, onclick: reveal(false) }, k.revealed ? t('查看') : t('提取'))),
       state.waiver === k.id && !secret && h('div', { class: 'confirm' },
-        h('p', null, `提取后，这张卡密将不再享受${o.refund_terms ? ` ${o.refund_terms.no_reason_days} 天` : ''}无理由退款。确定提取吗？`),
-        h('div', { class: 'row' }, h('button', { type: 'button', class: 'small-btn primary', onclick: reveal(true) }, '确定提取'),
-          h('button', { type: 'button', class: 'small-btn', onclick: () => { state.waiver = null; renderOrder(); } }, '取消'))),
-      secret && kv([secret.number && ['卡号', copyable(secret.number)], ['密码', copyable(secret.password)]], 'secret-box'));
+        h('p', null, o.refund_terms ? t('提取后，这张卡密将不再享受 {d} 天无理由退款。确定提取吗？', { d: o.refund_terms.no_reason_days })
+          : t('提取后，这张卡密将不再享受无理由退款。确定提取吗？')),
+        h('div', { class: 'row' }, h('button', { type: 'button', class: 'small-btn primary', onclick: reveal(true) }, t('确定提取')),
+          h('button', { type: 'button', class: 'small-btn', onclick: () => { state.waiver = null; renderOrder(); } }, t('取消')))),
+      secret && kv([secret.number && [t('卡号'), copyable(secret.number)], [t('密码'), copyable(secret.password)]], 'secret-box'));
   });
-  return section('卡密', h('p', { class: 'small muted' }, '提取后即视为已使用，不再适用无理由退款；每次提取都记录时间和 IP。'),
+  return section(t('卡密'), h('p', { class: 'small muted' }, t('提取后即视为已使用，不再适用无理由退款；每次提取都记录时间和 IP。')),
     h('ul', { class: 'keys' }, items));
 }
 
@@ -395,50 +376,335 @@ function accountSection(o) {
   });
   const confirm = (ev) => busy(ev.target, err, async () => {
     state.order = await orderApi('POST', o.id, '/confirm');
-    state.note = { text: '已确认收货，交易完成。' };
+    state.note = { text: t('已确认收货，交易完成。') };
     renderOrder();
   });
-  const auto = o.escrow_release_at ? `未确认将于 ${when(o.escrow_release_at)} 自动确认。` : '';
-  return section('账号商品',
+  const auto = o.escrow_release_at ? t('未确认将于 {t} 自动确认。', { t: when(o.escrow_release_at) }) : '';
+  return section(t('账号商品'),
     state.account != null ? h('pre', { class: 'account' }, state.account)
-      : h('button', { type: 'button', onclick: show }, '查看账号'),
+      : h('button', { type: 'button', onclick: show }, t('查看账号')),
     o.status === 'delivered' && [
-      h('p', { class: 'small muted' }, `请登录核对无误后再确认收货，确认后担保款将付给卖家。${auto}`),
-      h('button', { type: 'button', class: 'primary', onclick: confirm }, '确认收货')],
+      h('p', { class: 'small muted' }, t('请登录核对无误后再确认收货，确认后担保款将付给卖家。') + auto),
+      h('button', { type: 'button', class: 'primary', onclick: confirm }, t('确认收货'))],
     err);
 }
 
 function timeline(o) {
-  const steps = [['下单', o.created_at], ['付款', o.paid_at], ['发货', o.delivered_at], ['完成', o.completed_at]];
-  if (o.status === 'expired') steps.splice(1, 3, ['超时关闭', o.expires_at]);
-  else if (o.escrow_release_at && !o.completed_at) steps.push(['担保到期自动确认', o.escrow_release_at, 'due']);
-  return section('时间线', h('ol', { class: 'timeline' }, steps.map(([label, t, due]) =>
-    h('li', { class: t && !due ? 'done' : '' }, h('span', null, label), h('time', null, when(t) || '—')))));
+  const steps = [[t('下单'), o.created_at], [t('付款'), o.paid_at], [t('发货'), o.delivered_at], [t('完成'), o.completed_at]];
+  if (o.status === 'expired') steps.splice(1, 3, [t('超时关闭'), o.expires_at]);
+  else if (o.escrow_release_at && !o.completed_at) steps.push([t('担保到期自动确认'), o.escrow_release_at, 'due']);
+  return section(t('时间线'), h('ol', { class: 'timeline' }, steps.map(([label, at, due]) =>
+    h('li', { class: at && !due ? 'done' : '' }, h('span', null, label), h('time', null, when(at) || '—')))));
 }
 
 function paymentsSection(o) {
-  return section('支付记录',
+  return section(t('支付记录'),
     h('ul', { class: 'plain' }, o.payments.map((p) => h('li', null,
-      h('div', { class: 'row' }, h('strong', null, `${METHOD[p.method] || p.method} ${yuan(p.amount_fen)}`),
-        h('span', { class: `pay-${p.status}` }, PAY_STATUS[p.status] || p.status),
-        DISPOSITION[p.disposition] && h('span', { class: 'tag warnish' }, DISPOSITION[p.disposition])),
+      h('div', { class: 'row' }, h('strong', null, `${METHOD()[p.method] || p.method} ${yuan(p.amount_fen)}`),
+        h('span', { class: `pay-${p.status}` }, PAY_STATUS()[p.status] || p.status),
+        DISPOSITION()[p.disposition] && h('span', { class: 'tag warnish' }, DISPOSITION()[p.disposition])),
       h('span', { class: 'small muted' }, `${p.id} · ${when(p.captured_at || p.created_at)}`)))),
     o.amount_unapplied_fen > 0 && h('p', { class: 'note warn' },
-      `有 ${yuan(o.amount_unapplied_fen)} 未用于本订单（重复或逾期支付），将原路退回。`));
+      t('有 {a} 未用于本订单（重复或逾期支付），将原路退回。', { a: yuan(o.amount_unapplied_fen) })));
 }
 
 function revealsSection(o) {
   const masked = Object.fromEntries((o.card_keys || []).map((k) => [k.id, k.masked]));
-  return section('提取记录', h('ul', { class: 'plain small' }, o.reveals.map((r) => h('li', null,
-    `${when(r.revealed_at)} · ${r.card_key_id ? `卡密 ${masked[r.card_key_id] || r.card_key_id}` : '账号信息'}`,
-    ` · IP ${r.ip}${r.actor === 'buyer' ? '' : ` · ${r.actor}`}`))));
+  return section(t('提取记录'), h('ul', { class: 'plain small' }, o.reveals.map((r) => h('li', null,
+    `${when(r.revealed_at)} · ${r.card_key_id ? `${t('卡密')} ${masked[r.card_key_id] || r.card_key_id}` : t('账号信息')}`,
+    ` · IP ${r.ip}${r.actor === 'buyer' ? '' : ` · ${r.actor}`}`,
+    r.waiver_confirmed_at && ` · ${t('已确认放弃无理由退款')}`))));
+}
+
+// ---- refunds: the order's cases and the way into the wizard ----
+function refundSection(o) {
+  const cases = o.cases || [];
+  const canAsk = o.paid_at && !['pending_payment', 'expired', 'refunded'].includes(o.status);
+  if (!cases.length && !canAsk) return null;
+  return section(t('退款申请'),
+    cases.length > 0 && h('ul', { class: 'plain' }, cases.map((c) => h('li', null,
+      h('div', { class: 'row' },
+        h('a', { href: `#/case/${encodeURIComponent(o.id)}/${encodeURIComponent(c.id)}` }, REASON()[c.reason] || c.reason),
+        h('span', { class: `badge c-${c.status}` }, CASE_STATUS()[c.status] || c.status)),
+      h('span', { class: 'small muted' }, `${c.id} · ${when(c.created_at)}`)))),
+    canAsk && [h('p', { class: 'small muted' }, t('提交前会先告诉您适用哪条规则、结果如何、钱何时到账。')),
+      h('a', { class: 'button wide', href: `#/refund/${encodeURIComponent(o.id)}`, id: 'ask-refund' }, t('申请退款'))]);
+}
+
+// The order's receipt from the evidence log, saved as a JSON file anyone can check offline.
+function receiptSection(o) {
+  const err = h('p', { class: 'err', role: 'alert' });
+  const download = (ev) => busy(ev.target, err, async () => {
+    const receipt = await orderApi('GET', o.id, '/receipt');
+    saveBlob(new Blob([JSON.stringify(receipt, null, 2)], { type: 'application/json' }), `kameng-receipt-${o.id}.json`);
+  });
+  return section(t('交易凭证'),
+    h('p', { class: 'small muted' }, t('付款、发货、提取和退款决定都记入防篡改的证据日志 (Merkle 透明日志，带签名检查点)。下载凭证后，任何人都可以离线核验：')),
+    h('pre', { class: 'cmd' }, 'kameng log verify --receipt receipt.json --key "<verifier_key>"'),
+    h('p', { class: 'small muted' }, t('verifier_key 就在凭证文件里，也可向商家索取其公布的公钥进行比对。')),
+    h('button', { type: 'button', id: 'receipt', onclick: download }, t('下载凭证 (JSON)')), err);
+}
+
+// Which reasons make sense for an order of this kind, in this state.
+function reasonsFor(o) {
+  const delivered = ['delivered', 'completed'].includes(o.status);
+  const list = {
+    card_key: ['key_not_working', 'wrong_item', 'changed_mind', 'not_received', 'duplicate_charge'],
+    direct_topup: ['not_received', 'wrong_item', 'wrong_account', 'duplicate_charge'],
+    account: ['not_received', 'not_as_described', 'duplicate_charge'],
+  }[o.kind] || [];
+  return list.filter((r) => {
+    if (r === 'changed_mind') return !!(o.refund_terms && o.refund_terms.no_reason_days); // only where offered
+    if (o.kind === 'card_key' && r === 'not_received') return !delivered; // keys come at once
+    if (o.kind === 'card_key' && ['key_not_working', 'wrong_item'].includes(r)) return delivered;
+    return true;
+  });
+}
+
+// ---- the refund wizard: reason → what the policy says (before submitting) → words, evidence ----
+const wizard = { order: null, reason: null, preview: null, evidence: [] };
+
+async function openRefund(id) {
+  const view = $('#v-refund');
+  if (!tokens()[id]) { location.hash = `#/lookup/${encodeURIComponent(id)}`; return; }
+  view.replaceChildren(h('p', { class: 'muted' }, t('加载中…')));
+  try {
+    const o = await orderApi('GET', id);
+    if (!wizard.order || wizard.order.id !== id) Object.assign(wizard, { reason: null, preview: null, evidence: [] });
+    wizard.order = o;
+  } catch (e) { view.replaceChildren(h('p', { class: 'err' }, ERR()[e.code] || e.message)); return; }
+  renderRefund();
+}
+
+function renderRefund() {
+  const o = wizard.order, view = $('#v-refund');
+  const reasons = reasonsFor(o);
+  const err = h('p', { class: 'err', role: 'alert' });
+  const pick = (r) => async () => {
+    wizard.reason = r;
+    wizard.preview = null;
+    renderRefund();
+    try {
+      wizard.preview = await orderApi('POST', o.id, '/refund_preview', { reason: r });
+    } catch (e) { wizard.preview = { error: e }; }
+    if (wizard.reason === r) renderRefund();
+  };
+  const form = h('form', { class: 'form', id: 'refund-form', novalidate: true },
+    h('label', null, h('span', null, t('补充说明（选填，客服会看到）')),
+      h('textarea', { name: 'message', rows: 3, maxLength: 2000, placeholder: t('例如：充值后游戏里没有到账；附上截图更快处理') })),
+    evidencePicker(o.id, wizard.evidence),
+    err,
+    h('button', { type: 'submit', class: 'primary', id: 'refund-submit', disabled: !wizard.preview || !!wizard.preview.error }, t('提交退款申请')));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    busy($('#refund-submit'), err, async () => {
+      const body = { reason: wizard.reason, evidence_ids: wizard.evidence.map((e) => e.id) };
+      if (form.elements.message.value.trim()) body.message = form.elements.message.value.trim();
+      const c = await orderApi('POST', o.id, '/cases', body);
+      // A decision taken at once carries the policy's English explanation; the preview had both.
+      const p = wizard.preview;
+      sessionStorage.setItem(`km.explain.${c.id}`, JSON.stringify({ en: p.explanation, zh: p.explanation_zh }));
+      Object.assign(wizard, { order: null, reason: null, preview: null, evidence: [] });
+      location.hash = `#/case/${encodeURIComponent(o.id)}/${encodeURIComponent(c.id)}`;
+    }, form);
+  });
+  view.replaceChildren(
+    h('a', { class: 'back', href: `#/order/${encodeURIComponent(o.id)}` }, t('← 返回订单')),
+    h('h1', null, t('申请退款')),
+    h('p', { class: 'small muted' }, `${o.product ? o.product.name : ''} · ${yuan(o.amount_fen)} · ${o.id}`),
+    section(t('1. 选择原因'), h('div', { class: 'reasons', role: 'radiogroup', 'aria-label': t('退款原因') },
+      reasons.map((r) => h('label', { class: 'method reason' },
+        h('input', { type: 'radio', name: 'reason', value: r, checked: wizard.reason === r, onchange: pick(r) }),
+        h('span', null, REASON()[r]))))),
+    wizard.reason && section(t('2. 提交前先看结果'), previewCard(wizard.preview)),
+    wizard.reason && h('section', { class: 'card' }, h('h2', null, t('3. 说明与证据')), form),
+    h('p', { class: 'small muted' }, h('a', { href: '#/policy' }, t('退款规则全文'))));
+}
+
+// What the policy would decide: rule, outcome, amount, the explanation, and by when.
+function previewCard(p) {
+  if (!p) return h('p', { class: 'muted' }, t('正在按退款规则核对…'));
+  if (p.error) return h('p', { class: 'err' }, ERR()[p.error.code] || p.error.message);
+  const tone = { approve: 'ok', reject: 'bad', review: 'info', wait: 'info', none: '' }[p.outcome] || '';
+  return h('div', { class: `preview ${tone}`, id: 'refund-preview', 'data-rule': p.rule || '', 'data-outcome': p.outcome },
+    h('div', { class: 'row' }, h('strong', { class: 'outcome' }, OUTCOME()[p.outcome] || p.outcome),
+      p.rule && h('span', { class: 'rule' }, ruleLabel(p.rule, p.rule_title)),
+      h('span', { class: 'small muted' }, p.automatic ? t('系统自动处理') : t('客服人工审核'))),
+    h('p', { class: 'explain' }, LANG === 'en' ? p.explanation : p.explanation_zh),
+    kv([p.amount_fen > 0 && [t('退款金额'), yuan(p.amount_fen)],
+      p.wait_until && [t('系统结果最迟'), when(p.wait_until)],
+      p.expected_by && [t('预计到账'), t('{t} 前原路退回', { t: when(p.expected_by) })],
+      p.outcome === 'review' && [t('审核时限'), t('客服 24 小时内处理')],
+      [t('规则版本'), p.policy_version]]));
+}
+
+// Evidence: each file is uploaded as soon as it is picked (raw body, its own Content-Type).
+function evidencePicker(orderId, list) {
+  const err = h('p', { class: 'err', role: 'alert' });
+  const chips = h('ul', { class: 'chips' });
+  const draw = () => chips.replaceChildren(...list.map((ev, i) => h('li', { class: 'chip' },
+    h('span', { class: 'fname' }, ev.filename || ev.id), h('span', { class: 'small muted' }, ` ${Math.ceil(ev.size / 1024)} KB`),
+    h('button', { type: 'button', class: 'small-btn', 'aria-label': t('移除'), onclick: () => { list.splice(i, 1); draw(); } }, '×'))));
+  const input = h('input', { type: 'file', name: 'evidence', accept: 'image/png,image/jpeg,image/webp,application/pdf', multiple: true });
+  input.addEventListener('change', async () => {
+    showErr(err, null);
+    for (const file of [...input.files]) {
+      try {
+        const ev = await orderApi('POST', orderId, `/evidence?filename=${encodeURIComponent(file.name)}`, undefined,
+          { raw: file, type: file.type || 'application/octet-stream' });
+        rememberEv(ev);
+        if (!list.some((x) => x.id === ev.id)) list.push(ev);
+      } catch (e) { showErr(err, e); }
+    }
+    input.value = '';
+    draw();
+  });
+  draw();
+  return h('div', { class: 'evidence' }, h('label', null, h('span', null, t('上传证据（截图或 PDF，单个最大 4 MB）')), input), chips, err);
+}
+
+// ---- the case: timeline of messages, decisions and refunds; reply, appeal, next steps ----
+const caseState = { id: null, order: null, c: null };
+
+async function openCase(orderId, caseId) {
+  const view = $('#v-case');
+  if (!tokens()[orderId]) { location.hash = `#/lookup/${encodeURIComponent(orderId)}`; return; }
+  if (caseState.id !== caseId) view.replaceChildren(h('p', { class: 'muted' }, t('加载中…')));
+  try {
+    const tok = tokens()[orderId];
+    const [c, now] = await Promise.all([api('GET', `/v1/cases/${encodeURIComponent(caseId)}`, undefined, tok), serverNow()]);
+    Object.assign(caseState, { id: caseId, order: orderId, c, now });
+  } catch (e) { view.replaceChildren(h('p', { class: 'err' }, ERR()[e.code] || e.message)); return; }
+  renderCase();
+}
+
+function caseEvents(c) {
+  const ev = [];
+  for (const m of c.messages) ev.push({ at: m.created_at, kind: 'message', m });
+  for (const d of c.decisions) ev.push({ at: d.decided_at, kind: 'decision', d });
+  if (c.appealed_at) ev.push({ at: c.appealed_at, kind: 'appeal' });
+  for (const r of c.refunds) {
+    if (r.completed_at) ev.push({ at: r.completed_at, kind: 'refund', r });
+  }
+  const rank = { message: 0, appeal: 1, decision: 2, refund: 3 };
+  return ev.map((e, i) => ({ ...e, i })).sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || rank[a.kind] - rank[b.kind] || a.i - b.i);
+}
+
+// The decision's explanation in the page's language where the preview gave it in Chinese too.
+function explanation(caseId, d) {
+  const known = JSON.parse(sessionStorage.getItem(`km.explain.${caseId}`) || 'null');
+  return LANG === 'zh' && d.automatic && known && known.en === d.explanation ? known.zh : d.explanation;
+}
+
+function author(a) {
+  if (a === 'buyer') return t('我');
+  if (a === 'system') return t('系统');
+  return t('客服');
+}
+
+function evidenceLinks(ids, orderId, token) {
+  if (!ids || !ids.length) return null;
+  const names = evNames();
+  return h('ul', { class: 'chips' }, ids.map((id) => h('li', { class: 'chip' },
+    h('button', { type: 'button', class: 'link', onclick: (e) => busy(e.target, null, async () => {
+      const blob = await api('GET', `/v1/orders/${encodeURIComponent(orderId)}/evidence/${encodeURIComponent(id)}`, undefined, token, { blob: true });
+      saveBlob(blob, names[id] || id);
+    }) }, `${t('附件')} ${names[id] || id}`))));
+}
+
+function renderCase() {
+  const { c, order: orderId, now } = caseState, view = $('#v-case'), tok = tokens()[orderId];
+  const last = c.decisions[c.decisions.length - 1];
+  const appeal = c.next_steps.find((s) => s.action === 'appeal');
+  const active = ['open', 'awaiting_buyer', 'appealed', 'waiting'].includes(c.status);
+  const clock = c.status === 'awaiting_buyer' && c.buyer_reply_due_at
+    ? h('p', { class: 'note warn clock', role: 'status' }, t('客服请您补充材料：请在 {t} 前回复（{left}），逾期将按现有材料处理。',
+      { t: when(c.buyer_reply_due_at), left: leftUntil(c.buyer_reply_due_at, now) }))
+    : ['open', 'appealed'].includes(c.status) && c.sla_due_at
+      ? h('p', { class: 'note info clock', role: 'status' }, t('客服将在 {t} 前处理（{left}）。', { t: when(c.sla_due_at), left: leftUntil(c.sla_due_at, now) }))
+      : c.status === 'waiting' && c.sla_due_at
+        ? h('p', { class: 'note info clock', role: 'status' }, t('系统将在 {t} 前确认结果，未到账会自动退款。', { t: when(c.sla_due_at) })) : null;
+  const items = caseEvents(c).map((e) => {
+    if (e.kind === 'message') {
+      return h('li', { class: `ev msg ${e.m.author === 'buyer' ? 'mine' : 'theirs'}` },
+        h('div', { class: 'meta' }, h('strong', null, author(e.m.author)), h('time', null, when(e.at))),
+        h('p', { class: 'body' }, e.m.body), evidenceLinks(e.m.evidence_ids, orderId, tok));
+    }
+    if (e.kind === 'appeal') return h('li', { class: 'ev sys' }, h('div', { class: 'meta' }, h('strong', null, t('已提出申诉')), h('time', null, when(e.at))));
+    if (e.kind === 'refund') {
+      return h('li', { class: 'ev sys ok' }, h('div', { class: 'meta' }, h('strong', null, t('退款已到账 {a}', { a: yuan(e.r.amount_fen) })), h('time', null, when(e.at))));
+    }
+    const d = e.d;
+    return h('li', { class: `ev decision ${d.outcome}` },
+      h('div', { class: 'meta' }, h('strong', null, `${d.stage === 'appeal' ? t('申诉决定') : t('处理决定')}: ${OUTCOME()[d.outcome] || d.outcome}`),
+        h('time', null, when(e.at))),
+      h('p', null, h('span', { class: 'rule' }, ruleLabel(d.rule, d.rule_title)), ' · ',
+        d.automatic ? t('系统自动') : t('客服'), d.amount_fen > 0 && ` · ${yuan(d.amount_fen)}`),
+      h('p', { class: 'body' }, explanation(c.id, d)));
+  });
+  const replyBox = active && messageForm(t('回复客服'), t('发送'), async (body, evidence) => {
+    caseState.c = await api('POST', `/v1/cases/${encodeURIComponent(c.id)}/messages`, { body, evidence_ids: evidence }, tok);
+    renderCase();
+  }, 'body');
+  const appealBox = appeal && messageForm(t('不服这个决定？申诉一次'), t('提交申诉'), async (message, evidence) => {
+    caseState.c = await api('POST', `/v1/cases/${encodeURIComponent(c.id)}/appeal`, { message, evidence_ids: evidence }, tok);
+    renderCase();
+  }, 'message', t('申诉只能提出一次，截止 {t}，由另一位客服处理；请附上新的证据。', { t: when(appeal.until) }));
+  // Outside the platform only once nothing is pending on it.
+  const finalSteps = active ? [] : c.next_steps.filter((s) => s.action !== 'appeal');
+  const STEP = { provider_dispute: t('向支付机构发起交易纠纷（支付宝交易纠纷 / 微信支付投诉），通常 7–15 个工作日处理；商家会用本案证据答复。'),
+    consumer_complaint: t('带上本案记录向 12315 或黑猫投诉反映。'), small_claims: t('金额较大（如超过 2000 元）可向小额诉讼法庭起诉。') };
+  view.replaceChildren(...[
+    h('a', { class: 'back', href: `#/order/${encodeURIComponent(orderId)}` }, t('← 返回订单')),
+    h('h1', null, t('退款进度')),
+    h('section', { class: 'card' },
+      h('div', { class: 'row' }, h('span', { class: `badge c-${c.status}`, id: 'case-status' }, CASE_STATUS()[c.status] || c.status),
+        h('span', { class: 'small muted' }, c.id)),
+      kv([[t('原因'), REASON()[c.reason] || c.reason],
+        [t('提交时的预判'), `${OUTCOME()[c.preview.outcome] || c.preview.outcome} · ${ruleLabel(c.preview.rule)}`],
+        last && [t('当前结果'), h('span', { id: 'case-decision', 'data-rule': last.rule, 'data-outcome': last.outcome },
+          `${OUTCOME()[last.outcome] || last.outcome} · ${ruleLabel(last.rule, last.rule_title)}`)],
+        [t('提交时间'), when(c.created_at)]]),
+      clock),
+    c.refunds.length > 0 && section(t('退款'), refundList(c.refunds)),
+    section(t('处理记录'), h('ol', { class: 'events' }, items)),
+    replyBox, appealBox,
+    finalSteps.length > 0 && section(t('平台内已是最终结果，您还可以：'),
+      h('ul', { class: 'steps' }, finalSteps.map((s) => h('li', null, STEP[s.action] || s.text)))),
+    h('p', null, h('button', { type: 'button', onclick: () => openCase(orderId, c.id) }, t('刷新')))].filter(Boolean));
+}
+
+// A message with evidence: used to reply on a case and to appeal.
+function messageForm(title, submitLabel, send, field, hint) {
+  const evidence = [];
+  const err = h('p', { class: 'err', role: 'alert' });
+  const text = h('textarea', { name: field, rows: 3, maxLength: 2000, required: true });
+  const btn = h('button', { type: 'submit', class: 'primary' }, submitLabel);
+  const form = h('form', { class: 'form', novalidate: true },
+    hint && h('p', { class: 'small muted' }, hint),
+    h('label', null, h('span', null, t('内容')), text),
+    evidencePicker(caseState.order, evidence), err, btn);
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    busy(btn, err, () => send(text.value.trim(), evidence.map((e) => e.id)), form);
+  });
+  return h('section', { class: 'card' }, h('h2', null, title), form);
+}
+
+async function openPolicy() {
+  const box = $('#policy-body');
+  try { box.replaceChildren(await policyView()); } catch (e) { box.replaceChildren(h('p', { class: 'err' }, e.message)); }
 }
 
 // ---- lookup: order id + lookup password (or a saved buyer token) ----
 function submitLookup(ev) {
   ev.preventDefault();
   const form = ev.target, f = form.elements, id = f.order_id.value.trim(), secret = f.lookup_password.value;
-  if (!id) { showErr($('.err', form), { param: 'order_id', message: '请填写订单号' }, form); return; }
+  if (!id) { showErr($('.err', form), { param: 'order_id', message: t('请填写订单号') }, form); return; }
+  if (secret.startsWith('sk_')) { // a staff key never goes out from the buyer's page
+    showErr($('.err', form), { param: 'lookup_password', message: t('这是员工 API 密钥，不能在买家页面使用。') }, form);
+    return;
+  }
   busy($('button', form), $('.err', form), async () => {
     const order = secret.startsWith('bt_')
       ? await api('GET', `/v1/orders/${encodeURIComponent(id)}`, undefined, secret)
@@ -450,7 +716,89 @@ function submitLookup(ev) {
   }, form);
 }
 
+// ---- English ----
+addEN({
+  'kameng 卡盟 · 虚拟商品自助购买': 'kameng · virtual goods, self-service', '商品': 'Products', '当前订单': 'My order', '查订单': 'Find order',
+  '沙箱环境 (sandbox)：支付与充值均为模拟，不会产生真实扣款。': 'Sandbox: payments and top-ups are simulated; no real money moves.',
+  '全部商品': 'All products', '← 返回商品列表': '← Back to products', '填写订单': 'Your order',
+  '区服 (region / server)': 'Region / server', '请确认充值账号：': 'Please confirm the account: ',
+  '充值到错误的账号通常无法追回。如有误，请修改上方账号后重新核对。': 'A top-up to the wrong account usually cannot be recovered. If it is wrong, edit it above and check again.',
+  '联系方式（选填）': 'Contact (optional)', '手机号或邮箱，便于客服联系': 'Phone or e-mail, so support can reach you',
+  '查询密码（选填，至少 6 位）': 'Lookup password (optional, 6+ characters)',
+  '设置后可在其他设备凭「订单号 + 查询密码」找回订单。': 'With it you can reopen the order on another device with "order id + lookup password".',
+  '合计': 'Total', '退款规则': 'Refund policy', '订单查询': 'Find an order',
+  '也可以填写下单时保存的购买凭证 (buyer_token，以 bt_ 开头)。': 'Or paste the buyer token you saved when ordering (starts with bt_).',
+  '查询订单': 'Open order', 'kameng 卡盟 · 卡密 / 直充 / 账号担保交易': 'kameng · card keys / direct top-ups / escrowed accounts',
+  '待付款': 'Awaiting payment', '已付款，处理中': 'Paid, processing', '发货中': 'Delivering', '已发货': 'Delivered',
+  '已完成': 'Completed', '已过期（未付款）': 'Expired (unpaid)', '发货失败，待退款': 'Delivery failed, refund due', '已退款': 'Refunded',
+  '待支付': 'Awaiting payment', '支付成功': 'Paid', '支付失败': 'Payment failed',
+  '重复支付，待退回': 'Duplicate payment, to be returned', '订单过期后到账，待退回': 'Arrived after expiry, to be returned',
+  '无法发货，待退回': 'Undeliverable, to be returned', '排队中': 'Queued', '已提交，等待运营商结果': 'Submitted, waiting for the carrier',
+  '处理中': 'Processing', '充值成功': 'Top-up succeeded', '充值失败': 'Top-up failed', '充值到了错误的区服': 'Credited to the wrong region',
+  '购买数量': 'Quantity', '充值账号': 'Account to top up', '区服': 'Region', '联系方式': 'Contact', '查询密码': 'Lookup password',
+  '订单号': 'Order id', '支付方式': 'Payment method', '说明': 'Details', '退款原因': 'Reason', '回复内容': 'Reply', '证据': 'Evidence',
+  '库存不足，请减少数量或稍后再试': 'Not enough stock: order fewer or try later', '订单号或查询密码不正确': 'Wrong order id or lookup password',
+  '尝试次数过多，请一分钟后再试': 'Too many attempts; try again in a minute', '查询密码至少需要 6 位': 'The lookup password needs at least 6 characters',
+  '订单已超过付款时限，请重新下单': 'The order expired; please order again', '订单当前状态不能付款': 'This order cannot be paid now',
+  '确认的账号与订单中的账号不一致': 'The confirmed account differs from the order\'s', '支付尝试次数过多，请重新下单': 'Too many payment attempts; please order again',
+  '购买凭证无效，请用订单号 + 查询密码重新查询': 'Invalid buyer token; open the order with its id and lookup password',
+  '卡密尚未发放': 'The card key is not delivered yet', '卖家尚未发货': 'The seller has not delivered yet',
+  '请填写充值账号': 'Enter the account to top up', '请选择区服': 'Choose a region',
+  '证据只能是 PNG、JPEG、WebP 图片或 PDF': 'Evidence must be a PNG, JPEG or WebP image or a PDF',
+  '文件内容与类型不符，请换一个文件': 'The file\'s content does not match its type; try another file', '文件太大（最大 4 MB）': 'File too large (4 MB at most)',
+  '请填写说明': 'Please write a message', '请填写回复内容': 'Please write a reply',
+  '付款后 {h} 小时内可申请退款': 'Refund requests within {h} hours of payment', '未提取的卡密 {d} 天无理由退款': 'Unrevealed keys: {d}-day no-reason refund',
+  '直充 {m} 分钟未到账自动退款': 'Automatic refund if not credited within {m} minutes', '担保 {d} 天：确认收货后货款才付给卖家': '{d}-day escrow: the seller is paid only after you confirm',
+  '；': '; ', '虚拟商品售出后不支持退款': 'No refunds once sold', '出错了，请重试': 'Something went wrong; please retry',
+  '暂时缺货': 'Out of stock', '购买': 'Buy', '暂无商品': 'No products yet', '缺货': 'Out of stock', '库存 {n}': '{n} in stock', '面值 {v}': 'face value {v}',
+  '游戏账号 (account)': 'Game account', '充值手机号': 'Phone number to top up', '4–32 位字母、数字或 _ . @ -': '4–32 letters, digits or _ . @ -',
+  '如 138 0013 8000': 'e.g. 138 0013 8000', '核对充值账号': 'Check the account', '提交订单': 'Place order', '账号无误，提交订单': 'Account is right, place order',
+  '加载中…': 'Loading…', '用查询密码重新打开': 'Reopen with the lookup password', '充值中': 'Topping up', '等待卖家发货': 'Waiting for the seller',
+  '卡密已发放': 'Keys delivered', '已到账': 'Credited', '卖家已发货，待确认收货': 'Delivered, please confirm receipt', '充值失败，待退款': 'Top-up failed, refund due',
+  '订单详情': 'Order', '请立即保存订单号与购买凭证': 'Save the order id and buyer token now',
+  '购买凭证 (buyer_token) 只显示这一次。关闭此标签页后，需凭它或「订单号 + 查询密码」才能再次打开订单。': 'The buyer token is shown only this once. After closing this tab you need it, or the order id and lookup password, to open the order again.',
+  '购买凭证': 'Buyer token', '我已保存': 'I saved it', '金额': 'Amount', '充值进度': 'Top-up', '状态': 'Status', '实际到账区服': 'Credited region',
+  '提交时间': 'Submitted', '结果时间': 'Result', '退款': 'Refunds', '刷新订单': 'Refresh', '原路退回 · {m} {a}': 'Back to {m} · {a}',
+  '到账时间 {t}': 'arrived {t}', '预计 {t} 前到账': 'expected by {t}', '支付': 'Payment', '应付': 'To pay', '请在 {t} 前完成支付': 'pay before {t}',
+  '去支付': 'Pay', '正在确认支付结果…': 'Confirming the payment…', '沙箱收银台 (sandbox checkout)': 'Sandbox checkout', '支付单': 'payment',
+  '确认支付': 'Confirm payment', '模拟失败': 'Simulate failure', '更换支付方式': 'Change payment method',
+  '支付失败（模拟），可重新选择支付方式再试。': 'Payment failed (simulated); choose a method and try again.',
+  '支付成功，但发货失败，已自动发起原路退款。': 'Paid, but delivery failed: a refund back to your payment route has started.',
+  '支付成功，但发货失败，款项将退回。': 'Paid, but delivery failed: the money will be returned.', '支付成功，正在发货…': 'Paid, delivering…', '支付成功。': 'Paid.',
+  '仍在处理中，请稍后点击「刷新订单」。': 'Still processing; press Refresh in a moment.', '已提取 · {t}': 'revealed · {t}', '未提取': 'not revealed',
+  '查看': 'Show', '提取': 'Reveal', '提取后，这张卡密将不再享受 {d} 天无理由退款。确定提取吗？': 'Once revealed, this key loses its {d}-day no-reason refund. Reveal it?',
+  '提取后，这张卡密将不再享受无理由退款。确定提取吗？': 'Once revealed, this key loses its no-reason refund. Reveal it?', '确定提取': 'Reveal', '取消': 'Cancel',
+  '卡号': 'Number', '密码': 'Password', '提取后即视为已使用，不再适用无理由退款；每次提取都记录时间和 IP。': 'A revealed key counts as used for no-reason refunds; every reveal is recorded with time and IP.',
+  '已确认收货，交易完成。': 'Receipt confirmed; the order is complete.', '未确认将于 {t} 自动确认。': ' Confirmed automatically at {t} otherwise.', '账号商品': 'Account goods',
+  '查看账号': 'Show account', '请登录核对无误后再确认收货，确认后担保款将付给卖家。': 'Log in and check before confirming; confirming pays the seller from escrow.',
+  '确认收货': 'Confirm receipt', '下单': 'Ordered', '付款': 'Paid', '发货': 'Delivered', '完成': 'Completed', '超时关闭': 'Expired',
+  '担保到期自动确认': 'Escrow ends', '时间线': 'Timeline', '支付记录': 'Payments', '有 {a} 未用于本订单（重复或逾期支付），将原路退回。': '{a} was not used for this order (duplicate or late payment) and goes back the way it came.',
+  '提取记录': 'Reveals', '账号信息': 'account details', '已确认放弃无理由退款': 'no-reason refund waived', '退款申请': 'Refund requests',
+  '提交前会先告诉您适用哪条规则、结果如何、钱何时到账。': 'Before you submit we show which rule applies, what will happen and when the money is back.',
+  '申请退款': 'Request a refund', '交易凭证': 'Receipt',
+  '付款、发货、提取和退款决定都记入防篡改的证据日志 (Merkle 透明日志，带签名检查点)。下载凭证后，任何人都可以离线核验：': 'Payments, deliveries, reveals and refund decisions are written to a tamper-evident evidence log (a Merkle transparency log with signed checkpoints). Anyone can check the downloaded receipt offline:',
+  'verifier_key 就在凭证文件里，也可向商家索取其公布的公钥进行比对。': 'The verifier_key is in the receipt; compare it with the key the shop publishes.',
+  '下载凭证 (JSON)': 'Download receipt (JSON)', '补充说明（选填，客服会看到）': 'Message (optional, the agent reads it)',
+  '例如：充值后游戏里没有到账；附上截图更快处理': 'e.g. the top-up never showed up in the game; a screenshot speeds things up', '提交退款申请': 'Submit refund request',
+  '← 返回订单': '← Back to the order', '1. 选择原因': '1. Choose a reason', '2. 提交前先看结果': '2. What will happen (before you submit)',
+  '3. 说明与证据': '3. Message and evidence', '退款规则全文': 'The full refund policy', '正在按退款规则核对…': 'Checking against the refund policy…',
+  '系统自动处理': 'decided automatically', '客服人工审核': 'an agent decides', '退款金额': 'Refund', '系统结果最迟': 'System result by',
+  '预计到账': 'Money back', '{t} 前原路退回': 'by {t}, the way you paid', '审核时限': 'Review', '客服 24 小时内处理': 'an agent decides within 24 hours',
+  '规则版本': 'Policy version', '移除': 'Remove', '上传证据（截图或 PDF，单个最大 4 MB）': 'Evidence (screenshots or PDFs, 4 MB each)',
+  '我': 'Me', '系统': 'System', '客服': 'Agent',
+  '客服请您补充材料：请在 {t} 前回复（{left}），逾期将按现有材料处理。': 'The agent asked you for evidence: reply before {t} ({left}); after that the case is decided on what is there.',
+  '客服将在 {t} 前处理（{left}）。': 'An agent decides before {t} ({left}).', '系统将在 {t} 前确认结果，未到账会自动退款。': 'The system knows by {t}; if not credited, it refunds automatically.',
+  '已提出申诉': 'Appealed', '退款已到账 {a}': 'Refund arrived: {a}', '申诉决定': 'Appeal decision', '处理决定': 'Decision', '系统自动': 'automatic',
+  '回复客服': 'Reply to the agent', '发送': 'Send', '不服这个决定？申诉一次': 'Disagree? Appeal once', '提交申诉': 'Submit appeal',
+  '申诉只能提出一次，截止 {t}，由另一位客服处理；请附上新的证据。': 'You can appeal once, until {t}; a different agent decides. Please add new evidence.',
+  '向支付机构发起交易纠纷（支付宝交易纠纷 / 微信支付投诉），通常 7–15 个工作日处理；商家会用本案证据答复。': 'Open a dispute with your payment provider (Alipay / WeChat Pay); they usually decide in 7–15 working days, and the shop answers with this case\'s evidence.',
+  '带上本案记录向 12315 或黑猫投诉反映。': 'Complain to 12315 or 黑猫投诉 with this case\'s record.', '金额较大（如超过 2000 元）可向小额诉讼法庭起诉。': 'For larger sums (e.g. over 2000 CNY), a small-claims court.',
+  '退款进度': 'Refund case', '原因': 'Reason', '提交时的预判': 'Preview when submitted', '当前结果': 'Decision', '处理记录': 'Timeline',
+  '平台内已是最终结果，您还可以：': 'Final on the platform. What you can still do:', '刷新': 'Refresh', '内容': 'Message', '请填写订单号': 'Enter the order id', '附件': 'File', '这是员工 API 密钥，不能在买家页面使用。': 'That is a staff API key; it is not used on the buyer\'s page.',
+});
+
 // app.js is loaded with defer: the document is parsed by now.
+translatePage();
 $('#buy-form').addEventListener('submit', submitBuy);
 $('#buy-form').elements.quantity.addEventListener('input', updateTotal);
 $('#buy-form').elements.target_account.addEventListener('input', resetCheck);

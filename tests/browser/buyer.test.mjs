@@ -1,0 +1,137 @@
+// The buyer's whole path in a real browser, on a phone and on a desktop: buy a card key, pay in
+// the sandbox, reveal it after confirming the waiver, ask for a refund through the wizard (the
+// preview shown before submitting is the decision taken after), download the receipt. Every
+// free-text field the buyer fills carries an XSS attempt that must stay inert text.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import {
+  DESKTOP, PHONE, PNG, assertClean, cardProduct, launch, openPage, shot, startShop,
+} from './lib.mjs';
+
+const XSS_CONTACT = '<img src=x onerror=alert("contact")>';
+const XSS_MESSAGE = '<script>alert("message")</script><b onmouseover=alert(1)>粗体?</b>';
+const XSS_FILE = '<img src=x onerror=alert(1)>.png';
+
+describe('buyer pages', () => {
+  let shop, browser;
+  before(async () => {
+    [shop, browser] = await Promise.all([startShop(), launch()]);
+  });
+  after(async () => {
+    await browser?.close();
+    await shop?.cleanup();
+  });
+
+  for (const [label, device, lang] of [['phone', PHONE, 'zh'], ['desktop', DESKTOP, 'en']]) {
+    it(`buys, pays, reveals, asks for a refund and downloads the receipt (${label})`, async () => {
+      // Keys ending in an even digit: the sandbox issuer can void a revealed one, so the policy
+      // approves at once (A2) and the preview says so.
+      const { product } = await cardProduct(shop, { name: `Q币卡 10元 · ${label}`, noReasonDays: 7, digits: ['4'] });
+      const page = await openPage(browser, shop.base, device);
+      const L = (zh, en) => (lang === 'en' ? en : zh);
+      await page.goto(`${shop.base}/`);
+      if (lang === 'en') {
+        await page.click('#lang');
+        await page.waitForSelector('text=All products');
+        await page.reload();
+        await page.waitForSelector('text=All products'); // remembered in localStorage
+      }
+      const card = page.locator('.product', { hasText: product.name });
+      await card.waitFor();
+      if (label === 'phone') await shot(page, 'buyer-phone-products', { fullPage: false });
+      await card.getByRole('link').click();
+
+      const form = page.locator('#buy-form');
+      await form.locator('input[name=contact]').fill(XSS_CONTACT);
+      await form.locator('input[name=lookup_password]').fill('secret-123');
+      await page.click('#buy-submit');
+      await page.click('#token-saved'); // the buyer token is shown once: "I saved it"
+      await page.getByRole('button', { name: L('去支付', 'Pay'), exact: true }).click();
+      await page.getByRole('button', { name: L('确认支付', 'Confirm payment') }).click();
+      await shop.advance(0); // the provider's callback arrives
+      await page.waitForSelector(`.badge.s-delivered`);
+
+      // Reveal: the shop asks first, since revealing ends the no-reason right.
+      await page.getByRole('button', { name: L('提取', 'Reveal'), exact: true }).click();
+      const confirm = page.locator('.key .confirm');
+      await confirm.waitFor();
+      assert.match(await confirm.innerText(), lang === 'en' ? /7-day no-reason/ : /7 天无理由退款/);
+      await shot(page, `buyer-${label}-reveal-waiver`);
+      await confirm.getByRole('button', { name: L('确定提取', 'Reveal') }).click();
+      await page.waitForSelector('.secret-box');
+      assert.match(await page.locator('.secret-box').innerText(), /T.*K0/);
+      await shot(page, `buyer-${label}-order`);
+      await shot(page, `buyer-${label}-order-screen`, { at: '#v-order h1' });
+
+      // The refund wizard: reasons that fit a delivered card key, then the preview.
+      await page.click('#ask-refund');
+      await page.waitForSelector('.reasons input');
+      const reasons = await page.locator('.reasons input').evaluateAll((els) => els.map((e) => e.value));
+      assert.deepEqual(reasons, ['key_not_working', 'wrong_item', 'changed_mind', 'duplicate_charge']);
+      await page.locator('.reasons input[value=key_not_working]').check();
+      const preview = page.locator('#refund-preview');
+      await preview.waitFor();
+      const previewRule = await preview.getAttribute('data-rule');
+      const previewOutcome = await preview.getAttribute('data-outcome');
+      assert.equal(previewOutcome, 'approve');
+      assert.equal(previewRule, 'E2');
+      assert.match(await preview.innerText(), lang === 'en' ? /voided at the issuer|void/i : /作废|退款/);
+      await page.locator('#refund-form textarea[name=message]').fill(XSS_MESSAGE);
+      await page.locator('#refund-form input[type=file]').setInputFiles({ name: XSS_FILE, mimeType: 'image/png', buffer: PNG });
+      const chip = page.locator('#refund-form .chip .fname');
+      await chip.waitFor();
+      assert.equal(await chip.innerText(), '<imgsrc=xonerror=alert(1)>.png'); // the server keeps printable ASCII, no spaces
+      await shot(page, `buyer-${label}-refund-preview`);
+      await shot(page, `buyer-${label}-refund-preview-screen`, { at: '#v-refund h1' });
+
+      await page.click('#refund-submit');
+      const decision = page.locator('#case-decision');
+      await decision.waitFor();
+      assert.equal(await decision.getAttribute('data-rule'), previewRule, 'the decision is the preview');
+      assert.equal(await decision.getAttribute('data-outcome'), previewOutcome, 'the decision is the preview');
+      const body = page.locator('.ev.msg .body').first();
+      assert.equal(await body.innerText(), XSS_MESSAGE, 'the message is shown as typed, as text');
+      assert.equal(await page.locator('.ev.msg b').count(), 0, 'no markup from the message');
+      assert.equal(await page.locator('.ev.msg .chip').innerText(), `${L('附件', 'File')} <imgsrc=xonerror=alert(1)>.png`);
+      await page.locator('.refunds li').first().waitFor();
+      assert.match(await page.locator('.refunds').innerText(), lang === 'en' ? /expected by/ : /预计.*前到账/);
+      await shot(page, `buyer-${label}-case`);
+
+      // The payout completes at the sandbox provider (Alipay: 30 minutes); the case shows it.
+      for (let i = 0; i < 4; i++) await shop.advance(600); // submitted, then settled by callback or polling
+      await page.getByRole('button', { name: L('刷新', 'Refresh'), exact: true }).click();
+      await page.waitForSelector('.refunds .pay-succeeded');
+
+      // Back on the order: the case is listed; the receipt downloads as a JSON file.
+      await page.getByRole('link', { name: L('← 返回订单', '← Back to the order') }).click();
+      await page.waitForSelector('#receipt');
+      assert.match(await page.locator('#v-order').innerText(), /kameng log verify/);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#receipt')]);
+      assert.match(download.suggestedFilename(), /^kameng-receipt-ord_.*\.json$/);
+      const receipt = JSON.parse(readFileSync(await download.path(), 'utf8'));
+      assert.equal(receipt.object, 'receipt');
+      assert.ok(receipt.entries.some((e) => e.kind === 'refund_decision'), JSON.stringify(receipt.entries.map((e) => e.kind)));
+      assertClean(page);
+      await page.context().close();
+    });
+  }
+
+  it('reads the published policy and keeps staff keys out of the buyer page', async () => {
+    const page = await openPage(browser, shop.base, PHONE);
+    await page.goto(`${shop.base}/#/policy`);
+    await page.waitForSelector('#rule-E4');
+    assert.match(await page.locator('#rule-N1').innerText(), /已使用/);
+    await shot(page, 'buyer-phone-policy');
+    // A staff key pasted where a buyer token goes opens nothing.
+    await page.goto(`${shop.base}/#/lookup`);
+    await page.fill('#lookup-form input[name=order_id]', 'ord_x');
+    await page.fill('#lookup-form input[name=lookup_password]', shop.keys.admin);
+    await page.click('#lookup-form button');
+    await page.waitForSelector('#lookup-form .err:not(:empty)');
+    const stored = await page.evaluate(() => JSON.stringify(sessionStorage));
+    assert.ok(!stored.includes('sk_'), stored);
+    assertClean(page);
+    await page.context().close();
+  });
+});
