@@ -193,6 +193,16 @@ const char *refund_explain_zh(const char *key)
     return x != NULL ? x->zh : "";
 }
 
+const char *refund_explain_zh_of_en(const char *english)
+{
+    for (size_t i = 0; i < sizeof explanations / sizeof explanations[0]; i++) {
+        if (english != NULL && strcmp(explanations[i].en, english) == 0) {
+            return explanations[i].zh;
+        }
+    }
+    return "";
+}
+
 int64_t refund_policy_refundable_fen(const struct refund_facts *f)
 {
     int64_t left = f->amount_fen - f->refunded_fen;

@@ -115,6 +115,8 @@ const char *refund_rule_text_zh(enum refund_rule rule);
 /* The sentence (English, Chinese) for an explanation key; "" if unknown. */
 const char *refund_explain_en(const char *key);
 const char *refund_explain_zh(const char *key);
+/* The Chinese sentence for a stored English explanation of the machine's; "" if none. */
+const char *refund_explain_zh_of_en(const char *english);
 
 /* A buyer's request, decided (or previewed) from the facts. */
 void refund_policy_decide(const struct refund_facts *f, enum refund_reason reason,

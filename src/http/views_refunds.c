@@ -54,8 +54,9 @@ static json_t *next_steps(const struct case_row *c, const struct decision_row *l
                           int64_t now)
 {
     json_t *steps = json_array();
-    if (n == 0 || strcmp(last->outcome, "reject") != 0) {
-        return steps;
+    if (n == 0 || strcmp(last->outcome, "reject") != 0 ||
+        (strcmp(c->status, "decided") != 0 && strcmp(c->status, "closed") != 0)) {
+        return steps; /* nothing to do yet: an appeal is still being decided */
     }
     if (strcmp(c->status, "decided") == 0 && c->appealed_at == 0 &&
         now <= last->created_at + APPEAL_WINDOW_MS) {
@@ -104,14 +105,16 @@ json_t *view_case(struct db *db, const struct case_row *c, bool staff, int64_t n
         json_error_t err;
         json_t *facts = json_loads(ds[i].facts, 0, &err);
         const char *by = ds[i].automatic ? "system" : staff ? ds[i].decided_by : "agent";
+        const char *zh = refund_explain_zh_of_en(ds[i].explanation);
         json_array_append_new(
             decisions,
-            json_pack("{s:s, s:s, s:s, s:s, s:I, s:b, s:s, s:s, s:o, s:o}", "stage", ds[i].stage,
+            json_pack("{s:s, s:s, s:s, s:s, s:I, s:b, s:s, s:s, s:o, s:o, s:o}", "stage", ds[i].stage,
                       "outcome", ds[i].outcome, "rule", ds[i].rule, "rule_title",
                       refund_rule_title(rule), "amount_fen", (json_int_t)ds[i].amount_fen,
                       "automatic", ds[i].automatic, "decided_by", by, "explanation",
                       ds[i].explanation, "facts", facts != NULL ? facts : json_null(),
-                      "decided_at", api_time(ds[i].created_at)));
+                      "decided_at", api_time(ds[i].created_at), "explanation_zh",
+                      zh[0] != '\0' ? json_string(zh) : json_null()));
     }
     json_object_set_new(v, "decisions", decisions);
     json_t *messages = json_array();
