@@ -99,6 +99,17 @@ int log_verify_receipt(const char *receipt, size_t len, const char *key_text, FI
     fprintf(out, "ok   checkpoint signed by %s: %llu entries\n", v.name,
             (unsigned long long)cp.size);
     int failures = 0;
+    /* What the receipt says beside the signed note must agree with it: the size it claims the
+     * entries are proven against, and the order they belong to. */
+    json_t *tree_size = json_object_get(root, "tree_size");
+    if (tree_size != NULL &&
+        (!json_is_integer(tree_size) || json_integer_value(tree_size) < 0 ||
+         (uint64_t)json_integer_value(tree_size) != cp.size)) {
+        fprintf(out, "FAIL the receipt's tree_size is not the size of its signed checkpoint (%llu)\n",
+                (unsigned long long)cp.size);
+        failures++;
+    }
+    const char *order_id = json_string_value(json_object_get(root, "order_id"));
     size_t i;
     json_t *item;
     static struct merkle_bytes proof[MERKLE_PROOF_HASHES_MAX];
@@ -126,11 +137,24 @@ int log_verify_receipt(const char *receipt, size_t len, const char *key_text, FI
             failures++;
             continue;
         }
+        /* In the log, but is it what the receipt says it is? Its own index and its order. */
         json_t *parsed = json_loads(entry, 0, &err);
-        fprintf(out, "ok   entry %lld (%s) is in the log\n", (long long)json_integer_value(idx),
-                json_string_value(json_object_get(parsed, "kind")) != NULL
-                    ? json_string_value(json_object_get(parsed, "kind"))
-                    : "?");
+        json_t *seq = json_object_get(parsed, "seq");
+        const char *of = json_string_value(json_object_get(parsed, "order_id"));
+        if (!json_is_integer(seq) || json_integer_value(seq) != json_integer_value(idx)) {
+            fprintf(out, "FAIL entry %lld does not name itself as entry %lld\n",
+                    (long long)json_integer_value(idx), (long long)json_integer_value(idx));
+            failures++;
+        } else if (order_id != NULL && (of == NULL || strcmp(of, order_id) != 0)) {
+            fprintf(out, "FAIL entry %lld is in the log but belongs to %s, not to order %s\n",
+                    (long long)json_integer_value(idx), of != NULL ? of : "no order", order_id);
+            failures++;
+        } else {
+            fprintf(out, "ok   entry %lld (%s) is in the log\n", (long long)json_integer_value(idx),
+                    json_string_value(json_object_get(parsed, "kind")) != NULL
+                        ? json_string_value(json_object_get(parsed, "kind"))
+                        : "?");
+        }
         json_decref(parsed);
     }
     json_decref(root);
@@ -226,15 +250,33 @@ int log_verify_database(struct db *db, const char *checkpoint_file, const char *
         if (open_checkpoint(saved, n, &v, &cp, out, "the saved checkpoint file") != 0) {
             failures++;
         } else {
-            cps[cp_count++] = cp;
+            bool known = false; /* usually the same as the latest in the store: check it once */
+            for (int i = 0; i < cp_count; i++) {
+                known = known || (cps[i].size == cp.size &&
+                                  memcmp(cps[i].root, cp.root, sizeof cp.root) == 0);
+            }
+            if (!known) {
+                cps[cp_count++] = cp;
+            }
         }
     }
+    uint64_t signed_max = 0;
     for (int i = 0; i < cp_count; i++) {
-        if (cps[i].size > (uint64_t)size) {
+        signed_max = cps[i].size > signed_max ? cps[i].size : signed_max;
+    }
+    if (signed_max > (uint64_t)size) {
+        /* Entries [size, signed_max) were signed for and are gone: name them. */
+        if (signed_max - (uint64_t)size == 1) {
             problem(out, &failures,
-                    "a checkpoint was signed at %llu entries but the log has %lld: entries were "
-                    "removed or the database was rolled back (fork)",
-                    (unsigned long long)cps[i].size, (long long)size);
+                    "entry %lld is missing: a checkpoint was signed at %llu entries but the log "
+                    "has %lld (removed, or the database was rolled back: fork)",
+                    (long long)size, (unsigned long long)signed_max, (long long)size);
+        } else {
+            problem(out, &failures,
+                    "entries %lld to %llu are missing: a checkpoint was signed at %llu entries but "
+                    "the log has %lld (removed, or the database was rolled back: fork)",
+                    (long long)size, (unsigned long long)signed_max - 1,
+                    (unsigned long long)signed_max, (long long)size);
         }
     }
     /* Rebuild the tree from the entries, checking each against its stored hash and index. */
@@ -245,9 +287,12 @@ int log_verify_database(struct db *db, const char *checkpoint_file, const char *
     static const char *const covered[4] = {"payment", "reveal", "refund_decision", "activation"};
     struct db_stmt *seqs = db_query(db, "SELECT seq FROM log_entries ORDER BY seq", "");
     int64_t expect = 0;
+    bool gap = false;
     while ((rc = db_step(seqs)) == DB_ROW) {
         int64_t seq = db_int(seqs, 0);
-        if (seq != expect) {
+        if (seq == expect + 1) {
+            problem(out, &failures, "entry %lld is missing", (long long)expect);
+        } else if (seq != expect) {
             problem(out, &failures, "entries %lld to %lld are missing", (long long)expect,
                     (long long)seq - 1);
         }
@@ -256,8 +301,10 @@ int log_verify_database(struct db *db, const char *checkpoint_file, const char *
     db_done(seqs);
     for (int64_t seq = 0; seq < size; seq++) {
         if (store_log_entry_get(db, seq, &row) != 0) {
-            /* Reported as missing above; the tree cannot be rebuilt past it. */
-            break;
+            /* Reported as missing above. The entries after it are still checked one by one (and
+             * counted against the business rows); no root past the gap can match any more. */
+            gap = true;
+            continue;
         }
         uint8_t leaf[MERKLE_HASH_BYTES];
         merkle_leaf_hash(row.entry, row.entry_len, leaf);
@@ -290,6 +337,9 @@ int log_verify_database(struct db *db, const char *checkpoint_file, const char *
             }
         }
         json_decref(e);
+        if (gap) {
+            continue;
+        }
         merkle_builder_append(&b, leaf);
         /* The root at every signed size must be the signed root. */
         for (int i = 0; i < cp_count; i++) {
