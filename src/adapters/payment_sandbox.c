@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapters/http_out.h"
+#include "adapters/callback_out.h"
 #include "adapters/signature.h"
 #include "core/clock.h"
 #include "core/limits.h"
@@ -96,25 +96,12 @@ int payment_sandbox_notify(struct db *reader, const char *base_url)
                                  "payment_id", c->payment_id, "provider_txn_id", c->id,
                                  "amount_fen", (json_int_t)c->amount_fen, "method", c->method,
                                  "created", (json_int_t)c->created_at);
-        char *text = json_dumps(body, JSON_COMPACT);
-        json_decref(body);
-        km_assert(text != NULL);
-        char sig[SIGNATURE_HEADER_BYTES];
-        signature_make(key, clock_now_ms(), text, strlen(text), sig);
-        long status = 0;
-        bool ok = http_out_post(url, text, sig, &status) == 0 && status >= 200 && status < 300;
-        free(text);
         struct mark m = {c->id, clock_now_ms(), 0};
-        if (!ok) {
-            m.retry_at = m.now + (NOTIFY_BACKOFF_BASE_MS << (c->notify_attempts < 10
-                                                                 ? c->notify_attempts
-                                                                 : 10));
-            char st[16];
-            snprintf(st, sizeof st, "%ld", status);
-            log_write(LOG_WARN, "sandbox_payment_notify_failed", "charge_id", c->id, "status",
-                      st, NULL);
-        } else {
+        if (callback_post(key, url, body, c->notify_attempts, NOTIFY_BACKOFF_BASE_MS,
+                          &m.retry_at)) {
             acked++;
+        } else {
+            log_write(LOG_WARN, "sandbox_payment_notify_failed", "charge_id", c->id, NULL);
         }
         if (executor_run(mark_run, &m) != 0) {
             log_write(LOG_ERROR, "sandbox_payment_mark_failed", "charge_id", c->id, NULL);

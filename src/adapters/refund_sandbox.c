@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapters/http_out.h"
+#include "adapters/callback_out.h"
 #include "adapters/payment_sandbox.h"
 #include "adapters/signature.h"
 #include "core/clock.h"
@@ -161,19 +161,9 @@ int refund_sandbox_notify(struct db *reader, const char *base_url)
         json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:I}", "id", due[i].id, "request_no",
                                  due[i].request_no, "provider_refund_id", due[i].id, "status",
                                  res.status, "amount_fen", (json_int_t)due[i].amount_fen);
-        char *text = json_dumps(body, JSON_COMPACT);
-        json_decref(body);
-        km_assert(text != NULL);
-        char sig[SIGNATURE_HEADER_BYTES];
-        signature_make(key, clock_now_ms(), text, strlen(text), sig);
-        long status = 0;
-        bool ok = http_out_post(url, text, sig, &status) == 0 && status >= 200 && status < 300;
-        free(text);
         struct mark m = {due[i].id, clock_now_ms(), 0};
-        if (!ok) {
-            m.retry_at = m.now + (NOTIFY_BACKOFF_BASE_MS
-                                  << (due[i].notify_attempts < 10 ? due[i].notify_attempts : 10));
-        } else {
+        if (callback_post(key, url, body, due[i].notify_attempts, NOTIFY_BACKOFF_BASE_MS,
+                          &m.retry_at)) {
             acked++;
         }
         if (executor_run(mark_run, &m) != 0) {

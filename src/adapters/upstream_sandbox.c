@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapters/http_out.h"
+#include "adapters/callback_out.h"
 #include "adapters/signature.h"
 #include "core/clock.h"
 #include "core/ids.h"
@@ -157,19 +157,9 @@ int upstream_sandbox_notify(struct db *reader, const char *base_url)
         json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", t->id, "upstream_ref", t->id,
                                  "topup_id", t->topup_id, "status", t->outcome, "credited_region",
                                  t->credited_region);
-        char *text = json_dumps(body, JSON_COMPACT);
-        json_decref(body);
-        km_assert(text != NULL);
-        char sig[SIGNATURE_HEADER_BYTES];
-        signature_make(key, clock_now_ms(), text, strlen(text), sig);
-        long status = 0;
-        bool ok = http_out_post(url, text, sig, &status) == 0 && status >= 200 && status < 300;
-        free(text);
         struct mark m = {t->id, clock_now_ms(), 0};
-        if (!ok) {
-            m.retry_at = m.now + (NOTIFY_BACKOFF_BASE_MS
-                                  << (t->notify_attempts < 10 ? t->notify_attempts : 10));
-        } else {
+        if (callback_post(key, url, body, t->notify_attempts, NOTIFY_BACKOFF_BASE_MS,
+                          &m.retry_at)) {
             acked++;
         }
         if (executor_run(mark_run, &m) != 0) {

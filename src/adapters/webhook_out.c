@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapters/http_out.h"
+#include "adapters/callback_out.h"
 #include "adapters/signature.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -62,27 +62,16 @@ int webhook_deliver(struct db *reader, const char *url)
                                  data != NULL ? data : json_object(), "created",
                                  clock_format(due[i].created_at, created, sizeof created),
                                  "attempt", (json_int_t)due[i].webhook_attempts + 1);
-        char *text = json_dumps(body, JSON_COMPACT);
-        json_decref(body);
-        km_assert(text != NULL);
-        char sig[SIGNATURE_HEADER_BYTES];
-        signature_make(key, clock_now_ms(), text, strlen(text), sig);
-        long status = 0;
-        bool ok = http_out_post(url, text, sig, &status) == 0 && status >= 200 && status < 300;
-        free(text);
         struct mark m = {due[i].id, "delivered", 0};
-        if (!ok) {
-            int64_t attempt = due[i].webhook_attempts + 1;
-            if (attempt >= WEBHOOK_ATTEMPTS_MAX) {
-                m.state = "failed";
-                log_write(LOG_WARN, "webhook_gave_up", "event_id", due[i].id, NULL);
-            } else {
-                m.state = "pending";
-                m.next_at = clock_now_ms() +
-                            ((int64_t)WEBHOOK_BACKOFF_BASE_MS << (attempt < 20 ? attempt - 1 : 19));
-            }
-        } else {
+        if (callback_post(key, url, body, due[i].webhook_attempts, WEBHOOK_BACKOFF_BASE_MS,
+                          &m.next_at)) {
             sent++;
+        } else if (due[i].webhook_attempts + 1 >= WEBHOOK_ATTEMPTS_MAX) {
+            m.state = "failed";
+            m.next_at = 0;
+            log_write(LOG_WARN, "webhook_gave_up", "event_id", due[i].id, NULL);
+        } else {
+            m.state = "pending";
         }
         if (executor_run(mark_run, &m) != 0) {
             log_write(LOG_ERROR, "webhook_mark_failed", "event_id", due[i].id, NULL);

@@ -9,7 +9,7 @@
 
 #include "store/db.h"
 
-#define WEBHOOK_ATTEMPTS_MAX 12       /* 2 s doubling to about an hour apart, about 2 hours in all */
+#define WEBHOOK_ATTEMPTS_MAX 12       /* 2 s doubling to half an hour apart: about 2 hours in all */
 #define WEBHOOK_BACKOFF_BASE_MS 2000
 #define WEBHOOK_BATCH_MAX 64          /* per timer pass; the next pass takes more */
 

@@ -2,12 +2,14 @@
 #include "http/api.h"
 
 #include <microhttpd.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "adapters/signature.h"
 #include "core/clock.h"
 #include "domain/money.h"
 
@@ -376,6 +378,22 @@ int api_body_object(struct api_req *r, const char *const *allowed, json_t **out)
     }
     *out = root;
     return 0;
+}
+
+int api_signed_body(struct api_req *r, void (*key_fn)(uint8_t out[32]), const char *const *allowed,
+                    json_t **out)
+{
+    *out = NULL;
+    uint8_t key[32];
+    key_fn(key);
+    struct km_error e;
+    int rc = signature_verify(key, r->signature, r->body != NULL ? r->body : "", r->body_len,
+                              clock_now_ms(), &e);
+    sodium_memzero(key, sizeof key);
+    if (rc != 0) {
+        return api_error(r, &e);
+    }
+    return api_body_object(r, allowed, out);
 }
 
 static bool utf8_clean(const char *s, size_t n)

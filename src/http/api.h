@@ -97,6 +97,10 @@ int api_write(struct api_req *r, api_write_fn fn, void *arg, void (*free_arg)(vo
 
 /* Input. The body must be a JSON object with only the listed keys. 0 or an answered error. */
 int api_body_object(struct api_req *r, const char *const *allowed, json_t **out);
+/* A signed callback's body: the Kameng-Signature header must verify with the key key_fn gives
+ * over the raw body (400 signature_error otherwise), then as api_body_object. */
+int api_signed_body(struct api_req *r, void (*key_fn)(uint8_t out[32]), const char *const *allowed,
+                    json_t **out);
 /* Field readers: 0 and *out set (or left at its default when absent and optional), or -code with
  * the error already answered. */
 int api_field_string(struct api_req *r, json_t *obj, const char *name, bool required,

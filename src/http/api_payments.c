@@ -134,27 +134,12 @@ static int capture_write(struct db *db, struct api_req *r)
     return api_ok(r, 200, v);
 }
 
-static int verified_body(struct api_req *r, void (*key_fn)(uint8_t *), const char *const *allowed,
-                         json_t **body)
-{
-    uint8_t key[32];
-    key_fn(key);
-    struct km_error e;
-    int rc = signature_verify(key, r->signature, r->body != NULL ? r->body : "", r->body_len,
-                              clock_now_ms(), &e);
-    sodium_memzero(key, sizeof key);
-    if (rc != 0) {
-        return api_error(r, &e);
-    }
-    return api_body_object(r, allowed, body);
-}
-
 int api_callback_payment(struct api_req *r)
 {
     static const char *const allowed[] = {"id",         "type",   "payment_id", "provider_txn_id",
                                           "amount_fen", "method", "created",    NULL};
     json_t *body = NULL;
-    if (verified_body(r, payment_sandbox_key, allowed, &body) != 0) {
+    if (api_signed_body(r, payment_sandbox_key, allowed, &body) != 0) {
         return 0;
     }
     const char *type = NULL, *payment = NULL, *txn = NULL;
@@ -209,7 +194,7 @@ int api_callback_upstream(struct api_req *r)
     static const char *const allowed[] = {"id",     "upstream_ref",    "topup_id",
                                           "status", "credited_region", NULL};
     json_t *body = NULL;
-    if (verified_body(r, upstream_sandbox_key, allowed, &body) != 0) {
+    if (api_signed_body(r, upstream_sandbox_key, allowed, &body) != 0) {
         return 0;
     }
     const char *topup = NULL, *ref = NULL, *status = NULL, *region = "";

@@ -548,23 +548,14 @@ static int refund_callback_write(struct db *db, struct api_req *r)
 
 int api_callback_refund(struct api_req *r)
 {
-    uint8_t key[32];
-    payment_sandbox_key(key);
-    struct km_error e;
-    int rc = signature_verify(key, r->signature, r->body != NULL ? r->body : "", r->body_len,
-                              clock_now_ms(), &e);
-    sodium_memzero(key, sizeof key);
-    if (rc != 0) {
-        return api_error(r, &e);
-    }
     static const char *const allowed[] = {"id", "request_no", "provider_refund_id", "status",
                                           "amount_fen", NULL};
     json_t *body = NULL;
-    if (api_body_object(r, allowed, &body) != 0) {
+    if (api_signed_body(r, payment_sandbox_key, allowed, &body) != 0) {
         return 0;
     }
     const char *request_no = NULL, *status = NULL;
-    rc = api_field_string(r, body, "request_no", true, ID_BYTES_MAX - 1, &request_no);
+    int rc = api_field_string(r, body, "request_no", true, ID_BYTES_MAX - 1, &request_no);
     rc = rc ? rc : api_field_string(r, body, "status", true, 19, &status);
     if (rc != 0) {
         json_decref(body);
