@@ -1,7 +1,8 @@
 /* The sandbox card issuer. POST /v1/sandbox/issuer/redeem is what happens when a buyer uses a
  * card key at the issuer (charges a game wallet with it): the issuer then tells the shop with a
  * signed callback, which records the activation the refund policy reads (N1). The callback is
- * sent from this request, outside any transaction, to the shop's own callback endpoint. */
+ * sent from this request, outside any transaction, to the shop's own callback endpoint, on a
+ * thread of its own while the request's connection is suspended. */
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -22,6 +23,44 @@ static void issuer_key(uint8_t out[32])
     vault_subkey(VAULT_KEY_SANDBOX_ISSUER, out);
 }
 
+/* The signed activation, carried to the thread that posts it. */
+struct redeem_arg {
+    char *text; /* the event's JSON, owned */
+    char id[ID_BYTES_MAX];
+    char sig[SIGNATURE_HEADER_BYTES];
+};
+
+static void redeem_free(void *p)
+{
+    struct redeem_arg *a = p;
+    if (a != NULL) {
+        sodium_memzero(a->text, strlen(a->text));
+        free(a->text);
+        free(a);
+    }
+}
+
+/* On a thread of its own, with the buyer's connection suspended: the post goes to the shop's own
+ * callback endpoint, which needs a free server thread. Waiting for it on a server thread, four
+ * redemptions at once held all four and each post waited out its timeout (and a server thread
+ * may already have accepted the callback's connection before it began waiting). */
+static int redeem_async(struct api_req *r)
+{
+    struct redeem_arg *a = r->write_arg;
+    char url[320];
+    snprintf(url, sizeof url, "%s/v1/callbacks/issuer/sandbox", api_public_url());
+    long status = 0;
+    int rc = http_out_post(url, a->text, a->sig, &status);
+    if (rc != 0) {
+        return api_fail(r, KM_EINTERNAL, "issuer_unavailable", NULL,
+                        "the sandbox issuer could not reach the shop");
+    }
+    return api_ok(r, 200,
+                  json_pack("{s:s, s:s, s:b, s:i}", "object", "sandbox_redemption", "id", a->id,
+                            "shop_acknowledged", status >= 200 && status < 300, "shop_status",
+                            (int)status));
+}
+
 int api_sandbox_issuer_redeem(struct api_req *r)
 {
     static const char *const allowed[] = {"number", "password", NULL};
@@ -36,34 +75,24 @@ int api_sandbox_issuer_redeem(struct api_req *r)
         json_decref(body);
         return 0;
     }
-    char id[ID_BYTES_MAX];
-    id_new("iss", id);
-    json_t *event = json_pack("{s:s, s:s, s:s, s:s, s:I}", "id", id, "type", "card.activated",
+    struct redeem_arg *a = calloc(1, sizeof *a);
+    km_assert(a != NULL);
+    id_new("iss", a->id);
+    json_t *event = json_pack("{s:s, s:s, s:s, s:s, s:I}", "id", a->id, "type", "card.activated",
                               "number", number, "password", password, "activated_at",
                               (json_int_t)clock_now_ms());
     json_decref(body);
-    char *text = json_dumps(event, JSON_COMPACT);
+    a->text = json_dumps(event, JSON_COMPACT);
     json_decref(event);
-    km_assert(text != NULL);
+    km_assert(a->text != NULL);
     uint8_t key[32];
     issuer_key(key);
-    char sig[SIGNATURE_HEADER_BYTES];
-    signature_make(key, clock_now_ms(), text, strlen(text), sig);
+    signature_make(key, clock_now_ms(), a->text, strlen(a->text), a->sig);
     sodium_memzero(key, sizeof key);
-    char url[320];
-    snprintf(url, sizeof url, "%s/v1/callbacks/issuer/sandbox", api_public_url());
-    long status = 0;
-    rc = http_out_post(url, text, sig, &status);
-    sodium_memzero(text, strlen(text));
-    free(text);
-    if (rc != 0) {
-        return api_fail(r, KM_EINTERNAL, "issuer_unavailable", NULL,
-                        "the sandbox issuer could not reach the shop");
-    }
-    return api_ok(r, 200,
-                  json_pack("{s:s, s:s, s:b, s:i}", "object", "sandbox_redemption", "id", id,
-                            "shop_acknowledged", status >= 200 && status < 300, "shop_status",
-                            (int)status));
+    r->write_arg = a;
+    r->write_free = redeem_free;
+    r->async_fn = redeem_async;
+    return 0;
 }
 
 struct activation_arg {

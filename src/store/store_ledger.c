@@ -129,17 +129,25 @@ int store_ledger_totals(struct db *db, struct ledger_totals *out)
     if (rc < 0) {
         return rc;
     }
+    /* Every account rebuilt from its transfers in one pass over them, grouped by account: the
+     * transfers have no index by account, and four correlated sums per account made this
+     * accounts x transfers (9 s at 3,900 accounts and 8,700 transfers). */
     st = db_query(
         db,
-        "SELECT COUNT(*) FROM ledger_accounts a WHERE"
-        " a.debits_posted != (SELECT COALESCE(SUM(amount_fen), 0) FROM ledger_transfers t WHERE"
-        "   t.debit_account = a.id AND t.kind IN ('posted', 'post_pending'))"
-        " OR a.credits_posted != (SELECT COALESCE(SUM(amount_fen), 0) FROM ledger_transfers t"
-        "   WHERE t.credit_account = a.id AND t.kind IN ('posted', 'post_pending'))"
-        " OR a.debits_pending != (SELECT COALESCE(SUM(amount_fen), 0) FROM ledger_transfers t"
-        "   WHERE t.debit_account = a.id AND t.kind = 'pending' AND t.pending_state = 'open')"
-        " OR a.credits_pending != (SELECT COALESCE(SUM(amount_fen), 0) FROM ledger_transfers t"
-        "   WHERE t.credit_account = a.id AND t.kind = 'pending' AND t.pending_state = 'open')",
+        "WITH s AS ("
+        "   SELECT debit_account AS id, amount_fen AS dp, 0 AS cp, 0 AS dq, 0 AS cq"
+        "   FROM ledger_transfers WHERE kind IN ('posted', 'post_pending')"
+        " UNION ALL SELECT credit_account, 0, amount_fen, 0, 0"
+        "   FROM ledger_transfers WHERE kind IN ('posted', 'post_pending')"
+        " UNION ALL SELECT debit_account, 0, 0, amount_fen, 0"
+        "   FROM ledger_transfers WHERE kind = 'pending' AND pending_state = 'open'"
+        " UNION ALL SELECT credit_account, 0, 0, 0, amount_fen"
+        "   FROM ledger_transfers WHERE kind = 'pending' AND pending_state = 'open'),"
+        " t AS (SELECT id, SUM(dp) AS dp, SUM(cp) AS cp, SUM(dq) AS dq, SUM(cq) AS cq"
+        "   FROM s GROUP BY id)"
+        " SELECT COUNT(*) FROM ledger_accounts a LEFT JOIN t ON t.id = a.id"
+        " WHERE a.debits_posted != COALESCE(t.dp, 0) OR a.credits_posted != COALESCE(t.cp, 0)"
+        " OR a.debits_pending != COALESCE(t.dq, 0) OR a.credits_pending != COALESCE(t.cq, 0)",
         "");
     rc = db_step(st);
     if (rc == DB_ROW) {

@@ -417,8 +417,7 @@ int store_orders_refund_candidates(struct db *db, int64_t now, char (*ids)[ID_BY
         db,
         "SELECT o.id FROM orders o JOIN topups t ON t.order_id = o.id JOIN products p ON p.id ="
         " o.product_id WHERE t.status IN ('queued', 'submitted') AND o.paid_at +"
-        " p.topup_timeout_minutes * 60000 <= $1 AND NOT EXISTS (SELECT 1 FROM refunds r WHERE"
-        " r.order_id = o.id)"
+        " p.topup_timeout_minutes * 60000 <= $1 AND o.status != 'refunded'"
         " UNION SELECT o.id FROM orders o WHERE o.status = 'failed' AND NOT EXISTS (SELECT 1 FROM"
         " refunds r WHERE r.order_id = o.id)"
         " UNION SELECT o.id FROM orders o JOIN topups t ON t.order_id = o.id WHERE t.status ="
