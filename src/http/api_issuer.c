@@ -121,24 +121,15 @@ static int activation_write(struct db *db, struct api_req *r)
 
 int api_callback_issuer(struct api_req *r)
 {
-    uint8_t key[32];
-    issuer_key(key);
-    struct km_error e;
-    int rc = signature_verify(key, r->signature, r->body != NULL ? r->body : "", r->body_len,
-                              clock_now_ms(), &e);
-    sodium_memzero(key, sizeof key);
-    if (rc != 0) {
-        return api_error(r, &e);
-    }
     static const char *const allowed[] = {"id", "type", "number", "password", "activated_at",
                                           NULL};
     json_t *body = NULL;
-    if (api_body_object(r, allowed, &body) != 0) {
+    if (api_signed_body(r, issuer_key, allowed, &body) != 0) {
         return 0;
     }
     const char *number = "", *password = NULL;
     int64_t at = 0;
-    rc = api_field_string(r, body, "number", false, CARD_FIELD_BYTES_MAX, &number);
+    int rc = api_field_string(r, body, "number", false, CARD_FIELD_BYTES_MAX, &number);
     rc = rc ? rc : api_field_string(r, body, "password", true, CARD_FIELD_BYTES_MAX, &password);
     rc = rc ? rc : api_field_int(r, body, "activated_at", true, 1, INT64_MAX, &at);
     if (rc != 0) {
