@@ -13,4 +13,9 @@
 bool callback_post(const uint8_t key[32], const char *url, json_t *body, int64_t attempts_before,
                    int64_t base_ms, int64_t *retry_at);
 
+/* The same for n bodies (stolen) at once; acked[i], retry_at[i] per body. */
+void callback_post_all(const uint8_t key[32], const char *url, json_t **bodies,
+                       const int64_t *attempts_before, int n, int64_t base_ms, bool *acked,
+                       int64_t *retry_at);
+
 #endif

@@ -121,3 +121,57 @@ int http_out_get(const char *url, char **body, long *status)
     *body = s.data != NULL ? s.data : calloc(1, 1);
     return 0;
 }
+
+void http_out_post_all(const char *url, char *const *bodies, char *const *signatures, int n,
+                       long *statuses)
+{
+    km_assert(n >= 0 && n <= HTTP_OUT_PARALLEL_MAX);
+    CURLM *multi = curl_multi_init();
+    CURL *easy[HTTP_OUT_PARALLEL_MAX] = {0};
+    struct curl_slist *headers[HTTP_OUT_PARALLEL_MAX] = {0};
+    for (int i = 0; i < n; i++) {
+        statuses[i] = 0;
+        easy[i] = curl_easy_init();
+        if (multi == NULL || easy[i] == NULL) {
+            continue;
+        }
+        char sig[160];
+        snprintf(sig, sizeof sig, "Kameng-Signature: %s", signatures[i]);
+        headers[i] = curl_slist_append(NULL, "Content-Type: application/json");
+        headers[i] = curl_slist_append(headers[i], sig);
+        curl_easy_setopt(easy[i], CURLOPT_URL, url);
+        curl_easy_setopt(easy[i], CURLOPT_HTTPHEADER, headers[i]);
+        curl_easy_setopt(easy[i], CURLOPT_POSTFIELDS, bodies[i]);
+        curl_easy_setopt(easy[i], CURLOPT_POSTFIELDSIZE, (long)strlen(bodies[i]));
+        curl_easy_setopt(easy[i], CURLOPT_TIMEOUT_MS, (long)HTTP_OUT_TIMEOUT_MS);
+        curl_easy_setopt(easy[i], CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(easy[i], CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(easy[i], CURLOPT_FORBID_REUSE, 1L);
+        curl_easy_setopt(easy[i], CURLOPT_WRITEFUNCTION, discard);
+        curl_multi_add_handle(multi, easy[i]);
+    }
+    int running = 0;
+    /* Bounded by the transfers' own timeouts: each gives up after HTTP_OUT_TIMEOUT_MS. */
+    do {
+        if (multi == NULL || curl_multi_perform(multi, &running) != CURLM_OK) {
+            break;
+        }
+        if (running > 0 && curl_multi_poll(multi, NULL, 0, 100, NULL) != CURLM_OK) {
+            break;
+        }
+    } while (running > 0);
+    for (int i = 0; i < n; i++) {
+        if (easy[i] == NULL) {
+            continue;
+        }
+        long code = 0;
+        curl_easy_getinfo(easy[i], CURLINFO_RESPONSE_CODE, &code);
+        statuses[i] = code;
+        if (multi != NULL) {
+            curl_multi_remove_handle(multi, easy[i]);
+        }
+        curl_easy_cleanup(easy[i]);
+        curl_slist_free_all(headers[i]);
+    }
+    curl_multi_cleanup(multi);
+}

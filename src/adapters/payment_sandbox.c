@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "adapters/callback_out.h"
+#include "adapters/http_out.h"
 #include "adapters/signature.h"
 #include "core/clock.h"
 #include "core/limits.h"
@@ -70,43 +71,72 @@ static int mark_run(struct db *db, void *arg)
     return store_sandbox_charge_notified(db, m->id, m->now, m->retry_at);
 }
 
+struct marks {
+    int count;
+    struct mark m[HTTP_OUT_PARALLEL_MAX];
+};
+
+static int marks_run(struct db *db, void *arg)
+{
+    struct marks *ms = arg;
+    for (int i = 0; i < ms->count; i++) {
+        int rc = mark_run(db, &ms->m[i]);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
 int payment_sandbox_notify(struct db *reader, const char *base_url)
 {
-    struct sandbox_charge due[32];
+    struct sandbox_charge due[HTTP_OUT_PARALLEL_MAX];
     int count = 0;
     int64_t now = clock_now_ms();
     if (db_begin_read(reader) != 0) {
         return 0;
     }
-    int rc = store_sandbox_charges_due(reader, now, CALLBACK_ATTEMPTS_MAX, due, 32, &count);
+    int rc = store_sandbox_charges_due(reader, now, CALLBACK_ATTEMPTS_MAX, due,
+                                       HTTP_OUT_PARALLEL_MAX, &count);
     db_rollback(reader);
-    if (rc != 0) {
+    if (rc != 0 || count == 0) {
         return 0;
     }
     uint8_t key[32];
     payment_sandbox_key(key);
     char url[512];
     snprintf(url, sizeof url, "%s/v1/callbacks/payments/sandbox", base_url);
-    int acked = 0;
+    /* All at once, like a provider's notification workers: the shop commits their captures in
+     * one group, where one at a time would wait out a commit each. */
+    json_t *bodies[HTTP_OUT_PARALLEL_MAX];
+    int64_t attempts[HTTP_OUT_PARALLEL_MAX];
+    bool acked[HTTP_OUT_PARALLEL_MAX];
+    int64_t retry_at[HTTP_OUT_PARALLEL_MAX];
     for (int i = 0; i < count; i++) {
         const struct sandbox_charge *c = &due[i];
-        json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:I}", "id", c->id, "type",
-                                 strcmp(c->outcome, "succeeded") == 0 ? "payment.succeeded"
-                                                                      : "payment.failed",
-                                 "payment_id", c->payment_id, "provider_txn_id", c->id,
-                                 "amount_fen", (json_int_t)c->amount_fen, "method", c->method,
-                                 "created", (json_int_t)c->created_at);
-        struct mark m = {c->id, clock_now_ms(), 0};
-        if (callback_post(key, url, body, c->notify_attempts, NOTIFY_BACKOFF_BASE_MS,
-                          &m.retry_at)) {
-            acked++;
+        bodies[i] = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:I}", "id", c->id, "type",
+                              strcmp(c->outcome, "succeeded") == 0 ? "payment.succeeded"
+                                                                   : "payment.failed",
+                              "payment_id", c->payment_id, "provider_txn_id", c->id,
+                              "amount_fen", (json_int_t)c->amount_fen, "method", c->method,
+                              "created", (json_int_t)c->created_at);
+        attempts[i] = c->notify_attempts;
+    }
+    callback_post_all(key, url, bodies, attempts, count, NOTIFY_BACKOFF_BASE_MS, acked, retry_at);
+    sodium_memzero(key, sizeof key);
+    static struct marks ms; /* the timer thread only, under its lock */
+    ms.count = count;
+    int sent = 0;
+    for (int i = 0; i < count; i++) {
+        ms.m[i] = (struct mark){due[i].id, clock_now_ms(), retry_at[i]};
+        if (acked[i]) {
+            sent++;
         } else {
-            log_write(LOG_WARN, "sandbox_payment_notify_failed", "charge_id", c->id, NULL);
-        }
-        if (executor_run(mark_run, &m) != 0) {
-            log_write(LOG_ERROR, "sandbox_payment_mark_failed", "charge_id", c->id, NULL);
+            log_write(LOG_WARN, "sandbox_payment_notify_failed", "charge_id", due[i].id, NULL);
         }
     }
-    sodium_memzero(key, sizeof key);
-    return acked;
+    if (executor_run(marks_run, &ms) != 0) {
+        log_write(LOG_ERROR, "sandbox_payment_mark_failed", NULL);
+    }
+    return sent;
 }
