@@ -58,5 +58,11 @@ int api_log_entries(struct api_req *r);
 int api_log_inclusion(struct api_req *r);
 int api_log_consistency(struct api_req *r);
 int api_order_receipt(struct api_req *r);
+/* The receipt of an order (its log entries, proofs and checkpoint): 0 and *out, or an answered
+ * error. Shared by the receipt and the case's evidence bundle. */
+int api_receipt_json(struct api_req *r, const char *order_id, json_t **out);
+/* The policy as data. */
+json_t *api_policy_json(void);
+int api_cases_bundle(struct api_req *r);
 
 #endif

@@ -173,12 +173,9 @@ int api_log_consistency(struct api_req *r)
                                     "proof", proof_json(&proof)));
 }
 
-int api_order_receipt(struct api_req *r)
+int api_receipt_json(struct api_req *r, const char *order_id, json_t **out)
 {
-    const char *order_id = r->seg[2];
-    if (api_require_order_access(r, order_id) != 0) {
-        return 0;
-    }
+    *out = NULL;
     struct order o;
     if (store_order_get(r->db, order_id, &o) != 0) {
         return api_fail(r, KM_ENOTFOUND, "resource_missing", "order_id", "no such order: %s",
@@ -235,9 +232,22 @@ int api_order_receipt(struct api_req *r)
     }
     char key[NOTE_KEY_TEXT_BYTES_MAX];
     evlog_verifier_text(key, sizeof key);
-    json_t *v = json_pack("{s:s, s:i, s:s, s:s, s:s, s:I, s:o}", "object", "receipt", "version", 1,
-                          "order_id", order_id, "verifier_key", key, "checkpoint", note,
-                          "tree_size", (json_int_t)size, "entries", entries);
+    *out = json_pack("{s:s, s:i, s:s, s:s, s:s, s:I, s:o}", "object", "receipt", "version", 1,
+                     "order_id", order_id, "verifier_key", key, "checkpoint", note, "tree_size",
+                     (json_int_t)size, "entries", entries);
     free(note);
-    return api_ok(r, 200, v);
+    return 0;
+}
+
+int api_order_receipt(struct api_req *r)
+{
+    const char *order_id = r->seg[2];
+    if (api_require_order_access(r, order_id) != 0) {
+        return 0;
+    }
+    json_t *receipt = NULL;
+    if (api_receipt_json(r, order_id, &receipt) != 0) {
+        return 0;
+    }
+    return api_ok(r, 200, receipt);
 }

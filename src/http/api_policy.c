@@ -5,7 +5,7 @@
 #include "service/cases.h"
 #include "domain/refund_policy.h"
 
-int api_policy(struct api_req *r)
+json_t *api_policy_json(void)
 {
     json_t *rules = json_array();
     for (int i = RULE_E1; i < RULE_COUNT; i++) {
@@ -37,5 +37,10 @@ int api_policy(struct api_req *r)
         "otherwise_working_days", 7, "wallets_working_days", 1, "route",
         "back the way the money came (原路返回); the shop balance at once");
     km_assert(doc != NULL);
-    return api_ok(r, 200, doc);
+    return doc;
+}
+
+int api_policy(struct api_req *r)
+{
+    return api_ok(r, 200, api_policy_json());
 }

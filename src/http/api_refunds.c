@@ -568,3 +568,45 @@ int api_callback_refund(struct api_req *r)
     json_decref(body);
     return api_write(r, refund_callback_write, a, free);
 }
+
+/* A case's evidence bundle: everything a payment provider's dispute desk, 12315 or a court needs
+ * to check the shop's decision without trusting the shop — the case with its decisions, rules,
+ * facts, messages and evidence list; the order with its payments, delivery, reveals and refunds;
+ * the policy in force; and the order's receipt from the evidence log (entries, inclusion proofs,
+ * signed checkpoint, verifier key). For staff and for the order's buyer (a complaint pack). */
+int api_cases_bundle(struct api_req *r)
+{
+    struct case_row c;
+    if (load_case(r, &c) != 0) {
+        return 0;
+    }
+    json_t *receipt = NULL;
+    if (api_receipt_json(r, c.order_id, &receipt) != 0) {
+        return 0;
+    }
+    if (db_begin_read(r->db) != 0) {
+        json_decref(receipt);
+        return api_fail(r, KM_EINTERNAL, "storage_error", NULL, "database unavailable");
+    }
+    int64_t now = clock_now_ms();
+    json_t *cv = view_case(r->db, &c, staff(r), now);
+    struct order o;
+    json_t *ov = store_order_get(r->db, c.order_id, &o) == 0 ? view_order(r->db, &o) : NULL;
+    db_rollback(r->db);
+    if (cv == NULL || ov == NULL) {
+        json_decref(cv);
+        json_decref(ov);
+        json_decref(receipt);
+        return api_fail(r, KM_EINTERNAL, "storage_error", NULL, "the bundle cannot be built");
+    }
+    char at[40];
+    json_t *bundle = json_pack(
+        "{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s}", "object", "evidence_bundle", "case_id", c.id,
+        "generated_at", clock_format(now, at, sizeof at), "case", cv, "order", ov, "policy",
+        api_policy_json(), "receipt", receipt, "how_to_verify",
+        "Save `receipt` as a file and run: kameng log verify --receipt FILE --key <verifier_key>. "
+        "Each decision names its rule and the facts it consulted; the log entries it stands on "
+        "are listed in case.evidence_log and proven in the receipt.");
+    km_assert(bundle != NULL);
+    return api_ok(r, 200, bundle);
+}

@@ -44,6 +44,7 @@ const struct route routes[] = {
     {"GET", "/v1/orders/*/evidence/*", api_evidence_download, "evidence.download", 0},
     {"GET", "/v1/cases", api_cases_queue, "cases.queue", 0},
     {"GET", "/v1/cases/*", api_cases_get, "cases.get", 0},
+    {"GET", "/v1/cases/*/bundle", api_cases_bundle, "cases.bundle", 0},
     {"POST", "/v1/cases/*/messages", api_cases_message, "cases.message", 0},
     {"POST", "/v1/cases/*/request_evidence", api_cases_request_evidence,
      "cases.request_evidence", 0},
