@@ -174,12 +174,15 @@ struct db_stmt *db_query(struct db *db, const char *sql, const char *fmt, ...)
     struct db_stmt *st = stmt_get(db, sql);
     sqlite3_reset(st->stmt);
     sqlite3_clear_bindings(st->stmt);
+    /* The names of $1..$N, made once: formatting them per bind showed in the read profile. */
+    static const char *const names[] = {"$1",  "$2",  "$3",  "$4",  "$5",  "$6",  "$7",
+                                        "$8",  "$9",  "$10", "$11", "$12", "$13", "$14",
+                                        "$15", "$16", "$17", "$18", "$19", "$20"};
     va_list ap;
     va_start(ap, fmt);
     for (int n = 1; fmt[n - 1] != '\0'; n++) {
-        char name[16];
-        snprintf(name, sizeof name, "$%d", n);
-        int idx = sqlite3_bind_parameter_index(st->stmt, name);
+        km_assert(n <= (int)(sizeof names / sizeof names[0]));
+        int idx = sqlite3_bind_parameter_index(st->stmt, names[n - 1]);
         int rc = SQLITE_OK;
         switch (fmt[n - 1]) {
         case 's': {
@@ -273,7 +276,16 @@ bool db_is_null(struct db_stmt *st, int col)
 
 void db_text_copy(struct db_stmt *st, int col, char *buf, size_t buf_len)
 {
-    snprintf(buf, buf_len, "%s", db_text(st, col));
+    km_assert(buf_len > 0);
+    const unsigned char *t = sqlite3_column_text(st->stmt, col);
+    size_t n = t != NULL ? (size_t)sqlite3_column_bytes(st->stmt, col) : 0;
+    if (n >= buf_len) {
+        n = buf_len - 1; /* truncated, as snprintf would */
+    }
+    if (n > 0) {
+        memcpy(buf, t, n);
+    }
+    buf[n] = '\0';
 }
 
 int64_t db_changes(struct db *db)
