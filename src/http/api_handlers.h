@@ -14,6 +14,8 @@ int api_ledger_check(struct api_req *r);
 int api_targets_check(struct api_req *r);
 int api_sellers_create(struct api_req *r);
 int api_keys_create(struct api_req *r);
+int api_keys_list(struct api_req *r);
+int api_keys_revoke(struct api_req *r);
 
 int api_products_list(struct api_req *r);
 int api_products_get(struct api_req *r);

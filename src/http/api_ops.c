@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/log.h"
 #include "domain/target.h"
 #include "http/api.h"
 #include "http/api_handlers.h"
@@ -268,4 +269,75 @@ int api_keys_create(struct api_req *r)
     snprintf(a->seller_id, sizeof a->seller_id, "%s", seller);
     json_decref(body);
     return api_write(r, key_write, a, free);
+}
+
+static json_t *key_json(const struct api_key_info *k)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "id", k->key.id, "object", "api_key",
+                     "role", k->key.role, "label", k->key.label, "seller_id",
+                     k->key.seller_id[0] ? json_string(k->key.seller_id) : json_null(),
+                     "created_at", api_time(k->created_at), "revoked_at",
+                     api_time(k->revoked_at));
+}
+
+int api_keys_list(struct api_req *r)
+{
+    if (api_require_role(r, AUTH_ADMIN) != 0) {
+        return 0;
+    }
+    int limit = 0;
+    if (api_query_limit(r, &limit) != 0) {
+        return 0;
+    }
+    const char *after = api_query(r, "starting_after");
+    static __thread struct api_key_info rows[LIST_LIMIT_MAX];
+    int count = 0;
+    bool more = false;
+    if (store_api_key_list(r->db, after != NULL ? after : "", limit, rows, &count, &more) != 0) {
+        return api_fail(r, KM_EINTERNAL, "storage_error", NULL, "keys unavailable");
+    }
+    json_t *data = json_array();
+    for (int i = 0; i < count; i++) {
+        json_array_append_new(data, key_json(&rows[i]));
+    }
+    return api_ok(r, 200, json_pack("{s:s, s:o, s:b}", "object", "list", "data", data, "has_more",
+                                    more));
+}
+
+struct revoke_arg {
+    char id[ID_BYTES_MAX];
+};
+
+static int revoke_write(struct db *db, struct api_req *r)
+{
+    struct revoke_arg *a = r->write_arg;
+    int rc = store_api_key_revoke(db, a->id, clock_now_ms());
+    if (rc == -KM_ENOTFOUND) {
+        return api_fail(r, KM_ENOTFOUND, "resource_missing", "api_key_id", "no such key");
+    }
+    if (rc == -KM_ESTATE) {
+        return api_fail(r, KM_ESTATE, "already_revoked", "api_key_id", "this key is revoked");
+    }
+    if (rc != 0) {
+        return api_fail(r, KM_EINTERNAL, "storage_error", NULL, "the key was not revoked");
+    }
+    log_write(LOG_WARN, "api_key_revoked", "api_key_id", a->id, NULL);
+    return api_ok(r, 200, json_pack("{s:s, s:s, s:b}", "id", a->id, "object", "api_key",
+                                    "revoked", 1));
+}
+
+int api_keys_revoke(struct api_req *r)
+{
+    if (api_require_role(r, AUTH_ADMIN) != 0) {
+        return 0;
+    }
+    if (strcmp(r->seg[2], r->auth.key_id) == 0) {
+        /* An admin revoking the key it holds would lock the shop out of its own admin API. */
+        return api_fail(r, KM_ESTATE, "revoking_own_key", "api_key_id",
+                        "revoke this key with another admin key");
+    }
+    struct revoke_arg *a = calloc(1, sizeof *a);
+    km_assert(a != NULL);
+    snprintf(a->id, sizeof a->id, "%s", r->seg[2]);
+    return api_write(r, revoke_write, a, free);
 }

@@ -122,6 +122,16 @@ KM_MUST_USE int store_api_key_insert(struct db *db, const char *id, const uint8_
                                      int64_t now);
 /* 0 and *out, or -KM_ENOTFOUND. */
 KM_MUST_USE int store_api_key_find(struct db *db, const uint8_t *hash, struct api_key_row *out);
+struct api_key_info {
+    struct api_key_row key;
+    int64_t created_at;
+    int64_t revoked_at; /* 0: in use */
+};
+/* Keys by id after `after` ("" for the start), up to limit; never the key itself. */
+KM_MUST_USE int store_api_key_list(struct db *db, const char *after, int limit,
+                                   struct api_key_info *out, int *count, bool *has_more);
+/* Revoke a key: at once, for good. -KM_ENOTFOUND, or -KM_ESTATE when already revoked. */
+KM_MUST_USE int store_api_key_revoke(struct db *db, const char *id, int64_t now);
 KM_MUST_USE int store_seller_insert(struct db *db, const char *id, const char *name, int64_t now);
 KM_MUST_USE int store_seller_exists(struct db *db, const char *id);
 

@@ -83,6 +83,50 @@ int store_api_key_find(struct db *db, const uint8_t *hash, struct api_key_row *o
     return rc == DB_ROW ? 0 : rc < 0 ? rc : -KM_ENOTFOUND;
 }
 
+int store_api_key_list(struct db *db, const char *after, int limit, struct api_key_info *out,
+                       int *count, bool *has_more)
+{
+    *count = 0;
+    *has_more = false;
+    struct db_stmt *st = db_query(db,
+                                  "SELECT id, role, COALESCE(seller_id, ''), label, created_at,"
+                                  " COALESCE(revoked_at, 0) FROM api_keys WHERE id > $1 ORDER BY"
+                                  " id LIMIT $2",
+                                  "si", after, (int64_t)limit + 1);
+    int rc = DB_DONE;
+    while ((rc = db_step(st)) == DB_ROW) {
+        if (*count == limit) {
+            *has_more = true;
+            break;
+        }
+        struct api_key_info *k = &out[(*count)++];
+        memset(k, 0, sizeof *k);
+        db_text_copy(st, 0, k->key.id, sizeof k->key.id);
+        db_text_copy(st, 1, k->key.role, sizeof k->key.role);
+        db_text_copy(st, 2, k->key.seller_id, sizeof k->key.seller_id);
+        db_text_copy(st, 3, k->key.label, sizeof k->key.label);
+        k->created_at = db_int(st, 4);
+        k->revoked_at = db_int(st, 5);
+    }
+    db_done(st);
+    return rc < 0 ? rc : 0;
+}
+
+int store_api_key_revoke(struct db *db, const char *id, int64_t now)
+{
+    struct db_stmt *st = db_query(db, "SELECT revoked_at FROM api_keys WHERE id = $1", "s", id);
+    int rc = db_step(st);
+    bool revoked = rc == DB_ROW && !db_is_null(st, 0);
+    db_done(st);
+    if (rc != DB_ROW) {
+        return rc < 0 ? rc : -KM_ENOTFOUND;
+    }
+    if (revoked) {
+        return -KM_ESTATE;
+    }
+    return db_run(db_query(db, "UPDATE api_keys SET revoked_at = $1 WHERE id = $2", "is", now, id));
+}
+
 int store_seller_insert(struct db *db, const char *id, const char *name, int64_t now)
 {
     return db_run(db_query(db, "INSERT INTO sellers (id, name, created_at) VALUES ($1, $2, $3)",

@@ -178,7 +178,10 @@ test('answers of a walk through the shop validate against the document', async (
   await call('post', '/v1/targets/check', { body: { product_id: game.id, target_account: '123456789', target_region: game.regions[0] } });
   const sel = await call('post', '/v1/sellers', { token: admin, body: { name: 'OpenAPI seller' } });
   await call('post', '/v1/api_keys', { token: admin, body: { role: 'seller', seller_id: sel.body.id, label: 'openapi' } });
-  await call('post', '/v1/api_keys', { token: admin, body: { role: 'agent' } });
+  const spare = await call('post', '/v1/api_keys', { token: admin, body: { role: 'agent' } });
+  await call('get', '/v1/api_keys?limit=5', { token: admin });
+  await call('post', `/v1/api_keys/${spare.body.id}/revoke`, { token: admin });
+  await call('post', `/v1/api_keys/${spare.body.id}/revoke`, { token: admin });
   const prod = await call('post', '/v1/products', { token: admin, body: { kind: 'card_key', name: 'OpenAPI card', price_fen: 500, face_value_fen: 500 } });
   await call('post', `/v1/products/${prod.body.id}/card_keys`, { token: admin, body: { card_keys: [{ number: 'OA-1', password: 'OA-PW-1' }, { password: 'OA-PW-2' }] } });
   await call('post', `/v1/products/${prod.body.id}/card_keys`, { token: admin, raw: 'number,password\nOA-3,OA-PW-3\n', ct: 'text/csv' });
