@@ -295,8 +295,7 @@ static int check_extends(struct db *db, uint64_t size_now, uint64_t size, const 
     uint8_t again[MERKLE_HASH_BYTES];
     int rc = evlog_root(db, size, again, e);
     if (rc != 0) {
-        atomic_store(&fork_detected, true);
-        return rc;
+        return rc; /* could not read: try again next pass, without calling it a fork */
     }
     if (sodium_memcmp(again, root, MERKLE_HASH_BYTES) != 0) {
         atomic_store(&fork_detected, true);
