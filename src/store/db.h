@@ -47,6 +47,10 @@ struct db_stmt *db_query(struct db *db, const char *sql, const char *fmt, ...);
 
 /* DB_ROW, DB_DONE, or -KM_EDUPLICATE on a uniqueness violation, -KM_EINTERNAL otherwise. */
 KM_MUST_USE int db_step(struct db_stmt *st);
+/* What a single-row lookup's step means to a caller: 0 for a row, -KM_ENOTFOUND for none, the
+ * error otherwise. */
+KM_MUST_USE int db_found(int step_rc);
+
 /* Step a statement that returns no rows, then reset it. 0 or a negative code. */
 KM_MUST_USE int db_run(struct db_stmt *st);
 /* Reset after use; an un-reset statement pins the WAL. */

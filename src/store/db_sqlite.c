@@ -239,6 +239,11 @@ int db_step(struct db_stmt *st)
     return -KM_EINTERNAL;
 }
 
+int db_found(int step_rc)
+{
+    return step_rc == DB_ROW ? 0 : step_rc < 0 ? step_rc : -KM_ENOTFOUND;
+}
+
 int db_run(struct db_stmt *st)
 {
     int rc = db_step(st);

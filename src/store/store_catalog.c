@@ -80,7 +80,7 @@ int store_api_key_find(struct db *db, const uint8_t *hash, struct api_key_row *o
         db_text_copy(st, 3, out->label, sizeof out->label);
     }
     db_done(st);
-    return rc == DB_ROW ? 0 : rc < 0 ? rc : -KM_ENOTFOUND;
+    return db_found(rc);
 }
 
 int store_api_key_list(struct db *db, const char *after, int limit, struct api_key_info *out,
@@ -138,7 +138,7 @@ int store_seller_exists(struct db *db, const char *id)
     struct db_stmt *st = db_query(db, "SELECT 1 FROM sellers WHERE id = $1", "s", id);
     int rc = db_step(st);
     db_done(st);
-    return rc == DB_ROW ? 0 : rc < 0 ? rc : -KM_ENOTFOUND;
+    return db_found(rc);
 }
 
 int store_product_insert(struct db *db, const struct product *p)
@@ -191,7 +191,7 @@ int store_product_get(struct db *db, const char *id, struct product *out)
         product_read(st, out);
     }
     db_done(st);
-    return rc == DB_ROW ? 0 : rc < 0 ? rc : -KM_ENOTFOUND;
+    return db_found(rc);
 }
 
 int store_product_list(struct db *db, const char *after, int limit, bool active_only,
@@ -234,7 +234,7 @@ int store_card_fingerprint_exists(struct db *db, const uint8_t *fingerprint, siz
         db_query(db, "SELECT 1 FROM card_keys WHERE fingerprint = $1", "b", fingerprint, fp_len);
     int rc = db_step(st);
     db_done(st);
-    return rc == DB_ROW ? 0 : rc < 0 ? rc : -KM_ENOTFOUND;
+    return db_found(rc);
 }
 
 int store_cards_reserve(struct db *db, const char *product_id, const char *order_id,
@@ -280,7 +280,7 @@ static int order_product(struct db *db, const char *order_id, char *product_id)
         db_text_copy(st, 0, product_id, ID_BYTES_MAX);
     }
     db_done(st);
-    return rc == DB_ROW ? 0 : rc < 0 ? rc : -KM_ENOTFOUND;
+    return db_found(rc);
 }
 
 int store_cards_release(struct db *db, const char *order_id)
@@ -388,7 +388,7 @@ int store_card_by_fingerprint(struct db *db, const uint8_t *fingerprint, size_t 
         card_read(st, out);
     }
     db_done(st);
-    return rc == DB_ROW ? 0 : rc < 0 ? rc : -KM_ENOTFOUND;
+    return db_found(rc);
 }
 
 int store_card_get(struct db *db, const char *id, struct card_key *out)
@@ -403,5 +403,5 @@ int store_card_get(struct db *db, const char *id, struct card_key *out)
         card_read(st, out);
     }
     db_done(st);
-    return rc == DB_ROW ? 0 : rc < 0 ? rc : -KM_ENOTFOUND;
+    return db_found(rc);
 }

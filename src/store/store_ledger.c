@@ -71,7 +71,7 @@ int store_ledger_pending_get(struct db *db, const char *id, char *debit, char *c
         db_text_copy(st, 3, state, 16);
     }
     db_done(st);
-    return rc == DB_ROW ? 0 : rc < 0 ? rc : -KM_ENOTFOUND;
+    return db_found(rc);
 }
 
 int store_ledger_pending_set_state(struct db *db, const char *id, const char *state)
@@ -98,7 +98,7 @@ int store_ledger_pending_find(struct db *db, const char *ref_type, const char *r
         db_text_copy(st, 0, id, 40);
     }
     db_done(st);
-    return rc == DB_ROW ? 0 : rc < 0 ? rc : -KM_ENOTFOUND;
+    return db_found(rc);
 }
 
 int store_ledger_totals(struct db *db, struct ledger_totals *out)

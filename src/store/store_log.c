@@ -6,10 +6,6 @@
 
 #include "core/err.h"
 
-static int found(int rc)
-{
-    return rc == DB_ROW ? 0 : rc < 0 ? rc : -KM_ENOTFOUND;
-}
 
 int store_log_size(struct db *db, int64_t *size)
 {
@@ -51,7 +47,7 @@ int store_log_entry_get(struct db *db, int64_t seq, struct log_entry_row *out)
         out->created_at = db_int(st, 5);
     }
     db_done(st);
-    return found(rc);
+    return db_found(rc);
 }
 
 int store_log_leaf_hash(struct db *db, int64_t seq, uint8_t out[32])
@@ -66,7 +62,7 @@ int store_log_leaf_hash(struct db *db, int64_t seq, uint8_t out[32])
         memcpy(out, p, n < 32 ? n : 32);
     }
     db_done(st);
-    return found(rc);
+    return db_found(rc);
 }
 
 int store_log_entries_of_order(struct db *db, const char *order_id, int64_t *seqs, int max,
@@ -113,7 +109,7 @@ int store_log_node_get(struct db *db, int level, int64_t idx, uint8_t out[32])
         memcpy(out, p, n < 32 ? n : 32);
     }
     db_done(st);
-    return found(rc);
+    return db_found(rc);
 }
 
 int store_log_node_put(struct db *db, int level, int64_t idx, const uint8_t hash[32])
@@ -146,7 +142,7 @@ int store_log_checkpoint_latest(struct db *db, int64_t *size, uint8_t root[32], 
         km_assert(*note != NULL);
     }
     db_done(st);
-    return found(rc);
+    return db_found(rc);
 }
 
 int store_card_commitment_put(struct db *db, const char *card_key_id, const uint8_t *nonce,
@@ -175,7 +171,7 @@ int store_card_commitment_get(struct db *db, const char *card_key_id, uint8_t *n
         memcpy(sealed, p, *sealed_len);
     }
     db_done(st);
-    return found(rc);
+    return db_found(rc);
 }
 
 int store_log_covered_row(struct db *db, const char *kind, const char *id, char *out,
@@ -205,7 +201,7 @@ int store_log_covered_row(struct db *db, const char *kind, const char *id, char 
         db_text_copy(st, 0, out, out_len);
     }
     db_done(st);
-    return found(rc);
+    return db_found(rc);
 }
 
 int store_log_covered_count(struct db *db, const char *kind, int64_t *count)

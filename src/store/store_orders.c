@@ -11,10 +11,6 @@ static const char *or_null(const char *s)
     return s != NULL && s[0] != '\0' ? s : NULL;
 }
 
-static int found(int rc)
-{
-    return rc == DB_ROW ? 0 : rc < 0 ? rc : -KM_ENOTFOUND;
-}
 
 #define ORDER_COLUMNS                                                                            \
     "id, product_id, kind, quantity, unit_price_fen, amount_fen, status, COALESCE(lookup_hash,"  \
@@ -68,7 +64,7 @@ int store_order_get(struct db *db, const char *id, struct order *out)
         order_read(st, out);
     }
     db_done(st);
-    return found(rc);
+    return db_found(rc);
 }
 
 static int64_t zero_null(int64_t v)
@@ -109,7 +105,7 @@ int store_order_token_find(struct db *db, const uint8_t *hash, char *order_id, s
         db_text_copy(st, 0, order_id, order_id_len);
     }
     db_done(st);
-    return found(rc);
+    return db_found(rc);
 }
 
 static int collect_ids(struct db_stmt *st, char (*ids)[ID_BYTES_MAX], int max, int *count)
@@ -204,7 +200,7 @@ int store_payment_get(struct db *db, const char *id, struct payment *out)
         payment_read(st, out);
     }
     db_done(st);
-    return found(rc);
+    return db_found(rc);
 }
 
 int store_payment_update(struct db *db, const struct payment *p)
@@ -322,7 +318,7 @@ int store_topup_get_by_order(struct db *db, const char *order_id, struct topup *
         topup_read(st, out);
     }
     db_done(st);
-    return found(rc);
+    return db_found(rc);
 }
 
 int store_topup_get(struct db *db, const char *id, struct topup *out)
@@ -333,7 +329,7 @@ int store_topup_get(struct db *db, const char *id, struct topup *out)
         topup_read(st, out);
     }
     db_done(st);
-    return found(rc);
+    return db_found(rc);
 }
 
 int store_topup_update(struct db *db, const struct topup *t)
@@ -392,7 +388,7 @@ int store_account_delivery_get(struct db *db, const char *order_id, uint8_t *non
         *confirmed_at = db_int(st, 2);
     }
     db_done(st);
-    return found(rc);
+    return db_found(rc);
 }
 
 int store_account_delivery_confirm(struct db *db, const char *order_id, const char *by,
@@ -430,7 +426,7 @@ int store_idempotency_get(struct db *db, const char *principal, const char *key,
         *sealed_len = n;
     }
     db_done(st);
-    return found(rc);
+    return db_found(rc);
 }
 
 int store_idempotency_put(struct db *db, const char *principal, const char *key,

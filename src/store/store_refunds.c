@@ -11,10 +11,6 @@ static const char *or_null(const char *s)
     return s != NULL && s[0] != '\0' ? s : NULL;
 }
 
-static int found(int rc)
-{
-    return rc == DB_ROW ? 0 : rc < 0 ? rc : -KM_ENOTFOUND;
-}
 
 #define CASE_COLUMNS                                                                             \
     "id, order_id, origin, reason, status, policy_version, preview_outcome, preview_rule,"       \
@@ -59,7 +55,7 @@ int store_case_get(struct db *db, const char *id, struct case_row *out)
         case_read(st, out);
     }
     db_done(st);
-    return found(rc);
+    return db_found(rc);
 }
 
 int store_case_update(struct db *db, const struct case_row *c)
@@ -122,7 +118,7 @@ int store_case_waiting_of_order(struct db *db, const char *order_id, char *case_
         db_text_copy(st, 0, case_id, ID_BYTES_MAX);
     }
     db_done(st);
-    return found(rc);
+    return db_found(rc);
 }
 
 int store_decision_insert(struct db *db, const struct decision_row *d)
@@ -225,7 +221,7 @@ int store_evidence_meta(struct db *db, const char *order_id, const char *id, cha
         db_text_copy(st, 2, filename, filename_len);
     }
     db_done(st);
-    return found(rc);
+    return db_found(rc);
 }
 
 int store_evidence_count(struct db *db, const char *order_id, int64_t *count)
@@ -251,7 +247,7 @@ int store_evidence_data(struct db *db, const char *order_id, const char *id, voi
         memcpy(*data, p, *size);
     }
     db_done(st);
-    return found(rc);
+    return db_found(rc);
 }
 
 #define REFUND_COLUMNS                                                                           \
@@ -301,7 +297,7 @@ int store_refund_get(struct db *db, const char *id, struct refund_row *out)
         refund_read(st, out);
     }
     db_done(st);
-    return found(rc);
+    return db_found(rc);
 }
 
 int store_refund_by_request_no(struct db *db, const char *request_no, char *id)
@@ -313,7 +309,7 @@ int store_refund_by_request_no(struct db *db, const char *request_no, char *id)
         db_text_copy(st, 0, id, ID_BYTES_MAX);
     }
     db_done(st);
-    return found(rc);
+    return db_found(rc);
 }
 
 int store_refund_update(struct db *db, const struct refund_row *r)

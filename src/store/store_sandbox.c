@@ -95,7 +95,7 @@ int store_sandbox_topup_get(struct db *db, const char *id, struct sandbox_topup 
         sandbox_topup_read(st, out);
     }
     db_done(st);
-    return rc == DB_ROW ? 0 : rc < 0 ? rc : -KM_ENOTFOUND;
+    return db_found(rc);
 }
 
 int store_sandbox_topups_due(struct db *db, int64_t now, int attempts_max,
@@ -138,7 +138,7 @@ int store_sandbox_topup_find(struct db *db, const char *topup_id, char *id)
         db_text_copy(st, 0, id, ID_BYTES_MAX);
     }
     db_done(st);
-    return rc == DB_ROW ? 0 : rc < 0 ? rc : -KM_ENOTFOUND;
+    return db_found(rc);
 }
 
 #define SANDBOX_REFUND_COLUMNS                                                                   \
@@ -171,7 +171,7 @@ int store_sandbox_refund_get(struct db *db, const char *request_no, struct sandb
         sandbox_refund_read(st, out);
     }
     db_done(st);
-    return rc == DB_ROW ? 0 : rc < 0 ? rc : -KM_ENOTFOUND;
+    return db_found(rc);
 }
 
 int store_sandbox_refund_insert(struct db *db, const struct sandbox_refund *r)
