@@ -19,9 +19,7 @@
 
 int api_healthz(struct api_req *r)
 {
-    struct db_stmt *st = db_query(r->db, "SELECT 1", "");
-    int rc = db_step(st);
-    db_done(st);
+    int rc = db_ping(r->db) == 0 ? DB_ROW : DB_DONE;
     struct executor_stats es;
     executor_stats_get(&es);
     bool forked = evlog_fork_detected();

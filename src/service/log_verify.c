@@ -206,6 +206,54 @@ static void expected_row(const char *kind, json_t *e, char *out, size_t len)
     }
 }
 
+#define LOG_VERIFY_CHECKPOINTS_MAX 64 /* roots compared: the newest, plus the file's copy */
+
+struct checkpoint_walk {
+    const struct note_verifier *v;
+    FILE *out;
+    int failures;
+    int64_t total;
+    int count;
+    struct note_checkpoint cps[LOG_VERIFY_CHECKPOINTS_MAX];
+};
+
+static int checkpoint_seen(void *ctx, int64_t size, const char *note)
+{
+    struct checkpoint_walk *w = ctx;
+    struct note_checkpoint cp;
+    char what[64];
+    snprintf(what, sizeof what, "stored checkpoint %lld", (long long)size);
+    if (open_checkpoint(note, strlen(note), w->v, &cp, w->out, what) != 0) {
+        w->failures++;
+        return 0;
+    }
+    /* A ring of the newest: the file's copy takes the last slot afterwards. */
+    w->cps[w->total % (LOG_VERIFY_CHECKPOINTS_MAX - 1)] = cp;
+    w->total++;
+    w->count = w->total < LOG_VERIFY_CHECKPOINTS_MAX - 1 ? (int)w->total
+                                                         : LOG_VERIFY_CHECKPOINTS_MAX - 1;
+    return 0;
+}
+
+struct seq_walk {
+    FILE *out;
+    int failures;
+    int64_t expect;
+};
+
+static int seq_seen(void *ctx, int64_t seq)
+{
+    struct seq_walk *w = ctx;
+    if (seq == w->expect + 1) {
+        problem(w->out, &w->failures, "entry %lld is missing", (long long)w->expect);
+    } else if (seq != w->expect) {
+        problem(w->out, &w->failures, "entries %lld to %lld are missing", (long long)w->expect,
+                (long long)seq - 1);
+    }
+    w->expect = seq + 1;
+    return 0;
+}
+
 int log_verify_database(struct db *db, const char *checkpoint_file, const char *key_text,
                         FILE *out)
 {
@@ -219,27 +267,18 @@ int log_verify_database(struct db *db, const char *checkpoint_file, const char *
         return 1;
     }
     int failures = 0;
-    /* Every signed checkpoint we know of: the store's, and the copy kept outside it. */
-    struct note_checkpoint cps[64];
-    int cp_count = 0;
-    struct db_stmt *st = db_query(db, "SELECT size, note FROM log_checkpoints ORDER BY size", "");
-    int rc;
-    while ((rc = db_step(st)) == DB_ROW) {
-        const char *note = db_text(st, 1);
-        struct note_checkpoint cp;
-        char what[64];
-        snprintf(what, sizeof what, "stored checkpoint %lld", (long long)db_int(st, 0));
-        if (open_checkpoint(note, strlen(note), &v, &cp, out, what) != 0) {
-            failures++;
-            continue;
-        }
-        if (cp_count < 63) {
-            cps[cp_count++] = cp; /* the latest ones matter most; older ones are implied */
-        } else {
-            cps[62] = cp;
-        }
+    /* Every signed checkpoint we know of: the store's (each signature checked; the latest
+     * LOG_VERIFY_CHECKPOINTS_MAX - 1 kept to compare roots against, the older ones being implied by
+     * them), and the copy kept outside it. */
+    struct checkpoint_walk cw = {.v = &v, .out = out};
+    if (store_log_checkpoints_each(db, checkpoint_seen, &cw) != 0) {
+        fprintf(out, "FAIL the checkpoints cannot be read\n");
+        db_rollback(db);
+        return 1;
     }
-    db_done(st);
+    failures += cw.failures;
+    struct note_checkpoint *cps = cw.cps;
+    int cp_count = cw.count;
     FILE *f = fopen(checkpoint_file, "r");
     if (f != NULL) {
         static char saved[NOTE_BYTES_MAX + 1];
@@ -285,20 +324,14 @@ int log_verify_database(struct db *db, const char *checkpoint_file, const char *
     static struct log_entry_row row;
     int64_t counts[4] = {0, 0, 0, 0};
     static const char *const covered[4] = {"payment", "reveal", "refund_decision", "activation"};
-    struct db_stmt *seqs = db_query(db, "SELECT seq FROM log_entries ORDER BY seq", "");
-    int64_t expect = 0;
-    bool gap = false;
-    while ((rc = db_step(seqs)) == DB_ROW) {
-        int64_t seq = db_int(seqs, 0);
-        if (seq == expect + 1) {
-            problem(out, &failures, "entry %lld is missing", (long long)expect);
-        } else if (seq != expect) {
-            problem(out, &failures, "entries %lld to %lld are missing", (long long)expect,
-                    (long long)seq - 1);
-        }
-        expect = seq + 1;
+    struct seq_walk sw = {.out = out};
+    if (store_log_seqs_each(db, seq_seen, &sw) != 0) {
+        fprintf(out, "FAIL the entries cannot be read\n");
+        db_rollback(db);
+        return 1;
     }
-    db_done(seqs);
+    failures += sw.failures;
+    bool gap = false;
     for (int64_t seq = 0; seq < size; seq++) {
         if (store_log_entry_get(db, seq, &row) != 0) {
             /* Reported as missing above. The entries after it are still checked one by one (and

@@ -19,6 +19,9 @@ enum db_step_result { DB_DONE = 0, DB_ROW = 1 };
  * lock every reader thread would otherwise take on each malloc). */
 void db_global_init(void);
 
+/* Whether the database answers at all (health checks). */
+KM_MUST_USE int db_ping(struct db *db);
+
 /* Checkpoint the WAL into the database as far as readers allow, without blocking anyone. Run
  * off the writer thread, so commits never pay for it. */
 KM_MUST_USE int db_checkpoint(struct db *db);

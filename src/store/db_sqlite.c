@@ -47,6 +47,11 @@ void db_global_init(void)
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+int db_ping(struct db *db)
+{
+    return exec_simple(db, "SELECT 1");
+}
+
 int db_checkpoint(struct db *db)
 {
     int rc = sqlite3_wal_checkpoint_v2(db->conn, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);

@@ -223,3 +223,24 @@ int store_log_covered_count(struct db *db, const char *kind, int64_t *count)
     db_done(st);
     return rc < 0 ? rc : 0;
 }
+
+int store_log_checkpoints_each(struct db *db, int (*fn)(void *ctx, int64_t size, const char *note),
+                               void *ctx)
+{
+    struct db_stmt *st = db_query(db, "SELECT size, note FROM log_checkpoints ORDER BY size", "");
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW && fn(ctx, db_int(st, 0), db_text(st, 1)) == 0) {
+    }
+    db_done(st);
+    return rc < 0 ? rc : 0;
+}
+
+int store_log_seqs_each(struct db *db, int (*fn)(void *ctx, int64_t seq), void *ctx)
+{
+    struct db_stmt *st = db_query(db, "SELECT seq FROM log_entries ORDER BY seq", "");
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW && fn(ctx, db_int(st, 0)) == 0) {
+    }
+    db_done(st);
+    return rc < 0 ? rc : 0;
+}

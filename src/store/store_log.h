@@ -49,6 +49,13 @@ KM_MUST_USE int store_card_commitment_get(struct db *db, const char *card_key_id
                                           size_t nonce_len, uint8_t *sealed, size_t sealed_max,
                                           size_t *sealed_len);
 
+/* Every signed checkpoint, smallest first; fn returning non-zero stops the walk. */
+KM_MUST_USE int store_log_checkpoints_each(struct db *db,
+                                           int (*fn)(void *ctx, int64_t size, const char *note),
+                                           void *ctx);
+/* Every entry's seq, in order (to find gaps); fn returning non-zero stops the walk. */
+KM_MUST_USE int store_log_seqs_each(struct db *db, int (*fn)(void *ctx, int64_t seq), void *ctx);
+
 /* For `kameng log verify`: the business row an entry covers, as the fields the entry recorded.
  * kind is "payment" (id = payment id: "amount|disposition"), "reveal" (reveal id: card key id or
  * "account"), "refund_decision" (decision id: "outcome|rule|amount"), "activation" (card key id:
