@@ -81,35 +81,16 @@ int api_refund_preview(struct api_req *r)
     if (rc != 0) {
         return 0;
     }
-    struct order o;
-    struct refund_facts f;
+    struct refund_decision d;
+    int64_t expected = 0;
     struct km_error e;
-    int64_t now = clock_now_ms();
     if (db_begin_read(r->db) != 0) {
         return api_fail(r, KM_EINTERNAL, "storage_error", NULL, "database unavailable");
     }
-    rc = store_order_get(r->db, order_id, &o) != 0 ? -1 : refunds_facts(r->db, &o, now, &f, &e);
-    struct payment pays[PAYMENTS_PER_ORDER_MAX];
-    int n = 0;
-    if (rc == 0 && store_payments_of_order(r->db, o.id, pays, PAYMENTS_PER_ORDER_MAX, &n) != 0) {
-        rc = -1;
-    }
+    rc = refunds_preview(r->db, order_id, reason, clock_now_ms(), &d, &expected, &e);
     db_rollback(r->db);
     if (rc != 0) {
-        return api_fail(r, KM_ENOTFOUND, "resource_missing", "order_id", "no such order");
-    }
-    struct refund_decision d;
-    refund_policy_decide(&f, reason, &d);
-    int64_t expected = 0;
-    if (d.outcome == OUTCOME_APPROVE || d.outcome == OUTCOME_WAIT || d.outcome == OUTCOME_REVIEW) {
-        /* The route that paid decides how fast the money is back. */
-        for (int i = 0; i < n; i++) {
-            if (strcmp(pays[i].status, "succeeded") == 0) {
-                int64_t from = d.outcome == OUTCOME_WAIT ? d.wait_until_ms : now;
-                int64_t by = refunds_expected_by(pays[i].method, d.amount_fen, from);
-                expected = by > expected ? by : expected;
-            }
-        }
+        return api_error(r, &e);
     }
     return api_ok(r, 200, view_decision_preview(&d, expected));
 }

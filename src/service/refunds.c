@@ -68,6 +68,44 @@ static enum topup_state topup_state_of(const char *status)
     return TOPUP_PENDING;
 }
 
+int refunds_preview(struct db *db, const char *order_id, enum refund_reason reason, int64_t now,
+                    struct refund_decision *d, int64_t *expected_by, struct km_error *e)
+{
+    *expected_by = 0;
+    struct order o;
+    struct refund_facts f;
+    if (store_order_get(db, order_id, &o) != 0) {
+        return km_fail(e, KM_ENOTFOUND, "resource_missing", "order_id", "no such order");
+    }
+    int rc = refunds_facts(db, &o, now, &f, e);
+    if (rc != 0) {
+        return rc;
+    }
+    refund_policy_decide(&f, reason, d);
+    if (d->outcome != OUTCOME_APPROVE && d->outcome != OUTCOME_WAIT &&
+        d->outcome != OUTCOME_REVIEW) {
+        return 0;
+    }
+    struct payment pays[PAYMENTS_PER_ORDER_MAX];
+    int n = 0;
+    if (store_payments_of_order(db, o.id, pays, PAYMENTS_PER_ORDER_MAX, &n) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "payments unavailable");
+    }
+    /* The routes the refund would go back by, as refunds_execute chooses them: E3 may use any
+     * captured payment, every other rule only the applied one. The slowest route sets the date. */
+    bool any_route = d->rule == RULE_E3;
+    int64_t from = d->outcome == OUTCOME_WAIT ? d->wait_until_ms : now;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(pays[i].status, "succeeded") != 0 ||
+            (!any_route && strcmp(pays[i].disposition, "applied") != 0)) {
+            continue;
+        }
+        int64_t by = refunds_expected_by(pays[i].method, d->amount_fen, from);
+        *expected_by = by > *expected_by ? by : *expected_by;
+    }
+    return 0;
+}
+
 int refunds_facts(struct db *db, const struct order *o, int64_t now, struct refund_facts *f,
                   struct km_error *e)
 {

@@ -29,6 +29,13 @@ KM_MUST_USE int refunds_facts(struct db *db, const struct order *o, int64_t now,
 /* Facts as JSON text (what a decision consulted), into buf. */
 void refunds_facts_json(const struct refund_facts *f, uint32_t used, char *buf, size_t len);
 
+/* What the policy would decide for a buyer's request now, and by when the money would be back
+ * (0 when nothing would be paid): the preview a buyer sees before submitting. Stores nothing;
+ * run it in a read transaction. */
+KM_MUST_USE int refunds_preview(struct db *db, const char *order_id, enum refund_reason reason,
+                                int64_t now, struct refund_decision *d, int64_t *expected_by,
+                                struct km_error *e);
+
 /* The end of the day the refund is promised by: shop balance at once; WeChat Pay and Alipay one
  * working day; otherwise 3 working days under 100 CNY, else 7. */
 int64_t refunds_expected_by(const char *method, int64_t amount_fen, int64_t now);
