@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "adapters/http_out.h"
+
 /* Post body (stolen) to url signed with key. True when acknowledged; otherwise *retry_at is when
  * to try again, given the attempts made before this one. */
 bool callback_post(const uint8_t key[32], const char *url, json_t *body, int64_t attempts_before,
@@ -17,5 +19,20 @@ bool callback_post(const uint8_t key[32], const char *url, json_t *body, int64_t
 void callback_post_all(const uint8_t key[32], const char *url, json_t **bodies,
                        const int64_t *attempts_before, int n, int64_t base_ms, bool *acked,
                        int64_t *retry_at);
+
+/* A provider's due notifications, posted all at once; each outcome is then recorded, in one
+ * transaction, by mark(db, id, now, retry_at) with retry_at 0 for an acknowledged one. The
+ * bodies are stolen. Returns how many were acknowledged. */
+struct callback_batch {
+    int count;
+    const char *ids[HTTP_OUT_PARALLEL_MAX];
+    json_t *bodies[HTTP_OUT_PARALLEL_MAX];
+    int64_t attempts[HTTP_OUT_PARALLEL_MAX]; /* made before this one, for the backoff */
+};
+struct db;
+int callback_deliver(const uint8_t key[32], const char *url, struct callback_batch *batch,
+                     int64_t base_ms,
+                     int (*mark)(struct db *db, const char *id, int64_t now, int64_t retry_at),
+                     const char *what);
 
 #endif

@@ -59,35 +59,6 @@ int payment_sandbox_charge(struct db *db, const char *payment_id, const char *ou
     return 0;
 }
 
-struct mark {
-    const char *id;
-    int64_t now;
-    int64_t retry_at;
-};
-
-static int mark_run(struct db *db, void *arg)
-{
-    struct mark *m = arg;
-    return store_sandbox_charge_notified(db, m->id, m->now, m->retry_at);
-}
-
-struct marks {
-    int count;
-    struct mark m[HTTP_OUT_PARALLEL_MAX];
-};
-
-static int marks_run(struct db *db, void *arg)
-{
-    struct marks *ms = arg;
-    for (int i = 0; i < ms->count; i++) {
-        int rc = mark_run(db, &ms->m[i]);
-        if (rc != 0) {
-            return rc;
-        }
-    }
-    return 0;
-}
-
 int payment_sandbox_notify(struct db *reader, const char *base_url)
 {
     struct sandbox_charge due[HTTP_OUT_PARALLEL_MAX];
@@ -108,35 +79,21 @@ int payment_sandbox_notify(struct db *reader, const char *base_url)
     snprintf(url, sizeof url, "%s/v1/callbacks/payments/sandbox", base_url);
     /* All at once, like a provider's notification workers: the shop commits their captures in
      * one group, where one at a time would wait out a commit each. */
-    json_t *bodies[HTTP_OUT_PARALLEL_MAX];
-    int64_t attempts[HTTP_OUT_PARALLEL_MAX];
-    bool acked[HTTP_OUT_PARALLEL_MAX];
-    int64_t retry_at[HTTP_OUT_PARALLEL_MAX];
+    static struct callback_batch batch; /* the timer thread only, under its lock */
+    batch.count = count;
     for (int i = 0; i < count; i++) {
         const struct sandbox_charge *c = &due[i];
-        bodies[i] = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:I}", "id", c->id, "type",
-                              strcmp(c->outcome, "succeeded") == 0 ? "payment.succeeded"
-                                                                   : "payment.failed",
-                              "payment_id", c->payment_id, "provider_txn_id", c->id,
-                              "amount_fen", (json_int_t)c->amount_fen, "method", c->method,
-                              "created", (json_int_t)c->created_at);
-        attempts[i] = c->notify_attempts;
+        batch.ids[i] = c->id;
+        batch.attempts[i] = c->notify_attempts;
+        batch.bodies[i] = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:I}", "id", c->id, "type",
+                                    strcmp(c->outcome, "succeeded") == 0 ? "payment.succeeded"
+                                                                         : "payment.failed",
+                                    "payment_id", c->payment_id, "provider_txn_id", c->id,
+                                    "amount_fen", (json_int_t)c->amount_fen, "method", c->method,
+                                    "created", (json_int_t)c->created_at);
     }
-    callback_post_all(key, url, bodies, attempts, count, NOTIFY_BACKOFF_BASE_MS, acked, retry_at);
+    int sent = callback_deliver(key, url, &batch, NOTIFY_BACKOFF_BASE_MS,
+                                store_sandbox_charge_notified, "sandbox_payments");
     sodium_memzero(key, sizeof key);
-    static struct marks ms; /* the timer thread only, under its lock */
-    ms.count = count;
-    int sent = 0;
-    for (int i = 0; i < count; i++) {
-        ms.m[i] = (struct mark){due[i].id, clock_now_ms(), retry_at[i]};
-        if (acked[i]) {
-            sent++;
-        } else {
-            log_write(LOG_WARN, "sandbox_payment_notify_failed", "charge_id", due[i].id, NULL);
-        }
-    }
-    if (executor_run(marks_run, &ms) != 0) {
-        log_write(LOG_ERROR, "sandbox_payment_mark_failed", NULL);
-    }
     return sent;
 }

@@ -125,26 +125,15 @@ int refund_sandbox_query(struct db *reader, const char *request_no, struct payou
     return 0;
 }
 
-struct mark {
-    const char *id;
-    int64_t now;
-    int64_t retry_at;
-};
-
-static int mark_run(struct db *db, void *arg)
-{
-    struct mark *m = arg;
-    return store_sandbox_refund_notified(db, m->id, m->now, m->retry_at);
-}
-
 int refund_sandbox_notify(struct db *reader, const char *base_url)
 {
-    struct sandbox_refund due[32];
+    struct sandbox_refund due[HTTP_OUT_PARALLEL_MAX];
     int count = 0;
     if (db_begin_read(reader) != 0) {
         return 0;
     }
-    int rc = store_sandbox_refunds_due(reader, clock_now_ms(), CALLBACK_ATTEMPTS_MAX, due, 32,
+    int rc = store_sandbox_refunds_due(reader, clock_now_ms(), CALLBACK_ATTEMPTS_MAX, due,
+                                       HTTP_OUT_PARALLEL_MAX,
                                        &count);
     db_rollback(reader);
     if (rc != 0) {
@@ -154,22 +143,18 @@ int refund_sandbox_notify(struct db *reader, const char *base_url)
     payment_sandbox_key(key);
     char url[512];
     snprintf(url, sizeof url, "%s/v1/callbacks/refunds/sandbox", base_url);
-    int acked = 0;
+    static struct callback_batch batch; /* the timer thread only, under its lock */
+    batch.count = count;
     for (int i = 0; i < count; i++) {
         struct payout_result res;
         result_of(&due[i], clock_now_ms(), &res);
-        json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:I}", "id", due[i].id, "request_no",
-                                 due[i].request_no, "provider_refund_id", due[i].id, "status",
-                                 res.status, "amount_fen", (json_int_t)due[i].amount_fen);
-        struct mark m = {due[i].id, clock_now_ms(), 0};
-        if (callback_post(key, url, body, due[i].notify_attempts, NOTIFY_BACKOFF_BASE_MS,
-                          &m.retry_at)) {
-            acked++;
-        }
-        if (executor_run(mark_run, &m) != 0) {
-            log_write(LOG_ERROR, "sandbox_refund_mark_failed", "id", due[i].id, NULL);
-        }
+        batch.ids[i] = due[i].id;
+        batch.attempts[i] = due[i].notify_attempts;
+        batch.bodies[i] = json_pack("{s:s, s:s, s:s, s:s, s:I}", "id", due[i].id, "request_no",
+                                    due[i].request_no, "provider_refund_id", due[i].id, "status",
+                                    res.status, "amount_fen", (json_int_t)due[i].amount_fen);
     }
+    int acked = callback_deliver(key, url, &batch, NOTIFY_BACKOFF_BASE_MS, store_sandbox_refund_notified, "sandbox_refunds");
     sodium_memzero(key, sizeof key);
     return acked;
 }

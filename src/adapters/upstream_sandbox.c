@@ -122,26 +122,15 @@ int upstream_sandbox_query(struct db *reader, const char *ref, struct upstream_r
     return 0;
 }
 
-struct mark {
-    const char *id;
-    int64_t now;
-    int64_t retry_at;
-};
-
-static int mark_run(struct db *db, void *arg)
-{
-    struct mark *m = arg;
-    return store_sandbox_topup_notified(db, m->id, m->now, m->retry_at);
-}
-
 int upstream_sandbox_notify(struct db *reader, const char *base_url)
 {
-    struct sandbox_topup due[32];
+    struct sandbox_topup due[HTTP_OUT_PARALLEL_MAX];
     int count = 0;
     if (db_begin_read(reader) != 0) {
         return 0;
     }
-    int rc = store_sandbox_topups_due(reader, clock_now_ms(), CALLBACK_ATTEMPTS_MAX, due, 32,
+    int rc = store_sandbox_topups_due(reader, clock_now_ms(), CALLBACK_ATTEMPTS_MAX, due,
+                                      HTTP_OUT_PARALLEL_MAX,
                                       &count);
     db_rollback(reader);
     if (rc != 0) {
@@ -151,21 +140,17 @@ int upstream_sandbox_notify(struct db *reader, const char *base_url)
     upstream_sandbox_key(key);
     char url[512];
     snprintf(url, sizeof url, "%s/v1/callbacks/upstream/sandbox", base_url);
-    int acked = 0;
+    static struct callback_batch batch; /* the timer thread only, under its lock */
+    batch.count = count;
     for (int i = 0; i < count; i++) {
         const struct sandbox_topup *t = &due[i];
-        json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", t->id, "upstream_ref", t->id,
-                                 "topup_id", t->topup_id, "status", t->outcome, "credited_region",
-                                 t->credited_region);
-        struct mark m = {t->id, clock_now_ms(), 0};
-        if (callback_post(key, url, body, t->notify_attempts, NOTIFY_BACKOFF_BASE_MS,
-                          &m.retry_at)) {
-            acked++;
-        }
-        if (executor_run(mark_run, &m) != 0) {
-            log_write(LOG_ERROR, "sandbox_upstream_mark_failed", "id", t->id, NULL);
-        }
+        batch.ids[i] = t->id;
+        batch.attempts[i] = t->notify_attempts;
+        batch.bodies[i] = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", t->id, "upstream_ref",
+                                    t->id, "topup_id", t->topup_id, "status", t->outcome,
+                                    "credited_region", t->credited_region);
     }
+    int acked = callback_deliver(key, url, &batch, NOTIFY_BACKOFF_BASE_MS, store_sandbox_topup_notified, "sandbox_upstream");
     sodium_memzero(key, sizeof key);
     return acked;
 }
