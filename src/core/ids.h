@@ -1,6 +1,8 @@
-/* Random, typed identifiers ("ord_…", "pay_…") and secrets ("bt_…" buyer tokens, "sk_…" API
- * keys). Random so that nobody can walk the order book by counting; typed so that a misplaced id
- * is obvious in a log. */
+/* Typed identifiers ("ord_…", "pay_…") and secrets ("bt_…" buyer tokens, "sk_…" API keys).
+ * An id is 10 characters of its creation time in milliseconds, then 16 random characters (80
+ * bits): random so that nobody can walk the order book by counting, time-ordered so that new rows
+ * land on the last pages of every index keyed by an id (a batch of inserts then writes a few pages,
+ * not one random page per row), and typed so that a misplaced id is obvious in a log. */
 #ifndef KM_IDS_H
 #define KM_IDS_H
 
@@ -8,15 +10,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ID_RANDOM_CHARS 20     /* 20 base32 chars = 100 bits: collisions are not a concern */
-#define ID_BYTES_MAX 40        /* prefix (up to 6) + '_' + 20 + NUL, rounded up */
+#define ID_TIME_CHARS 10       /* 50 bits of Unix milliseconds, big-endian base32 */
+#define ID_RANDOM_CHARS 16     /* 80 bits: collisions within a millisecond are not a concern */
+#define ID_CHARS (ID_TIME_CHARS + ID_RANDOM_CHARS)
+#define ID_BYTES_MAX 40        /* prefix (up to 6) + '_' + 26 + NUL, rounded up */
 #define SECRET_RANDOM_CHARS 43 /* 43 base32 chars = 215 bits for tokens and keys */
 #define SECRET_BYTES_MAX 64
 #define TOKEN_HASH_BYTES 32
 
 /* "ord" -> "ord_k3j…"; out must hold ID_BYTES_MAX. */
 void id_new(const char *prefix, char *out);
-/* True if text is prefix + '_' + ID_RANDOM_CHARS chars of our alphabet. */
+/* True if text is prefix + '_' + ID_CHARS chars of our alphabet. */
 bool id_valid(const char *prefix, const char *text);
 void secret_new(const char *prefix, char *out);
 /* SHA-256 of a token or key, what the database stores to find it without a password hash. */

@@ -13,7 +13,7 @@ Test(ids, carry_their_prefix_and_validate)
     char id[ID_BYTES_MAX];
     id_new("ord", id);
     cr_assert_eq(strncmp(id, "ord_", 4), 0);
-    cr_assert_eq(strlen(id), 4 + ID_RANDOM_CHARS);
+    cr_assert_eq(strlen(id), 4 + ID_CHARS);
     cr_assert(id_valid("ord", id));
     cr_assert_not(id_valid("pay", id));
     id[5] = 'I'; /* not in the alphabet */
@@ -30,6 +30,18 @@ Test(ids, are_not_sequential_or_repeated)
         id_new("ord", b);
         cr_assert_str_neq(a, b);
     }
+}
+
+Test(ids, sort_by_creation_time_as_strings)
+{
+    cr_assert_geq(sodium_init(), 0);
+    clock_use_test(1700000000000);
+    char a[ID_BYTES_MAX], b[ID_BYTES_MAX];
+    id_new("ord", a);
+    clock_advance(1);
+    id_new("ord", b);
+    cr_assert_lt(strcmp(a, b), 0, "%s then %s", a, b);
+    cr_assert_neq(strcmp(a + 4 + ID_TIME_CHARS, b + 4 + ID_TIME_CHARS), 0);
 }
 
 Test(ids, token_hash_is_sha256_of_the_token)
