@@ -21,6 +21,7 @@
 #include "service/demo.h"
 #include "service/evidence_log.h"
 #include "service/executor.h"
+#include "service/read_cache.h"
 #include "service/log_verify.h"
 #include "service/fulfilment.h"
 #include "service/refunds.h"
@@ -53,7 +54,9 @@ static void usage(FILE *out)
             "  --webhook-url URL   post every state change there, signed (see webhook-secret)\n"
             "  --no-sandbox        do not serve the sandbox provider's endpoints (/v1/sandbox)\n"
             "  --test-clock[=T]    time moves only via POST /v1/test/clock/advance;\n"
-            "                      starts at T (RFC 3339) or the real time now\n");
+            "                      starts at T (RFC 3339) or the real time now\n"
+            "  --verify-read-cache check every order view served from memory against the\n"
+            "                      database, and stop on a difference (the test suites)\n");
 }
 
 static int parse_args(int argc, char **argv, struct config *c)
@@ -89,6 +92,8 @@ static int parse_args(int argc, char **argv, struct config *c)
             i++;
         } else if (strcmp(a, "--no-sandbox") == 0) {
             c->sandbox = false;
+        } else if (strcmp(a, "--verify-read-cache") == 0) {
+            c->verify_read_cache = true;
         } else if (strcmp(a, "--webhook-url") == 0 && v != NULL) {
             snprintf(c->webhook_url, sizeof c->webhook_url, "%s", v);
             i++;
@@ -196,6 +201,7 @@ static int serve(const struct config *c)
     api_set_money_max(c->money_max_fen);
     api_set_public_url(c->public_url);
     api_set_sandbox(c->sandbox);
+    read_cache_configure((size_t)c->order_view_cache_mb << 20, c->verify_read_cache);
     if (c->sandbox) {
         log_write(LOG_WARN, "sandbox_enabled", "message",
                   "payments, top-ups and refunds go to the built-in sandbox: anyone can complete a "

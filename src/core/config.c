@@ -17,6 +17,7 @@ void config_defaults(struct config *c)
     c->port = 8080;
     c->money_max_fen = MONEY_FEN_MAX_DEFAULT;
     c->threads = HTTP_THREADS;
+    c->order_view_cache_mb = ORDER_VIEW_CACHE_MB_DEFAULT;
     c->sandbox = true;
     snprintf(c->log_level, sizeof c->log_level, "info");
     snprintf(c->log_origin, sizeof c->log_origin, "kameng.local/evidence");
@@ -93,6 +94,12 @@ int config_load_file(struct config *c, const char *path, char *err, int err_len)
                 rc = -KM_EINVAL;
             }
             c->threads = (int)v;
+        } else if (strcmp(key, "order_view_cache_mb") == 0) {
+            long v = strtol(value, &end, 10);
+            if (*end != '\0' || v < 0 || v > ORDER_VIEW_CACHE_MB_MAX) {
+                rc = -KM_EINVAL;
+            }
+            c->order_view_cache_mb = (int)v;
         } else if (strcmp(key, "money_max_fen") == 0) {
             long long v = strtoll(value, &end, 10);
             if (*end != '\0' || v < 1 || v > 100000000000LL) {

@@ -21,6 +21,8 @@ struct config {
     char log_origin[128];               /* log_origin = kameng.local/evidence (the log's name) */              /* webhook_url = (empty: webhooks wait, undelivered) */
     int64_t money_max_fen;              /* money_max_fen = 10000000 */
     int threads;                        /* threads = 4 */
+    int order_view_cache_mb;            /* order_view_cache_mb = 128 (0: keep no order views) */
+    bool verify_read_cache;             /* --verify-read-cache only: check every cached read */
     bool test_clock;                    /* --test-clock only, never from a file */
     bool sandbox;                       /* sandbox = on (the sandbox provider's endpoints) */
     int64_t test_clock_start_ms;

@@ -9,6 +9,9 @@
 #define HTTP_CONNECTIONS_PER_IP_MAX 512       /* a browser needs a handful; a gateway or load test more */
 #define HTTP_CONNECTION_TIMEOUT_S 30          /* idle keep-alive connections are closed after this */
 #define HTTP_THREADS 4                        /* 2 cores; blocking reads and argon2 need a spare thread */
+#define ORDER_VIEW_CACHE_MB_DEFAULT 128       /* memory for order views kept, a few KiB each */
+#define ORDER_VIEW_CACHE_MB_MAX 65536
+#define ORDER_VIEW_SLOTS 131072               /* 9 MiB of slots; a view per slot */
 #define HTTP_PATH_BYTES_MAX 512               /* our longest route is under 100 bytes */
 #define HTTP_PATH_SEGMENTS_MAX 8              /* /v1/orders/{id}/keys/{id}/reveal is 6 */
 #define HTTP_HEADER_VALUE_BYTES_MAX 256       /* idempotency keys, tokens and ids are far shorter */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "service/read_cache.h"
 #include "store/store.h"
 
 const char *auth_role_name(enum auth_role role)
@@ -55,9 +56,14 @@ int auth_resolve(struct api_req *r)
         return 0;
     }
     if (strncmp(token, "bt_", 3) == 0) {
-        if (store_order_token_find(r->db, hash, r->auth.order_id, sizeof r->auth.order_id) != 0) {
-            return api_fail(r, KM_EAUTH, "invalid_buyer_token", "Authorization",
-                            "this buyer token opens no order");
+        /* A buyer token opens the same order for good, so what was found once is kept. */
+        if (!read_cache_token_get(hash, r->auth.order_id, sizeof r->auth.order_id)) {
+            if (store_order_token_find(r->db, hash, r->auth.order_id, sizeof r->auth.order_id) !=
+                0) {
+                return api_fail(r, KM_EAUTH, "invalid_buyer_token", "Authorization",
+                                "this buyer token opens no order");
+            }
+            read_cache_token_put(hash, r->auth.order_id);
         }
         r->auth.role = AUTH_BUYER;
         snprintf(r->auth.principal, sizeof r->auth.principal, "buyer:%s", r->auth.order_id);

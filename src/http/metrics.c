@@ -11,6 +11,7 @@
 
 #include "core/check.h"
 #include "service/executor.h"
+#include "service/read_cache.h"
 
 #define METRICS_ROUTES_MAX 96 /* the route table has fewer; asserted */
 #define LATENCY_BUCKETS 12
@@ -144,5 +145,21 @@ char *metrics_render(void)
         "# HELP kameng_write_batch_size_max Largest batch so far.\n"
         "# TYPE kameng_write_batch_size_max gauge\nkameng_write_batch_size_max %lld\n",
         es.batches, es.commands, es.commit_failures, es.queue_depth, es.batch_size_max);
+    struct read_cache_stats rs;
+    read_cache_stats_get(&rs);
+    put(&t,
+        "# HELP kameng_read_cache_total Reads answered from memory (hit) or the database (miss).\n"
+        "# TYPE kameng_read_cache_total counter\n"
+        "kameng_read_cache_total{cache=\"order_view\",result=\"hit\"} %llu\n"
+        "kameng_read_cache_total{cache=\"order_view\",result=\"miss\"} %llu\n"
+        "kameng_read_cache_total{cache=\"buyer_token\",result=\"hit\"} %llu\n"
+        "kameng_read_cache_total{cache=\"buyer_token\",result=\"miss\"} %llu\n"
+        "# HELP kameng_read_cache_drops_total Order views dropped because a commit touched them.\n"
+        "# TYPE kameng_read_cache_drops_total counter\nkameng_read_cache_drops_total %llu\n"
+        "# HELP kameng_read_cache_bytes Memory held by kept order views.\n"
+        "# TYPE kameng_read_cache_bytes gauge\nkameng_read_cache_bytes %llu\n",
+        (unsigned long long)rs.view_hits, (unsigned long long)rs.view_misses,
+        (unsigned long long)rs.token_hits, (unsigned long long)rs.token_misses,
+        (unsigned long long)rs.view_drops, (unsigned long long)rs.view_bytes);
     return t.buf;
 }

@@ -145,6 +145,13 @@ json_t *view_order_created(struct db *db, const struct order *o)
 
 json_t *view_order(struct db *db, const struct order *o)
 {
+    int64_t valid_until = INT64_MAX;
+    return view_order_at(db, o, clock_now_ms(), &valid_until);
+}
+
+json_t *view_order_at(struct db *db, const struct order *o, int64_t now, int64_t *valid_until)
+{
+    *valid_until = INT64_MAX;
     json_t *v = view_order_summary(o);
     struct product p;
     if (store_product_get(db, o->product_id, &p) == 0) {
@@ -247,7 +254,7 @@ json_t *view_order(struct db *db, const struct order *o)
             json_object_set_new(v, "topup", json_null());
         }
     }
-    if (view_order_add_refunds(db, v, o->id, clock_now_ms()) != 0) {
+    if (view_order_add_refunds(db, v, o->id, now, valid_until) != 0) {
         json_decref(v);
         return NULL;
     }

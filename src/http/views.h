@@ -12,6 +12,9 @@ json_t *view_product(const struct product *p, bool staff);
 /* The full order as its buyer (or staff) sees it: payments, keys (masked), reveals, top-up,
  * escrow. Reads related rows on db. NULL on a storage error. */
 json_t *view_order(struct db *db, const struct order *o);
+/* The same at time now; *valid_until is the first instant the view would read differently with
+ * no write in between (INT64_MAX if never), for the read cache. */
+json_t *view_order_at(struct db *db, const struct order *o, int64_t now, int64_t *valid_until);
 json_t *view_order_summary(const struct order *o);
 /* What checkout answers: the summary with the product's name and refund terms. */
 json_t *view_order_created(struct db *db, const struct order *o);

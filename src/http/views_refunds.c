@@ -182,7 +182,8 @@ json_t *view_decision_preview(const struct refund_decision *d, int64_t expected_
     return v;
 }
 
-int view_order_add_refunds(struct db *db, json_t *order_view, const char *order_id, int64_t now)
+int view_order_add_refunds(struct db *db, json_t *order_view, const char *order_id, int64_t now,
+                           int64_t *valid_until)
 {
     struct refund_row refunds[REFUNDS_PER_ORDER_MAX];
     struct case_row cases[VIEW_CASES_MAX];
@@ -204,6 +205,11 @@ int view_order_add_refunds(struct db *db, json_t *order_view, const char *order_
     json_t *cs = json_array();
     for (int i = 0; i < cn; i++) {
         json_array_append_new(cs, view_case_summary(&cases[i], now));
+        /* An open case turns overdue at its deadline with no write: the view changes then. */
+        if (cases[i].sla_due_at != 0 && now <= cases[i].sla_due_at &&
+            cases[i].sla_due_at + 1 < *valid_until) {
+            *valid_until = cases[i].sla_due_at + 1;
+        }
     }
     json_object_set_new(order_view, "cases", cs);
     static __thread struct event_row events[VIEW_EVENTS_MAX];

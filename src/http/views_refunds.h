@@ -17,6 +17,8 @@ json_t *view_decision_preview(const struct refund_decision *d, int64_t expected_
 /* The evidence-log entries of an order (index, kind) and where its receipt is. */
 json_t *view_log_citations(struct db *db, const char *order_id);
 /* Refunds and cases of an order, added to its view. */
-int view_order_add_refunds(struct db *db, json_t *order_view, const char *order_id, int64_t now);
+/* valid_until: lowered to the first instant at which the cases would read differently. */
+int view_order_add_refunds(struct db *db, json_t *order_view, const char *order_id, int64_t now,
+                           int64_t *valid_until);
 
 #endif

@@ -303,6 +303,7 @@ void jobs_run_now(void)
 static void *jobs_main(void *unused)
 {
     (void)unused;
+    pthread_setname_np(pthread_self(), "kameng-timers");
     /* A tick's sleep comes first: at start-up the server begins listening meanwhile. */
     while (!atomic_load(&stopping)) {
         struct timespec ts = {0, JOB_TICK_MS * 1000L * 1000L};

@@ -5,11 +5,14 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/limits.h"
 #include "core/log.h"
+#include "service/read_cache.h"
+#include "store/store.h"
 
 static struct {
     pthread_mutex_t lock;
@@ -22,7 +25,27 @@ static struct {
     pthread_t thread;
     struct db *db;
     struct executor_stats stats;
+    /* Orders the running batch touched (writer thread only), dropped from the read cache once
+     * the batch commits and before anyone is told their write is done. */
+    char (*touched)[ID_BYTES_MAX];
+    int touched_count;
+    int touched_cap;
 } ex = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+
+static void order_touched(void *ctx, const char *order_id)
+{
+    (void)ctx;
+    if (strlen(order_id) >= ID_BYTES_MAX ||
+        (ex.touched_count > 0 && strcmp(ex.touched[ex.touched_count - 1], order_id) == 0)) {
+        return; /* the same order again, as a command's statements usually are */
+    }
+    if (ex.touched_count == ex.touched_cap) {
+        ex.touched_cap = ex.touched_cap == 0 ? 256 : ex.touched_cap * 2;
+        ex.touched = realloc(ex.touched, (size_t)ex.touched_cap * sizeof *ex.touched);
+        km_assert(ex.touched != NULL);
+    }
+    memcpy(ex.touched[ex.touched_count++], order_id, strlen(order_id) + 1);
+}
 
 static void run_batch(struct write_cmd *batch, int count)
 {
@@ -48,6 +71,10 @@ static void run_batch(struct write_cmd *batch, int count)
         db_rollback(ex.db);
         log_write(LOG_ERROR, "batch_commit_failed", NULL);
     }
+    for (i = 0; i < ex.touched_count; i++) {
+        read_cache_view_drop(ex.touched[i]);
+    }
+    ex.touched_count = 0;
     int64_t took = clock_mono_us() - t0;
     pthread_mutex_lock(&ex.lock);
     ex.stats.batches++;
@@ -70,6 +97,7 @@ static void run_batch(struct write_cmd *batch, int count)
 static void *writer_main(void *unused)
 {
     (void)unused;
+    pthread_setname_np(pthread_self(), "kameng-writer"); /* for top -H and profilers */
     for (;;) {
         pthread_mutex_lock(&ex.lock);
         while (ex.head == NULL && !ex.stopping) {
@@ -102,7 +130,10 @@ int executor_start(const char *db_path)
 {
     km_assert(!ex.started);
     int rc = db_open(db_path, true, &ex.db);
+    rc = rc != 0 ? rc : store_watch_orders(ex.db, order_touched, NULL);
     if (rc != 0) {
+        db_close(ex.db);
+        ex.db = NULL;
         return rc;
     }
     ex.stopping = false;
@@ -128,6 +159,9 @@ void executor_stop(void)
     db_close(ex.db);
     ex.db = NULL;
     ex.started = false;
+    free(ex.touched);
+    ex.touched = NULL;
+    ex.touched_count = ex.touched_cap = 0;
 }
 
 int executor_submit(struct write_cmd *cmd)

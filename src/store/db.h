@@ -70,6 +70,11 @@ void db_text_copy(struct db_stmt *st, int col, char *buf, size_t buf_len);
 /* A consistent copy of the whole database in a new file (online: readers and the writer go on). */
 KM_MUST_USE int db_backup_to(struct db *db, const char *path);
 
+/* Makes the SQL function kameng_notify(text) call fn(ctx, text) on this connection (NULL
+ * arguments are skipped). Triggers use it to report what a transaction changes. */
+KM_MUST_USE int db_register_notify(struct db *db, void (*fn)(void *ctx, const char *text),
+                                   void *ctx);
+
 /* Rows changed by the last statement. */
 int64_t db_changes(struct db *db);
 

@@ -298,6 +298,35 @@ void db_text_copy(struct db_stmt *st, int col, char *buf, size_t buf_len)
     buf[n] = '\0';
 }
 
+struct notify {
+    void (*fn)(void *ctx, const char *text);
+    void *ctx;
+};
+
+static void notify_call(sqlite3_context *c, int argc, sqlite3_value **argv)
+{
+    struct notify *n = sqlite3_user_data(c);
+    for (int i = 0; i < argc; i++) {
+        const unsigned char *text = sqlite3_value_text(argv[i]);
+        if (text != NULL) {
+            n->fn(n->ctx, (const char *)text);
+        }
+    }
+    sqlite3_result_null(c);
+}
+
+int db_register_notify(struct db *db, void (*fn)(void *ctx, const char *text), void *ctx)
+{
+    struct notify *n = malloc(sizeof *n);
+    km_assert(n != NULL);
+    n->fn = fn;
+    n->ctx = ctx;
+    /* Not SQLITE_DETERMINISTIC: the call has an effect, so SQLite must not fold or skip it. */
+    int rc = sqlite3_create_function_v2(db->conn, "kameng_notify", -1, SQLITE_UTF8, n,
+                                        notify_call, NULL, NULL, free);
+    return rc == SQLITE_OK ? 0 : -KM_EINTERNAL;
+}
+
 int64_t db_changes(struct db *db)
 {
     return sqlite3_changes64(db->conn);

@@ -576,7 +576,7 @@ describe('rolling the database back', () => {
       srv.listen(0, '127.0.0.1', () => { const { port: p } = srv.address(); srv.close(() => resolve(p)); });
       srv.on('error', reject);
     });
-    const proc = spawn(BIN, ['serve', '--data', dataDir, '--port', String(port), '--test-clock=2026-03-02T02:00:00Z'],
+    const proc = spawn(BIN, ['serve', '--data', dataDir, '--port', String(port), '--verify-read-cache', '--test-clock=2026-03-02T02:00:00Z'],
       { stdio: ['ignore', 'ignore', 'pipe'] });
     const s = new Shop({ dataDir, port, proc, keys });
     proc.stderr.on('data', (d) => s.logs.push(d.toString()));

@@ -113,7 +113,9 @@ export async function startShop({ dataDir, testClock = true, seed = true, extraA
     }
   } catch { /* not seeded */ }
   const port = await freePort();
-  const args = ['serve', '--data', dir, '--port', String(port)];
+  // Every order view served from memory is checked against a fresh build; a stale one stops
+  // the server, so each suite also tests the read cache's invalidation.
+  const args = ['serve', '--data', dir, '--port', String(port), '--verify-read-cache'];
   if (testClock) args.push(`--test-clock=${clock}`);
   args.push(...extraArgs);
   const proc = spawn(BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
