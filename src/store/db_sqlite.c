@@ -42,6 +42,21 @@ static int exec_simple(struct db *db, const char *sql)
     return 0;
 }
 
+static struct db_stmt *stmt_get(struct db *db, const char *sql);
+
+/* Transaction control runs for every command and every read: prepared once, like other SQL. */
+static int exec_cached(struct db *db, const char *sql)
+{
+    sqlite3_stmt *st = stmt_get(db, sql)->stmt;
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        log_write(LOG_ERROR, "db_error", "op", sql, "message", sqlite3_errmsg(db->conn), NULL);
+        return -KM_EINTERNAL;
+    }
+    return 0;
+}
+
 void db_global_init(void)
 {
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
@@ -106,40 +121,40 @@ void db_close(struct db *db)
 
 int db_begin_read(struct db *db)
 {
-    return exec_simple(db, "BEGIN");
+    return exec_cached(db, "BEGIN");
 }
 
 int db_begin_write(struct db *db)
 {
-    return exec_simple(db, "BEGIN IMMEDIATE");
+    return exec_cached(db, "BEGIN IMMEDIATE");
 }
 
 int db_commit(struct db *db)
 {
-    return exec_simple(db, "COMMIT");
+    return exec_cached(db, "COMMIT");
 }
 
 void db_rollback(struct db *db)
 {
     if (!sqlite3_get_autocommit(db->conn)) {
-        (void)exec_simple(db, "ROLLBACK");
+        (void)exec_cached(db, "ROLLBACK");
     }
 }
 
 int db_savepoint(struct db *db)
 {
-    return exec_simple(db, "SAVEPOINT cmd");
+    return exec_cached(db, "SAVEPOINT cmd");
 }
 
 void db_savepoint_release(struct db *db)
 {
-    (void)exec_simple(db, "RELEASE cmd");
+    (void)exec_cached(db, "RELEASE cmd");
 }
 
 void db_savepoint_rollback(struct db *db)
 {
-    (void)exec_simple(db, "ROLLBACK TO cmd");
-    (void)exec_simple(db, "RELEASE cmd");
+    (void)exec_cached(db, "ROLLBACK TO cmd");
+    (void)exec_cached(db, "RELEASE cmd");
 }
 
 int db_exec_script(struct db *db, const char *sql, char *err, size_t err_len)
