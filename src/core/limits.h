@@ -49,6 +49,7 @@
 /* Jobs */
 #define JOB_BATCH_MAX 200                     /* rows one timer pass touches; the next pass takes more */
 #define JOB_TICK_MS 500                       /* real-clock timers run twice a second */
+#define JOB_BACKLOG_PAUSE_MS 5                /* between passes while work is still coming */
 #define UPSTREAM_POLL_INTERVAL_S 60           /* ask the upstream about an unanswered top-up each minute */
 #define CALLBACK_ATTEMPTS_MAX 8               /* sandbox callbacks: then polling alone finds the result */
 

@@ -274,9 +274,15 @@ static int payouts(void)
     return count;
 }
 
+/* Set when a pass ended with work still coming (every round found some): the next pass then
+ * follows at once instead of a tick later, so a backlog (a burst of paid orders waiting for their
+ * notifications) drains as fast as the writer commits it. */
+static atomic_bool backlog;
+
 void jobs_run_now(void)
 {
     pthread_mutex_lock(&run_lock);
+    bool busy = false;
     for (int round = 0; round < JOB_ROUNDS_MAX && !atomic_load(&stopping); round++) {
         int work = 0;
         work += run_each(store_orders_expired, expire_run, "expire_orders");
@@ -289,10 +295,12 @@ void jobs_run_now(void)
         work += payouts();
         work += refund_sandbox_notify(reader, base_url);
         work += webhook_deliver(reader, webhook_url);
+        busy = work != 0;
         if (work == 0) {
             break;
         }
     }
+    atomic_store(&backlog, busy);
     jobs_sign_checkpoint();
     if (db_checkpoint(checkpointer) != 0) {
         log_write(LOG_WARN, "checkpoint_failed", NULL);
@@ -306,7 +314,8 @@ static void *jobs_main(void *unused)
     pthread_setname_np(pthread_self(), "kameng-timers");
     /* A tick's sleep comes first: at start-up the server begins listening meanwhile. */
     while (!atomic_load(&stopping)) {
-        struct timespec ts = {0, JOB_TICK_MS * 1000L * 1000L};
+        long ms = atomic_load(&backlog) ? JOB_BACKLOG_PAUSE_MS : JOB_TICK_MS;
+        struct timespec ts = {0, ms * 1000L * 1000L};
         nanosleep(&ts, NULL);
         if (!atomic_load(&stopping)) {
             jobs_run_now();
