@@ -11,7 +11,7 @@
 #define HTTP_THREADS 4                        /* 2 cores; blocking reads and argon2 need a spare thread */
 #define ORDER_VIEW_CACHE_MB_DEFAULT 128       /* memory for order views kept, a few KiB each */
 #define ORDER_VIEW_CACHE_MB_MAX 65536
-#define ORDER_VIEW_SLOTS 131072               /* 9 MiB of slots; a view per slot */
+#define ORDER_VIEW_SLOTS 131072               /* views at most, in sets of 4 (4 MiB of pointers) */
 #define HTTP_PATH_BYTES_MAX 512               /* our longest route is under 100 bytes */
 #define HTTP_PATH_SEGMENTS_MAX 8              /* /v1/orders/{id}/keys/{id}/reveal is 6 */
 #define HTTP_HEADER_VALUE_BYTES_MAX 256       /* idempotency keys, tokens and ids are far shorter */

@@ -1,6 +1,7 @@
-/* Two direct-mapped tables under striped locks: a slot holds one entry, and a newer entry that
- * hashes to the same slot replaces it. Order views carry a generation per slot (see the header
- * for why). */
+/* Buyer tokens: a direct-mapped table (a newer token that hashes to a taken slot replaces it).
+ * Order views: a 4-way set-associative table, so that orders whose ids hash alike do not keep
+ * evicting each other while a buyer polls; the generation (see the header) is kept per set. All
+ * under striped locks. */
 #include "service/read_cache.h"
 
 #include <pthread.h>
@@ -13,13 +14,19 @@
 
 #define LOCK_STRIPES 64
 #define TOKEN_SLOTS 65536 /* 4.7 MB */
+#define VIEW_WAYS 4
 
-struct view_slot {
-    uint64_t gen;
-    char order_id[ID_BYTES_MAX];
-    char *body; /* NULL: empty */
-    size_t len;
+struct view {
     int64_t valid_until;
+    size_t len;
+    char order_id[ID_BYTES_MAX];
+    char body[]; /* len bytes and a NUL */
+};
+
+struct view_set {
+    uint64_t gen;
+    unsigned next_victim;
+    struct view *way[VIEW_WAYS];
 };
 
 struct token_slot {
@@ -29,8 +36,8 @@ struct token_slot {
 
 static struct {
     pthread_mutex_t locks[LOCK_STRIPES];
-    struct view_slot *views;
-    int view_slots;
+    struct view_set *views;
+    int view_sets;
     size_t view_budget;
     atomic_size_t view_bytes;
     struct token_slot *tokens;
@@ -51,12 +58,11 @@ void read_cache_configure(size_t view_bytes, bool verify)
 {
     pthread_once(&init_once, init_locks);
     read_cache_reset();
-    int view_slots = view_bytes > 0 ? ORDER_VIEW_SLOTS : 0;
-    rc.view_slots = view_slots;
+    rc.view_sets = view_bytes > 0 ? ORDER_VIEW_SLOTS / VIEW_WAYS : 0;
     rc.view_budget = view_bytes;
     atomic_store(&rc.view_bytes, 0);
-    rc.views = view_slots > 0 ? calloc((size_t)view_slots, sizeof *rc.views) : NULL;
-    km_assert(view_slots == 0 || rc.views != NULL);
+    rc.views = rc.view_sets > 0 ? calloc((size_t)rc.view_sets, sizeof *rc.views) : NULL;
+    km_assert(rc.view_sets == 0 || rc.views != NULL);
     rc.tokens = calloc(TOKEN_SLOTS, sizeof *rc.tokens);
     km_assert(rc.tokens != NULL);
     rc.verify = verify;
@@ -69,15 +75,17 @@ bool read_cache_verifying(void)
 
 void read_cache_reset(void)
 {
-    for (int i = 0; rc.views != NULL && i < rc.view_slots; i++) {
-        free(rc.views[i].body);
+    for (int i = 0; rc.views != NULL && i < rc.view_sets; i++) {
+        for (int w = 0; w < VIEW_WAYS; w++) {
+            free(rc.views[i].way[w]);
+        }
     }
     free(rc.views);
     free(rc.tokens);
     atomic_store(&rc.view_bytes, 0);
     rc.views = NULL;
     rc.tokens = NULL;
-    rc.view_slots = 0;
+    rc.view_sets = 0;
 }
 
 static uint64_t fnv1a(const void *data, size_t n)
@@ -128,40 +136,61 @@ void read_cache_token_put(const uint8_t hash[TOKEN_HASH_BYTES], const char *orde
     pthread_mutex_unlock(stripe(h));
 }
 
-static struct view_slot *view_slot(const char *order_id, pthread_mutex_t **lock)
+static struct view_set *view_set(const char *order_id, pthread_mutex_t **lock)
 {
     uint64_t h = fnv1a(order_id, strlen(order_id));
     *lock = stripe(h);
-    return &rc.views[h % (uint64_t)rc.view_slots];
+    return &rc.views[(h >> 6) % (uint64_t)rc.view_sets]; /* low bits pick the stripe */
+}
+
+static int way_of(const struct view_set *set, const char *order_id)
+{
+    for (int w = 0; w < VIEW_WAYS; w++) {
+        if (set->way[w] != NULL && strcmp(set->way[w]->order_id, order_id) == 0) {
+            return w;
+        }
+    }
+    return -1;
+}
+
+static void way_free(struct view_set *set, int w)
+{
+    if (set->way[w] != NULL) {
+        atomic_fetch_sub(&rc.view_bytes, sizeof *set->way[w] + set->way[w]->len + 1);
+        free(set->way[w]);
+        set->way[w] = NULL;
+    }
 }
 
 uint64_t read_cache_view_gen(const char *order_id)
 {
-    if (rc.view_slots == 0) {
+    if (rc.view_sets == 0) {
         return 0;
     }
     pthread_mutex_t *lock;
-    struct view_slot *s = view_slot(order_id, &lock);
+    struct view_set *set = view_set(order_id, &lock);
     pthread_mutex_lock(lock);
-    uint64_t gen = s->gen;
+    uint64_t gen = set->gen;
     pthread_mutex_unlock(lock);
     return gen;
 }
 
 char *read_cache_view_get(const char *order_id, int64_t now_ms, size_t *len)
 {
-    if (rc.view_slots == 0) {
+    if (rc.view_sets == 0) {
         return NULL;
     }
     pthread_mutex_t *lock;
-    struct view_slot *s = view_slot(order_id, &lock);
+    struct view_set *set = view_set(order_id, &lock);
     char *copy = NULL;
     pthread_mutex_lock(lock);
-    if (s->body != NULL && strcmp(s->order_id, order_id) == 0 && now_ms < s->valid_until) {
-        copy = malloc(s->len + 1);
+    int w = way_of(set, order_id);
+    if (w >= 0 && now_ms < set->way[w]->valid_until) {
+        const struct view *v = set->way[w];
+        copy = malloc(v->len + 1);
         km_assert(copy != NULL);
-        memcpy(copy, s->body, s->len + 1);
-        *len = s->len;
+        memcpy(copy, v->body, v->len + 1);
+        *len = v->len;
     }
     pthread_mutex_unlock(lock);
     atomic_fetch_add(copy != NULL ? &rc.view_hits : &rc.view_misses, 1);
@@ -171,48 +200,53 @@ char *read_cache_view_get(const char *order_id, int64_t now_ms, size_t *len)
 void read_cache_view_put(const char *order_id, uint64_t gen, const char *body, size_t len,
                          int64_t valid_until_ms)
 {
-    if (rc.view_slots == 0 || strlen(order_id) >= ID_BYTES_MAX) {
+    if (rc.view_sets == 0 || strlen(order_id) >= ID_BYTES_MAX) {
         return;
     }
-    char *copy = malloc(len + 1);
-    km_assert(copy != NULL);
-    memcpy(copy, body, len);
-    copy[len] = '\0';
+    struct view *v = malloc(sizeof *v + len + 1);
+    km_assert(v != NULL);
+    v->valid_until = valid_until_ms;
+    v->len = len;
+    memcpy(v->order_id, order_id, strlen(order_id) + 1);
+    memcpy(v->body, body, len);
+    v->body[len] = '\0';
+    size_t size = sizeof *v + len + 1;
     pthread_mutex_t *lock;
-    struct view_slot *s = view_slot(order_id, &lock);
+    struct view_set *set = view_set(order_id, &lock);
     pthread_mutex_lock(lock);
-    size_t held = s->body != NULL ? s->len + 1 : 0;
-    /* Within the budget counting the entry it replaces; over it, the view is simply not kept. */
-    if (s->gen == gen && atomic_load(&rc.view_bytes) - held + len + 1 <= rc.view_budget) {
-        free(s->body);
-        atomic_fetch_sub(&rc.view_bytes, held);
-        atomic_fetch_add(&rc.view_bytes, len + 1);
-        memcpy(s->order_id, order_id, strlen(order_id) + 1);
-        s->body = copy;
-        s->len = len;
-        s->valid_until = valid_until_ms;
-        copy = NULL;
+    /* Touched since gen was taken: what was built may be stale already. Over the budget: not
+     * kept. Otherwise it takes its own old place, a free way, or the ways in turn. */
+    if (set->gen == gen && atomic_load(&rc.view_bytes) + size <= rc.view_budget) {
+        int w = way_of(set, order_id);
+        for (int i = 0; w < 0 && i < VIEW_WAYS; i++) {
+            w = set->way[i] == NULL ? i : -1;
+        }
+        if (w < 0) {
+            w = (int)(set->next_victim++ % VIEW_WAYS);
+        }
+        way_free(set, w);
+        set->way[w] = v;
+        atomic_fetch_add(&rc.view_bytes, size);
+        v = NULL;
     }
     pthread_mutex_unlock(lock);
-    free(copy); /* touched meanwhile (what was built may be stale already), or no room */
+    free(v);
 }
 
 void read_cache_view_drop(const char *order_id)
 {
-    if (rc.view_slots == 0) {
+    if (rc.view_sets == 0) {
         return;
     }
     pthread_mutex_t *lock;
-    struct view_slot *s = view_slot(order_id, &lock);
+    struct view_set *set = view_set(order_id, &lock);
     pthread_mutex_lock(lock);
-    s->gen++;
-    char *old = s->body;
-    if (old != NULL) {
-        atomic_fetch_sub(&rc.view_bytes, s->len + 1);
+    set->gen++;
+    int w = way_of(set, order_id);
+    if (w >= 0) {
+        way_free(set, w);
     }
-    s->body = NULL;
     pthread_mutex_unlock(lock);
-    free(old);
     atomic_fetch_add(&rc.view_drops, 1);
 }
 

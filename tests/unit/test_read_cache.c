@@ -1,0 +1,118 @@
+/* The read cache's rules: a view is served until a commit drops it or its time runs out; a view
+ * built before a drop is never kept; memory stays within the budget; tokens map to their order. */
+#include <criterion/criterion.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "service/read_cache.h"
+
+static void fresh(size_t bytes)
+{
+    read_cache_configure(bytes, false);
+}
+
+static bool served(const char *id, int64_t now, const char *want)
+{
+    size_t len = 0;
+    char *got = read_cache_view_get(id, now, &len);
+    bool ok = got != NULL && strcmp(got, want) == 0 && len == strlen(want);
+    free(got);
+    return ok;
+}
+
+static void put(const char *id, const char *body, int64_t valid_until)
+{
+    read_cache_view_put(id, read_cache_view_gen(id), body, strlen(body), valid_until);
+}
+
+Test(read_cache, serves_a_kept_view_until_a_commit_drops_it)
+{
+    fresh(1 << 20);
+    size_t len = 0;
+    cr_assert_null(read_cache_view_get("ord_a", 0, &len));
+    put("ord_a", "{\"v\":1}", INT64_MAX);
+    cr_assert(served("ord_a", 0, "{\"v\":1}"));
+    read_cache_view_drop("ord_a");
+    cr_assert_null(read_cache_view_get("ord_a", 0, &len));
+    read_cache_reset();
+}
+
+Test(read_cache, never_keeps_a_view_built_before_a_drop)
+{
+    fresh(1 << 20);
+    uint64_t gen = read_cache_view_gen("ord_a"); /* a reader starts building */
+    read_cache_view_drop("ord_a");               /* a commit touches the order meanwhile */
+    read_cache_view_put("ord_a", gen, "{\"old\":1}", 9, INT64_MAX);
+    size_t len = 0;
+    cr_assert_null(read_cache_view_get("ord_a", 0, &len));
+    put("ord_a", "{\"new\":1}", INT64_MAX); /* a reader that started after the drop */
+    cr_assert(served("ord_a", 0, "{\"new\":1}"));
+    read_cache_reset();
+}
+
+Test(read_cache, a_view_expires_at_its_valid_until)
+{
+    fresh(1 << 20);
+    put("ord_a", "{}", 1000);
+    cr_assert(served("ord_a", 999, "{}"));
+    size_t len = 0;
+    cr_assert_null(read_cache_view_get("ord_a", 1000, &len));
+    read_cache_reset();
+}
+
+Test(read_cache, dropping_one_order_keeps_the_others)
+{
+    fresh(64 << 20);
+    char id[32];
+    for (int i = 0; i < 2000; i++) {
+        snprintf(id, sizeof id, "ord_%04d", i);
+        put(id, id, INT64_MAX);
+    }
+    read_cache_view_drop("ord_0007");
+    int kept = 0;
+    for (int i = 0; i < 2000; i++) {
+        snprintf(id, sizeof id, "ord_%04d", i);
+        kept += served(id, 0, id);
+    }
+    /* 2,000 orders in 131,072 places, four to a set: none pushes another out. */
+    cr_assert_eq(kept, 1999);
+    size_t len = 0;
+    cr_assert_null(read_cache_view_get("ord_0007", 0, &len));
+    read_cache_reset();
+}
+
+Test(read_cache, stays_within_its_memory_budget)
+{
+    fresh(64 << 10);
+    static char body[10000];
+    memset(body, 'x', sizeof body - 1);
+    char id[32];
+    for (int i = 0; i < 20; i++) {
+        snprintf(id, sizeof id, "ord_%02d", i);
+        put(id, body, INT64_MAX);
+    }
+    struct read_cache_stats st;
+    read_cache_stats_get(&st);
+    cr_assert_leq(st.view_bytes, 64 << 10);
+    cr_assert_geq(st.view_bytes, 5 * sizeof body, "as many as fit are kept");
+    read_cache_reset();
+}
+
+Test(read_cache, caching_off_keeps_nothing_but_tokens)
+{
+    fresh(0);
+    put("ord_a", "{}", INT64_MAX);
+    size_t len = 0;
+    cr_assert_null(read_cache_view_get("ord_a", 0, &len));
+    uint8_t hash[TOKEN_HASH_BYTES] = {1, 2, 3};
+    char order[ID_BYTES_MAX];
+    cr_assert_not(read_cache_token_get(hash, order, sizeof order));
+    read_cache_token_put(hash, "ord_a");
+    cr_assert(read_cache_token_get(hash, order, sizeof order));
+    cr_assert_str_eq(order, "ord_a");
+    hash[31] = 9; /* another token */
+    cr_assert_not(read_cache_token_get(hash, order, sizeof order));
+    read_cache_reset();
+}
