@@ -2,7 +2,7 @@
 # kameng benchmark: the write and read paths over HTTP on loopback, next to this machine's
 # ceilings measured in the same run (a bare libmicrohttpd server, raw SQLite fsync'd inserts).
 # Run with `make bench` (builds build/kameng first). Every phase is bounded; the whole run takes
-# about two and a half minutes. Loads go to 127.0.0.1 only.
+# two to three minutes. Loads go to 127.0.0.1 only.
 #
 # Environment: BENCH_PORT (default 18181; the bare server uses BENCH_PORT+1), KAMENG_BIN
 # (default build/kameng), BENCH_KEEP=1 keeps the temporary directory.
@@ -195,7 +195,7 @@ SETTLE_T0=$(date +%s.%N)
 i=0
 while [ "$(callbacks)" -lt "$PAID_ALL" ] && [ $i -lt $((T_SETTLE * 2)) ]; do sleep 0.5; i=$((i + 1)); done
 printf 'settle_s=%s\nbacklog=%s\n' "$(awk -v a="$SETTLE_T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')" \
-    "$((PAID_ALL - $(callbacks)))" >"$R/settle.kv"
+    "$(awk -v p="$PAID_ALL" -v c="$(callbacks)" 'BEGIN { print (p > c ? p - c : 0) }')" >"$R/settle.kv"
 settle
 snapshot "$R/m6b.kv"
 log "B: order reads (${T_READ}s, 64 connections)"
