@@ -12,6 +12,7 @@
 #include "domain/target.h"
 #include "http/api.h"
 #include "http/api_handlers.h"
+#include "http/json_out.h"
 #include "http/ratelimit.h"
 #include "http/views.h"
 #include "service/fulfilment.h"
@@ -146,9 +147,8 @@ static char *order_view_text(struct api_req *r, const char *id, int64_t now, siz
     json_t *v = store_order_get(r->db, id, &o) == 0 ? view_order_at(r->db, &o, now, valid_until)
                                                    : NULL;
     db_rollback(r->db);
-    char *text = v != NULL ? json_dumps(v, JSON_COMPACT) : NULL;
+    char *text = v != NULL ? json_out(v, len) : NULL;
     json_decref(v);
-    *len = text != NULL ? strlen(text) : 0;
     return text;
 }
 

@@ -19,6 +19,7 @@
 #include "http/api.h"
 #include "http/auth.h"
 #include "http/idempotency.h"
+#include "http/json_out.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "service/executor.h"
@@ -157,9 +158,7 @@ static enum MHD_Result queue_answer(struct api_req *r)
             km_fail(&e, KM_EINTERNAL, "internal_error", NULL, "the request produced no answer");
             api_error(r, &e);
         }
-        text = json_dumps(r->reply, JSON_COMPACT);
-        km_assert(text != NULL);
-        len = strlen(text);
+        text = json_out(r->reply, &len);
         type = "application/json";
     }
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);

@@ -1,0 +1,69 @@
+/* json_out writes exactly what json_dumps(JSON_COMPACT) writes, for every kind of value and every
+ * character a string may hold. */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/json_out.h"
+
+static void same_as_jansson(json_t *v)
+{
+    char *want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    size_t len = 0;
+    char *got = json_out(v, &len);
+    cr_assert_not_null(want);
+    cr_assert_str_eq(got, want);
+    cr_assert_eq(len, strlen(want));
+    free(want);
+    free(got);
+    json_decref(v);
+}
+
+Test(json_out, matches_jansson_for_every_kind_of_value)
+{
+    same_as_jansson(json_pack("{s:s, s:I, s:I, s:b, s:b, s:n, s:[], s:{}, s:[i, s, {s:[n]}]}", "id",
+                              "ord_1", "min", (json_int_t)INT64_MIN, "max", (json_int_t)INT64_MAX,
+                              "t", 1, "f", 0, "nothing", "empty_list", "empty_object", "mixed", 1,
+                              "two", "deep", "er"));
+    same_as_jansson(json_array());
+    same_as_jansson(json_object());
+    same_as_jansson(json_string(""));
+    same_as_jansson(json_integer(0));
+    same_as_jansson(json_real(12.5));
+    same_as_jansson(json_pack("{s:f}", "ratio", 0.1));
+}
+
+Test(json_out, escapes_strings_as_jansson_does)
+{
+    char all[128];
+    for (int i = 1; i < 128; i++) {
+        all[i - 1] = (char)i;
+    }
+    all[127] = '\0';
+    same_as_jansson(json_string(all));
+    same_as_jansson(json_stringn("nul\0inside", 10));
+    same_as_jansson(json_string(
+        "卡密 \xE2\x80\xA8 line separator, emoji \xF0\x9F\x98\x80, slash / quote \" back \\"));
+    json_t *o = json_object();
+    json_object_set_new(o, "key \"quoted\"\n", json_string("</script>"));
+    json_object_set_new(o, "中文", json_string("\x01\x1f\x7f"));
+    same_as_jansson(o);
+}
+
+Test(json_out, keeps_object_keys_in_insertion_order)
+{
+    json_t *o = json_object();
+    const char *keys[] = {"zeta", "alpha", "mid", "beta", "a", "z"};
+    for (int i = 0; i < 6; i++) {
+        json_object_set_new(o, keys[i], json_integer(i));
+    }
+    json_object_del(o, "mid");
+    json_object_set_new(o, "mid", json_integer(9));
+    size_t len = 0;
+    char *got = json_out(o, &len);
+    cr_assert_str_eq(got, "{\"zeta\":0,\"alpha\":1,\"beta\":3,\"a\":4,\"z\":5,\"mid\":9}");
+    free(got);
+    same_as_jansson(o);
+}
