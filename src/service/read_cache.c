@@ -1,7 +1,6 @@
-/* Buyer tokens: a direct-mapped table (a newer token that hashes to a taken slot replaces it).
- * Order views: a 4-way set-associative table, so that orders whose ids hash alike do not keep
- * evicting each other while a buyer polls; the generation (see the header) is kept per set. All
- * under striped locks. */
+/* Two 4-way set-associative tables, so that entries whose keys hash alike do not keep evicting
+ * each other while buyers poll: buyer tokens, and order views with a generation per set (see the
+ * header). A set is guarded by the lock stripe its index picks. */
 #include "service/read_cache.h"
 
 #include <pthread.h>
@@ -13,8 +12,8 @@
 #include "core/limits.h"
 
 #define LOCK_STRIPES 64
-#define TOKEN_SLOTS 65536 /* 4.7 MB */
-#define VIEW_WAYS 4
+#define TOKEN_SETS 32768 /* 131,072 tokens, 9.4 MB */
+#define WAYS 4
 
 struct view {
     int64_t valid_until;
@@ -26,12 +25,17 @@ struct view {
 struct view_set {
     uint64_t gen;
     unsigned next_victim;
-    struct view *way[VIEW_WAYS];
+    struct view *way[WAYS];
 };
 
 struct token_slot {
     uint8_t hash[TOKEN_HASH_BYTES];
     char order_id[ID_BYTES_MAX]; /* "": empty */
+};
+
+struct token_set {
+    unsigned next_victim;
+    struct token_slot way[WAYS];
 };
 
 static struct {
@@ -40,7 +44,7 @@ static struct {
     int view_sets;
     size_t view_budget;
     atomic_size_t view_bytes;
-    struct token_slot *tokens;
+    struct token_set *tokens;
     bool verify;
     atomic_uint_fast64_t view_hits, view_misses, view_drops, token_hits, token_misses;
 } rc;
@@ -58,12 +62,12 @@ void read_cache_configure(size_t view_bytes, bool verify)
 {
     pthread_once(&init_once, init_locks);
     read_cache_reset();
-    rc.view_sets = view_bytes > 0 ? ORDER_VIEW_SLOTS / VIEW_WAYS : 0;
+    rc.view_sets = view_bytes > 0 ? ORDER_VIEW_SLOTS / WAYS : 0;
     rc.view_budget = view_bytes;
     atomic_store(&rc.view_bytes, 0);
     rc.views = rc.view_sets > 0 ? calloc((size_t)rc.view_sets, sizeof *rc.views) : NULL;
     km_assert(rc.view_sets == 0 || rc.views != NULL);
-    rc.tokens = calloc(TOKEN_SLOTS, sizeof *rc.tokens);
+    rc.tokens = calloc(TOKEN_SETS, sizeof *rc.tokens);
     km_assert(rc.tokens != NULL);
     rc.verify = verify;
 }
@@ -76,7 +80,7 @@ bool read_cache_verifying(void)
 void read_cache_reset(void)
 {
     for (int i = 0; rc.views != NULL && i < rc.view_sets; i++) {
-        for (int w = 0; w < VIEW_WAYS; w++) {
+        for (int w = 0; w < WAYS; w++) {
             free(rc.views[i].way[w]);
         }
     }
@@ -98,9 +102,28 @@ static uint64_t fnv1a(const void *data, size_t n)
     return h;
 }
 
-static pthread_mutex_t *stripe(uint64_t h)
+static pthread_mutex_t *stripe(uint64_t set_index)
 {
-    return &rc.locks[h % LOCK_STRIPES];
+    return &rc.locks[set_index % LOCK_STRIPES];
+}
+
+static struct token_set *token_set(const uint8_t hash[TOKEN_HASH_BYTES], pthread_mutex_t **lock)
+{
+    uint64_t h;
+    memcpy(&h, hash, sizeof h); /* already a SHA-256: uniform */
+    *lock = stripe(h % TOKEN_SETS);
+    return &rc.tokens[h % TOKEN_SETS];
+}
+
+static int token_way(const struct token_set *set, const uint8_t hash[TOKEN_HASH_BYTES])
+{
+    for (int w = 0; w < WAYS; w++) {
+        if (set->way[w].order_id[0] != '\0' &&
+            memcmp(set->way[w].hash, hash, TOKEN_HASH_BYTES) == 0) {
+            return w;
+        }
+    }
+    return -1;
 }
 
 bool read_cache_token_get(const uint8_t hash[TOKEN_HASH_BYTES], char *order_id, size_t len)
@@ -108,16 +131,15 @@ bool read_cache_token_get(const uint8_t hash[TOKEN_HASH_BYTES], char *order_id, 
     if (rc.tokens == NULL) {
         return false;
     }
-    uint64_t h;
-    memcpy(&h, hash, sizeof h); /* already a SHA-256: uniform */
-    struct token_slot *s = &rc.tokens[h % TOKEN_SLOTS];
-    pthread_mutex_lock(stripe(h));
-    bool hit = s->order_id[0] != '\0' && memcmp(s->hash, hash, TOKEN_HASH_BYTES) == 0 &&
-               strlen(s->order_id) < len;
+    pthread_mutex_t *lock;
+    struct token_set *set = token_set(hash, &lock);
+    pthread_mutex_lock(lock);
+    int w = token_way(set, hash);
+    bool hit = w >= 0 && strlen(set->way[w].order_id) < len;
     if (hit) {
-        memcpy(order_id, s->order_id, strlen(s->order_id) + 1);
+        memcpy(order_id, set->way[w].order_id, strlen(set->way[w].order_id) + 1);
     }
-    pthread_mutex_unlock(stripe(h));
+    pthread_mutex_unlock(lock);
     atomic_fetch_add(hit ? &rc.token_hits : &rc.token_misses, 1);
     return hit;
 }
@@ -127,25 +149,31 @@ void read_cache_token_put(const uint8_t hash[TOKEN_HASH_BYTES], const char *orde
     if (rc.tokens == NULL || strlen(order_id) >= ID_BYTES_MAX) {
         return;
     }
-    uint64_t h;
-    memcpy(&h, hash, sizeof h);
-    struct token_slot *s = &rc.tokens[h % TOKEN_SLOTS];
-    pthread_mutex_lock(stripe(h));
-    memcpy(s->hash, hash, TOKEN_HASH_BYTES);
-    memcpy(s->order_id, order_id, strlen(order_id) + 1);
-    pthread_mutex_unlock(stripe(h));
+    pthread_mutex_t *lock;
+    struct token_set *set = token_set(hash, &lock);
+    pthread_mutex_lock(lock);
+    int w = token_way(set, hash);
+    for (int i = 0; w < 0 && i < WAYS; i++) {
+        w = set->way[i].order_id[0] == '\0' ? i : -1;
+    }
+    if (w < 0) {
+        w = (int)(set->next_victim++ % WAYS);
+    }
+    memcpy(set->way[w].hash, hash, TOKEN_HASH_BYTES);
+    memcpy(set->way[w].order_id, order_id, strlen(order_id) + 1);
+    pthread_mutex_unlock(lock);
 }
 
 static struct view_set *view_set(const char *order_id, pthread_mutex_t **lock)
 {
-    uint64_t h = fnv1a(order_id, strlen(order_id));
-    *lock = stripe(h);
-    return &rc.views[(h >> 6) % (uint64_t)rc.view_sets]; /* low bits pick the stripe */
+    uint64_t index = fnv1a(order_id, strlen(order_id)) % (uint64_t)rc.view_sets;
+    *lock = stripe(index);
+    return &rc.views[index];
 }
 
 static int way_of(const struct view_set *set, const char *order_id)
 {
-    for (int w = 0; w < VIEW_WAYS; w++) {
+    for (int w = 0; w < WAYS; w++) {
         if (set->way[w] != NULL && strcmp(set->way[w]->order_id, order_id) == 0) {
             return w;
         }
@@ -218,11 +246,11 @@ void read_cache_view_put(const char *order_id, uint64_t gen, const char *body, s
      * kept. Otherwise it takes its own old place, a free way, or the ways in turn. */
     if (set->gen == gen && atomic_load(&rc.view_bytes) + size <= rc.view_budget) {
         int w = way_of(set, order_id);
-        for (int i = 0; w < 0 && i < VIEW_WAYS; i++) {
+        for (int i = 0; w < 0 && i < WAYS; i++) {
             w = set->way[i] == NULL ? i : -1;
         }
         if (w < 0) {
-            w = (int)(set->next_victim++ % VIEW_WAYS);
+            w = (int)(set->next_victim++ % WAYS);
         }
         way_free(set, w);
         set->way[w] = v;

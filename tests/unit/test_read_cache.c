@@ -116,3 +116,26 @@ Test(read_cache, caching_off_keeps_nothing_but_tokens)
     cr_assert_not(read_cache_token_get(hash, order, sizeof order));
     read_cache_reset();
 }
+
+Test(read_cache, keeps_tens_of_thousands_of_tokens_side_by_side)
+{
+    fresh(1 << 20);
+    enum { N = 30000 };
+    uint8_t hash[TOKEN_HASH_BYTES] = {0};
+    char id[ID_BYTES_MAX], got[ID_BYTES_MAX];
+    for (uint32_t i = 0; i < N; i++) {
+        uint64_t mixed = (i + 1) * 0x9E3779B97F4A7C15ULL; /* spread like a SHA-256 prefix */
+        memcpy(hash, &mixed, sizeof mixed);
+        snprintf(id, sizeof id, "ord_%05u", (unsigned)i);
+        read_cache_token_put(hash, id);
+    }
+    int kept = 0;
+    for (uint32_t i = 0; i < N; i++) {
+        uint64_t mixed = (i + 1) * 0x9E3779B97F4A7C15ULL;
+        memcpy(hash, &mixed, sizeof mixed);
+        snprintf(id, sizeof id, "ord_%05u", (unsigned)i);
+        kept += read_cache_token_get(hash, got, sizeof got) && strcmp(got, id) == 0;
+    }
+    cr_assert_geq(kept, N * 99 / 100, "kept %d of %d", kept, N);
+    read_cache_reset();
+}
