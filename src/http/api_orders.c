@@ -136,20 +136,27 @@ int api_orders_create(struct api_req *r)
     return api_write(r, create_write, a, free);
 }
 
-/* Builds the order's view from one read transaction, or NULL if there is no such order. */
-static char *order_view_text(struct api_req *r, const char *id, int64_t now, size_t *len,
-                             int64_t *valid_until)
+/* Builds the order's view from one read transaction into *text: 0, -KM_ENOTFOUND, or
+ * -KM_EINTERNAL when the database fails. */
+static int order_view_text(struct api_req *r, const char *id, int64_t now, char **text, size_t *len,
+                           int64_t *valid_until)
 {
-    struct order o;
+    *text = NULL;
     if (db_begin_read(r->db) != 0) {
-        return NULL;
+        return -KM_EINTERNAL;
     }
-    json_t *v = store_order_get(r->db, id, &o) == 0 ? view_order_at(r->db, &o, now, valid_until)
-                                                   : NULL;
+    struct order o;
+    int rc = store_order_get(r->db, id, &o);
+    json_t *v = rc == 0 ? view_order_at(r->db, &o, now, valid_until) : NULL;
     db_rollback(r->db);
-    char *text = v != NULL ? json_out(v, len) : NULL;
-    json_decref(v);
-    return text;
+    if (rc == 0 && v == NULL) {
+        rc = -KM_EINTERNAL;
+    }
+    if (v != NULL) {
+        *text = json_out(v, len);
+        json_decref(v);
+    }
+    return rc == 0 || rc == -KM_ENOTFOUND ? rc : -KM_EINTERNAL;
 }
 
 /* Verify mode (the test suites): a kept view must be what a fresh build gives. A commit the
@@ -160,7 +167,8 @@ static void verify_kept_view(struct api_req *r, const char *id, const char *kept
     for (int attempt = 0;; attempt++) {
         size_t len = 0;
         int64_t valid_until = INT64_MAX;
-        char *fresh = order_view_text(r, id, now, &len, &valid_until);
+        char *fresh = NULL;
+        (void)order_view_text(r, id, now, &fresh, &len, &valid_until);
         bool same = fresh != NULL && strcmp(fresh, kept) == 0;
         free(fresh);
         if (same) {
@@ -199,9 +207,12 @@ int api_orders_get(struct api_req *r)
     }
     uint64_t gen = read_cache_view_gen(id);
     int64_t valid_until = INT64_MAX;
-    text = order_view_text(r, id, now, &len, &valid_until);
-    if (text == NULL) {
+    int rc = order_view_text(r, id, now, &text, &len, &valid_until);
+    if (rc == -KM_ENOTFOUND) {
         return api_fail(r, KM_ENOTFOUND, "resource_missing", "order_id", "no such order: %s", id);
+    }
+    if (rc != 0) {
+        return api_fail(r, KM_EINTERNAL, "storage_error", NULL, "order unavailable");
     }
     read_cache_view_put(id, gen, text, len, valid_until);
     return api_bytes(r, 200, "application/json", text, len);

@@ -242,16 +242,19 @@ void read_cache_view_put(const char *order_id, uint64_t gen, const char *body, s
     pthread_mutex_t *lock;
     struct view_set *set = view_set(order_id, &lock);
     pthread_mutex_lock(lock);
-    /* Touched since gen was taken: what was built may be stale already. Over the budget: not
-     * kept. Otherwise it takes its own old place, a free way, or the ways in turn. */
-    if (set->gen == gen && atomic_load(&rc.view_bytes) + size <= rc.view_budget) {
-        int w = way_of(set, order_id);
-        for (int i = 0; w < 0 && i < WAYS; i++) {
-            w = set->way[i] == NULL ? i : -1;
-        }
-        if (w < 0) {
-            w = (int)(set->next_victim++ % WAYS);
-        }
+    /* Touched since gen was taken: what was built may be stale already, so it is not kept.
+     * Otherwise it takes its own old place, else a free way, else the ways in turn; and when
+     * the budget is spent it pushes out a neighbour in its set rather than take a free way. */
+    int w = set->gen == gen ? way_of(set, order_id) : -1;
+    for (int i = 0; set->gen == gen && w < 0 && i < WAYS; i++) {
+        w = set->way[i] == NULL ? i : -1;
+    }
+    size_t held = atomic_load(&rc.view_bytes);
+    if (set->gen == gen && (w < 0 || (set->way[w] == NULL && held + size > rc.view_budget))) {
+        w = (int)(set->next_victim++ % WAYS);
+    }
+    size_t freed = w >= 0 && set->way[w] != NULL ? sizeof *set->way[w] + set->way[w]->len + 1 : 0;
+    if (w >= 0 && held - freed + size <= rc.view_budget) {
         way_free(set, w);
         set->way[w] = v;
         atomic_fetch_add(&rc.view_bytes, size);

@@ -3,8 +3,8 @@
  *
  * A buyer token never changes the order it opens, so that mapping is kept as found. An order
  * view is kept until a committed write touches the order: the store reports every order a
- * command changes (db_watch_orders), and the executor drops those views before and again after
- * each commit, before any writer is told its write is done. A reader notes the slot's
+ * command changes (store_watch_orders), and the executor drops those views after each commit,
+ * before any writer is told its write is done. A reader notes the set's
  * generation before it opens its read transaction and may only store what it built if no drop
  * happened since, so a view built from a snapshot older than a commit is never kept. A view that
  * depends on time (a case that becomes overdue) is kept only until that time. */

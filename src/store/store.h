@@ -170,14 +170,15 @@ KM_MUST_USE int store_order_get(struct db *db, const char *id, struct order *out
 KM_MUST_USE int store_order_update(struct db *db, const struct order *o);
 KM_MUST_USE int store_order_token_insert(struct db *db, const uint8_t *hash, const char *order_id,
                                          const char *via, int64_t now);
-/* The order id a buyer token opens, or -KM_ENOTFOUND. */
 /* On the writer connection: call fn(ctx, order_id) for every order a statement changes, that
  * is every row of a table the order's view reads (the order, its payments, keys, reveals,
- * activations, top-up, deliveries, cases, refunds, evidence, timeline and log entries). Temporary
+ * activations, top-up, cases, refunds, timeline and log entries; deliveries and evidence too, for
+ * the pages that will show them). Temporary
  * triggers, so nothing is stored; a new table in the order view must be added here (the test
  * suites verify every cached order view against a fresh build). */
 KM_MUST_USE int store_watch_orders(struct db *db, void (*fn)(void *ctx, const char *order_id),
                                    void *ctx);
+/* The order id a buyer token opens, or -KM_ENOTFOUND. */
 KM_MUST_USE int store_order_token_find(struct db *db, const uint8_t *hash, char *order_id,
                                        size_t order_id_len);
 /* Pending orders whose payment window has passed, oldest first. */

@@ -139,3 +139,16 @@ Test(read_cache, keeps_tens_of_thousands_of_tokens_side_by_side)
     cr_assert_geq(kept, N * 99 / 100, "kept %d of %d", kept, N);
     read_cache_reset();
 }
+
+Test(read_cache, a_full_budget_still_takes_an_orders_newer_view)
+{
+    fresh(16 << 10);
+    static char body[12000];
+    memset(body, 'a', sizeof body - 1);
+    put("ord_a", body, INT64_MAX);
+    cr_assert(served("ord_a", 0, body));
+    memset(body, 'b', sizeof body - 1); /* the order changed: its new view replaces the old */
+    put("ord_a", body, INT64_MAX);
+    cr_assert(served("ord_a", 0, body));
+    read_cache_reset();
+}
