@@ -37,6 +37,10 @@ static void put(struct out *o, const char *s, size_t n)
     o->len += n;
 }
 
+/* The characters with a two-character escape; every other control character is \u00XX. */
+static const char short_escape[] = {['"'] = '"',  ['\\'] = '\\', ['\b'] = 'b', ['\f'] = 'f',
+                                    ['\n'] = 'n', ['\r'] = 'r',   ['\t'] = 't'};
+
 static void put_string(struct out *o, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
@@ -51,39 +55,13 @@ static void put_string(struct out *o, const char *s, size_t n)
         }
         put(o, s + i - run, run);
         run = 0;
-        char esc[6] = {'\\', 0, 0, 0, 0, 0};
-        size_t en = 2;
-        switch (c) {
-        case '"':
-            esc[1] = '"';
-            break;
-        case '\\':
-            esc[1] = '\\';
-            break;
-        case '\b':
-            esc[1] = 'b';
-            break;
-        case '\f':
-            esc[1] = 'f';
-            break;
-        case '\n':
-            esc[1] = 'n';
-            break;
-        case '\r':
-            esc[1] = 'r';
-            break;
-        case '\t':
-            esc[1] = 't';
-            break;
-        default:
-            esc[1] = 'u';
-            esc[2] = '0';
-            esc[3] = '0';
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            en = 6;
+        if (c < sizeof short_escape && short_escape[c] != 0) {
+            char esc[2] = {'\\', short_escape[c]};
+            put(o, esc, sizeof esc);
+        } else {
+            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            put(o, esc, sizeof esc);
         }
-        put(o, esc, en);
     }
     put(o, s + n - run, run);
     put(o, "\"", 1);
