@@ -4,7 +4,11 @@
 // from memory against a fresh build; these tests pin the cases a buyer relies on.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startShop } from './lib/server.mjs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN, startShop } from './lib/server.mjs';
 import { assertError } from './lib/flows.mjs';
 import { HOUR, cardProduct, paidOrder, orderOf, openCase } from './lib/refunds.mjs';
 
@@ -12,8 +16,8 @@ let shop;
 before(async () => { shop = await startShop(); });
 after(async () => { await shop.cleanup(); });
 
-async function cacheCounters() {
-  const text = (await shop.get('/metrics')).body;
+async function cacheCounters(at = shop) {
+  const text = (await at.get('/metrics')).body;
   const read = (re) => Number((text.match(re) ?? [, 'NaN'])[1]);
   return {
     hits: read(/kameng_read_cache_total\{cache="order_view",result="hit"\} (\d+)/),
@@ -91,4 +95,36 @@ test('a kept buyer token opens only its own order', async () => {
   assertError(await shop.get(`/v1/orders/${a.body.id}`, { token: b.body.buyer_token }), 404);
   const forged = `${a.body.buyer_token.slice(0, -1)}${a.body.buyer_token.endsWith('0') ? '1' : '0'}`;
   assertError(await shop.get(`/v1/orders/${a.body.id}`, { token: forged }), 401);
+});
+
+test('with order_view_cache_mb = 0 no view is kept, and every read still shows the latest state', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kameng-e2e-'));
+  const conf = join(dir, 'nocache.conf');
+  writeFileSync(conf, 'order_view_cache_mb = 0\n');
+  const plain = await startShop({ extraArgs: ['--config', conf] });
+  try {
+    const product = (await plain.get('/v1/products')).body.data.find((p) => p.kind === 'card_key');
+    const created = await plain.post('/v1/orders', { product_id: product.id });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const { id, buyer_token: token } = created.body;
+    assert.equal((await orderOf(plain, id, token)).payments.length, 0);
+    const pay = await plain.post(`/v1/orders/${id}/payments`, { method: 'alipay' }, { token });
+    assert.equal(pay.status, 201, JSON.stringify(pay.body));
+    assert.equal((await orderOf(plain, id, token)).payments.length, 1);
+    assert.equal((await cacheCounters(plain)).hits, 0, 'nothing was answered from memory');
+  } finally {
+    await plain.cleanup();
+  }
+});
+
+test('a bad order_view_cache_mb stops the shop at start, naming the file, line and setting', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kameng-e2e-'));
+  const conf = join(dir, 'bad.conf');
+  for (const value of ['-1', 'lots', '65537']) {
+    writeFileSync(conf, `# memory for order views\norder_view_cache_mb = ${value}\n`);
+    const r = spawnSync(BIN, ['serve', '--data', join(dir, 'data'), '--port', '1', '--config', conf],
+      { encoding: 'utf8', timeout: 10000 });
+    assert.notEqual(r.status, 0, `started with order_view_cache_mb = ${value}`);
+    assert.match(r.stderr, /bad\.conf:2: bad value for order_view_cache_mb/);
+  }
 });
