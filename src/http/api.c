@@ -521,6 +521,13 @@ int api_query_limit(struct api_req *r, int *limit)
     return 0;
 }
 
+int api_query_page(struct api_req *r, struct api_page *page)
+{
+    const char *after = api_query(r, "starting_after");
+    page->after = after != NULL ? after : "";
+    return api_query_limit(r, &page->limit);
+}
+
 int api_require_role(struct api_req *r, enum auth_role role)
 {
     if (r->auth.role == AUTH_NONE) {

@@ -112,6 +112,12 @@ int api_field_money(struct api_req *r, json_t *obj, const char *name, bool requi
 int api_field_bool(struct api_req *r, json_t *obj, const char *name, bool required, bool *out);
 /* Query string: ?limit=&starting_after= */
 int api_query_limit(struct api_req *r, int *limit);
+/* A list's page: limit (checked, as api_query_limit) and the cursor, "" when absent. */
+struct api_page {
+    int limit;
+    const char *after;
+};
+int api_query_page(struct api_req *r, struct api_page *page);
 const char *api_query(struct api_req *r, const char *name);
 
 /* Auth checks: 0, or -code with 401/403/404 answered. A buyer token only opens its own order. */

@@ -12,16 +12,15 @@
 
 int api_products_list(struct api_req *r)
 {
-    int limit = 0;
-    if (api_query_limit(r, &limit) != 0) {
+    struct api_page page;
+    if (api_query_page(r, &page) != 0) {
         return 0;
     }
-    const char *after = api_query(r, "starting_after");
     bool staff = r->auth.role == AUTH_ADMIN || r->auth.role == AUTH_AGENT;
     static __thread struct product rows[LIST_LIMIT_MAX];
     int count = 0;
     bool more = false;
-    if (store_product_list(r->db, after != NULL ? after : "", limit, !staff, rows, &count, &more) !=
+    if (store_product_list(r->db, page.after, page.limit, !staff, rows, &count, &more) !=
         0) {
         return api_fail(r, KM_EINTERNAL, "storage_error", NULL, "products unavailable");
     }

@@ -283,15 +283,14 @@ int api_keys_list(struct api_req *r)
     if (api_require_role(r, AUTH_ADMIN) != 0) {
         return 0;
     }
-    int limit = 0;
-    if (api_query_limit(r, &limit) != 0) {
+    struct api_page page;
+    if (api_query_page(r, &page) != 0) {
         return 0;
     }
-    const char *after = api_query(r, "starting_after");
     static __thread struct api_key_info rows[LIST_LIMIT_MAX];
     int count = 0;
     bool more = false;
-    if (store_api_key_list(r->db, after != NULL ? after : "", limit, rows, &count, &more) != 0) {
+    if (store_api_key_list(r->db, page.after, page.limit, rows, &count, &more) != 0) {
         return api_fail(r, KM_EINTERNAL, "storage_error", NULL, "keys unavailable");
     }
     json_t *data = json_array();

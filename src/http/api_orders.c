@@ -223,16 +223,15 @@ int api_orders_list(struct api_req *r)
     if (api_require_role(r, AUTH_AGENT) != 0) {
         return 0;
     }
-    int limit = 0;
-    if (api_query_limit(r, &limit) != 0) {
+    struct api_page page;
+    if (api_query_page(r, &page) != 0) {
         return 0;
     }
-    const char *after = api_query(r, "starting_after");
     const char *status = api_query(r, "status");
     static __thread struct order rows[LIST_LIMIT_MAX];
     int count = 0;
     bool more = false;
-    if (store_order_list(r->db, after ? after : "", limit, status ? status : "", rows, &count,
+    if (store_order_list(r->db, page.after, page.limit, status ? status : "", rows, &count,
                          &more) != 0) {
         return api_fail(r, KM_EINTERNAL, "storage_error", NULL, "orders unavailable");
     }

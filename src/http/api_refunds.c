@@ -261,15 +261,14 @@ int api_cases_queue(struct api_req *r)
     if (api_require_role(r, AUTH_AGENT) != 0) {
         return 0;
     }
-    int limit = 0;
-    if (api_query_limit(r, &limit) != 0) {
+    struct api_page page;
+    if (api_query_page(r, &page) != 0) {
         return 0;
     }
-    const char *after = api_query(r, "starting_after");
     static __thread struct case_row rows[LIST_LIMIT_MAX];
     int count = 0;
     bool more = false;
-    if (store_cases_queue(r->db, after ? after : "", limit, rows, &count, &more) != 0) {
+    if (store_cases_queue(r->db, page.after, page.limit, rows, &count, &more) != 0) {
         return api_fail(r, KM_EINTERNAL, "storage_error", NULL, "queue unavailable");
     }
     json_t *data = json_array();
