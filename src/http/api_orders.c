@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/clock.h"
 #include "domain/target.h"
@@ -17,7 +16,6 @@
 #include "http/views.h"
 #include "service/fulfilment.h"
 #include "service/orders.h"
-#include "core/log.h"
 #include "service/read_cache.h"
 
 /* argon2id costs 64 MiB and tens of milliseconds: at most LOOKUP_HASH_CONCURRENCY at once. */
@@ -136,19 +134,23 @@ int api_orders_create(struct api_req *r)
     return api_write(r, create_write, a, free);
 }
 
-/* Builds the order's view from one read transaction into *text: 0, -KM_ENOTFOUND, or
- * -KM_EINTERNAL when the database fails. */
-static int order_view_text(struct api_req *r, const char *id, int64_t now, char **text, size_t *len,
-                           int64_t *valid_until)
+struct view_build {
+    struct api_req *r;
+    const char *id;
+};
+
+/* Builds the order's view from one read transaction (see read_cache_build_fn). */
+static int order_view_text(void *ctx, int64_t now, char **text, size_t *len, int64_t *valid_until)
 {
+    struct view_build *b = ctx;
     *text = NULL;
-    if (db_begin_read(r->db) != 0) {
+    if (db_begin_read(b->r->db) != 0) {
         return -KM_EINTERNAL;
     }
     struct order o;
-    int rc = store_order_get(r->db, id, &o);
-    json_t *v = rc == 0 ? view_order_at(r->db, &o, now, valid_until) : NULL;
-    db_rollback(r->db);
+    int rc = store_order_get(b->r->db, b->id, &o);
+    json_t *v = rc == 0 ? view_order_at(b->r->db, &o, now, valid_until) : NULL;
+    db_rollback(b->r->db);
     if (rc == 0 && v == NULL) {
         rc = -KM_EINTERNAL;
     }
@@ -159,62 +161,22 @@ static int order_view_text(struct api_req *r, const char *id, int64_t now, char 
     return rc == 0 || rc == -KM_ENOTFOUND ? rc : -KM_EINTERNAL;
 }
 
-/* Verify mode (the test suites): a kept view must be what a fresh build gives. A commit the
- * cache has not been told of yet may sit between the two reads, so a difference counts only if
- * it is still there a moment later with the same view kept. */
-static void verify_kept_view(struct api_req *r, const char *id, const char *kept, int64_t now)
-{
-    for (int attempt = 0;; attempt++) {
-        size_t len = 0;
-        int64_t valid_until = INT64_MAX;
-        char *fresh = NULL;
-        (void)order_view_text(r, id, now, &fresh, &len, &valid_until);
-        bool same = fresh != NULL && strcmp(fresh, kept) == 0;
-        free(fresh);
-        if (same) {
-            return;
-        }
-        size_t kept_len = 0;
-        char *again = read_cache_view_get(id, now, &kept_len);
-        bool still = again != NULL && strcmp(again, kept) == 0;
-        free(again);
-        if (!still) {
-            return; /* dropped meanwhile: the difference was a commit on its way */
-        }
-        if (attempt == 1) {
-            log_write(LOG_ERROR, "read_cache_stale", "order_id", id, NULL);
-            km_assert(!"a kept order view matches a fresh build");
-        }
-        struct timespec ts = {0, 200 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-}
-
 int api_orders_get(struct api_req *r)
 {
     const char *id = r->seg[2];
     if (api_require_order_access(r, id) != 0) {
         return 0;
     }
-    int64_t now = clock_now_ms();
+    struct view_build b = {.r = r, .id = id};
+    char *text = NULL;
     size_t len = 0;
-    char *text = read_cache_view_get(id, now, &len);
-    if (text != NULL) {
-        if (read_cache_verifying()) {
-            verify_kept_view(r, id, text, now);
-        }
-        return api_bytes(r, 200, "application/json", text, len);
-    }
-    uint64_t gen = read_cache_view_gen(id);
-    int64_t valid_until = INT64_MAX;
-    int rc = order_view_text(r, id, now, &text, &len, &valid_until);
+    int rc = read_cache_view_read(id, clock_now_ms(), order_view_text, &b, &text, &len);
     if (rc == -KM_ENOTFOUND) {
         return api_fail(r, KM_ENOTFOUND, "resource_missing", "order_id", "no such order: %s", id);
     }
     if (rc != 0) {
         return api_fail(r, KM_EINTERNAL, "storage_error", NULL, "order unavailable");
     }
-    read_cache_view_put(id, gen, text, len, valid_until);
     return api_bytes(r, 200, "application/json", text, len);
 }
 

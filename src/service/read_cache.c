@@ -7,9 +7,11 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/check.h"
 #include "core/limits.h"
+#include "core/log.h"
 
 #define LOCK_STRIPES 64
 #define TOKEN_SETS 32768 /* 131,072 tokens, 9.4 MB */
@@ -70,11 +72,6 @@ void read_cache_configure(size_t view_bytes, bool verify)
     rc.tokens = calloc(TOKEN_SETS, sizeof *rc.tokens);
     km_assert(rc.tokens != NULL);
     rc.verify = verify;
-}
-
-bool read_cache_verifying(void)
-{
-    return rc.verify;
 }
 
 void read_cache_reset(void)
@@ -279,6 +276,56 @@ void read_cache_view_drop(const char *order_id)
     }
     pthread_mutex_unlock(lock);
     atomic_fetch_add(&rc.view_drops, 1);
+}
+
+/* Verify mode: a kept view must be what a fresh build gives. A commit the cache has not been told
+ * of yet may sit between the two reads, so a difference counts only if it is still there a
+ * moment later with the same view kept. */
+static void verify_kept(const char *order_id, const char *kept, int64_t now,
+                        read_cache_build_fn build, void *ctx)
+{
+    for (int attempt = 0;; attempt++) {
+        char *fresh = NULL;
+        size_t len = 0;
+        int64_t valid_until = INT64_MAX;
+        (void)build(ctx, now, &fresh, &len, &valid_until);
+        bool same = fresh != NULL && strcmp(fresh, kept) == 0;
+        free(fresh);
+        if (same) {
+            return;
+        }
+        char *again = read_cache_view_get(order_id, now, &len);
+        bool still = again != NULL && strcmp(again, kept) == 0;
+        free(again);
+        if (!still) {
+            return; /* dropped meanwhile: the difference was a commit on its way */
+        }
+        if (attempt == 1) {
+            log_write(LOG_ERROR, "read_cache_stale", "order_id", order_id, NULL);
+            km_assert(!"a kept order view matches a fresh build");
+        }
+        struct timespec ts = {0, 200 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+int read_cache_view_read(const char *order_id, int64_t now, read_cache_build_fn build, void *ctx,
+                         char **text, size_t *len)
+{
+    *text = read_cache_view_get(order_id, now, len);
+    if (*text != NULL) {
+        if (rc.verify) {
+            verify_kept(order_id, *text, now, build, ctx);
+        }
+        return 0;
+    }
+    uint64_t gen = read_cache_view_gen(order_id); /* before the build's read transaction */
+    int64_t valid_until = INT64_MAX;
+    int result = build(ctx, now, text, len, &valid_until);
+    if (result == 0) {
+        read_cache_view_put(order_id, gen, *text, *len, valid_until);
+    }
+    return result;
 }
 
 void read_cache_stats_get(struct read_cache_stats *out)

@@ -29,12 +29,22 @@ struct read_cache_stats {
 /* Sets the memory order views may take (0 turns view caching off) and, with verify, has readers
  * check every hit against a fresh build (the test suites run so). Call before serving. */
 void read_cache_configure(size_t view_bytes, bool verify);
-bool read_cache_verifying(void);
 void read_cache_reset(void); /* frees everything; for shutdown and tests */
 
 /* The order a buyer token (by its hash) opens, if seen before. */
 bool read_cache_token_get(const uint8_t hash[TOKEN_HASH_BYTES], char *order_id, size_t len);
 void read_cache_token_put(const uint8_t hash[TOKEN_HASH_BYTES], const char *order_id);
+
+/* Builds an order's view as JSON text (malloc'd) at time now, lowering *valid_until to the first
+ * instant it would read differently with no write: 0, or a negative code (no text). */
+typedef int (*read_cache_build_fn)(void *ctx, int64_t now, char **text, size_t *len,
+                                   int64_t *valid_until);
+
+/* An order's view: the kept one, else built by build and kept. In verify mode a kept view is
+ * checked against a fresh build and the process stops on a difference. 0 with *text (malloc'd),
+ * or build's negative code. */
+int read_cache_view_read(const char *order_id, int64_t now, read_cache_build_fn build, void *ctx,
+                         char **text, size_t *len);
 
 /* The generation to pass to read_cache_view_put: take it before opening the read transaction. */
 uint64_t read_cache_view_gen(const char *order_id);

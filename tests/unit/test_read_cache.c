@@ -1,6 +1,7 @@
 /* The read cache's rules: a view is served until a commit drops it or its time runs out; a view
  * built before a drop is never kept; memory stays within the budget; tokens map to their order. */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,4 +152,48 @@ Test(read_cache, a_full_budget_still_takes_an_orders_newer_view)
     put("ord_a", body, INT64_MAX);
     cr_assert(served("ord_a", 0, body));
     read_cache_reset();
+}
+
+struct fake_build {
+    const char *text;
+    int calls;
+};
+
+static int fake_build(void *ctx, int64_t now, char **text, size_t *len, int64_t *valid_until)
+{
+    (void)now;
+    (void)valid_until;
+    struct fake_build *b = ctx;
+    b->calls++;
+    *text = strdup(b->text);
+    *len = strlen(b->text);
+    return 0;
+}
+
+Test(read_cache, a_read_builds_once_then_serves_what_it_kept)
+{
+    fresh(1 << 20);
+    struct fake_build b = {.text = "{\"v\":1}"};
+    for (int i = 0; i < 3; i++) {
+        char *text = NULL;
+        size_t len = 0;
+        cr_assert_eq(read_cache_view_read("ord_a", 0, fake_build, &b, &text, &len), 0);
+        cr_assert_str_eq(text, "{\"v\":1}");
+        free(text);
+    }
+    cr_assert_eq(b.calls, 1);
+    read_cache_reset();
+}
+
+/* What --verify-read-cache is for: a kept view that a fresh build contradicts (a write the
+ * triggers missed) stops the process instead of being served. */
+Test(read_cache, verify_mode_stops_on_a_stale_kept_view, .signal = SIGABRT)
+{
+    read_cache_configure(1 << 20, true);
+    put("ord_a", "{\"status\":\"pending_payment\"}", INT64_MAX);
+    struct fake_build b = {.text = "{\"status\":\"paid\"}"};
+    char *text = NULL;
+    size_t len = 0;
+    (void)read_cache_view_read("ord_a", 0, fake_build, &b, &text, &len);
+    free(text);
 }
