@@ -65,20 +65,20 @@ static int create_write(struct db *db, struct api_req *r)
                              .target_account = a->has_target ? a->target_account : NULL,
                              .target_region = a->has_region ? a->target_region : NULL,
                              .lookup_hash = a->lookup_hash[0] ? a->lookup_hash : NULL};
-    struct order o;
-    char token[SECRET_BYTES_MAX];
+    struct order_created *c = malloc(sizeof *c); /* a few KiB: keys held for up to 100 */
+    km_assert(c != NULL);
     struct km_error e;
-    if (orders_create(db, &in, &o, token, &e) != 0) {
+    if (orders_create(db, &in, c, &e) != 0) {
+        sodium_memzero(c->token, sizeof c->token);
+        free(c);
         return api_error(r, &e);
     }
-    /* The new order as a summary: the writer builds no more than the buyer needs now. */
-    json_t *v = view_order_created(db, &o);
-    if (v == NULL) {
-        return api_fail(r, KM_EINTERNAL, "storage_error", NULL, "order unavailable");
-    }
+    /* The new order as a summary, from what creating it returned: no second read. */
+    json_t *v = view_order_created(c);
     /* Shown once: only its hash is stored. */
-    json_object_set_new(v, "buyer_token", json_string(token));
-    sodium_memzero(token, sizeof token);
+    json_object_set_new(v, "buyer_token", json_string(c->token));
+    sodium_memzero(c->token, sizeof c->token);
+    free(c);
     return api_ok(r, 201, v);
 }
 

@@ -116,27 +116,16 @@ static void add_product_terms(json_t *v, const struct product *pp)
                                   (json_int_t)pp->escrow_days));
 }
 
-json_t *view_order_created(struct db *db, const struct order *o)
+json_t *view_order_created(const struct order_created *c)
 {
-    json_t *v = view_order_summary(o);
-    struct product p;
-    if (store_product_get(db, o->product_id, &p) != 0) {
-        json_decref(v);
-        return NULL;
-    }
-    add_product_terms(v, &p);
-    if (strcmp(o->kind, "card_key") == 0) {
+    json_t *v = view_order_summary(&c->order);
+    add_product_terms(v, &c->product);
+    if (strcmp(c->order.kind, "card_key") == 0) {
         /* The keys held for this order, masked: what the buyer will reveal once paid. */
-        struct card_key keys[ORDER_QUANTITY_MAX];
-        int kn = 0;
-        if (store_cards_of_order(db, o->id, keys, ORDER_QUANTITY_MAX, &kn) != 0) {
-            json_decref(v);
-            return NULL;
-        }
         json_t *ks = json_array();
-        for (int i = 0; i < kn; i++) {
-            json_array_append_new(ks, json_pack("{s:s, s:s, s:s}", "id", keys[i].id, "masked",
-                                                keys[i].masked, "status", keys[i].status));
+        for (int i = 0; i < c->key_count; i++) {
+            json_array_append_new(ks, json_pack("{s:s, s:s, s:s}", "id", c->keys[i].id, "masked",
+                                                c->keys[i].masked, "status", "reserved"));
         }
         json_object_set_new(v, "card_keys", ks);
     }

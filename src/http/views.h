@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "service/orders.h"
 #include "store/store.h"
 
 json_t *view_product(const struct product *p, bool staff);
@@ -17,7 +18,7 @@ json_t *view_order(struct db *db, const struct order *o);
 json_t *view_order_at(struct db *db, const struct order *o, int64_t now, int64_t *valid_until);
 json_t *view_order_summary(const struct order *o);
 /* What checkout answers: the summary with the product's name and refund terms. */
-json_t *view_order_created(struct db *db, const struct order *o);
+json_t *view_order_created(const struct order_created *c);
 json_t *view_payment(const struct payment *p);
 json_t *view_list(json_t *data /* stolen */, bool has_more);
 

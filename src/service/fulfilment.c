@@ -67,7 +67,7 @@ int fulfil_after_payment(struct db *db, struct order *o, int64_t now, struct km_
     int rc;
     if (strcmp(o->kind, "card_key") == 0) {
         int64_t delivered = 0;
-        rc = store_cards_deliver(db, o->id, now, &delivered);
+        rc = store_cards_deliver(db, o->id, o->product_id, now, &delivered);
         if (rc != 0) {
             return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "keys were not delivered");
         }

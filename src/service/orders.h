@@ -19,9 +19,18 @@ struct order_input {
     const char *lookup_hash;     /* argon2id string computed before the transaction, or NULL */
 };
 
-/* Create the order; *token receives the buyer token (shown once, stored only as a hash). */
-KM_MUST_USE int orders_create(struct db *db, const struct order_input *in, struct order *out,
-                              char token[SECRET_BYTES_MAX], struct km_error *e);
+/* What creating an order gives its buyer: the order, its product, the card keys held for it and
+ * the buyer token (shown once, stored only as a hash). Enough to answer without reading again. */
+struct order_created {
+    struct order order;
+    struct product product;
+    struct card_held keys[ORDER_QUANTITY_MAX];
+    int key_count;
+    char token[SECRET_BYTES_MAX];
+};
+
+KM_MUST_USE int orders_create(struct db *db, const struct order_input *in,
+                              struct order_created *out, struct km_error *e);
 
 /* Issue another buyer token for an order (after a successful password look-up). */
 KM_MUST_USE int orders_issue_token(struct db *db, const char *order_id, const char *via,
@@ -31,6 +40,9 @@ KM_MUST_USE int orders_issue_token(struct db *db, const char *order_id, const ch
  * nothing to do. */
 KM_MUST_USE int orders_expire(struct db *db, const char *order_id, int64_t now,
                               struct km_error *e);
+/* The same for an order already read in this transaction; o follows the change. */
+KM_MUST_USE int orders_expire_loaded(struct db *db, struct order *o, int64_t now,
+                                     struct km_error *e);
 
 /* Move an order through the state machine and record the event. */
 KM_MUST_USE int orders_apply(struct db *db, struct order *o, int event /* enum order_event */,

@@ -111,9 +111,9 @@ int payments_capture(struct db *db, const char *payment_id, const char *provider
     }
     /* An order whose window passed but the expiry timer has not reached yet expires now, so
      * the answer does not depend on when the timer last ran. */
-    int rc = orders_expire(db, o.id, now, e);
-    if (rc != 0 || store_order_get(db, out->order_id, &o) != 0) {
-        return rc != 0 ? rc : km_fail(e, KM_EINTERNAL, "storage_error", NULL, "order vanished");
+    int rc = orders_expire_loaded(db, &o, now, e);
+    if (rc != 0) {
+        return rc;
     }
     const char *disposition;
     if (strcmp(o.status, "pending_payment") == 0) {

@@ -149,17 +149,24 @@ KM_MUST_USE int store_card_insert(struct db *db, const char *id, const char *pro
                                   const char *masked, const char *batch_id, int64_t now);
 KM_MUST_USE int store_card_fingerprint_exists(struct db *db, const uint8_t *fingerprint,
                                               size_t fp_len);
-/* Reserve `quantity` available keys of product for order: all or none (-KM_ESTOCK). */
+/* A key held for an order, as its buyer may see it before paying. */
+struct card_held {
+    char id[ID_BYTES_MAX];
+    char masked[48];
+};
+/* Reserve `quantity` available keys of product for order, the oldest first: all or none
+ * (-KM_ESTOCK). held (room for quantity) receives them. */
 KM_MUST_USE int store_cards_reserve(struct db *db, const char *product_id, const char *order_id,
-                                    int64_t quantity);
+                                    int64_t quantity, struct card_held *held);
 KM_MUST_USE int store_cards_release(struct db *db, const char *order_id);
 /* Count a product's stock again from its keys (after a bulk import). */
 KM_MUST_USE int store_product_stock_recount(struct db *db, const char *product_id);
 /* A refunded order: keys never revealed go back to stock, revealed ones are voided. */
 KM_MUST_USE int store_cards_return(struct db *db, const char *order_id);
-/* Mark an order's reserved keys delivered; returns the count in *delivered. */
-KM_MUST_USE int store_cards_deliver(struct db *db, const char *order_id, int64_t now,
-                                    int64_t *delivered);
+/* Mark an order's reserved keys (of product_id, the order's product) delivered; returns the
+ * count in *delivered. */
+KM_MUST_USE int store_cards_deliver(struct db *db, const char *order_id, const char *product_id,
+                                    int64_t now, int64_t *delivered);
 KM_MUST_USE int store_cards_of_order(struct db *db, const char *order_id, struct card_key *out,
                                      int max, int *count);
 KM_MUST_USE int store_card_get(struct db *db, const char *id, struct card_key *out);

@@ -87,6 +87,27 @@ test('an unpaid order holds its keys as reserved', async () => {
   assert.deepEqual(pub.body.stock, { available: 3 });
 });
 
+test('checkout holds the oldest keys and lists them, masked, in its answer', async () => {
+  const { product, keys: older } = await productWithKeys(2);
+  await new Promise((r) => setTimeout(r, 5)); // a later import, by the clock
+  const newer = freshKeys(3);
+  assert.equal((await importJson(shop, product.id, newer)).status, 201);
+  const r = await shop.post('/v1/orders', { product_id: product.id, quantity: 2 });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  const held = r.body.card_keys;
+  assert.equal(held.length, 2);
+  assert.ok(held.every((k) => k.status === 'reserved' && /^\*\*\*\*/.test(k.masked)));
+  // The two keys of the first import, whichever order they sort in.
+  assert.deepEqual(held.map((k) => k.masked).sort(),
+    older.map((k) => `****${k.number.slice(-4)}`).sort());
+  for (const k of [...older, ...newer]) {
+    assert.ok(!JSON.stringify(r.body).includes(k.password), 'no password in the answer');
+  }
+  // What the buyer is shown later is what checkout said it held.
+  const view = await orderView(shop, r.body.id, r.body.buyer_token);
+  assert.deepEqual(view.card_keys.map((k) => k.id).sort(), held.map((k) => k.id).sort());
+});
+
 test('reveal returns the secret and is recorded with time and IP; the view stays masked', async () => {
   const { product, keys } = await productWithKeys(2);
   const { order, token } = await buy(shop, product.id, { quantity: 2 });
