@@ -14,6 +14,9 @@ else
 BUILD    := build
 SANFLAGS :=
 OPT      := -O2 -g
+# jemalloc as the allocator (see README, Dependencies). Not under the sanitizers, which bring
+# their own.
+ALLOC_LIBS := $(shell pkg-config --libs jemalloc)
 endif
 
 WARN := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wformat=2 -Wstrict-prototypes \
@@ -26,7 +29,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CPPFLAGS   += -D_GNU_SOURCE -Isrc -I$(BUILD)/gen
 CFLAGS     += $(OPT) $(WARN) $(SANFLAGS) $(PKG_CFLAGS) -pthread -MMD -MP
-LDLIBS     += $(PKG_LIBS) -pthread -lm
+LDLIBS     += $(PKG_LIBS) $(ALLOC_LIBS) -pthread -lm
 LDFLAGS    += $(SANFLAGS)
 
 LIB_SRC  := $(filter-out src/main.c,$(shell find src -name '*.c' | sort))
