@@ -240,7 +240,7 @@ int store_card_fingerprint_exists(struct db *db, const uint8_t *fingerprint, siz
 int store_cards_reserve(struct db *db, const char *product_id, const char *order_id,
                         int64_t quantity, struct card_held *held)
 {
-    /* The oldest keys first, found on card_keys_reservation and then updated one by one: one
+    /* The oldest keys first, found on card_keys_available and then updated one by one: one
      * UPDATE … WHERE id IN (SELECT … LIMIT n) builds a temporary table for the subquery on every
      * order, which was an eighth of the writer's time. */
     if (quantity < 1 || quantity > ORDER_QUANTITY_MAX) {

@@ -1,0 +1,60 @@
+#!/bin/sh
+# The writer thread's CPU time per committed command, over one B-style flow (create -> pay ->
+# sandbox pay, stock spread over 100 products, 200 connections). Requests/s scatter with the
+# machine's other work; CPU per command, read from the writer thread's own counters, scatters much
+# less, so this is the figure to compare when changing the write path. Runs RUNS (default 3)
+# times, each on a fresh data directory, and prints one line per run.
+#
+# Environment: BENCH_PORT (default 18191), KAMENG_BIN (default build/kameng), RUNS, FLOW_S (10).
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${KAMENG_BIN:-$ROOT/build/kameng}
+PORT=${BENCH_PORT:-18191}
+BASE=http://127.0.0.1:$PORT
+RUNS=${RUNS:-3}
+FLOW_S=${FLOW_S:-10}
+[ -x "$BIN" ] || { echo "writer_cpu: $BIN is missing; run 'make'" >&2; exit 1; }
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/kameng-writer-cpu.XXXXXX")
+PID=
+stop() {
+    [ -n "$PID" ] || return 0
+    # A SIGTERM drains the notification backlog first; the next run must not share the CPU with
+    # it, and the data is thrown away, so the server is killed outright.
+    kill -KILL "$PID" 2>/dev/null || true
+    wait "$PID" 2>/dev/null || true
+    PID=
+}
+trap 'stop; rm -rf "$W"' EXIT INT TERM
+cc -std=c11 -O2 -Wall -pthread -o "$W/loadgen" "$ROOT/bench/loadgen.c"
+
+commands() { curl -s "$BASE/metrics" | awk '$1 == "kameng_write_commands_total" { print $2 }'; }
+ticks() { awk '{ print $14 + $15 }' "/proc/$PID/task/$1/stat"; } # utime + stime, clock ticks
+
+run=1
+while [ $run -le "$RUNS" ]; do
+    rm -rf "$W/data"
+    "$BIN" demo --data "$W/data" >/dev/null 2>&1
+    "$BIN" serve --data "$W/data" --port "$PORT" >/dev/null 2>"$W/server.log" &
+    PID=$!
+    i=0
+    until curl -s -o /dev/null "$BASE/healthz"; do
+        i=$((i + 1)); [ $i -lt 100 ] || { echo "writer_cpu: kameng did not start" >&2; exit 1; }
+        sleep 0.1
+    done
+    admin=$(awk '$1 == "admin" { print $2 }' "$W/data/demo-keys.txt")
+    node "$ROOT/bench/seed.mjs" "$BASE" "$admin" 100 1000 2 "$W/products" >/dev/null 2>&1
+    writer=$(grep -l '^kameng-writer$' /proc/$PID/task/*/comm | head -1 | cut -d/ -f5)
+    c0=$(commands); t0=$(ticks "$writer"); s0=$(date +%s.%N)
+    "$W/loadgen" --port "$PORT" --mode flow --product "@$W/products" --conns 200 \
+        --seconds "$FLOW_S" --out "$W/paid" >"$W/flow.kv"
+    c1=$(commands); t1=$(ticks "$writer"); s1=$(date +%s.%N)
+    awk -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v s0="$s0" -v s1="$s1" \
+        -v hz="$(getconf CLK_TCK)" -v r="$(awk -F= '$1 == "total_rps" { print $2 }' "$W/flow.kv")" \
+        'BEGIN { printf "run %d: %d write requests/s, %d commands/s, writer %.0f%% busy, %.1f us of writer CPU per command\n",
+                 '"$run"', r, (c1 - c0) / (s1 - s0), 100 * (t1 - t0) / hz / (s1 - s0),
+                 (t1 - t0) / hz * 1e6 / (c1 - c0) }'
+    stop
+    run=$((run + 1))
+done
