@@ -58,14 +58,13 @@ int payments_create(struct db *db, const char *order_id, const char *method,
                            "the confirmed account does not match the order's account");
         }
     }
-    struct payment existing[PAYMENTS_PER_ORDER_MAX];
-    int count = 0;
-    if (store_payments_of_order(db, o.id, existing, PAYMENTS_PER_ORDER_MAX, &count) != 0) {
+    int64_t count = 0;
+    if (store_payments_count_of_order(db, o.id, &count) != 0) {
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "payments unavailable");
     }
     if (count >= PAYMENTS_PER_ORDER_MAX) {
         return km_fail(e, KM_ESTATE, "too_many_payments", "order_id",
-                       "this order has %d payment attempts already", count);
+                       "this order has %lld payment attempts already", (long long)count);
     }
     id_new("pay", out->id);
     snprintf(out->order_id, sizeof out->order_id, "%s", o.id);

@@ -201,6 +201,8 @@ KM_MUST_USE int store_order_list(struct db *db, const char *after, int limit, co
 KM_MUST_USE int store_payment_insert(struct db *db, const struct payment *p);
 KM_MUST_USE int store_payment_get(struct db *db, const char *id, struct payment *out);
 KM_MUST_USE int store_payment_update(struct db *db, const struct payment *p);
+KM_MUST_USE int store_payments_count_of_order(struct db *db, const char *order_id,
+                                              int64_t *count);
 KM_MUST_USE int store_payments_of_order(struct db *db, const char *order_id, struct payment *out,
                                         int max, int *count);
 

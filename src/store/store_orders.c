@@ -266,6 +266,16 @@ int store_payments_of_order(struct db *db, const char *order_id, struct payment 
     return *count < max && rc < 0 ? rc : 0;
 }
 
+int store_payments_count_of_order(struct db *db, const char *order_id, int64_t *count)
+{
+    struct db_stmt *st =
+        db_query(db, "SELECT COUNT(*) FROM payments WHERE order_id = $1", "s", order_id);
+    int rc = db_step(st);
+    *count = rc == DB_ROW ? db_int(st, 0) : 0;
+    db_done(st);
+    return rc == DB_ROW ? 0 : rc < 0 ? rc : -KM_EINTERNAL;
+}
+
 int store_reveal_insert(struct db *db, const char *id, const char *order_id,
                         const char *card_key_id, const char *actor, const char *ip, int64_t now,
                         int64_t waiver_at, const char *policy_version)

@@ -1,6 +1,6 @@
-// The bounds a user can run into: an order holds at most 20 pieces of evidence, and a webhook
-// receiver that never acknowledges gets each event 12 times and then no more — the shop stops
-// trying instead of retrying forever.
+// The bounds a user can run into: an order holds at most 20 pieces of evidence and takes at most
+// 10 payment attempts, and a webhook receiver that never acknowledges gets each event 12 times
+// and then no more — the shop stops trying instead of retrying forever.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -53,6 +53,27 @@ test('an order holds at most 20 pieces of evidence; the 21st is refused and stor
   const refusedId = `ev_${createHash('sha256').update(png(99)).digest('hex').slice(0, 32)}`;
   const missing = await shop.get(`/v1/orders/${order.id}/evidence/${refusedId}`, { token });
   assert.equal(missing.status, 404);
+});
+
+test('an order takes at most 10 payment attempts; the 11th is refused and the order lists the 10 in order', async () => {
+  const product = await shop.product('card_key');
+  const created = await shop.post('/v1/orders', { product_id: product.id });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const { id, buyer_token: token } = created.body;
+  const ids = [];
+  for (let i = 0; i < 10; i++) {
+    const r = await shop.post(`/v1/orders/${id}/payments`, { method: i % 2 ? 'wechat' : 'alipay' }, { token });
+    assert.equal(r.status, 201, `attempt ${i}: ${JSON.stringify(r.body)}`);
+    ids.push(r.body.id);
+  }
+  const over = await shop.post(`/v1/orders/${id}/payments`, { method: 'alipay' }, { token });
+  assert.equal(over.status, 409);
+  assert.equal(over.body.error.code, 'too_many_payments');
+  assert.equal(over.body.error.param, 'order_id');
+  const view = await shop.get(`/v1/orders/${id}`, { token });
+  assert.equal(view.status, 200);
+  assert.deepEqual(view.body.payments.map((p) => p.id), ids, 'the ten attempts, oldest first, and no eleventh');
+  assert.equal(view.body.status, 'pending_payment');
 });
 
 test('a webhook nobody acknowledges is delivered 12 times, then given up', async () => {
