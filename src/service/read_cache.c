@@ -251,10 +251,18 @@ void read_cache_view_put(const char *order_id, uint64_t gen, const char *body, s
         w = (int)(set->next_victim++ % WAYS);
     }
     size_t freed = w >= 0 && set->way[w] != NULL ? sizeof *set->way[w] + set->way[w]->len + 1 : 0;
-    if (w >= 0 && held - freed + size <= rc.view_budget) {
+    /* The bytes are reserved with a compare-and-swap: other lock stripes put views meanwhile,
+     * and a load then an add would let them all pass the same check. */
+    bool fits = false;
+    while (w >= 0 && held - freed + size <= rc.view_budget) {
+        if (atomic_compare_exchange_weak(&rc.view_bytes, &held, held + size)) {
+            fits = true;
+            break;
+        }
+    }
+    if (fits) {
         way_free(set, w);
         set->way[w] = v;
-        atomic_fetch_add(&rc.view_bytes, size);
         v = NULL;
     }
     pthread_mutex_unlock(lock);

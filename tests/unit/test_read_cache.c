@@ -141,6 +141,36 @@ Test(read_cache, keeps_tens_of_thousands_of_tokens_side_by_side)
     read_cache_reset();
 }
 
+Test(read_cache, keeps_four_tokens_to_a_set_and_then_replaces_one)
+{
+    fresh(1 << 20);
+    /* The set is chosen by the hash's first 8 bytes: these five differ only after them. */
+    uint8_t hash[5][TOKEN_HASH_BYTES] = {{0}};
+    char id[5][ID_BYTES_MAX], got[ID_BYTES_MAX];
+    for (int i = 0; i < 5; i++) {
+        hash[i][0] = 7;
+        hash[i][31] = (uint8_t)(i + 1);
+        snprintf(id[i], sizeof id[i], "ord_way%d", i);
+    }
+    for (int i = 0; i < 4; i++) {
+        read_cache_token_put(hash[i], id[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        cr_assert(read_cache_token_get(hash[i], got, sizeof got), "token %d of 4 kept", i);
+        cr_assert_str_eq(got, id[i]);
+    }
+    read_cache_token_put(hash[4], id[4]); /* a fifth in the full set takes one way */
+    int kept = 0;
+    for (int i = 0; i < 5; i++) {
+        bool hit = read_cache_token_get(hash[i], got, sizeof got);
+        cr_assert(!hit || strcmp(got, id[i]) == 0, "token %d opens only its own order", i);
+        kept += hit;
+    }
+    cr_assert_eq(kept, 4);
+    cr_assert(read_cache_token_get(hash[4], got, sizeof got), "the newest is kept");
+    read_cache_reset();
+}
+
 Test(read_cache, a_full_budget_still_takes_an_orders_newer_view)
 {
     fresh(16 << 10);
