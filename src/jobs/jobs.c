@@ -274,36 +274,44 @@ static int payouts(void)
     return count;
 }
 
-/* Set when a pass ended with work still coming (every round found some): the next pass then
- * follows at once instead of a tick later, so a backlog (a burst of paid orders waiting for their
- * notifications) drains as fast as the writer commits it. */
+/* Set when a pass ended with the sandbox providers' notifications still coming (every round sent
+ * some): the next pass then follows at once instead of a tick later, so a backlog (a burst of paid
+ * orders waiting for their notifications) drains as fast as the writer commits it. Only those
+ * count: a notification that fails waits for its backoff, whereas a top-up, payout or webhook that
+ * keeps failing is due again at once, and must not be retried every few milliseconds. */
 static atomic_bool backlog;
+static int64_t checkpointed_us; /* timer thread only */
 
 void jobs_run_now(void)
 {
     pthread_mutex_lock(&run_lock);
     bool busy = false;
     for (int round = 0; round < JOB_ROUNDS_MAX && !atomic_load(&stopping); round++) {
-        int work = 0;
+        int work = 0, notified = 0;
         work += run_each(store_orders_expired, expire_run, "expire_orders");
-        work += payment_sandbox_notify(reader, base_url);
+        notified += payment_sandbox_notify(reader, base_url);
         work += topups();
-        work += upstream_sandbox_notify(reader, base_url);
+        notified += upstream_sandbox_notify(reader, base_url);
         work += run_each(store_orders_escrow_due, confirm_run, "escrow_release");
         /* Not counted as work: a candidate the policy declines stays a candidate. */
         (void)run_each(store_orders_refund_candidates, refund_sweep_run, "refund_sweep");
         work += payouts();
-        work += refund_sandbox_notify(reader, base_url);
+        notified += refund_sandbox_notify(reader, base_url);
         work += webhook_deliver(reader, webhook_url);
-        busy = work != 0;
-        if (work == 0) {
+        busy = notified != 0;
+        if (work + notified == 0) {
             break;
         }
     }
     atomic_store(&backlog, busy);
-    jobs_sign_checkpoint();
-    if (db_checkpoint(checkpointer) != 0) {
-        log_write(LOG_WARN, "checkpoint_failed", NULL);
+    /* Checkpoints keep the tick's pace while a backlog drains. */
+    int64_t now_us = clock_mono_us();
+    if (now_us - checkpointed_us >= (int64_t)JOB_TICK_MS * 1000 || !busy) {
+        checkpointed_us = now_us;
+        jobs_sign_checkpoint();
+        if (db_checkpoint(checkpointer) != 0) {
+            log_write(LOG_WARN, "checkpoint_failed", NULL);
+        }
     }
     pthread_mutex_unlock(&run_lock);
 }
