@@ -111,6 +111,8 @@ test('with order_view_cache_mb = 0 no view is kept, and every read still shows t
     const pay = await plain.post(`/v1/orders/${id}/payments`, { method: 'alipay' }, { token });
     assert.equal(pay.status, 201, JSON.stringify(pay.body));
     assert.equal((await orderOf(plain, id, token)).payments.length, 1);
+    // Read again with no write between: with a cache this second read would be a hit.
+    assert.equal((await orderOf(plain, id, token)).payments.length, 1);
     assert.equal((await cacheCounters(plain)).hits, 0, 'nothing was answered from memory');
   } finally {
     await plain.cleanup();
