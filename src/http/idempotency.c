@@ -9,6 +9,7 @@
 
 #include "core/clock.h"
 #include "core/vault.h"
+#include "http/json_out.h"
 #include "store/store.h"
 
 #define INFLIGHT_SLOTS (IDEMPOTENCY_INFLIGHT_MAX * 2) /* open addressing stays half empty */
@@ -167,9 +168,8 @@ int idempotency_run(struct db *db, struct api_req *r)
         return rc < 0 ? rc : -KM_EINVAL; /* roll back whatever the command wrote */
     }
     if (keyed && r->reply != NULL) {
-        char *text = json_dumps(r->reply, JSON_COMPACT);
-        km_assert(text != NULL);
-        size_t n = strlen(text);
+        size_t n = 0;
+        char *text = json_out(r->reply, &n); /* the same writer as the answer itself */
         uint8_t *sealed = malloc(n + VAULT_MAC_BYTES);
         km_assert(sealed != NULL);
         uint8_t nonce[VAULT_NONCE_BYTES];
