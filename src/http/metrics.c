@@ -143,8 +143,13 @@ char *metrics_render(void)
         "# HELP kameng_write_queue_depth Commands waiting for the writer.\n"
         "# TYPE kameng_write_queue_depth gauge\nkameng_write_queue_depth %lld\n"
         "# HELP kameng_write_batch_size_max Largest batch so far.\n"
-        "# TYPE kameng_write_batch_size_max gauge\nkameng_write_batch_size_max %lld\n",
-        es.batches, es.commands, es.commit_failures, es.queue_depth, es.batch_size_max);
+        "# TYPE kameng_write_batch_size_max gauge\nkameng_write_batch_size_max %lld\n"
+        "# HELP kameng_wal_syncs_total WAL syncs; each acknowledges every batch before it.\n"
+        "# TYPE kameng_wal_syncs_total counter\nkameng_wal_syncs_total %lld\n"
+        "# HELP kameng_wal_sync_seconds_total Time spent in WAL syncs.\n"
+        "# TYPE kameng_wal_sync_seconds_total counter\nkameng_wal_sync_seconds_total %.6f\n",
+        es.batches, es.commands, es.commit_failures, es.queue_depth, es.batch_size_max, es.syncs,
+        (double)es.sync_us_total / 1e6);
     struct read_cache_stats rs;
     read_cache_stats_get(&rs);
     put(&t,

@@ -262,6 +262,7 @@ static void *async_main(void *arg)
     if (r->async_fn(r) != 0 && r->reply == NULL) {
         api_fail(r, KM_EINTERNAL, "internal_error", NULL, "the request failed");
     }
+    executor_read_fence();
     r->write_finished = true;
     MHD_resume_connection(r->conn);
     return NULL;
@@ -349,6 +350,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (busy != 0) {
             r->write_queued = false;
             atomic_fetch_sub(&suspended_connections, 1);
+            executor_read_fence(); /* a stored answer may come from a batch not yet synced */
             return queue_answer(r);
         }
         struct write_cmd *cmd = calloc(1, sizeof *cmd);
@@ -372,6 +374,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         r->cmd_mem = cmd;
         return MHD_YES;
     }
+    executor_read_fence(); /* answered from a read: nothing in it may be lost in a crash */
     return queue_answer(r);
 }
 

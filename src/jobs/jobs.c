@@ -340,6 +340,8 @@ int jobs_start(const char *db_path, const char *url, const char *webhooks)
     if (rc != 0) {
         return rc;
     }
+    /* The timers call the outside world (upstreams, providers, webhooks) with what they read. */
+    db_set_read_fence(reader, executor_read_fence);
     rc = db_open(db_path, true, &checkpointer);
     if (rc != 0) {
         db_close(reader);

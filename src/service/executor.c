@@ -1,9 +1,11 @@
 /* A bounded queue and one writer thread over one SQLite connection: group commit with a
- * SAVEPOINT per command. */
+ * SAVEPOINT per command. A second thread syncs the WAL and acknowledges the committed batches,
+ * so the writer runs the next batch while the disk takes the last one. */
 #include "service/executor.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +15,17 @@
 #include "core/log.h"
 #include "service/read_cache.h"
 #include "store/store.h"
+
+/* A committed batch waiting for the WAL sync that makes it durable. */
+struct committed {
+    struct write_cmd *cmds;
+    int count;
+    bool failed; /* the commit failed: nothing of the batch was kept */
+    uint64_t seq;
+    int rcs[WRITE_BATCH_MAX];
+};
+
+#define SYNC_PIPELINE 16 /* committed batches in flight at most; the writer waits beyond */
 
 static struct {
     pthread_mutex_t lock;
@@ -30,7 +43,25 @@ static struct {
     char (*touched)[ID_BYTES_MAX];
     int touched_count;
     int touched_cap;
-} ex = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+
+    /* The sync pipeline: a ring of committed batches, under sync_lock. */
+    pthread_mutex_t sync_lock;
+    pthread_cond_t sync_wake;  /* a batch was committed, or the writer stopped */
+    pthread_cond_t sync_freed; /* a slot was freed, or a sync finished (read fences wait here) */
+    struct committed ring[SYNC_PIPELINE];
+    int ring_head;
+    int ring_count;
+    bool writer_done;
+    bool syncs_held; /* tests: no sync starts while held */
+    pthread_t syncer;
+    /* Sequence numbers of batches: taken before each commit, and the highest known durable. */
+    _Atomic uint64_t committed_seq;
+    _Atomic uint64_t durable_seq;
+} ex = {.lock = PTHREAD_MUTEX_INITIALIZER,
+        .wake = PTHREAD_COND_INITIALIZER,
+        .sync_lock = PTHREAD_MUTEX_INITIALIZER,
+        .sync_wake = PTHREAD_COND_INITIALIZER,
+        .sync_freed = PTHREAD_COND_INITIALIZER};
 
 static void order_touched(void *ctx, const char *order_id)
 {
@@ -47,30 +78,56 @@ static void order_touched(void *ctx, const char *order_id)
     memcpy(ex.touched[ex.touched_count++], order_id, strlen(order_id) + 1);
 }
 
+/* A free slot of the ring, waiting while the pipeline is full (writer thread only). */
+static struct committed *slot_take(void)
+{
+    pthread_mutex_lock(&ex.sync_lock);
+    while (ex.ring_count == SYNC_PIPELINE) {
+        pthread_cond_wait(&ex.sync_freed, &ex.sync_lock);
+    }
+    struct committed *b = &ex.ring[(ex.ring_head + ex.ring_count) % SYNC_PIPELINE];
+    pthread_mutex_unlock(&ex.sync_lock);
+    return b;
+}
+
+static void slot_publish(void)
+{
+    pthread_mutex_lock(&ex.sync_lock);
+    ex.ring_count++;
+    pthread_cond_signal(&ex.sync_wake);
+    pthread_mutex_unlock(&ex.sync_lock);
+}
+
 static void run_batch(struct write_cmd *batch, int count)
 {
-    int rcs[WRITE_BATCH_MAX];
+    struct committed *b = slot_take();
+    b->cmds = batch;
+    b->count = count;
     int64_t t0 = clock_mono_us();
     int begin_rc = db_begin_write(ex.db);
     int i = 0;
     for (struct write_cmd *c = batch; c != NULL; c = c->next, i++) {
         km_assert(i < count);
         if (begin_rc != 0 || db_savepoint(ex.db) != 0) {
-            rcs[i] = -KM_EINTERNAL;
+            b->rcs[i] = -KM_EINTERNAL;
             continue;
         }
-        rcs[i] = c->run(ex.db, c->arg);
-        if (rcs[i] < 0) {
+        b->rcs[i] = c->run(ex.db, c->arg);
+        if (b->rcs[i] < 0) {
             db_savepoint_rollback(ex.db);
         } else {
             db_savepoint_release(ex.db);
         }
     }
+    /* The number is taken before the commit, so a reader that sees the batch's rows also sees a
+     * number its read fence waits for. */
+    b->seq = atomic_fetch_add(&ex.committed_seq, 1) + 1;
     int commit_rc = begin_rc == 0 ? db_commit(ex.db) : begin_rc;
     if (commit_rc != 0) {
         db_rollback(ex.db);
         log_write(LOG_ERROR, "batch_commit_failed", NULL);
     }
+    b->failed = commit_rc != 0;
     for (i = 0; i < ex.touched_count; i++) {
         read_cache_view_drop(ex.touched[i]);
     }
@@ -87,11 +144,74 @@ static void run_batch(struct write_cmd *batch, int count)
         ex.stats.commit_failures++;
     }
     pthread_mutex_unlock(&ex.lock);
-    i = 0;
-    for (struct write_cmd *c = batch, *next; c != NULL; c = next, i++) {
-        next = c->next; /* done() may free c */
-        c->done(c->arg, commit_rc != 0 ? -KM_EINTERNAL : rcs[i]);
+    slot_publish();
+}
+
+/* Sync the WAL once for every batch committed so far, then tell their commands how they ended.
+ * Nothing is acknowledged before the sync that covers it, as it was when each commit synced. */
+static void *syncer_main(void *unused)
+{
+    (void)unused;
+    pthread_setname_np(pthread_self(), "kameng-syncer");
+    for (;;) {
+        pthread_mutex_lock(&ex.sync_lock);
+        while ((ex.ring_count == 0 && !ex.writer_done) || (ex.syncs_held && !ex.writer_done)) {
+            pthread_cond_wait(&ex.sync_wake, &ex.sync_lock);
+        }
+        if (ex.ring_count == 0) {
+            pthread_mutex_unlock(&ex.sync_lock);
+            break; /* the writer has stopped and every batch is acknowledged */
+        }
+        int head = ex.ring_head, n = ex.ring_count; /* later batches wait for the next sync */
+        pthread_mutex_unlock(&ex.sync_lock);
+
+        int64_t t0 = clock_mono_us();
+        /* A failed fsync leaves the page cache in a state nobody can vouch for: stop, and let
+         * recovery from the WAL on the next start decide what was kept. */
+        km_assert(db_wal_sync(ex.db) == 0);
+        int64_t took = clock_mono_us() - t0;
+        uint64_t durable = ex.ring[(head + n - 1) % SYNC_PIPELINE].seq;
+        atomic_store(&ex.durable_seq, durable);
+        for (int k = 0; k < n; k++) {
+            struct committed *b = &ex.ring[(head + k) % SYNC_PIPELINE];
+            int i = 0;
+            for (struct write_cmd *c = b->cmds, *next; c != NULL; c = next, i++) {
+                next = c->next; /* done() may free c */
+                c->done(c->arg, b->failed ? -KM_EINTERNAL : b->rcs[i]);
+            }
+        }
+        pthread_mutex_lock(&ex.lock);
+        ex.stats.syncs++;
+        ex.stats.sync_us_total += took;
+        pthread_mutex_unlock(&ex.lock);
+        pthread_mutex_lock(&ex.sync_lock);
+        ex.ring_head = (head + n) % SYNC_PIPELINE;
+        ex.ring_count -= n;
+        pthread_cond_broadcast(&ex.sync_freed);
+        pthread_mutex_unlock(&ex.sync_lock);
     }
+    return NULL;
+}
+
+void executor_read_fence(void)
+{
+    uint64_t seen = atomic_load(&ex.committed_seq);
+    if (atomic_load(&ex.durable_seq) >= seen) {
+        return;
+    }
+    pthread_mutex_lock(&ex.sync_lock);
+    while (atomic_load(&ex.durable_seq) < seen) {
+        pthread_cond_wait(&ex.sync_freed, &ex.sync_lock);
+    }
+    pthread_mutex_unlock(&ex.sync_lock);
+}
+
+void executor_hold_syncs(bool hold)
+{
+    pthread_mutex_lock(&ex.sync_lock);
+    ex.syncs_held = hold;
+    pthread_cond_signal(&ex.sync_wake);
+    pthread_mutex_unlock(&ex.sync_lock);
 }
 
 static void *writer_main(void *unused)
@@ -131,13 +251,27 @@ int executor_start(const char *db_path)
     km_assert(!ex.started);
     int rc = db_open(db_path, true, &ex.db);
     rc = rc != 0 ? rc : store_watch_orders(ex.db, order_touched, NULL);
+    rc = rc != 0 ? rc : db_defer_sync(ex.db);
     if (rc != 0) {
         db_close(ex.db);
         ex.db = NULL;
         return rc;
     }
     ex.stopping = false;
+    ex.writer_done = false;
+    atomic_store(&ex.committed_seq, 0);
+    atomic_store(&ex.durable_seq, 0);
+    if (pthread_create(&ex.syncer, NULL, syncer_main, NULL) != 0) {
+        db_close(ex.db);
+        ex.db = NULL;
+        return -KM_EINTERNAL;
+    }
     if (pthread_create(&ex.thread, NULL, writer_main, NULL) != 0) {
+        pthread_mutex_lock(&ex.sync_lock);
+        ex.writer_done = true;
+        pthread_cond_signal(&ex.sync_wake);
+        pthread_mutex_unlock(&ex.sync_lock);
+        pthread_join(ex.syncer, NULL);
         db_close(ex.db);
         ex.db = NULL;
         return -KM_EINTERNAL;
@@ -156,6 +290,11 @@ void executor_stop(void)
     pthread_cond_signal(&ex.wake);
     pthread_mutex_unlock(&ex.lock);
     pthread_join(ex.thread, NULL);
+    pthread_mutex_lock(&ex.sync_lock);
+    ex.writer_done = true; /* the syncer acknowledges what is left, then stops */
+    pthread_cond_signal(&ex.sync_wake);
+    pthread_mutex_unlock(&ex.sync_lock);
+    pthread_join(ex.syncer, NULL);
     db_close(ex.db);
     ex.db = NULL;
     ex.started = false;

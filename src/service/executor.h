@@ -1,7 +1,13 @@
 /* The one writer. Every command that changes the database is queued here; a single thread takes
- * a batch, runs each command in its own SAVEPOINT inside one transaction, commits once (one fsync
- * for the batch: group commit), then tells each command how it ended. An acknowledged write is
- * therefore durable, and one failing command never sinks the others. */
+ * a batch, runs each command in its own SAVEPOINT inside one transaction and commits once (group
+ * commit). A second thread then syncs the WAL, once for every batch committed meanwhile, and
+ * only after that tells each command how it ended: an acknowledged write is durable, and one
+ * failing command never sinks the others. The writer runs the next batch while the disk syncs.
+ *
+ * A committed batch is visible to readers before its sync ends. So whatever is read is made
+ * durable before it is acted on: the timers' reads end with executor_read_fence (see
+ * db_set_read_fence) before they call out, and the HTTP shell fences each answer it did not get
+ * from the writer. An answer from the writer needs none: its own sync covers every earlier batch. */
 #ifndef KM_EXECUTOR_H
 #define KM_EXECUTOR_H
 
@@ -13,8 +19,8 @@
 struct write_cmd {
     /* Runs on the writer thread inside a savepoint. A negative return rolls the savepoint back. */
     int (*run)(struct db *db, void *arg);
-    /* Runs on the writer thread after the commit: rc is run's result, or -KM_EINTERNAL if the
-     * commit failed (then nothing of the batch was kept). Must not block. */
+    /* Runs on the sync thread once the commit is durable: rc is run's result, or -KM_EINTERNAL
+     * if the commit failed (then nothing of the batch was kept). Must not block. */
     void (*done)(void *arg, int rc);
     void *arg;
     struct write_cmd *next; /* queue link, owned by the executor */
@@ -30,6 +36,13 @@ KM_MUST_USE int executor_submit(struct write_cmd *cmd);
 /* Queue and wait: for the CLI, the timers and tests. Returns run's result (or the commit's). */
 KM_MUST_USE int executor_run(int (*run)(struct db *db, void *arg), void *arg);
 
+/* Wait until every batch committed so far is durable: a reader calls it before acting on (or
+ * answering with) what it read. Returns at once when nothing is waiting for a sync. */
+void executor_read_fence(void);
+
+/* For tests: while held, no WAL sync starts, so no write is acknowledged and fences wait. */
+void executor_hold_syncs(bool hold);
+
 /* Counters for /metrics. */
 struct executor_stats {
     long long batches;
@@ -38,6 +51,8 @@ struct executor_stats {
     long long queue_depth;
     long long batch_size_max;
     long long commit_us_total;
+    long long syncs;
+    long long sync_us_total;
 };
 void executor_stats_get(struct executor_stats *out);
 

@@ -31,6 +31,20 @@ KM_MUST_USE int db_checkpoint(struct db *db);
 KM_MUST_USE int db_open(const char *path, bool writer, struct db **out);
 void db_close(struct db *db);
 
+/* Commits on this writer connection no longer wait for the disk: they reach the WAL (and other
+ * connections see them) at once, and db_wal_sync makes every commit so far durable. The caller
+ * must not call a write done before that. Checkpoints run on other connections, which still
+ * sync, so the WAL is only ever reused once the database file holds it on disk. */
+KM_MUST_USE int db_defer_sync(struct db *db);
+/* fdatasync the WAL of a db_defer_sync connection: every commit before the call is durable
+ * after it. Safe from another thread while the connection's owner goes on writing. */
+KM_MUST_USE int db_wal_sync(struct db *db);
+
+/* fence is called at the end of every read transaction on this read-only connection (by
+ * db_rollback), before its owner acts on what it read: with deferred syncs, it waits until
+ * everything the read could see is durable. For connections whose reads reach the outside. */
+void db_set_read_fence(struct db *db, void (*fence)(void));
+
 /* Transactions. begin_write takes the write lock at once (BEGIN IMMEDIATE). */
 KM_MUST_USE int db_begin_read(struct db *db);
 KM_MUST_USE int db_begin_write(struct db *db);

@@ -2,11 +2,15 @@
  * by the SQL literal's address, and $N placeholders bound by name so both backends share SQL. */
 #include "store/db.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/err.h"
 #include "core/log.h"
@@ -22,6 +26,9 @@ struct db_stmt {
 
 struct db {
     sqlite3 *conn;
+    bool writer;
+    int wal_fd; /* >= 0 once commits defer their sync to db_wal_sync */
+    void (*read_fence)(void);
     int stmt_count;
     struct db_stmt stmts[DB_STMT_CACHE_MAX];
 };
@@ -78,6 +85,8 @@ int db_open(const char *path, bool writer, struct db **out)
     *out = NULL;
     struct db *db = calloc(1, sizeof *db);
     km_assert(db != NULL);
+    db->writer = writer;
+    db->wal_fd = -1;
     int flags = SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
                                               : SQLITE_OPEN_READONLY);
     if (sqlite3_open_v2(path, &db->conn, flags, NULL) != SQLITE_OK) {
@@ -115,6 +124,12 @@ void db_close(struct db *db)
     if (db == NULL) {
         return;
     }
+    if (db->wal_fd >= 0) {
+        /* Closing the last connection checkpoints the WAL into the database and deletes it:
+         * that checkpoint must sync, as the timers' do. */
+        (void)exec_simple(db, "PRAGMA synchronous=FULL");
+        close(db->wal_fd);
+    }
     for (int i = 0; i < db->stmt_count; i++) {
         sqlite3_finalize(db->stmts[i].stmt);
     }
@@ -142,6 +157,54 @@ void db_rollback(struct db *db)
     if (!sqlite3_get_autocommit(db->conn)) {
         (void)exec_cached(db, "ROLLBACK");
     }
+    if (db->read_fence != NULL) {
+        db->read_fence(); /* what the read saw is on disk before anyone acts on it */
+    }
+}
+
+void db_set_read_fence(struct db *db, void (*fence)(void))
+{
+    km_assert(!db->writer);
+    db->read_fence = fence;
+}
+
+int db_defer_sync(struct db *db)
+{
+    km_assert(db->writer && db->wal_fd < 0);
+    const char *wal = sqlite3_filename_wal(sqlite3_db_filename(db->conn, "main"));
+    if (wal == NULL || exec_simple(db, "PRAGMA synchronous=OFF") != 0) {
+        return -KM_EINTERNAL;
+    }
+    /* The WAL exists once journal_mode=WAL has run; its directory entry must be on disk before
+     * a commit in it is called durable, which SQLite would otherwise see to on its first sync. */
+    int fd = open(wal, O_RDWR | O_CLOEXEC);
+    char dir_path[4096];
+    snprintf(dir_path, sizeof dir_path, "%s", wal);
+    int dir = open(dirname(dir_path), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc = fd >= 0 && dir >= 0 && fsync(dir) == 0 ? 0 : -KM_EINTERNAL;
+    if (dir >= 0) {
+        close(dir);
+    }
+    if (rc != 0) {
+        log_write(LOG_ERROR, "wal_open_failed", "message", strerror(errno), NULL);
+        if (fd >= 0) {
+            close(fd);
+        }
+        (void)exec_simple(db, "PRAGMA synchronous=FULL");
+        return rc;
+    }
+    db->wal_fd = fd;
+    return 0;
+}
+
+int db_wal_sync(struct db *db)
+{
+    km_assert(db->wal_fd >= 0);
+    if (fdatasync(db->wal_fd) != 0) {
+        log_write(LOG_ERROR, "wal_sync_failed", "message", strerror(errno), NULL);
+        return -KM_EINTERNAL;
+    }
+    return 0;
 }
 
 int db_savepoint(struct db *db)
