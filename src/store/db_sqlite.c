@@ -14,6 +14,7 @@
 
 #include "core/err.h"
 #include "core/log.h"
+#include "store/sqlite_pcache.h"
 
 #define DB_STMT_CACHE_MAX 256 /* distinct SQL statements in the program; asserted, not guessed */
 #define DB_BUSY_TIMEOUT_MS 5000
@@ -67,6 +68,9 @@ static int exec_cached(struct db *db, const char *sql)
 void db_global_init(void)
 {
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    if (sqlite_pcache_install() != 0) {
+        log_write(LOG_WARN, "pcache_wrap_skipped", NULL);
+    }
 }
 
 int db_ping(struct db *db)
