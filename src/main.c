@@ -27,6 +27,7 @@
 #include "service/refunds.h"
 #include "store/db.h"
 #include "store/store.h"
+#include "store/store_events.h"
 #include "store/store_ledger.h"
 
 static void usage(FILE *out)
@@ -218,6 +219,7 @@ static int serve(const struct config *c)
     /* Timers first: a request (POST /v1/test/clock/advance) runs them, and it may come as soon
      * as the server listens. Their first pass waits one tick, by when the server answers the
      * callbacks they send. */
+    store_events_queue_webhooks(c->webhook_url[0] != '\0');
     if (jobs_start(c->database, c->public_url, c->webhook_url) != 0) {
         executor_stop();
         return 1;

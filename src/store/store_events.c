@@ -1,9 +1,22 @@
 /* Event rows. */
 #include "store/store_events.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 #include "core/err.h"
+
+static atomic_bool queued;
+
+void store_events_queue_webhooks(bool on)
+{
+    atomic_store(&queued, on);
+}
+
+bool store_events_queued(void)
+{
+    return atomic_load(&queued);
+}
 
 static void event_read(struct db_stmt *st, struct event_row *e)
 {

@@ -2,6 +2,7 @@
 #ifndef KM_STORE_EVENTS_H
 #define KM_STORE_EVENTS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/check.h"
@@ -16,6 +17,11 @@ struct event_row {
     int64_t created_at;
     int64_t webhook_attempts;
 };
+
+/* Whether new events are queued for the webhook endpoint: set once at start, when one is
+ * configured. Events written while it is off are marked 'no_endpoint' and never sent. */
+void store_events_queue_webhooks(bool on);
+bool store_events_queued(void);
 
 /* Events whose webhook is due, oldest first. */
 KM_MUST_USE int store_events_webhook_due(struct db *db, int64_t now, struct event_row *out,

@@ -1,5 +1,6 @@
 /* Orders, buyer tokens, payments, reveals, top-ups and account deliveries. */
 #include "store/store.h"
+#include "store/store_events.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -495,7 +496,8 @@ int store_event_insert(struct db *db, const char *type, const char *object_id,
     char id[ID_BYTES_MAX];
     id_new("evt", id);
     return db_run(db_query(db,
-                           "INSERT INTO events (id, type, object_id, order_id, data, created_at)"
-                           " VALUES ($1, $2, $3, $4, $5, $6)",
-                           "sssssi", id, type, object_id, order_id, data_json, now));
+                           "INSERT INTO events (id, type, object_id, order_id, data, created_at,"
+                           " webhook_state) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                           "sssssis", id, type, object_id, order_id, data_json, now,
+                           store_events_queued() ? "pending" : "no_endpoint"));
 }

@@ -170,3 +170,30 @@ test('an unreachable receiver holds nothing up: the shop works and delivers once
   }
   await assertBalanced(shop);
 });
+
+test('a webhook URL set later receives what happens from then on, not the shop\'s history', async () => {
+  const url = `http://127.0.0.1:${receiver.address().port}/hooks/kameng`;
+  let quiet = await startShop(); // no --webhook-url
+  let later;
+  try {
+    const { product } = await cardProduct(quiet, { price: 1800, digits: ['8', '6'] });
+    const before = await paidOrder(quiet, product.id);
+    await quiet.advance(60);
+    const clock = (await quiet.get('/v1/test/clock')).body.now;
+    assert.equal(await quiet.stop('SIGTERM'), 0);
+
+    later = await startShop({ dataDir: quiet.dataDir, testClock: false, extraArgs: [`--test-clock=${clock}`, '--webhook-url', url] });
+    const after = await paidOrder(later, product.id);
+    await later.advance(0);
+    await later.advance(60);
+    assert.equal(forOrder(before.order.id).length, 0, 'nothing from before the URL was set');
+    const o = await orderOf(later, after.order.id, after.token);
+    assert.deepEqual(new Set(forOrder(after.order.id).map((d) => d.id)), new Set(o.timeline.map((e) => e.id)),
+      'every event since went out');
+    // The order from before still shows its whole timeline.
+    const old = await orderOf(later, before.order.id, before.token);
+    assert.ok(old.timeline.some((e) => e.type === 'order.paid'));
+  } finally {
+    await (later ?? quiet).cleanup();
+  }
+});
