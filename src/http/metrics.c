@@ -147,9 +147,16 @@ char *metrics_render(void)
         "# HELP kameng_wal_syncs_total WAL syncs; each acknowledges every batch before it.\n"
         "# TYPE kameng_wal_syncs_total counter\nkameng_wal_syncs_total %lld\n"
         "# HELP kameng_wal_sync_seconds_total Time spent in WAL syncs.\n"
-        "# TYPE kameng_wal_sync_seconds_total counter\nkameng_wal_sync_seconds_total %.6f\n",
+        "# TYPE kameng_wal_sync_seconds_total counter\nkameng_wal_sync_seconds_total %.6f\n"
+        "# HELP kameng_wal_restarts_total WAL checkpointed and restarted by the writer, by result.\n"
+        "# TYPE kameng_wal_restarts_total counter\n"
+        "kameng_wal_restarts_total{result=\"done\"} %lld\n"
+        "kameng_wal_restarts_total{result=\"busy\"} %lld\n"
+        "# HELP kameng_wal_restart_seconds_total Writer time spent checkpointing the WAL.\n"
+        "# TYPE kameng_wal_restart_seconds_total counter\nkameng_wal_restart_seconds_total %.6f\n",
         es.batches, es.commands, es.commit_failures, es.queue_depth, es.batch_size_max, es.syncs,
-        (double)es.sync_us_total / 1e6);
+        (double)es.sync_us_total / 1e6, es.wal_restarts, es.wal_restarts_busy,
+        (double)es.wal_restart_us_total / 1e6);
     struct read_cache_stats rs;
     read_cache_stats_get(&rs);
     put(&t,

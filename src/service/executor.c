@@ -98,6 +98,24 @@ static void slot_publish(void)
     pthread_mutex_unlock(&ex.sync_lock);
 }
 
+/* Copy the WAL into the database and start it over, between batches (nothing appends to it
+ * meanwhile). The timers' checkpoints have usually copied most of it already. A reader of an older
+ * snapshot makes it wait a few milliseconds at most; otherwise it is tried after the next commit. */
+static void wal_restart(void)
+{
+    int64_t t0 = clock_mono_us();
+    int rc = db_checkpoint_restart(ex.db, WAL_RESTART_WAIT_MS);
+    int64_t took = clock_mono_us() - t0;
+    pthread_mutex_lock(&ex.lock);
+    if (rc == 0) {
+        ex.stats.wal_restarts++;
+    } else {
+        ex.stats.wal_restarts_busy++;
+    }
+    ex.stats.wal_restart_us_total += took;
+    pthread_mutex_unlock(&ex.lock);
+}
+
 static void run_batch(struct write_cmd *batch, int count)
 {
     struct committed *b = slot_take();
@@ -145,6 +163,9 @@ static void run_batch(struct write_cmd *batch, int count)
     }
     pthread_mutex_unlock(&ex.lock);
     slot_publish();
+    if (db_wal_frames(ex.db) >= WAL_RESTART_FRAMES) {
+        wal_restart();
+    }
 }
 
 /* Sync the WAL once for every batch committed so far, then tell their commands how they ended.

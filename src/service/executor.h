@@ -53,6 +53,9 @@ struct executor_stats {
     long long commit_us_total;
     long long syncs;
     long long sync_us_total;
+    long long wal_restarts;      /* the writer copied the WAL into the database and restarted it */
+    long long wal_restarts_busy; /* ... or found a reader of an older snapshot and let it be */
+    long long wal_restart_us_total;
 };
 void executor_stats_get(struct executor_stats *out);
 

@@ -40,6 +40,13 @@ KM_MUST_USE int db_defer_sync(struct db *db);
  * after it. Safe from another thread while the connection's owner goes on writing. */
 KM_MUST_USE int db_wal_sync(struct db *db);
 
+/* Frames in the WAL after this connection's last commit (kept by a WAL hook). */
+int64_t db_wal_frames(struct db *db);
+/* On the writer, between transactions: copy the whole WAL into the database, syncing both, and
+ * make the next commit start the WAL from its beginning. Waits at most wait_ms for readers of
+ * older snapshots (and a running checkpoint); -KM_EBUSY if they are still there. */
+KM_MUST_USE int db_checkpoint_restart(struct db *db, int wait_ms);
+
 /* fence is called at the end of every read transaction on this read-only connection (by
  * db_rollback), before its owner acts on what it read: with deferred syncs, it waits until
  * everything the read could see is durable. For connections whose reads reach the outside. */

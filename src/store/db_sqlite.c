@@ -29,6 +29,7 @@ struct db {
     sqlite3 *conn;
     bool writer;
     int wal_fd; /* >= 0 once commits defer their sync to db_wal_sync */
+    int64_t wal_frames; /* after the last commit, from the WAL hook */
     void (*read_fence)(void);
     int stmt_count;
     struct db_stmt stmts[DB_STMT_CACHE_MAX];
@@ -51,6 +52,7 @@ static int exec_simple(struct db *db, const char *sql)
 }
 
 static struct db_stmt *stmt_get(struct db *db, const char *sql);
+static int wal_hook(void *arg, sqlite3 *conn, const char *name, int frames);
 
 /* Transaction control runs for every command and every read: prepared once, like other SQL. */
 static int exec_cached(struct db *db, const char *sql)
@@ -111,6 +113,7 @@ int db_open(const char *path, bool writer, struct db **out)
         /* Each command runs in a SAVEPOINT, whose journal of the pages it changes went to a
          * temporary file once past 64 KiB: a third of the writer's time was those writes. */
         rc = rc != 0 ? rc : exec_simple(db, "PRAGMA temp_store=MEMORY");
+        sqlite3_wal_hook(db->conn, wal_hook, db);
     } else {
         rc = exec_simple(db, "PRAGMA cache_size=-16384"); /* 16 MiB per reader thread */
     }
@@ -170,6 +173,45 @@ void db_set_read_fence(struct db *db, void (*fence)(void))
 {
     km_assert(!db->writer);
     db->read_fence = fence;
+}
+
+static int wal_hook(void *arg, sqlite3 *conn, const char *name, int frames)
+{
+    (void)conn;
+    (void)name;
+    ((struct db *)arg)->wal_frames = frames;
+    return SQLITE_OK;
+}
+
+int64_t db_wal_frames(struct db *db)
+{
+    return db->wal_frames;
+}
+
+int db_checkpoint_restart(struct db *db, int wait_ms)
+{
+    /* The checkpoint syncs as the connection is set to: it must sync the WAL before copying
+     * and the database before the WAL may be reused, whatever this connection's commits do. */
+    bool deferred = db->wal_fd >= 0;
+    if (deferred && exec_simple(db, "PRAGMA synchronous=FULL") != 0) {
+        return -KM_EINTERNAL;
+    }
+    sqlite3_busy_timeout(db->conn, wait_ms);
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(db->conn, NULL, SQLITE_CHECKPOINT_RESTART, &log, &done);
+    sqlite3_busy_timeout(db->conn, DB_BUSY_TIMEOUT_MS);
+    if (deferred && exec_simple(db, "PRAGMA synchronous=OFF") != 0) {
+        return -KM_EINTERNAL;
+    }
+    if (rc == SQLITE_BUSY) {
+        return -KM_EBUSY;
+    }
+    if (rc != SQLITE_OK) {
+        db_log_error(db, "checkpoint_restart");
+        return -KM_EINTERNAL;
+    }
+    db->wal_frames = 0;
+    return 0;
 }
 
 int db_defer_sync(struct db *db)
