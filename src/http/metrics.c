@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/check.h"
+#include "service/checkpointer.h"
 #include "service/executor.h"
 #include "service/read_cache.h"
 
@@ -157,6 +158,15 @@ char *metrics_render(void)
         es.batches, es.commands, es.commit_failures, es.queue_depth, es.batch_size_max, es.syncs,
         (double)es.sync_us_total / 1e6, es.wal_restarts, es.wal_restarts_busy,
         (double)es.wal_restart_us_total / 1e6);
+    struct checkpointer_stats cs;
+    checkpointer_stats_get(&cs);
+    put(&t,
+        "# HELP kameng_wal_checkpoints_total Background checkpoints of the WAL.\n"
+        "# TYPE kameng_wal_checkpoints_total counter\nkameng_wal_checkpoints_total %lld\n"
+        "# HELP kameng_wal_checkpoint_seconds_total Time the background checkpoints took.\n"
+        "# TYPE kameng_wal_checkpoint_seconds_total counter\n"
+        "kameng_wal_checkpoint_seconds_total %.6f\n",
+        cs.runs, (double)cs.us_total / 1e6);
     struct read_cache_stats rs;
     read_cache_stats_get(&rs);
     put(&t,

@@ -13,6 +13,7 @@
 #include "core/err.h"
 #include "core/limits.h"
 #include "core/log.h"
+#include "service/checkpointer.h"
 #include "service/read_cache.h"
 #include "store/store.h"
 
@@ -43,11 +44,14 @@ static struct {
     char (*touched)[ID_BYTES_MAX];
     int touched_count;
     int touched_cap;
+    int64_t nudge_at;   /* WAL frames at which to nudge the background checkpointer next */
+    int64_t restart_at; /* ... and at which to restart the WAL */
 
     /* The sync pipeline: a ring of committed batches, under sync_lock. */
     pthread_mutex_t sync_lock;
     pthread_cond_t sync_wake;  /* a batch was committed, or the writer stopped */
-    pthread_cond_t sync_freed; /* a slot was freed, or a sync finished (read fences wait here) */
+    pthread_cond_t sync_freed; /* a slot was freed */
+    pthread_cond_t synced;     /* durable_seq moved (read fences wait here) */
     struct committed ring[SYNC_PIPELINE];
     int ring_head;
     int ring_count;
@@ -61,7 +65,8 @@ static struct {
         .wake = PTHREAD_COND_INITIALIZER,
         .sync_lock = PTHREAD_MUTEX_INITIALIZER,
         .sync_wake = PTHREAD_COND_INITIALIZER,
-        .sync_freed = PTHREAD_COND_INITIALIZER};
+        .sync_freed = PTHREAD_COND_INITIALIZER,
+        .synced = PTHREAD_COND_INITIALIZER};
 
 static void order_touched(void *ctx, const char *order_id)
 {
@@ -99,9 +104,9 @@ static void slot_publish(void)
 }
 
 /* Copy the WAL into the database and start it over, between batches (nothing appends to it
- * meanwhile). The timers' checkpoints have usually copied most of it already. A reader of an older
+ * meanwhile). The background checkpointer has usually copied most of it already. A reader of an older
  * snapshot makes it wait a few milliseconds at most; otherwise it is tried after the next commit. */
-static void wal_restart(void)
+static int wal_restart(void)
 {
     int64_t t0 = clock_mono_us();
     int rc = db_checkpoint_restart(ex.db, WAL_RESTART_WAIT_MS);
@@ -114,6 +119,7 @@ static void wal_restart(void)
     }
     ex.stats.wal_restart_us_total += took;
     pthread_mutex_unlock(&ex.lock);
+    return rc;
 }
 
 static void run_batch(struct write_cmd *batch, int count)
@@ -163,8 +169,20 @@ static void run_batch(struct write_cmd *batch, int count)
     }
     pthread_mutex_unlock(&ex.lock);
     slot_publish();
-    if (db_wal_frames(ex.db) >= WAL_RESTART_FRAMES) {
-        wal_restart();
+    /* Past WAL_CHECKPOINT_FRAMES, the background checkpointer copies what is there every
+     * WAL_NUDGE_FRAMES new frames, so the restart finds most of the WAL copied already. */
+    int64_t frames = db_wal_frames(ex.db);
+    if (frames >= ex.restart_at) {
+        /* After a reader made it give up, the next try waits for the WAL to grow a little. */
+        ex.restart_at = wal_restart() == 0 ? WAL_RESTART_FRAMES : frames + WAL_NUDGE_FRAMES;
+    }
+    if (frames >= ex.nudge_at) {
+        checkpointer_nudge();
+        ex.nudge_at = frames + WAL_NUDGE_FRAMES;
+    }
+    if (db_wal_frames(ex.db) < ex.nudge_at - WAL_NUDGE_FRAMES) {
+        ex.nudge_at = WAL_CHECKPOINT_FRAMES;
+    ex.restart_at = WAL_RESTART_FRAMES; /* the WAL started over */
     }
 }
 
@@ -192,7 +210,10 @@ static void *syncer_main(void *unused)
         km_assert(db_wal_sync(ex.db) == 0);
         int64_t took = clock_mono_us() - t0;
         uint64_t durable = ex.ring[(head + n - 1) % SYNC_PIPELINE].seq;
+        pthread_mutex_lock(&ex.sync_lock);
         atomic_store(&ex.durable_seq, durable);
+        pthread_cond_broadcast(&ex.synced); /* read fences go on before the callbacks run */
+        pthread_mutex_unlock(&ex.sync_lock);
         for (int k = 0; k < n; k++) {
             struct committed *b = &ex.ring[(head + k) % SYNC_PIPELINE];
             int i = 0;
@@ -222,7 +243,7 @@ void executor_read_fence(void)
     }
     pthread_mutex_lock(&ex.sync_lock);
     while (atomic_load(&ex.durable_seq) < seen) {
-        pthread_cond_wait(&ex.sync_freed, &ex.sync_lock);
+        pthread_cond_wait(&ex.synced, &ex.sync_lock);
     }
     pthread_mutex_unlock(&ex.sync_lock);
 }
@@ -273,6 +294,7 @@ int executor_start(const char *db_path)
     int rc = db_open(db_path, true, &ex.db);
     rc = rc != 0 ? rc : store_watch_orders(ex.db, order_touched, NULL);
     rc = rc != 0 ? rc : db_defer_sync(ex.db);
+    rc = rc != 0 ? rc : checkpointer_start(db_path);
     if (rc != 0) {
         db_close(ex.db);
         ex.db = NULL;
@@ -280,9 +302,12 @@ int executor_start(const char *db_path)
     }
     ex.stopping = false;
     ex.writer_done = false;
+    ex.nudge_at = WAL_CHECKPOINT_FRAMES;
+    ex.restart_at = WAL_RESTART_FRAMES;
     atomic_store(&ex.committed_seq, 0);
     atomic_store(&ex.durable_seq, 0);
     if (pthread_create(&ex.syncer, NULL, syncer_main, NULL) != 0) {
+        checkpointer_stop();
         db_close(ex.db);
         ex.db = NULL;
         return -KM_EINTERNAL;
@@ -293,6 +318,7 @@ int executor_start(const char *db_path)
         pthread_cond_signal(&ex.sync_wake);
         pthread_mutex_unlock(&ex.sync_lock);
         pthread_join(ex.syncer, NULL);
+        checkpointer_stop();
         db_close(ex.db);
         ex.db = NULL;
         return -KM_EINTERNAL;
@@ -310,12 +336,14 @@ void executor_stop(void)
     ex.stopping = true;
     pthread_cond_signal(&ex.wake);
     pthread_mutex_unlock(&ex.lock);
+    executor_hold_syncs(false); /* a writer waiting for a free slot needs the syncer to go on */
     pthread_join(ex.thread, NULL);
     pthread_mutex_lock(&ex.sync_lock);
     ex.writer_done = true; /* the syncer acknowledges what is left, then stops */
     pthread_cond_signal(&ex.sync_wake);
     pthread_mutex_unlock(&ex.sync_lock);
     pthread_join(ex.syncer, NULL);
+    checkpointer_stop();
     db_close(ex.db);
     ex.db = NULL;
     ex.started = false;

@@ -33,8 +33,8 @@ void db_close(struct db *db);
 
 /* Commits on this writer connection no longer wait for the disk: they reach the WAL (and other
  * connections see them) at once, and db_wal_sync makes every commit so far durable. The caller
- * must not call a write done before that. Checkpoints run on other connections, which still
- * sync, so the WAL is only ever reused once the database file holds it on disk. */
+ * must not call a write done before that. Checkpoints still sync (the WAL before copying, the
+ * database before the WAL is reused), and so does the header of a restarted WAL. */
 KM_MUST_USE int db_defer_sync(struct db *db);
 /* fdatasync the WAL of a db_defer_sync connection: every commit before the call is durable
  * after it. Safe from another thread while the connection's owner goes on writing. */

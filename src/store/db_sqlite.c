@@ -1,4 +1,4 @@
-/* db.h on SQLite: WAL, synchronous=FULL, foreign keys on, a per-connection statement cache keyed
+/* db.h on SQLite: WAL, synchronous=FULL (NORMAL on a writer whose syncs are deferred), foreign keys on, a per-connection statement cache keyed
  * by the SQL literal's address, and $N placeholders bound by name so both backends share SQL. */
 #include "store/db.h"
 
@@ -107,7 +107,8 @@ int db_open(const char *path, bool writer, struct db **out)
     if (writer) {
         rc = exec_simple(db, "PRAGMA journal_mode=WAL");
         rc = rc != 0 ? rc : exec_simple(db, "PRAGMA synchronous=FULL");
-        /* The timers checkpoint (db_checkpoint), so a commit never waits for one. */
+        /* The checkpointer thread and the writer's restarts checkpoint (checkpointer.c,
+         * executor.c), so a commit never waits for one. */
         rc = rc != 0 ? rc : exec_simple(db, "PRAGMA wal_autocheckpoint=0");
         rc = rc != 0 ? rc : exec_simple(db, "PRAGMA cache_size=-65536"); /* 64 MiB */
         /* Each command runs in a SAVEPOINT, whose journal of the pages it changes went to a
@@ -132,9 +133,6 @@ void db_close(struct db *db)
         return;
     }
     if (db->wal_fd >= 0) {
-        /* Closing the last connection checkpoints the WAL into the database and deletes it:
-         * that checkpoint must sync, as the timers' do. */
-        (void)exec_simple(db, "PRAGMA synchronous=FULL");
         close(db->wal_fd);
     }
     for (int i = 0; i < db->stmt_count; i++) {
@@ -190,19 +188,12 @@ int64_t db_wal_frames(struct db *db)
 
 int db_checkpoint_restart(struct db *db, int wait_ms)
 {
-    /* The checkpoint syncs as the connection is set to: it must sync the WAL before copying
-     * and the database before the WAL may be reused, whatever this connection's commits do. */
-    bool deferred = db->wal_fd >= 0;
-    if (deferred && exec_simple(db, "PRAGMA synchronous=FULL") != 0) {
-        return -KM_EINTERNAL;
-    }
+    /* A checkpoint syncs the WAL before copying and the database before the WAL may be reused,
+     * at synchronous=NORMAL as at FULL. */
     sqlite3_busy_timeout(db->conn, wait_ms);
     int log = 0, done = 0;
     int rc = sqlite3_wal_checkpoint_v2(db->conn, NULL, SQLITE_CHECKPOINT_RESTART, &log, &done);
     sqlite3_busy_timeout(db->conn, DB_BUSY_TIMEOUT_MS);
-    if (deferred && exec_simple(db, "PRAGMA synchronous=OFF") != 0) {
-        return -KM_EINTERNAL;
-    }
     if (rc == SQLITE_BUSY) {
         return -KM_EBUSY;
     }
@@ -214,16 +205,37 @@ int db_checkpoint_restart(struct db *db, int wait_ms)
     return 0;
 }
 
+/* The WAL file exists once something was written in WAL mode; a new database has none yet. */
+static int wal_create(struct db *db)
+{
+    struct db_stmt *st = db_query(db, "PRAGMA user_version", "");
+    int rc = db_step(st);
+    int64_t v = rc == DB_ROW ? db_int(st, 0) : 0;
+    db_done(st);
+    if (rc != DB_ROW) {
+        return -KM_EINTERNAL;
+    }
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version=%lld", (long long)v); /* the same value */
+    return exec_simple(db, sql);
+}
+
 int db_defer_sync(struct db *db)
 {
     km_assert(db->writer && db->wal_fd < 0);
     const char *wal = sqlite3_filename_wal(sqlite3_db_filename(db->conn, "main"));
-    if (wal == NULL || exec_simple(db, "PRAGMA synchronous=OFF") != 0) {
+    /* NORMAL, in WAL mode: a commit does not sync, but a checkpoint still syncs the WAL and the
+     * database, and the header of a restarted WAL is synced before frames follow it (with OFF it
+     * is not, and a power cut could replay old frames over newer pages). */
+    if (wal == NULL || exec_simple(db, "PRAGMA synchronous=NORMAL") != 0) {
         return -KM_EINTERNAL;
     }
-    /* The WAL exists once journal_mode=WAL has run; its directory entry must be on disk before
-     * a commit in it is called durable, which SQLite would otherwise see to on its first sync. */
     int fd = open(wal, O_RDWR | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT && wal_create(db) == 0) {
+        fd = open(wal, O_RDWR | O_CLOEXEC);
+    }
+    /* The WAL's directory entry must be on disk before a commit in it is called durable, which
+     * SQLite would otherwise see to on its first sync. */
     char dir_path[4096];
     snprintf(dir_path, sizeof dir_path, "%s", wal);
     int dir = open(dirname(dir_path), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

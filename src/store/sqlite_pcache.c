@@ -15,6 +15,7 @@
 #include "store/sqlite_pcache.h"
 
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -31,6 +32,7 @@ struct wrapped {
 };
 
 static sqlite3_pcache_methods2 inner_methods;
+static _Atomic long long truncates_passed, truncates_skipped;
 
 static void bound_raise(struct wrapped *w, unsigned key)
 {
@@ -136,8 +138,10 @@ static void wrap_truncate(sqlite3_pcache *p, unsigned limit)
         needed = needed || w->parked_key[i] >= limit;
     }
     if (!needed) {
+        atomic_fetch_add(&truncates_skipped, 1);
         return; /* nothing can be at or past the limit */
     }
+    atomic_fetch_add(&truncates_passed, 1);
     inner_methods.xTruncate(w->inner, limit);
     if (w->bound >= limit) {
         w->bound = limit > 0 ? limit - 1 : 0;
@@ -194,4 +198,10 @@ int sqlite_pcache_install(void)
     }
     installed = true;
     return 0;
+}
+
+void sqlite_pcache_stats(long long *passed, long long *skipped)
+{
+    *passed = atomic_load(&truncates_passed);
+    *skipped = atomic_load(&truncates_skipped);
 }

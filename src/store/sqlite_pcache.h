@@ -5,5 +5,7 @@
 
 /* 0, or -1 when SQLite is already initialised (its own cache then stays). */
 int sqlite_pcache_install(void);
+/* Truncates passed on to SQLite's cache, and skipped because no page could be there. */
+void sqlite_pcache_stats(long long *passed, long long *skipped);
 
 #endif

@@ -10,6 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+#include <stdbool.h>
+
 #include "core/err.h"
 #include "service/executor.h"
 #include "store/db.h"
@@ -244,6 +247,134 @@ Test(executor, restarting_the_wal_keeps_it_from_growing)
     db_rollback(r);
     cr_assert_eq(db_checkpoint_restart(w, 5), 0, "once the reader is done");
     db_close(r);
+    db_close(w);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* A restarted WAL's new header must reach the disk before frames are written after it, or a power
+ * cut could leave the old header with new frames half over old ones, and recovery would replay
+ * old frames over newer pages. A VFS shim watches the writer's WAL file. */
+struct watched {
+    sqlite3_file base;
+    sqlite3_file *real;
+};
+static sqlite3_vfs *unix_vfs;
+static sqlite3_io_methods watched_methods;
+static int header_writes, frames_after_unsynced_header;
+static bool header_unsynced;
+
+static int w_close(sqlite3_file *f)
+{
+    struct watched *w = (struct watched *)f;
+    int rc = w->real->pMethods->xClose(w->real);
+    return rc;
+}
+static int w_read(sqlite3_file *f, void *p, int n, sqlite3_int64 off)
+{
+    struct watched *w = (struct watched *)f;
+    return w->real->pMethods->xRead(w->real, p, n, off);
+}
+static int w_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off)
+{
+    struct watched *w = (struct watched *)f;
+    if (off == 0) {
+        header_writes++;
+        header_unsynced = true;
+    } else if (header_unsynced) {
+        frames_after_unsynced_header++;
+    }
+    return w->real->pMethods->xWrite(w->real, p, n, off);
+}
+static int w_truncate(sqlite3_file *f, sqlite3_int64 size)
+{
+    return ((struct watched *)f)->real->pMethods->xTruncate(((struct watched *)f)->real, size);
+}
+static int w_sync(sqlite3_file *f, int flags)
+{
+    struct watched *w = (struct watched *)f;
+    header_unsynced = false;
+    return w->real->pMethods->xSync(w->real, flags);
+}
+static int w_size(sqlite3_file *f, sqlite3_int64 *size)
+{
+    return ((struct watched *)f)->real->pMethods->xFileSize(((struct watched *)f)->real, size);
+}
+static int w_lock(sqlite3_file *f, int l)
+{
+    return ((struct watched *)f)->real->pMethods->xLock(((struct watched *)f)->real, l);
+}
+static int w_unlock(sqlite3_file *f, int l)
+{
+    return ((struct watched *)f)->real->pMethods->xUnlock(((struct watched *)f)->real, l);
+}
+static int w_reserved(sqlite3_file *f, int *out)
+{
+    return ((struct watched *)f)->real->pMethods->xCheckReservedLock(((struct watched *)f)->real,
+                                                                      out);
+}
+static int w_fcntl(sqlite3_file *f, int op, void *arg)
+{
+    return ((struct watched *)f)->real->pMethods->xFileControl(((struct watched *)f)->real, op,
+                                                                arg);
+}
+static int w_sector(sqlite3_file *f)
+{
+    return ((struct watched *)f)->real->pMethods->xSectorSize(((struct watched *)f)->real);
+}
+static int w_caps(sqlite3_file *f)
+{
+    return ((struct watched *)f)->real->pMethods->xDeviceCharacteristics(
+        ((struct watched *)f)->real);
+}
+
+static int shim_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *f, int flags,
+                     int *out_flags)
+{
+    (void)vfs;
+    if ((flags & SQLITE_OPEN_WAL) == 0) {
+        return unix_vfs->xOpen(unix_vfs, name, f, flags, out_flags);
+    }
+    struct watched *w = (struct watched *)f;
+    w->real = (sqlite3_file *)(w + 1);
+    int rc = unix_vfs->xOpen(unix_vfs, name, w->real, flags, out_flags);
+    w->base.pMethods = rc == SQLITE_OK ? &watched_methods : NULL;
+    return rc;
+}
+
+Test(executor, a_restarted_wal_header_is_synced_before_frames_follow_it)
+{
+    unix_vfs = sqlite3_vfs_find("unix");
+    cr_assert_not_null(unix_vfs);
+    watched_methods = (sqlite3_io_methods){
+        .iVersion = 1, .xClose = w_close, .xRead = w_read, .xWrite = w_write,
+        .xTruncate = w_truncate, .xSync = w_sync, .xFileSize = w_size, .xLock = w_lock,
+        .xUnlock = w_unlock, .xCheckReservedLock = w_reserved, .xFileControl = w_fcntl,
+        .xSectorSize = w_sector, .xDeviceCharacteristics = w_caps};
+    static sqlite3_vfs shim;
+    shim = *unix_vfs;
+    shim.zName = "watch-wal";
+    shim.szOsFile = (int)sizeof(struct watched) + unix_vfs->szOsFile;
+    shim.xOpen = shim_open;
+    cr_assert_eq(sqlite3_vfs_register(&shim, 1), SQLITE_OK); /* the default from here */
+
+    start();
+    executor_stop();
+    struct db *w = NULL;
+    cr_assert_eq(db_open(path, true, &w), 0);
+    cr_assert_eq(db_defer_sync(w), 0);
+    for (int round = 0; round < 5; round++) {
+        cr_assert_eq(db_begin_write(w), 0);
+        for (int i = 0; i < 50; i++) {
+            cr_assert_eq(insert_blob_run(w, NULL), 0);
+        }
+        cr_assert_eq(db_commit(w), 0);
+        cr_assert_eq(db_checkpoint_restart(w, 5), 0);
+    }
+    cr_assert_geq(header_writes, 4, "each commit after a restart writes a new WAL header");
+    cr_assert_eq(frames_after_unsynced_header, 0,
+                 "frames were written after a WAL header that was not synced");
     db_close(w);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
