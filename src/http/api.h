@@ -13,6 +13,7 @@
 #include "core/err.h"
 #include "core/ids.h"
 #include "core/limits.h"
+#include "service/executor.h"
 #include "store/db.h"
 
 struct MHD_Connection;
@@ -72,6 +73,7 @@ struct api_req {
     void *write_arg;          /* handler state carried to the writer, freed with write_free */
     void (*write_free)(void *arg);
     void *cmd_mem;            /* the executor's command, freed with the request */
+    struct fence_wait fence;  /* an answer from a read waiting for the WAL sync */
     bool write_queued;
     bool write_finished;
     uint8_t request_hash[32];

@@ -292,6 +292,36 @@ static enum MHD_Result start_async(struct api_req *r, struct MHD_Connection *c)
     return MHD_YES;
 }
 
+static void fence_done(void *arg)
+{
+    struct api_req *r = arg;
+    r->write_finished = true;
+    MHD_resume_connection(r->conn);
+}
+
+/* An answer built from a read goes out once nothing it could have seen can be lost in a crash.
+ * Under writes that is the next WAL sync; the connection is suspended meanwhile, so the server
+ * thread goes on with the others. */
+static enum MHD_Result answer_fenced(struct api_req *r, struct MHD_Connection *c)
+{
+    if (executor_all_durable()) {
+        return queue_answer(r); /* writes are quiet, or synced: the usual case */
+    }
+    /* Counted before the check: either shutdown sees this suspension or it sees shutdown. */
+    atomic_fetch_add(&suspended_connections, 1);
+    if (atomic_load(&shutting_down)) {
+        atomic_fetch_sub(&suspended_connections, 1);
+        executor_read_fence();
+        return queue_answer(r);
+    }
+    r->write_queued = true;
+    MHD_suspend_connection(c);
+    if (!executor_fence_async(&r->fence, fence_done, r)) {
+        fence_done(r); /* synced meanwhile */
+    }
+    return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
@@ -350,8 +380,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (busy != 0) {
             r->write_queued = false;
             atomic_fetch_sub(&suspended_connections, 1);
-            executor_read_fence(); /* a stored answer may come from a batch not yet synced */
-            return queue_answer(r);
+            return answer_fenced(r, c); /* a stored answer may be from a batch not yet synced */
         }
         struct write_cmd *cmd = calloc(1, sizeof *cmd);
         km_assert(cmd != NULL);
@@ -374,8 +403,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         r->cmd_mem = cmd;
         return MHD_YES;
     }
-    executor_read_fence(); /* answered from a read: nothing in it may be lost in a crash */
-    return queue_answer(r);
+    return answer_fenced(r, c);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,

@@ -56,7 +56,8 @@ static struct {
     int ring_head;
     int ring_count;
     bool writer_done;
-    bool syncs_held; /* tests: no sync starts while held */
+    bool syncs_held;              /* tests: no sync starts while held */
+    struct fence_wait *fence_waits; /* answers waiting for durable_seq to reach their seq */
     pthread_t syncer;
     /* Sequence numbers of batches: taken before each commit, and the highest known durable. */
     _Atomic uint64_t committed_seq;
@@ -186,6 +187,23 @@ static void run_batch(struct write_cmd *batch, int count)
     }
 }
 
+/* Unlink the fence waits that durable releases (under sync_lock). */
+static struct fence_wait *fences_take(uint64_t durable)
+{
+    struct fence_wait *ready = NULL;
+    for (struct fence_wait **p = &ex.fence_waits; *p != NULL;) {
+        if ((*p)->seq <= durable) {
+            struct fence_wait *f = *p;
+            *p = f->next;
+            f->next = ready;
+            ready = f;
+        } else {
+            p = &(*p)->next;
+        }
+    }
+    return ready;
+}
+
 /* Sync the WAL once for every batch committed so far, then tell their commands how they ended.
  * Nothing is acknowledged before the sync that covers it, as it was when each commit synced. */
 static void *syncer_main(void *unused)
@@ -213,7 +231,12 @@ static void *syncer_main(void *unused)
         pthread_mutex_lock(&ex.sync_lock);
         atomic_store(&ex.durable_seq, durable);
         pthread_cond_broadcast(&ex.synced); /* read fences go on before the callbacks run */
+        struct fence_wait *ready = fences_take(durable);
         pthread_mutex_unlock(&ex.sync_lock);
+        for (struct fence_wait *f = ready, *next; f != NULL; f = next) {
+            next = f->next; /* done() may free f */
+            f->done(f->arg);
+        }
         for (int k = 0; k < n; k++) {
             struct committed *b = &ex.ring[(head + k) % SYNC_PIPELINE];
             int i = 0;
@@ -246,6 +269,31 @@ void executor_read_fence(void)
         pthread_cond_wait(&ex.synced, &ex.sync_lock);
     }
     pthread_mutex_unlock(&ex.sync_lock);
+}
+
+bool executor_all_durable(void)
+{
+    return atomic_load(&ex.durable_seq) >= atomic_load(&ex.committed_seq);
+}
+
+bool executor_fence_async(struct fence_wait *w, void (*done)(void *arg), void *arg)
+{
+    uint64_t seen = atomic_load(&ex.committed_seq);
+    if (atomic_load(&ex.durable_seq) >= seen) {
+        return false;
+    }
+    *w = (struct fence_wait){.seq = seen, .done = done, .arg = arg};
+    pthread_mutex_lock(&ex.sync_lock);
+    bool durable = atomic_load(&ex.durable_seq) >= seen; /* a sync may have ended meanwhile */
+    if (!durable) {
+        w->next = ex.fence_waits;
+        ex.fence_waits = w;
+    }
+    pthread_mutex_unlock(&ex.sync_lock);
+    if (durable) {
+        done(arg);
+    }
+    return true;
 }
 
 void executor_hold_syncs(bool hold)

@@ -12,6 +12,7 @@
 #define KM_EXECUTOR_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "core/check.h"
 #include "store/db.h"
@@ -39,6 +40,20 @@ KM_MUST_USE int executor_run(int (*run)(struct db *db, void *arg), void *arg);
 /* Wait until every batch committed so far is durable: a reader calls it before acting on (or
  * answering with) what it read. Returns at once when nothing is waiting for a sync. */
 void executor_read_fence(void);
+
+/* Whether every batch committed so far is durable (no read needs to wait). */
+bool executor_all_durable(void);
+
+/* The same without blocking a thread, for the HTTP shell: returns false when nothing waits for
+ * a sync. Otherwise it returns true and calls done(arg) on the sync thread once every batch
+ * committed before the call is durable (possibly before this returns). w must live until then. */
+struct fence_wait {
+    uint64_t seq;
+    void (*done)(void *arg);
+    void *arg;
+    struct fence_wait *next;
+};
+bool executor_fence_async(struct fence_wait *w, void (*done)(void *arg), void *arg);
 
 /* For tests: while held, no WAL sync starts, so no write is acknowledged and fences wait. */
 void executor_hold_syncs(bool hold);

@@ -380,3 +380,38 @@ Test(executor, a_restarted_wal_header_is_synced_before_frames_follow_it)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     cr_assert_eq(system(cmd), 0);
 }
+
+static void fence_released(void *arg)
+{
+    atomic_store((atomic_bool *)arg, true);
+}
+
+/* The HTTP shell's fence: no thread waits, the answer is released by the sync that covers it. */
+Test(executor, an_async_fence_is_released_by_the_sync_that_covers_it)
+{
+    start();
+    struct fence_wait idle;
+    atomic_bool never = false;
+    cr_assert(executor_all_durable());
+    cr_assert(!executor_fence_async(&idle, fence_released, &never), "nothing to wait for");
+    executor_hold_syncs(true);
+    struct acked a;
+    submit(&a);
+    for (int i = 0; i < 500 && executor_all_durable(); i++) {
+        pause_ms(2); /* until the writer has committed it */
+    }
+    cr_assert(!executor_all_durable());
+    struct fence_wait w;
+    atomic_bool released = false;
+    cr_assert(executor_fence_async(&w, fence_released, &released));
+    pause_ms(100);
+    cr_assert(!atomic_load(&released), "released before the sync");
+    executor_hold_syncs(false);
+    for (int i = 0; i < 500 && !atomic_load(&released); i++) {
+        pause_ms(2);
+    }
+    cr_assert(atomic_load(&released));
+    cr_assert(executor_all_durable());
+    cr_assert(!atomic_load(&never));
+    finish();
+}
