@@ -17,6 +17,7 @@
 #include "service/fulfilment.h"
 #include "service/orders.h"
 #include "service/read_cache.h"
+#include "service/read_cache.h"
 
 /* argon2id costs 64 MiB and tens of milliseconds: at most LOOKUP_HASH_CONCURRENCY at once. */
 static sem_t hash_slots;
@@ -75,8 +76,13 @@ static int create_write(struct db *db, struct api_req *r)
     }
     /* The new order as a summary, from what creating it returned: no second read. */
     json_t *v = view_order_created(c);
-    /* Shown once: only its hash is stored. */
+    /* Shown once: only its hash is stored. The buyer pays with it next, so the token is kept
+     * for the check that follows (a token opens its order for good). Should the batch's commit
+     * fail, the buyer gets an error and never sees the token the entry is for. */
     json_object_set_new(v, "buyer_token", json_string(c->token));
+    uint8_t hash[TOKEN_HASH_BYTES];
+    token_hash(c->token, hash);
+    read_cache_token_put(hash, c->order.id);
     sodium_memzero(c->token, sizeof c->token);
     free(c);
     return api_ok(r, 201, v);

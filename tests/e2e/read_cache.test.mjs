@@ -24,6 +24,7 @@ async function cacheCounters(at = shop) {
     misses: read(/kameng_read_cache_total\{cache="order_view",result="miss"\} (\d+)/),
     drops: read(/kameng_read_cache_drops_total (\d+)/),
     tokenHits: read(/kameng_read_cache_total\{cache="buyer_token",result="hit"\} (\d+)/),
+    tokenMisses: read(/kameng_read_cache_total\{cache="buyer_token",result="miss"\} (\d+)/),
   };
 }
 
@@ -35,6 +36,7 @@ test('a polled order is answered from memory, and every acknowledged write shows
   const token = created.body.buyer_token;
 
   const c0 = await cacheCounters();
+  assert.ok(!Number.isNaN(c0.tokenMisses));
   const first = await orderOf(shop, id, token);
   const second = await orderOf(shop, id, token);
   assert.deepEqual(second, first);
@@ -42,6 +44,7 @@ test('a polled order is answered from memory, and every acknowledged write shows
   const c1 = await cacheCounters();
   assert.equal(c1.hits - c0.hits, 1, 'the second read came from memory');
   assert.ok(c1.tokenHits > c0.tokenHits, 'the buyer token was recognised from memory');
+  assert.equal(c1.tokenMisses, c0.tokenMisses, 'checkout kept the token it issued: no lookup');
 
   // Opening a payment is a write to the order: the next read lists it.
   const pay = await shop.post(`/v1/orders/${id}/payments`, { method: 'alipay' }, { token });
