@@ -56,7 +56,7 @@ static struct {
     int ring_head;
     int ring_count;
     bool writer_done;
-    bool syncs_held;              /* tests: no sync starts while held */
+    bool syncs_held;                /* tests: no sync starts while held */
     struct fence_wait *fence_waits; /* answers waiting for durable_seq to reach their seq */
     pthread_t syncer;
     /* Sequence numbers of batches: taken before each commit, and the highest known durable. */
@@ -105,8 +105,8 @@ static void slot_publish(void)
 }
 
 /* Copy the WAL into the database and start it over, between batches (nothing appends to it
- * meanwhile). The background checkpointer has usually copied most of it already. A reader of an older
- * snapshot makes it wait a few milliseconds at most; otherwise it is tried after the next commit. */
+ * meanwhile). The background checkpointer has usually copied most of it already. A reader of an
+ * older snapshot makes it wait a few milliseconds at most; then it is tried again later. */
 static int wal_restart(void)
 {
     int64_t t0 = clock_mono_us();
@@ -182,8 +182,8 @@ static void run_batch(struct write_cmd *batch, int count)
         ex.nudge_at = frames + WAL_NUDGE_FRAMES;
     }
     if (db_wal_frames(ex.db) < ex.nudge_at - WAL_NUDGE_FRAMES) {
-        ex.nudge_at = WAL_CHECKPOINT_FRAMES;
-    ex.restart_at = WAL_RESTART_FRAMES; /* the WAL started over */
+        ex.nudge_at = WAL_CHECKPOINT_FRAMES; /* the WAL started over */
+        ex.restart_at = WAL_RESTART_FRAMES;
     }
 }
 

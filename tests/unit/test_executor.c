@@ -311,13 +311,13 @@ static int w_unlock(sqlite3_file *f, int l)
 }
 static int w_reserved(sqlite3_file *f, int *out)
 {
-    return ((struct watched *)f)->real->pMethods->xCheckReservedLock(((struct watched *)f)->real,
-                                                                      out);
+    return ((struct watched *)f)
+        ->real->pMethods->xCheckReservedLock(((struct watched *)f)->real, out);
 }
 static int w_fcntl(sqlite3_file *f, int op, void *arg)
 {
-    return ((struct watched *)f)->real->pMethods->xFileControl(((struct watched *)f)->real, op,
-                                                                arg);
+    return ((struct watched *)f)
+        ->real->pMethods->xFileControl(((struct watched *)f)->real, op, arg);
 }
 static int w_sector(sqlite3_file *f)
 {
@@ -325,8 +325,8 @@ static int w_sector(sqlite3_file *f)
 }
 static int w_caps(sqlite3_file *f)
 {
-    return ((struct watched *)f)->real->pMethods->xDeviceCharacteristics(
-        ((struct watched *)f)->real);
+    return ((struct watched *)f)
+        ->real->pMethods->xDeviceCharacteristics(((struct watched *)f)->real);
 }
 
 static int shim_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *f, int flags,
@@ -347,11 +347,19 @@ Test(executor, a_restarted_wal_header_is_synced_before_frames_follow_it)
 {
     unix_vfs = sqlite3_vfs_find("unix");
     cr_assert_not_null(unix_vfs);
-    watched_methods = (sqlite3_io_methods){
-        .iVersion = 1, .xClose = w_close, .xRead = w_read, .xWrite = w_write,
-        .xTruncate = w_truncate, .xSync = w_sync, .xFileSize = w_size, .xLock = w_lock,
-        .xUnlock = w_unlock, .xCheckReservedLock = w_reserved, .xFileControl = w_fcntl,
-        .xSectorSize = w_sector, .xDeviceCharacteristics = w_caps};
+    watched_methods = (sqlite3_io_methods){.iVersion = 1,
+                                           .xClose = w_close,
+                                           .xRead = w_read,
+                                           .xWrite = w_write,
+                                           .xTruncate = w_truncate,
+                                           .xSync = w_sync,
+                                           .xFileSize = w_size,
+                                           .xLock = w_lock,
+                                           .xUnlock = w_unlock,
+                                           .xCheckReservedLock = w_reserved,
+                                           .xFileControl = w_fcntl,
+                                           .xSectorSize = w_sector,
+                                           .xDeviceCharacteristics = w_caps};
     static sqlite3_vfs shim;
     shim = *unix_vfs;
     shim.zName = "watch-wal";
