@@ -10,6 +10,7 @@ int api_healthz(struct api_req *r);
 int api_metrics(struct api_req *r);
 int api_clock_get(struct api_req *r);
 int api_clock_advance(struct api_req *r);
+int api_test_syncs(struct api_req *r);
 int api_ledger_check(struct api_req *r);
 int api_targets_check(struct api_req *r);
 int api_sellers_create(struct api_req *r);

@@ -90,6 +90,29 @@ int api_clock_advance(struct api_req *r)
     return 0;
 }
 
+/* For tests of durability: while held, no WAL sync starts, so no write is acknowledged and no
+ * answer built from a read goes out while something it could see is unsynced. */
+int api_test_syncs(struct api_req *r)
+{
+    if (!clock_is_test()) {
+        return api_fail(r, KM_EFORBIDDEN, "test_clock_disabled", NULL,
+                        "the server runs on real time; start it with --test-clock");
+    }
+    static const char *const allowed[] = {"hold", NULL};
+    json_t *body = NULL;
+    if (api_body_object(r, allowed, &body) != 0) {
+        return 0;
+    }
+    bool hold = false;
+    int rc = api_field_bool(r, body, "hold", true, &hold);
+    json_decref(body);
+    if (rc != 0) {
+        return 0;
+    }
+    executor_hold_syncs(hold);
+    return api_ok(r, 200, json_pack("{s:s, s:b}", "object", "test_syncs", "held", hold));
+}
+
 int api_ledger_check(struct api_req *r)
 {
     if (api_require_role(r, AUTH_ADMIN) != 0) {

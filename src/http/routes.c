@@ -17,6 +17,7 @@ const struct route routes[] = {
     {"GET", "/v1/log/proofs/consistency", api_log_consistency, "log.proofs.consistency", 0},
     {"GET", "/v1/test/clock", api_clock_get, "test.clock.get", 0},
     {"POST", "/v1/test/clock/advance", api_clock_advance, "test.clock.advance", 0},
+    {"POST", "/v1/test/syncs", api_test_syncs, "test.syncs", 0},
     {"GET", "/v1/ledger/check", api_ledger_check, "ledger.check", 0},
     {"POST", "/v1/targets/check", api_targets_check, "targets.check", 0},
     {"POST", "/v1/sellers", api_sellers_create, "sellers.create", 0},

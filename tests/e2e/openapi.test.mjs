@@ -72,7 +72,7 @@ test('every documented path parameter is declared, and every operation is comple
     }
     assert.ok(op.operationId, `${label}: operationId`);
     assert.ok(Object.keys(op.responses).some((s) => s.startsWith('2')), `${label}: a 2xx response`);
-    if (method === 'post' && !path.startsWith('/v1/callbacks/') && !['advanceTestClock', 'checkTarget', 'previewRefund', 'sandboxIssuerRedeem'].includes(op.operationId)) {
+    if (method === 'post' && !path.startsWith('/v1/callbacks/') && !['advanceTestClock', 'holdTestSyncs', 'checkTarget', 'previewRefund', 'sandboxIssuerRedeem'].includes(op.operationId)) {
       assert.ok(params.some((p) => p.name === 'Idempotency-Key' && p.in === 'header'), `${label}: Idempotency-Key`);
     }
   }
@@ -163,6 +163,7 @@ test('answers of a walk through the shop validate against the document', async (
   await call('get', '/metrics');
   await call('get', '/v1/test/clock');
   await call('post', '/v1/test/clock/advance', { body: { seconds: 1 } });
+  await call('post', '/v1/test/syncs', { body: { hold: false } });
   await call('get', '/v1/ledger/check', { token: admin });
   const list = await call('get', '/v1/products?limit=100');
   await call('get', '/v1/products?limit=2', { token: admin });
