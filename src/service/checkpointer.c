@@ -68,9 +68,7 @@ int checkpointer_start(const char *db_path)
 
 void checkpointer_nudge(void)
 {
-    if (pthread_mutex_trylock(&ck.lock) != 0) {
-        return; /* it is busy or being woken: either way a checkpoint is coming */
-    }
+    pthread_mutex_lock(&ck.lock); /* never held across a checkpoint: a short wait at most */
     ck.wanted = true;
     pthread_cond_signal(&ck.wake);
     pthread_mutex_unlock(&ck.lock);
