@@ -129,6 +129,7 @@ static void run_batch(struct write_cmd *batch, int count)
     b->cmds = batch;
     b->count = count;
     int64_t t0 = clock_mono_us();
+    int64_t changes_before = db_total_changes(ex.db);
     int begin_rc = db_begin_write(ex.db);
     int i = 0;
     for (struct write_cmd *c = batch; c != NULL; c = c->next, i++) {
@@ -145,8 +146,11 @@ static void run_batch(struct write_cmd *batch, int count)
         }
     }
     /* The number is taken before the commit, so a reader that sees the batch's rows also sees a
-     * number its read fence waits for. */
-    b->seq = atomic_fetch_add(&ex.committed_seq, 1) + 1;
+     * number its read fence waits for. A batch that changed no row (the timers' idle passes, a
+     * batch of refusals) writes nothing to the WAL: readers have nothing of it to wait for, so
+     * it takes no new number, though its commands are still answered after the next sync. */
+    bool wrote = db_total_changes(ex.db) != changes_before;
+    b->seq = wrote ? atomic_fetch_add(&ex.committed_seq, 1) + 1 : atomic_load(&ex.committed_seq);
     int commit_rc = begin_rc == 0 ? db_commit(ex.db) : begin_rc;
     if (commit_rc != 0) {
         db_rollback(ex.db);

@@ -98,5 +98,7 @@ KM_MUST_USE int db_register_notify(struct db *db, void (*fn)(void *ctx, const ch
 
 /* Rows changed by the last statement. */
 int64_t db_changes(struct db *db);
+/* Rows changed on this connection since it opened (rolled-back changes included). */
+int64_t db_total_changes(struct db *db);
 
 #endif

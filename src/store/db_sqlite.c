@@ -471,6 +471,11 @@ int64_t db_changes(struct db *db)
     return sqlite3_changes64(db->conn);
 }
 
+int64_t db_total_changes(struct db *db)
+{
+    return sqlite3_total_changes64(db->conn);
+}
+
 int db_backup_to(struct db *db, const char *path)
 {
     /* VACUUM INTO writes a transactionally consistent, compacted copy. */

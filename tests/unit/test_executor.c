@@ -423,3 +423,37 @@ Test(executor, an_async_fence_is_released_by_the_sync_that_covers_it)
     cr_assert(!atomic_load(&never));
     finish();
 }
+
+static int change_nothing_run(struct db *db, void *arg)
+{
+    (void)arg;
+    return db_run(db_query(db, "UPDATE t SET x = 2 WHERE x = -1", "")); /* matches no row */
+}
+
+/* A batch that changed no row wrote nothing to the WAL: no read waits for it (the timers commit
+ * such batches on every idle pass), but its commands are still answered only after a sync. */
+Test(executor, a_batch_that_changed_nothing_holds_no_read_back)
+{
+    start();
+    executor_hold_syncs(true);
+    struct acked a;
+    memset(&a, 0, sizeof a);
+    a.cmd = (struct write_cmd){.run = change_nothing_run, .done = acked_done, .arg = &a};
+    cr_assert_eq(executor_submit(&a.cmd), 0);
+    struct executor_stats s = {0};
+    for (int i = 0; i < 500 && s.batches == 0; i++) {
+        pause_ms(2);
+        executor_stats_get(&s);
+    }
+    cr_assert_eq(s.batches, 1, "the writer committed the batch");
+    cr_assert(executor_all_durable(), "a read would wait for a batch that wrote nothing");
+    pause_ms(50);
+    cr_assert(!atomic_load(&a.done), "answered before a sync");
+    executor_hold_syncs(false);
+    for (int i = 0; i < 500 && !atomic_load(&a.done); i++) {
+        pause_ms(2);
+    }
+    cr_assert(atomic_load(&a.done));
+    cr_assert_eq(atomic_load(&a.rc), 0);
+    finish();
+}
