@@ -23,14 +23,17 @@
 
 /* Writes: one writer, group commit */
 #define WRITE_QUEUE_DEPTH_MAX 4096            /* beyond this, 503 rather than unbounded latency */
-#define WRITE_BATCH_MAX 256                   /* one fsync per batch; larger batches add latency only */
+#define WRITE_BATCH_MAX 256                   /* one commit per batch; larger ones add latency only */
+/* Committed batches waiting for their WAL sync at most; the writer waits beyond. A sync takes a
+ * few batches' time, so 16 never fills unless the disk stalls, and then the writer should too. */
+#define SYNC_PIPELINE 16
 /* WAL frames (4 KiB pages) after which the writer checkpoints and restarts the WAL itself. Under
  * steady writes a background checkpoint never finds a moment to restart it, and a WAL of gigabytes
  * slows every read; 64 MiB is a few seconds of the heaviest write load. */
 #define WAL_RESTART_FRAMES 16384
 #define WAL_CHECKPOINT_FRAMES 4096            /* from here the background checkpointer copies */
 #define WAL_NUDGE_FRAMES 1024                 /* ... each time this many more were written */
-#define WAL_RESTART_WAIT_MS 5                 /* for readers of older snapshots; else next commit */
+#define WAL_RESTART_WAIT_MS 5 /* for readers of older snapshots; else again WAL_NUDGE_FRAMES later */
 
 /* Lists */
 #define LIST_LIMIT_DEFAULT 20

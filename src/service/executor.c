@@ -26,7 +26,6 @@ struct committed {
     int rcs[WRITE_BATCH_MAX];
 };
 
-#define SYNC_PIPELINE 16 /* committed batches in flight at most; the writer waits beyond */
 
 static struct {
     pthread_mutex_t lock;
