@@ -53,6 +53,8 @@ struct api_req {
     size_t body_len;
     size_t body_cap;
     bool body_too_large;
+    bool body_refuse_early;                        /* answered before the body is read */
+    size_t body_read;                              /* of a body over the limit: bytes so far */
     struct auth auth;
     struct db *db;                                 /* this thread's reader connection */
 

@@ -6,6 +6,7 @@
 
 #include <microhttpd.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <time.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -102,8 +104,16 @@ static struct api_req *req_new(struct MHD_Connection *c, const char *url, const 
     r->body_limit = r->route != NULL && r->route->body_max != 0 ? r->route->body_max
                                                                  : HTTP_BODY_BYTES_MAX;
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl != NULL && strtoull(cl, NULL, 10) > r->body_limit) {
+    unsigned long long announced = cl != NULL ? strtoull(cl, NULL, 10) : 0;
+    if (announced > r->body_limit) {
         r->body_too_large = true;
+        /* A client that waits for "100 Continue", or announces more than twice the limit, is
+         * answered before it sends the body. One just over the limit that sends it at once is
+         * read to the end first: answering early would close the connection under its writes,
+         * and it would see a reset instead of the 413. */
+        const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+        r->body_refuse_early = announced / 2 > r->body_limit ||
+                               (expect != NULL && strcasecmp(expect, "100-continue") == 0);
     }
     return r;
 }
@@ -322,6 +332,20 @@ static enum MHD_Result answer_fenced(struct api_req *r, struct MHD_Connection *c
     return MHD_YES;
 }
 
+/* libmicrohttpd's own messages (a connection it closed, a socket error) go to the log as
+ * structured lines, like everything else the server says. */
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char text[512];
+    vsnprintf(text, sizeof text, fmt, ap);
+    size_t n = strlen(text);
+    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '.')) {
+        text[--n] = '\0';
+    }
+    log_write(LOG_WARN, "http_server_message", "message", text, NULL);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
@@ -330,7 +354,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     (void)version;
     struct api_req *r = *con_cls;
     if (r == NULL) {
-        *con_cls = req_new(c, url, method);
+        r = req_new(c, url, method);
+        *con_cls = r;
+        if (r->body_refuse_early) {
+            /* The 413 goes out before a byte of the body is read, and MHD closes the connection
+             * after it instead of reading the rest. */
+            dispatch(r);
+            return queue_answer(r);
+        }
         return MHD_YES;
     }
     if (r->write_finished) {
@@ -338,9 +369,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return queue_answer(r);
     }
     if (*upload_size > 0) {
-        if (!r->body_too_large) {
+        if (r->body_too_large) {
+            /* A body without a Content-Length (chunked) over the limit is read and dropped so
+             * that it can be answered with a 413, but MHD cannot answer before the body ends:
+             * past twice the limit, the connection is closed without an answer. */
+            r->body_read += *upload_size;
+            if (r->body_read > 2 * r->body_limit) {
+                log_write(LOG_WARN, "body_dropped", "request_id", r->request_id, "ip", r->ip,
+                          NULL);
+                return MHD_NO;
+            }
+        } else {
             if (r->body_len + *upload_size > r->body_limit) {
                 r->body_too_large = true;
+                r->body_read = r->body_len + *upload_size;
             } else {
                 if (r->body_len + *upload_size + 1 > r->body_cap) {
                     size_t cap = r->body_cap == 0 ? 4096 : r->body_cap;
@@ -439,6 +481,7 @@ int server_start(const struct server_config *cfg)
         (unsigned int)HTTP_CONNECTIONS_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned int)HTTP_CONNECTIONS_PER_IP_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned int)HTTP_CONNECTION_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_END);
     if (daemon_handle == NULL) {
         log_write(LOG_ERROR, "http_start_failed", "address", cfg->bind_addr, NULL);

@@ -5,6 +5,7 @@
 // header equal to error.request_id, and the database must show exactly what it showed before.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { startShop, buy } from './lib/server.mjs';
 import { assertError, assertNoSanitizerReports, rawRequest, snapshot } from './lib/checks.mjs';
 
@@ -216,6 +217,68 @@ test('bodies over 1 MiB are refused with 413, with or without Content-Length', a
   await refuse('sellers.create: just under 1 MiB',
     () => post('/v1/sellers', under, { token: shop.keys.admin }),
     { status: 400, code: 'parameter_too_long', param: 'name' });
+});
+
+// Send the head of a request over a raw socket, then stream `chunks` (Buffers) until the server
+// answers or closes. Resolves with what came back and how many body bytes went out.
+function rawStream(head, chunks) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(shop.port, '127.0.0.1');
+    let answer = '';
+    let sent = 0;
+    let closed = false;
+    const guard = setTimeout(() => { sock.destroy(); reject(new Error('no answer in 10 s')); }, 10000);
+    sock.on('data', (d) => { answer += d.toString('utf8'); });
+    sock.on('error', () => {}); // a reset while writing is one way of being cut off
+    sock.on('close', () => { closed = true; clearTimeout(guard); resolve({ answer, sent }); });
+    sock.write(head, async () => {
+      for (const c of chunks) {
+        if (closed || answer !== '') break;
+        const ok = sock.write(c);
+        sent += c.length;
+        if (!ok) await new Promise((r) => { sock.once('drain', r); sock.once('close', r); });
+      }
+    });
+  });
+}
+
+function headOf(path, headers) {
+  const lines = [`POST ${path} HTTP/1.1`, 'Host: 127.0.0.1', `Authorization: Bearer ${shop.keys.admin}`,
+    'Content-Type: application/json', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+  return `${lines.join('\r\n')}\r\n\r\n`;
+}
+
+test('a body announced far over 1 MiB, or with Expect: 100-continue, is refused before it is sent', async () => {
+  // Nothing of the body is sent: the 413 must come from the headers alone.
+  for (const headers of [{ 'Content-Length': 100 * 1024 * 1024 },
+    { 'Content-Length': 1024 * 1024 + 10, Expect: '100-continue' }]) {
+    const label = JSON.stringify(headers);
+    const { answer, sent } = await rawStream(headOf('/v1/sellers', headers), []);
+    assert.equal(sent, 0);
+    const [head, body] = answer.split('\r\n\r\n');
+    assert.match(head, /^HTTP\/1\.1 413 /, label);
+    assert.doesNotMatch(head, /100 Continue/i, label);
+    assert.match(head, /\r\nConnection: close\r\n/i, label);
+    assert.equal(JSON.parse(body).error.code, 'body_too_large', label);
+    await assertUnchanged(label);
+  }
+});
+
+test('a chunked body that goes on past twice the limit is cut off, and the server goes on', async () => {
+  const piece = Buffer.from('x'.repeat(64 * 1024));
+  const chunk = Buffer.concat([Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from('\r\n')]);
+  const chunks = Array.from({ length: 64 * 16 }, () => chunk); // 64 MiB if nobody stops it
+  const { answer, sent } = await rawStream(
+    `${headOf('/v1/sellers', { 'Transfer-Encoding': 'chunked' })}9\r\n{"name":"\r\n`, chunks);
+  assert.equal(answer, '', 'no answer can be sent in the middle of a body');
+  assert.ok(sent > 2 * 1024 * 1024, `up to twice the limit is read; cut off after ${sent} bytes`);
+  assert.ok(sent < 8 * 1024 * 1024, `the connection was closed after ${sent} bytes`);
+  for (let i = 0; i < 50 && !shop.logs.join('').includes('"event":"body_dropped"'); i++) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.ok(shop.logs.join('').includes('"event":"body_dropped"'), 'the drop is logged');
+  assert.equal((await shop.get('/healthz')).status, 200);
+  await assertUnchanged('an endless chunked body');
 });
 
 test('unknown fields, wrong types and missing fields name the field', async () => {
