@@ -197,3 +197,29 @@ test('a webhook URL set later receives what happens from then on, not the shop\'
     await (later ?? quiet).cleanup();
   }
 });
+
+test('no webhook tells of a change before it is on disk', async () => {
+  // The timers read what the writer committed, and a commit is visible before its WAL sync. A
+  // webhook sent in between would tell the receiver of an order a crash could still undo; the
+  // timers' reads wait for the sync first. Syncs are held here with the test-only switch.
+  const { product } = await cardProduct(shop, { price: 900, digits: ['3'] });
+  await shop.advance(0); // every timer settles, so the passes that follow change nothing
+  const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  let released = false;
+  try {
+    assert.equal((await shop.post('/v1/test/syncs', { hold: true })).status, 200);
+    const created = shop.post('/v1/orders', { product_id: product.id });
+    await pause(1500); // three timer ticks, each of which would deliver a due event
+    const whileHeld = deliveries.length;
+    assert.equal((await shop.post('/v1/test/syncs', { hold: false })).status, 200);
+    released = true;
+    const order = (await created).body;
+    assert.ok(order.id, JSON.stringify(order));
+    assert.deepEqual(deliveries.slice(0, whileHeld).filter((d) => d.event?.data?.order_id === order.id), [],
+      'nothing of the order went out while it could still be lost');
+    for (let i = 0; i < 100 && !forOrder(order.id).some((d) => d.type === 'order.created'); i++) await pause(50);
+    assert.ok(forOrder(order.id).some((d) => d.type === 'order.created'), 'it went out after the sync');
+  } finally {
+    if (!released) await shop.post('/v1/test/syncs', { hold: false });
+  }
+});
