@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "core/clock.h"
+#include "core/datalock.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "adapters/webhook_out.h"
@@ -19,6 +20,7 @@
 #include "http/server.h"
 #include "jobs/jobs.h"
 #include "service/demo.h"
+#include "service/restore.h"
 #include "service/evidence_log.h"
 #include "service/executor.h"
 #include "service/read_cache.h"
@@ -41,6 +43,8 @@ static void usage(FILE *out)
             "  migrate       apply schema migrations\n"
             "  ledger-check  verify that the books balance\n"
             "  backup FILE   write a consistent copy of the database to FILE (while serving)\n"
+            "  restore FILE  replace the database with a checked backup (the shop stopped);\n"
+            "                --accept-log-rollback if the backup predates the last checkpoint\n"
             "  webhook-secret  print the key webhook receivers verify signatures with\n"
             "  log key       print the evidence log's public (verifier) key\n"
             "  log verify    --receipt FILE --key KEY: check an order's receipt offline\n"
@@ -185,6 +189,41 @@ static int backup(const struct config *c, const char *to)
         return 1;
     }
     printf("backed up %s to %s\n", c->database, to);
+    return 0;
+}
+
+/* The commands that write the database's schema or replace it, or serve it, own the data
+ * directory while they run: a second shop on the same data, or a restore under a running one,
+ * is refused. `backup` and the read-only commands run beside a serving shop. */
+static bool owns_data_dir(const char *cmd)
+{
+    static const char *const owners[] = {"serve", "init", "demo", "migrate", "restore"};
+    for (size_t i = 0; i < sizeof owners / sizeof owners[0]; i++) {
+        if (strcmp(cmd, owners[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static int take_data_dir(const struct config *c, const char *cmd)
+{
+    if (strcmp(cmd, "restore") != 0 && strcmp(cmd, "migrate") != 0 &&
+        mkdir(c->data_dir, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "kameng: cannot create %s: %s\n", c->data_dir, strerror(errno));
+        return -1;
+    }
+    int fd = -1; /* held until the process ends */
+    int rc = datalock_take(c->data_dir, &fd);
+    if (rc == -KM_EBUSY) {
+        fprintf(stderr, "kameng: another kameng is using %s (a shop serving it?); stop it first\n",
+                c->data_dir);
+        return -1;
+    }
+    if (rc != 0) {
+        fprintf(stderr, "kameng: cannot lock %s: %s\n", c->data_dir, strerror(errno));
+        return -1;
+    }
     return 0;
 }
 
@@ -433,16 +472,25 @@ int main(int argc, char **argv)
         return rc;
     }
     struct config c;
-    const char *backup_to = NULL;
-    if (strcmp(argv[1], "backup") == 0) {
+    const char *file_arg = NULL; /* backup's target, restore's source */
+    bool accept_log_rollback = false;
+    if (strcmp(argv[1], "backup") == 0 || strcmp(argv[1], "restore") == 0) {
         if (argc < 3 || argv[2][0] == '-') {
-            fprintf(stderr, "kameng: backup needs a target file\n");
+            fprintf(stderr, "kameng: %s needs a file\n", argv[1]);
             return 2;
         }
-        backup_to = argv[2];
+        file_arg = argv[2];
         argv[2] = argv[1]; /* options follow the file */
         argv++;
         argc--;
+        for (int i = 2; i < argc; i++) {
+            if (strcmp(argv[1], "restore") == 0 && strcmp(argv[i], "--accept-log-rollback") == 0) {
+                accept_log_rollback = true;
+                memmove(&argv[i], &argv[i + 1], (size_t)(argc - i) * sizeof *argv);
+                argc--;
+                break;
+            }
+        }
     }
     if (parse_args(argc, argv, &c) != 0) {
         return 2;
@@ -452,6 +500,9 @@ int main(int argc, char **argv)
                                                      : LOG_INFO);
     const char *cmd = argv[1];
     int rc = 0;
+    if (owns_data_dir(cmd) && take_data_dir(&c, cmd) != 0) {
+        return 1;
+    }
     if (strcmp(cmd, "serve") == 0) {
         rc = serve(&c);
     } else if (strcmp(cmd, "init") == 0 || strcmp(cmd, "migrate") == 0) {
@@ -465,8 +516,10 @@ int main(int argc, char **argv)
             rc = demo_seed(keys, stdout) == 0 ? 0 : 1;
         }
         executor_stop();
-    } else if (backup_to != NULL) {
-        rc = backup(&c, backup_to);
+    } else if (strcmp(cmd, "backup") == 0) {
+        rc = backup(&c, file_arg);
+    } else if (strcmp(cmd, "restore") == 0) {
+        rc = restore_run(&c, file_arg, accept_log_rollback, stdout);
     } else if (strcmp(cmd, "webhook-secret") == 0) {
         rc = vault_open(c.master_key, false) == 0 ? 0 : 1;
         if (rc == 0) {

@@ -111,7 +111,8 @@ static struct api_req *req_new(struct MHD_Connection *c, const char *url, const 
          * answered before it sends the body. One just over the limit that sends it at once is
          * read to the end first: answering early would close the connection under its writes,
          * and it would see a reset instead of the 413. */
-        const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+        const char *expect =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
         r->body_refuse_early = announced / 2 > r->body_limit ||
                                (expect != NULL && strcasecmp(expect, "100-continue") == 0);
     }

@@ -90,6 +90,12 @@ void db_text_copy(struct db_stmt *st, int col, char *buf, size_t buf_len);
 
 /* A consistent copy of the whole database in a new file (online: readers and the writer go on). */
 KM_MUST_USE int db_backup_to(struct db *db, const char *path);
+/* PRAGMA integrity_check: 0 when the file is sound; otherwise -KM_EINTERNAL with SQLite's first
+ * complaint in msg. */
+KM_MUST_USE int db_integrity_check(struct db *db, char *msg, size_t msg_len);
+/* Copy everything the WAL holds into the database file and empty the WAL, so that the file alone
+ * is the whole database (before it is moved aside). */
+KM_MUST_USE int db_checkpoint_truncate(struct db *db);
 
 /* Makes the SQL function kameng_notify(text) call fn(ctx, text) on this connection (NULL
  * arguments are skipped). Triggers use it to report what a transaction changes. */

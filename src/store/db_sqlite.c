@@ -493,3 +493,29 @@ int db_backup_to(struct db *db, const char *path)
     }
     return 0;
 }
+
+int db_integrity_check(struct db *db, char *msg, size_t msg_len)
+{
+    sqlite3_stmt *st = NULL;
+    msg[0] = '\0';
+    if (sqlite3_prepare_v2(db->conn, "PRAGMA integrity_check(1)", -1, &st, NULL) != SQLITE_OK) {
+        snprintf(msg, msg_len, "%s", sqlite3_errmsg(db->conn));
+        return -KM_EINTERNAL;
+    }
+    int rc = sqlite3_step(st);
+    const unsigned char *text = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+    snprintf(msg, msg_len, "%s", text != NULL ? (const char *)text : sqlite3_errmsg(db->conn));
+    bool ok = text != NULL && strcmp((const char *)text, "ok") == 0;
+    sqlite3_finalize(st);
+    return ok ? 0 : -KM_EINTERNAL;
+}
+
+int db_checkpoint_truncate(struct db *db)
+{
+    int rc = sqlite3_wal_checkpoint_v2(db->conn, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        db_log_error(db, "checkpoint_truncate");
+        return -KM_EINTERNAL;
+    }
+    return 0;
+}

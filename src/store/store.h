@@ -115,6 +115,8 @@ struct api_key_row {
 
 /* Schema */
 KM_MUST_USE int store_migrate(struct db *db, int *applied);
+/* The newest migration applied to this database (0 for one that has none). */
+KM_MUST_USE int store_schema_version(struct db *db, int *version);
 
 /* Keys and sellers */
 KM_MUST_USE int store_api_key_insert(struct db *db, const char *id, const uint8_t *hash,
@@ -170,6 +172,8 @@ KM_MUST_USE int store_cards_deliver(struct db *db, const char *order_id, const c
 KM_MUST_USE int store_cards_of_order(struct db *db, const char *order_id, struct card_key *out,
                                      int max, int *count);
 KM_MUST_USE int store_card_get(struct db *db, const char *id, struct card_key *out);
+/* The first card key imported, to check that the master key opens the sealed secrets. */
+KM_MUST_USE int store_card_first(struct db *db, struct card_key *out);
 
 /* Orders */
 KM_MUST_USE int store_order_insert(struct db *db, const struct order *o);

@@ -55,6 +55,19 @@ int store_migrate(struct db *db, int *applied)
     return 0;
 }
 
+int store_schema_version(struct db *db, int *version)
+{
+    *version = 0;
+    struct db_stmt *st =
+        db_query(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", "");
+    int rc = db_step(st);
+    if (rc == DB_ROW) {
+        *version = (int)db_int(st, 0);
+    }
+    db_done(st);
+    return rc == DB_ROW ? 0 : (rc < 0 ? rc : -KM_EINTERNAL);
+}
+
 int store_api_key_insert(struct db *db, const char *id, const uint8_t *hash, const char *role,
                          const char *seller_id, const char *label, int64_t now)
 {
@@ -380,15 +393,27 @@ static void card_read(struct db_stmt *st, struct card_key *k)
     }
 }
 
+/* The columns card_read takes. */
+#define CARD_SELECT                                                                                \
+    "SELECT id, product_id, masked, status, COALESCE(order_id, ''), COALESCE(delivered_at, 0),"   \
+    " nonce, ciphertext FROM card_keys"
+
+static int card_one(struct db_stmt *st, struct card_key *out)
+{
+    int rc = db_step(st);
+    if (rc == DB_ROW) {
+        card_read(st, out);
+    }
+    db_done(st);
+    return db_found(rc);
+}
+
 int store_cards_of_order(struct db *db, const char *order_id, struct card_key *out, int max,
                          int *count)
 {
     *count = 0;
-    struct db_stmt *st = db_query(db,
-                                  "SELECT id, product_id, masked, status, COALESCE(order_id, ''),"
-                                  " COALESCE(delivered_at, 0), nonce, ciphertext FROM card_keys"
-                                  " WHERE order_id = $1 ORDER BY id",
-                                  "s", order_id);
+    struct db_stmt *st =
+        db_query(db, CARD_SELECT " WHERE order_id = $1 ORDER BY id", "s", order_id);
     int rc = DB_DONE;
     while ((rc = db_step(st)) == DB_ROW && *count < max) {
         card_read(st, &out[(*count)++]);
@@ -400,30 +425,16 @@ int store_cards_of_order(struct db *db, const char *order_id, struct card_key *o
 int store_card_by_fingerprint(struct db *db, const uint8_t *fingerprint, size_t fp_len,
                               struct card_key *out)
 {
-    struct db_stmt *st = db_query(db,
-                                  "SELECT id, product_id, masked, status, COALESCE(order_id, ''),"
-                                  " COALESCE(delivered_at, 0), nonce, ciphertext FROM card_keys"
-                                  " WHERE fingerprint = $1",
-                                  "b", fingerprint, fp_len);
-    int rc = db_step(st);
-    if (rc == DB_ROW) {
-        card_read(st, out);
-    }
-    db_done(st);
-    return db_found(rc);
+    return card_one(db_query(db, CARD_SELECT " WHERE fingerprint = $1", "b", fingerprint, fp_len),
+                    out);
 }
 
 int store_card_get(struct db *db, const char *id, struct card_key *out)
 {
-    struct db_stmt *st = db_query(db,
-                                  "SELECT id, product_id, masked, status, COALESCE(order_id, ''),"
-                                  " COALESCE(delivered_at, 0), nonce, ciphertext FROM card_keys"
-                                  " WHERE id = $1",
-                                  "s", id);
-    int rc = db_step(st);
-    if (rc == DB_ROW) {
-        card_read(st, out);
-    }
-    db_done(st);
-    return db_found(rc);
+    return card_one(db_query(db, CARD_SELECT " WHERE id = $1", "s", id), out);
+}
+
+int store_card_first(struct db *db, struct card_key *out)
+{
+    return card_one(db_query(db, CARD_SELECT " ORDER BY rowid LIMIT 1", ""), out);
 }
