@@ -476,7 +476,8 @@ int main(int argc, char **argv)
     bool accept_log_rollback = false;
     if (strcmp(argv[1], "backup") == 0 || strcmp(argv[1], "restore") == 0) {
         if (argc < 3 || argv[2][0] == '-') {
-            fprintf(stderr, "kameng: %s needs a file\n", argv[1]);
+            fprintf(stderr, "kameng: %s takes the file first: kameng %s FILE [--data DIR]\n",
+                    argv[1], argv[1]);
             return 2;
         }
         file_arg = argv[2];

@@ -170,30 +170,55 @@ static void refuse(struct findings *f, FILE *out, const char *fmt, ...)
     f->refusals++;
 }
 
-/* Every check on the copy, read-only. */
-static void check_copy(const char *copy, const char *no_file, const char *saved_checkpoint,
-                       const char *verifier, struct findings *f, FILE *out)
+/* The copy's schema: kameng's, and not newer than this build's. An older one is migrated forward
+ * in the copy, as the shop would at its next start, so that the checks read today's tables. */
+static int bring_schema_forward(const char *copy, struct findings *f, FILE *out)
 {
     struct db *db = NULL;
     if (db_open(copy, false, &db) != 0) {
         refuse(f, out, "not a SQLite database");
-        return;
+        return -1;
     }
     char msg[256];
+    bool ours = false;
+    int newest_known = migrations[migration_count - 1].version;
     if (db_integrity_check(db, msg, sizeof msg) != 0) {
         refuse(f, out, "not a sound SQLite database (integrity check: %s)", msg);
-        db_close(db);
-        return;
-    }
-    int newest_known = migrations[migration_count - 1].version;
-    if (store_schema_version(db, &f->schema) != 0 || f->schema == 0) {
-        refuse(f, out, "not a kameng database (it has no schema migrations)");
-        db_close(db);
-        return;
-    }
-    if (f->schema > newest_known) {
+    } else if (store_schema_version(db, &f->schema, &ours) != 0 || !ours) {
+        refuse(f, out, "not a kameng database (no schema of kameng's in it)");
+    } else if (f->schema > newest_known) {
         refuse(f, out, "written by a newer kameng (schema %d; this one knows up to %d)", f->schema,
                newest_known);
+    }
+    db_close(db);
+    if (f->refusals != 0 || f->schema == newest_known) {
+        return f->refusals != 0 ? -1 : 0;
+    }
+    int applied = 0;
+    int rc = db_open(copy, true, &db);
+    rc = rc != 0 ? rc : store_migrate(db, &applied);
+    rc = rc != 0 ? rc : db_checkpoint_truncate(db); /* the copy's file alone holds it all */
+    db_close(db);
+    if (rc != 0) {
+        refuse(f, out, "its schema %d could not be migrated to %d", f->schema, newest_known);
+        return -1;
+    }
+    fprintf(out, "  schema %d migrated to %d in the copy\n", f->schema, newest_known);
+    f->schema = newest_known;
+    return 0;
+}
+
+/* Every check on the copy's contents, read-only. */
+static void check_copy(const char *copy, const char *no_file, const char *saved_checkpoint,
+                       const char *verifier, struct findings *f, FILE *out)
+{
+    if (bring_schema_forward(copy, f, out) != 0) {
+        return;
+    }
+    struct db *db = NULL;
+    if (db_open(copy, false, &db) != 0) {
+        refuse(f, out, "the copy cannot be opened again");
+        return;
     }
     struct ledger_totals t;
     if (store_ledger_totals(db, &t) != 0) {
@@ -232,8 +257,8 @@ static void check_copy(const char *copy, const char *no_file, const char *saved_
                verify_log(db, saved_checkpoint, verifier, &against) != 0) {
         f->log_rolled_back = true;
         fprintf(out,
-                "  the evidence log: the backup is older than the checkpoint this shop last "
-                "signed (%s):\n",
+                "  the evidence log in the backup does not extend the checkpoint this shop "
+                "last signed (%s):\n",
                 saved_checkpoint);
         show_indented(out, &against);
     }
@@ -248,24 +273,37 @@ static void check_copy(const char *copy, const char *no_file, const char *saved_
     db_close(db);
 }
 
-/* Keep the database being replaced: its file (with everything its WAL held copied in first,
- * when it opens) is linked under a new name, so the replacement is a rename over it. */
-static int keep_current(const char *database, const char *aside, FILE *out)
+/* Make the current database's file hold everything it has, before anything moves: an open
+ * database has its WAL copied in. One that does not open (why it is being restored, perhaps)
+ * is kept as it is. Refuses (-1, nothing changed) when the WAL cannot be copied in, which a
+ * reader of an older snapshot (a backup, a ledger check) can cause. */
+static int settle_current(const char *database, FILE *out)
 {
     if (!exists(database)) {
         return 0;
     }
     struct db *db = NULL;
-    if (db_open(database, true, &db) == 0) {
-        if (db_checkpoint_truncate(db) != 0) {
-            fprintf(out, "  note: the current database's WAL could not be copied into it; it is "
-                         "kept as it is\n");
-        }
-        db_close(db);
-    } else {
+    if (db_open(database, true, &db) != 0) {
         fprintf(out, "  note: the current database does not open; its files are kept as they "
                      "are\n");
+        return 0;
     }
+    int rc = db_checkpoint_truncate(db);
+    db_close(db);
+    if (rc != 0) {
+        fprintf(out, "  refused: the current database's WAL could not be copied into it (is a "
+                     "backup, ledger-check or log verify reading it?)\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* Keep the database being replaced under the name aside: the file by a second link, so that the
+ * replacement is one rename over it; a WAL with anything in it (of a database that did not open,
+ * or left without its file) beside it. Then the WAL and shared memory go: left in place, SQLite
+ * would replay the old WAL into the new file. */
+static int keep_current(const char *database, const char *aside, FILE *out)
+{
     char from[PATH_BYTES], to[PATH_BYTES];
     const char *sides[] = {"", "-wal"};
     for (int i = 0; i < 2; i++) {
@@ -278,12 +316,19 @@ static int keep_current(const char *database, const char *aside, FILE *out)
             return -1;
         }
     }
-    /* The WAL belongs to the old file: left in place it would be replayed into the new one. */
     path_of(from, database, "-wal");
     unlink_quietly(from);
     path_of(from, database, "-shm");
     unlink_quietly(from);
-    return 0;
+    return fsync_dir_of(database);
+}
+
+/* The same file by another name. */
+static bool same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
 }
 
 int restore_run(const struct config *c, const char *from, bool accept_log_rollback, FILE *out)
@@ -315,6 +360,15 @@ int restore_run(const struct config *c, const char *from, bool accept_log_rollba
     evlog_verifier_text(verifier, sizeof verifier);
     evlog_close();
 
+    if (same_file(from, copy) || same_file(from, c->database)) {
+        fprintf(out,
+                "  refused: %s is this data directory's own database, or the copy a restore "
+                "works on; restore from a backup\n",
+                from);
+        vault_close();
+        fprintf(out, "nothing was changed\n");
+        return 1;
+    }
     unlink_database_files(copy); /* a copy left by an attempt that was stopped */
     struct findings f = {0};
     if (copy_file(from, copy, out) != 0) {
@@ -324,9 +378,13 @@ int restore_run(const struct config *c, const char *from, bool accept_log_rollba
     }
     vault_close();
     if (f.refusals == 0 && f.log_rolled_back && !accept_log_rollback) {
-        fprintf(out, "  refused: restoring it would roll the published evidence log back. Run "
-                     "again with --accept-log-rollback to restore it anyway; the checkpoint it "
-                     "contradicts is then kept, and the rollback must be disclosed.\n");
+        fprintf(out, "  refused: restoring it would roll back or fork the published evidence "
+                     "log. Run again with --accept-log-rollback to restore it anyway; the "
+                     "checkpoint it contradicts is then kept, and the rollback must be "
+                     "disclosed.\n");
+        f.refusals++;
+    }
+    if (f.refusals == 0 && settle_current(c->database, out) != 0) {
         f.refusals++;
     }
     if (f.refusals != 0) {
@@ -335,7 +393,7 @@ int restore_run(const struct config *c, const char *from, bool accept_log_rollba
         return 1;
     }
 
-    char stamp[32], suffix[64], aside[PATH_BYTES], saved_aside[PATH_BYTES];
+    char stamp[32], suffix[64], aside[PATH_BYTES], saved_aside[PATH_BYTES], side[PATH_BYTES];
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
@@ -350,35 +408,42 @@ int restore_run(const struct config *c, const char *from, bool accept_log_rollba
         }
         path_of(aside, c->database, suffix);
         path_of(saved_aside, saved, suffix);
-        if (!exists(aside) && !exists(saved_aside)) {
+        path_of(side, aside, "-wal");
+        if (!exists(aside) && !exists(side) && !exists(saved_aside)) {
             break;
         }
     }
+    /* From here, a run that stops leaves the shop on one whole database: the old one (its file
+     * holds what its WAL had; a WAL it could not take in is kept aside) until the last rename,
+     * the restored one after it. The checkpoint goes aside before the database is replaced, so
+     * the restored log never meets the checkpoint it contradicts; the old log extends it. */
     if (keep_current(c->database, aside, out) != 0) {
+        unlink_quietly(aside);
+        unlink_quietly(side);
         unlink_database_files(copy);
         fprintf(out, "nothing was changed\n");
         return 1;
     }
-    char side[PATH_BYTES];
+    if (f.log_rolled_back && (rename(saved, saved_aside) != 0 || fsync_dir_of(saved) != 0)) {
+        fprintf(out, "  cannot move %s to %s: %s\n", saved, saved_aside, strerror(errno));
+        unlink_database_files(copy);
+        fprintf(out, "the database was not replaced; run the restore again\n");
+        return 2;
+    }
     path_of(side, copy, "-shm");
     unlink_quietly(side);
     path_of(side, copy, "-wal");
     unlink_quietly(side);
     if (rename(copy, c->database) != 0 || fsync_dir_of(c->database) != 0) {
-        fprintf(out,
-                "  cannot move %s to %s: %s\n  the database is unchanged; the checked copy "
-                "is %s\n",
-                copy, c->database, strerror(errno), copy);
+        fprintf(out, "  cannot move %s to %s: %s\n", copy, c->database, strerror(errno));
+        if (f.log_rolled_back && rename(saved_aside, saved) != 0) {
+            fprintf(out, "  the checkpoint is left as %s\n", saved_aside);
+        }
+        unlink_database_files(copy);
+        fprintf(out, "the database was not replaced; run the restore again\n");
         return 2;
     }
     if (f.log_rolled_back) {
-        if (rename(saved, saved_aside) != 0 || fsync_dir_of(saved) != 0) {
-            fprintf(out,
-                    "  the database is restored, but %s could not be moved to %s: %s\n"
-                    "  the shop will report the evidence log as forked until it is\n",
-                    saved, saved_aside, strerror(errno));
-            return 2;
-        }
         fprintf(out, "  the checkpoint the backup contradicts is kept as %s\n", saved_aside);
     }
     if (exists(aside)) {

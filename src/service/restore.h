@@ -1,7 +1,8 @@
 /* Restoring the database from a backup (`kameng backup`), with the shop stopped.
  *
  * The backup is copied into the data directory and checked there, on the very bytes that will be
- * used: SQLite's integrity check, a schema this kameng knows, balanced books, the master key
+ * used: SQLite's integrity check, kameng's schema (an older one migrated forward in the copy, a
+ * newer one refused), balanced books, the master key
  * opening its sealed card keys, and an evidence log whose signed checkpoints verify with this
  * shop's log key. Only then does the copy replace the database, in one rename. The database it
  * replaces is kept beside it, never deleted.

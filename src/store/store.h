@@ -115,8 +115,9 @@ struct api_key_row {
 
 /* Schema */
 KM_MUST_USE int store_migrate(struct db *db, int *applied);
-/* The newest migration applied to this database (0 for one that has none). */
-KM_MUST_USE int store_schema_version(struct db *db, int *version);
+/* The newest migration applied to this database (0 for one that has none), and whether its
+ * record is kameng's: every version it lists that this build knows has that migration's name. */
+KM_MUST_USE int store_schema_version(struct db *db, int *version, bool *ours);
 
 /* Keys and sellers */
 KM_MUST_USE int store_api_key_insert(struct db *db, const char *id, const uint8_t *hash,

@@ -55,17 +55,48 @@ int store_migrate(struct db *db, int *applied)
     return 0;
 }
 
-int store_schema_version(struct db *db, int *version)
+int store_schema_version(struct db *db, int *version, bool *ours)
 {
     *version = 0;
-    struct db_stmt *st =
-        db_query(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", "");
+    *ours = false;
+    struct db_stmt *st = db_query(db,
+                                  "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND"
+                                  " name = 'schema_migrations'",
+                                  "");
     int rc = db_step(st);
-    if (rc == DB_ROW) {
-        *version = (int)db_int(st, 0);
+    bool has = rc == DB_ROW && db_int(st, 0) == 1;
+    db_done(st);
+    if (rc != DB_ROW) {
+        return rc < 0 ? rc : -KM_EINTERNAL;
+    }
+    if (!has) {
+        return 0;
+    }
+    /* Ours when every version recorded carries the name of our migration of that number. */
+    st = db_query(db, "SELECT version, name FROM schema_migrations ORDER BY version", "");
+    int count = 0;
+    bool names_match = true;
+    while ((rc = db_step(st)) == DB_ROW) {
+        int64_t v = db_int(st, 0);
+        char name[128];
+        db_text_copy(st, 1, name, sizeof name);
+        bool known = false;
+        for (int i = 0; i < migration_count; i++) {
+            if (migrations[i].version == v) {
+                known = strcmp(migrations[i].name, name) == 0;
+            }
+        }
+        /* A version past ours is a newer kameng's, judged by the caller. */
+        names_match = names_match && (known || v > migrations[migration_count - 1].version);
+        *version = (int)v;
+        count++;
     }
     db_done(st);
-    return rc == DB_ROW ? 0 : (rc < 0 ? rc : -KM_EINTERNAL);
+    if (rc < 0) {
+        return rc;
+    }
+    *ours = count > 0 && names_match;
+    return 0;
 }
 
 int store_api_key_insert(struct db *db, const char *id, const uint8_t *hash, const char *role,

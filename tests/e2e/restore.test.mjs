@@ -5,7 +5,7 @@
 // refused.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync, copyFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +24,12 @@ async function shopOn(opts) {
   const s = await startShop(opts);
   shops.push(s);
   return s;
+}
+
+function sqlite3(file, sql) {
+  const r = spawnSync('sqlite3', [file, sql], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `sqlite3 ${sql}: ${r.stderr}`);
+  return r.stdout.trim();
 }
 
 // `kameng ARGS…`: { status, out } with stdout and stderr together.
@@ -116,8 +122,16 @@ test('a file that is not a sound backup of this shop is refused, and nothing cha
   const truncated = join(scratch, 'truncated.db');
   copyFileSync(good, truncated);
   truncateSync(truncated, Math.floor(statSync(good).size / 2));
+  const empty = join(scratch, 'empty.db');
+  writeFileSync(empty, '');
+  const otherApp = join(scratch, 'other-app.db'); // a sound SQLite file of something else
+  sqlite3(otherApp, 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES (\'hi\');');
   const cases = [
     [garbage, /refused: not a SQLite database/],
+    [empty, /refused: not a kameng database/],
+    [otherApp, /refused: not a kameng database/],
+    [join(dir, 'kameng.db'), /refused: .* is this data directory's own database/],
+    [join(dir, 'kameng.db.restoring'), /cannot read/],
     [truncated, /refused: (not a sound SQLite database|not a SQLite database)/],
     [foreign, /refused: this data directory's master key does not open its card keys/],
     [join(scratch, 'missing.db'), /cannot read/],
@@ -151,7 +165,7 @@ test('a backup older than the last signed checkpoint is restored only with --acc
 
   const refused = kameng('restore', backup, '--data', dir);
   assert.equal(refused.status, 1, refused.out);
-  assert.match(refused.out, /older than the checkpoint this shop last signed/);
+  assert.match(refused.out, /does not extend the checkpoint this shop last signed/);
   assert.match(refused.out, /entr(y|ies) .* missing/);
   assert.match(refused.out, /--accept-log-rollback/);
   assert.equal(digest(join(dir, 'kameng.db')), before);
@@ -174,4 +188,93 @@ test('a backup older than the last signed checkpoint is restored only with --acc
   assert.ok(existsSync(join(dir, 'log-checkpoint')), 'a new checkpoint is signed');
   await assertBalanced(shop);
   await shop.stop('SIGTERM');
+});
+
+test('a database file lost after a crash is restored without its orphaned WAL replayed into it', async () => {
+  const shop = await shopOn();
+  const dir = shop.dataDir;
+  const { product } = await cardProduct(shop, { price: 1300, digits: ['1'] });
+  const backup = join(scratch, 'before-loss.db');
+  assert.equal(kameng('backup', backup, '--data', dir).status, 0);
+  const later = (await shop.post('/v1/orders', { product_id: product.id })).body;
+  assert.ok(later.id);
+  await shop.stop('SIGKILL');
+  rmSync(join(dir, 'kameng.db')); // the file is lost; its WAL and shared memory are not
+  assert.ok(statSync(join(dir, 'kameng.db-wal')).size > 0);
+
+  const r = kameng('restore', backup, '--data', dir);
+  assert.equal(r.status, 0, r.out);
+  const orphan = readdirSync(dir).find((f) => /^kameng\.db\.before-restore-.*-wal$/.test(f));
+  assert.ok(orphan, `the orphaned WAL is kept aside: ${readdirSync(dir)}`);
+  assert.ok(!existsSync(join(dir, 'kameng.db-wal')) || statSync(join(dir, 'kameng.db-wal')).size === 0);
+  const check = kameng('ledger-check', '--data', dir);
+  assert.equal(check.status, 0, check.out);
+  assert.equal(sqlite3(join(dir, 'kameng.db'), 'PRAGMA integrity_check'), 'ok');
+  const restarted = await shopOn({ dataDir: dir });
+  assert.equal((await orderAsAdmin(restarted, later.id)).status, 404);
+  assert.equal((await restarted.get('/healthz')).status, 200);
+  await restarted.stop('SIGTERM');
+});
+
+test('a backup from an older kameng is migrated forward in the copy, then restored', async () => {
+  const shop = await shopOn();
+  const dir = shop.dataDir;
+  await shop.stop('SIGTERM');
+  // A database as the first four migrations left it.
+  const old = join(scratch, 'schema4.db');
+  const migrationsDir = new URL('../../src/store/migrations/', import.meta.url).pathname;
+  const names = readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort().slice(0, 4);
+  let sql = 'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL);';
+  for (const [i, f] of names.entries()) {
+    sql += readFileSync(join(migrationsDir, f), 'utf8');
+    sql += `INSERT INTO schema_migrations VALUES (${i + 1}, '${f.replace(/\.sql$/, '')}', 0);`;
+  }
+  sqlite3(old, sql);
+
+  const r = kameng('restore', old, '--data', dir, '--accept-log-rollback');
+  assert.equal(r.status, 0, r.out);
+  assert.match(r.out, /schema 4 migrated to \d+ in the copy/);
+  const again = await shopOn({ dataDir: dir });
+  assert.equal((await again.get('/healthz')).status, 200);
+  await again.stop('SIGTERM');
+  // The old database had no API keys yet, so the books are checked from the command line.
+  const check = kameng('ledger-check', '--data', dir);
+  assert.equal(check.status, 0, check.out);
+});
+
+test('restore takes the file first, and says so', () => {
+  const r = kameng('restore', '--data', scratch, 'x.db');
+  assert.equal(r.status, 2, r.out);
+  assert.match(r.out, /restore takes the file first: kameng restore FILE/);
+});
+
+test('a restore that cannot take the current WAL into its file changes nothing', async () => {
+  const shop = await shopOn();
+  const dir = shop.dataDir;
+  const backup = join(scratch, 'while-read.db');
+  assert.equal(kameng('backup', backup, '--data', dir).status, 0);
+  const later = (await shop.post('/v1/orders', { product_id: (await shop.product('card_key')).id })).body;
+  assert.ok(later.id);
+  await shop.stop('SIGKILL'); // the order is only in the WAL
+  // Another program reads the database and keeps its snapshot open.
+  const reader = spawn('sqlite3', [join(dir, 'kameng.db')], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const read = new Promise((resolve) => reader.stdout.once('data', resolve));
+  reader.stdin.write('BEGIN; SELECT COUNT(*) FROM orders;\n');
+  await read;
+  try {
+    // The file may take in some of the WAL's pages before the restore gives up; what the
+    // database holds stays the same, which the restart below checks.
+    const files = readdirSync(dir).sort();
+    const r = kameng('restore', backup, '--data', dir);
+    assert.equal(r.status, 1, r.out);
+    assert.match(r.out, /WAL could not be copied into it/);
+    assert.match(r.out, /nothing was changed/);
+    assert.deepEqual(readdirSync(dir).sort(), files);
+  } finally {
+    reader.stdin.end('ROLLBACK;\n');
+    await new Promise((resolve) => reader.once('exit', resolve));
+  }
+  const restarted = await shopOn({ dataDir: dir });
+  assert.equal((await orderAsAdmin(restarted, later.id)).status, 200, 'the order in the WAL is still there');
+  await restarted.stop('SIGTERM');
 });
