@@ -5,7 +5,8 @@
 # less, so this is the figure to compare when changing the write path. Runs RUNS (default 3)
 # times, each on a fresh data directory, and prints one line per run.
 #
-# Environment: BENCH_PORT (default 18191), KAMENG_BIN (default build/kameng), RUNS, FLOW_S (10).
+# Environment: BENCH_PORT (default 18191), KAMENG_BIN (default build/kameng), RUNS, FLOW_S (10),
+# CONNS (200).
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,13 +48,14 @@ while [ $run -le "$RUNS" ]; do
     node "$ROOT/bench/seed.mjs" "$BASE" "$admin" 100 1000 2 "$W/products" >/dev/null 2>&1
     writer=$(grep -l '^kameng-writer$' /proc/$PID/task/*/comm | head -1 | cut -d/ -f5)
     c0=$(commands); t0=$(ticks "$writer"); s0=$(date +%s.%N)
-    "$W/loadgen" --port "$PORT" --mode flow --product "@$W/products" --conns 200 \
+    "$W/loadgen" --port "$PORT" --mode flow --product "@$W/products" --conns "${CONNS:-200}" \
         --seconds "$FLOW_S" --out "$W/paid" >"$W/flow.kv"
     c1=$(commands); t1=$(ticks "$writer"); s1=$(date +%s.%N)
     awk -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v s0="$s0" -v s1="$s1" \
         -v hz="$(getconf CLK_TCK)" -v r="$(awk -F= '$1 == "total_rps" { print $2 }' "$W/flow.kv")" \
-        'BEGIN { printf "run %d: %d write requests/s, %d commands/s, writer %.0f%% busy, %.1f us of writer CPU per command\n",
-                 '"$run"', r, (c1 - c0) / (s1 - s0), 100 * (t1 - t0) / hz / (s1 - s0),
+        -v p99="$(awk -F= '$1 == "total_p99_ms" { print $2 }' "$W/flow.kv")" \
+        'BEGIN { printf "run %d: %d write requests/s (p99 %s ms), %d commands/s, writer %.0f%% busy, %.1f us of writer CPU per command\n",
+                 '"$run"', r, p99, (c1 - c0) / (s1 - s0), 100 * (t1 - t0) / hz / (s1 - s0),
                  (t1 - t0) / hz * 1e6 / (c1 - c0) }'
     stop
     run=$((run + 1))
