@@ -107,12 +107,54 @@ static const char *type_for(int code)
     }
 }
 
+void api_reply_later_drop(struct api_req *r)
+{
+    if (r->reply_later_kept != NULL) {
+        r->reply_later_drop(r->reply_later_kept);
+    }
+    r->reply_later = NULL;
+    r->reply_later_drop = NULL;
+    r->reply_later_kept = NULL;
+}
+
 int api_ok(struct api_req *r, int status, json_t *body)
 {
+    api_reply_later_drop(r);
     json_decref(r->reply);
     r->status = status;
     r->reply = body;
     return 0;
+}
+
+int api_ok_later(struct api_req *r, int status, json_t *(*build)(void *kept),
+                 void (*drop)(void *kept), void *kept)
+{
+    if (r->idempotency_key[0] != '\0') {
+        return api_ok(r, status, build(kept));
+    }
+    api_reply_later_drop(r);
+    json_decref(r->reply);
+    r->reply = NULL;
+    r->status = status;
+    r->reply_later = build;
+    r->reply_later_drop = drop;
+    r->reply_later_kept = kept;
+    return 0;
+}
+
+void api_reply_build(struct api_req *r)
+{
+    if (r->reply_later_kept == NULL) {
+        return;
+    }
+    if (r->reply != NULL || r->reply_text != NULL) {
+        api_reply_later_drop(r); /* answered otherwise: the commit failed */
+        return;
+    }
+    void *kept = r->reply_later_kept;
+    r->reply_later_kept = NULL;
+    r->reply = r->reply_later(kept);
+    api_reply_later_drop(r);
 }
 
 /* Messages and params quote what the caller sent (a path, a field name cut to fit a buffer),
@@ -149,6 +191,7 @@ int api_error(struct api_req *r, const struct km_error *e)
                             "message", text_json(e->message), "request_id", r->request_id);
     km_assert(err != NULL);
     json_object_set_new(err, "param", e->param[0] != '\0' ? text_json(e->param) : json_null());
+    api_reply_later_drop(r);
     json_decref(r->reply);
     r->reply = json_pack("{s:o}", "error", err);
     r->status = api_status_for(e->code);

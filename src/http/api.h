@@ -75,6 +75,11 @@ struct api_req {
     void *write_arg;          /* handler state carried to the writer, freed with write_free */
     void (*write_free)(void *arg);
     void *cmd_mem;            /* the executor's command, freed with the request */
+    /* A write's answer built after the commit, on a server thread, from what the write kept
+     * (api_ok_later): every write waits for the one writer, so it spends no time on JSON. */
+    json_t *(*reply_later)(void *kept);
+    void (*reply_later_drop)(void *kept);
+    void *reply_later_kept;
     struct fence_wait fence;  /* an answer from a read waiting for the WAL sync */
     bool write_queued;
     bool write_finished;
@@ -85,6 +90,16 @@ struct api_req {
 
 /* Answers. Each returns 0 so handlers can `return api_ok(r, 200, obj)`. */
 int api_ok(struct api_req *r, int status, json_t *body /* stolen */);
+/* The same, for a write: build(kept) makes the answer once the write is committed and synced,
+ * on the server thread that sends it, and frees kept; drop(kept) frees it unbuilt (the commit
+ * failed, or the client left). A request with an Idempotency-Key has its answer built at once:
+ * it is stored in the same transaction. */
+int api_ok_later(struct api_req *r, int status, json_t *(*build)(void *kept),
+                 void (*drop)(void *kept), void *kept /* stolen */);
+/* Build a postponed answer, if there is one and no other answer replaced it. */
+void api_reply_build(struct api_req *r);
+/* Free a postponed answer's kept state without building it. */
+void api_reply_later_drop(struct api_req *r);
 int api_error(struct api_req *r, const struct km_error *e);
 /* Shorthand: build a km_error and answer it. */
 int api_fail(struct api_req *r, int code, const char *reason, const char *param, const char *fmt,

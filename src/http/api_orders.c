@@ -57,6 +57,24 @@ struct create_arg {
     char lookup_hash[crypto_pwhash_STRBYTES];
 };
 
+static void created_drop(void *kept)
+{
+    struct order_created *c = kept;
+    sodium_memzero(c->token, sizeof c->token);
+    free(c);
+}
+
+/* The new order as a summary, from what creating it returned (no second read), with the buyer
+ * token: shown this once, as only its hash is stored. */
+static json_t *created_view(void *kept)
+{
+    struct order_created *c = kept;
+    json_t *v = view_order_created(c);
+    json_object_set_new(v, "buyer_token", json_string(c->token));
+    created_drop(c);
+    return v;
+}
+
 static int create_write(struct db *db, struct api_req *r)
 {
     struct create_arg *a = r->write_arg;
@@ -74,18 +92,13 @@ static int create_write(struct db *db, struct api_req *r)
         free(c);
         return api_error(r, &e);
     }
-    /* The new order as a summary, from what creating it returned: no second read. */
-    json_t *v = view_order_created(c);
-    /* Shown once: only its hash is stored. The buyer pays with it next, so the token is kept
-     * for the check that follows (a token opens its order for good). Should the batch's commit
-     * fail, the buyer gets an error and never sees the token the entry is for. */
-    json_object_set_new(v, "buyer_token", json_string(c->token));
+    /* The buyer pays with the token next, so it is kept for the check that follows (a token
+     * opens its order for good). Should the batch's commit fail, the buyer gets an error and
+     * never sees the token the entry is for. */
     uint8_t hash[TOKEN_HASH_BYTES];
     token_hash(c->token, hash);
     read_cache_token_put(hash, c->order.id);
-    sodium_memzero(c->token, sizeof c->token);
-    free(c);
-    return api_ok(r, 201, v);
+    return api_ok_later(r, 201, created_view, created_drop, c);
 }
 
 int api_orders_create(struct api_req *r)

@@ -22,16 +22,25 @@ struct pay_arg {
     bool has_target;
 };
 
+static json_t *payment_view(void *kept)
+{
+    json_t *v = view_payment(kept);
+    free(kept);
+    return v;
+}
+
 static int payment_create_write(struct db *db, struct api_req *r)
 {
     struct pay_arg *a = r->write_arg;
-    struct payment p;
+    struct payment *p = malloc(sizeof *p);
+    km_assert(p != NULL);
     struct km_error e;
     if (payments_create(db, a->order_id, a->method, a->has_target ? a->target_confirmed : NULL,
-                        &p, &e) != 0) {
+                        p, &e) != 0) {
+        free(p);
         return api_error(r, &e);
     }
-    return api_ok(r, 201, view_payment(&p));
+    return api_ok_later(r, 201, payment_view, free, p);
 }
 
 int api_payments_create(struct api_req *r)
@@ -73,19 +82,36 @@ struct charge_arg {
     char outcome[16];
 };
 
+struct charge_made {
+    char charge_id[ID_BYTES_MAX];
+    char payment_id[ID_BYTES_MAX];
+    char outcome[16];
+};
+
+static json_t *charge_view(void *kept)
+{
+    struct charge_made *m = kept;
+    json_t *v = json_pack("{s:s, s:s, s:s, s:s, s:s}", "object", "sandbox_charge", "id",
+                          m->charge_id, "payment_id", m->payment_id, "outcome", m->outcome,
+                          "message",
+                          "the provider will notify the shop with a signed callback shortly");
+    free(m);
+    return v;
+}
+
 static int sandbox_pay_write(struct db *db, struct api_req *r)
 {
     struct charge_arg *a = r->write_arg;
-    char charge_id[ID_BYTES_MAX];
+    struct charge_made *m = calloc(1, sizeof *m);
+    km_assert(m != NULL);
     struct km_error e;
-    if (payment_sandbox_charge(db, a->payment_id, a->outcome, charge_id, &e) != 0) {
+    if (payment_sandbox_charge(db, a->payment_id, a->outcome, m->charge_id, &e) != 0) {
+        free(m);
         return api_error(r, &e);
     }
-    return api_ok(r, 202,
-                  json_pack("{s:s, s:s, s:s, s:s, s:s}", "object", "sandbox_charge", "id",
-                            charge_id, "payment_id", a->payment_id, "outcome", a->outcome,
-                            "message",
-                            "the provider will notify the shop with a signed callback shortly"));
+    snprintf(m->payment_id, sizeof m->payment_id, "%s", a->payment_id);
+    snprintf(m->outcome, sizeof m->outcome, "%s", a->outcome);
+    return api_ok_later(r, 202, charge_view, free, m);
 }
 
 int api_sandbox_pay(struct api_req *r)

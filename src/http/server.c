@@ -124,6 +124,7 @@ static void req_free(struct api_req *r)
     if (r == NULL) {
         return;
     }
+    api_reply_later_drop(r); /* the answer was never sent: the client left */
     json_decref(r->reply);
     free(r->reply_text);
     if (r->write_free != NULL) {
@@ -367,6 +368,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (r->write_finished) {
         suspended_end(r);
+        api_reply_build(r);
         return queue_answer(r);
     }
     if (*upload_size > 0) {
