@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/files.h"
 #include "core/log.h"
 #include "core/vault.h"
 #include "store/store_log.h"
@@ -51,7 +52,7 @@ static int write_file_atomic(const char *path, const char *text, mode_t mode)
         unlink(tmp);
         return -1;
     }
-    return 0;
+    return file_sync_dir_of(path); /* the rename itself must survive a power cut */
 }
 
 int evlog_open(const char *key_path, const char *checkpoint_path, const char *origin, bool create)

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/err.h"
+#include "core/files.h"
 #include "core/vault.h"
 #include "domain/note.h"
 #include "service/evidence_log.h"
@@ -51,19 +51,6 @@ static void unlink_database_files(const char *path)
     unlink_quietly(side);
     path_of(side, path, "-shm");
     unlink_quietly(side);
-}
-
-static int fsync_dir_of(const char *path)
-{
-    char copy[PATH_BYTES];
-    snprintf(copy, sizeof copy, "%s", path);
-    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        return -1;
-    }
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
 }
 
 /* Copy from to a new file to, and make the copy durable. */
@@ -320,7 +307,7 @@ static int keep_current(const char *database, const char *aside, FILE *out)
     unlink_quietly(from);
     path_of(from, database, "-shm");
     unlink_quietly(from);
-    return fsync_dir_of(database);
+    return file_sync_dir_of(database);
 }
 
 /* The same file by another name. */
@@ -424,7 +411,7 @@ int restore_run(const struct config *c, const char *from, bool accept_log_rollba
         fprintf(out, "nothing was changed\n");
         return 1;
     }
-    if (f.log_rolled_back && (rename(saved, saved_aside) != 0 || fsync_dir_of(saved) != 0)) {
+    if (f.log_rolled_back && (rename(saved, saved_aside) != 0 || file_sync_dir_of(saved) != 0)) {
         fprintf(out, "  cannot move %s to %s: %s\n", saved, saved_aside, strerror(errno));
         unlink_database_files(copy);
         fprintf(out, "the database was not replaced; run the restore again\n");
@@ -434,7 +421,7 @@ int restore_run(const struct config *c, const char *from, bool accept_log_rollba
     unlink_quietly(side);
     path_of(side, copy, "-wal");
     unlink_quietly(side);
-    if (rename(copy, c->database) != 0 || fsync_dir_of(c->database) != 0) {
+    if (rename(copy, c->database) != 0 || file_sync_dir_of(c->database) != 0) {
         fprintf(out, "  cannot move %s to %s: %s\n", copy, c->database, strerror(errno));
         if (f.log_rolled_back && rename(saved_aside, saved) != 0) {
             fprintf(out, "  the checkpoint is left as %s\n", saved_aside);

@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/err.h"
+#include "core/files.h"
 #include "core/log.h"
 #include "store/sqlite_pcache.h"
 
@@ -236,13 +236,7 @@ int db_defer_sync(struct db *db)
     }
     /* The WAL's directory entry must be on disk before a commit in it is called durable, which
      * SQLite would otherwise see to on its first sync. */
-    char dir_path[4096];
-    snprintf(dir_path, sizeof dir_path, "%s", wal);
-    int dir = open(dirname(dir_path), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc = fd >= 0 && dir >= 0 && fsync(dir) == 0 ? 0 : -KM_EINTERNAL;
-    if (dir >= 0) {
-        close(dir);
-    }
+    int rc = fd >= 0 && file_sync_dir_of(wal) == 0 ? 0 : -KM_EINTERNAL;
     if (rc != 0) {
         log_write(LOG_ERROR, "wal_open_failed", "message", strerror(errno), NULL);
         if (fd >= 0) {
