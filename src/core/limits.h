@@ -12,6 +12,8 @@
 #define ORDER_VIEW_CACHE_MB_DEFAULT 128       /* memory for order views kept, a few KiB each */
 #define ORDER_VIEW_CACHE_MB_MAX 65536
 #define ORDER_VIEW_SLOTS 131072               /* views at most, in sets of 4 (4 MiB of pointers) */
+#define VIEW_WARM_DELAY_MS 100                /* a view is rebuilt this long after a commit drops it */
+#define VIEW_WARM_QUEUE 16384                 /* orders waiting for their view to be rebuilt */
 #define HTTP_PATH_BYTES_MAX 512               /* our longest route is under 100 bytes */
 #define HTTP_PATH_SEGMENTS_MAX 8              /* /v1/orders/{id}/keys/{id}/reveal is 6 */
 #define HTTP_HEADER_VALUE_BYTES_MAX 256       /* idempotency keys, tokens and ids are far shorter */

@@ -158,26 +158,10 @@ struct view_build {
     const char *id;
 };
 
-/* Builds the order's view from one read transaction (see read_cache_build_fn). */
 static int order_view_text(void *ctx, int64_t now, char **text, size_t *len, int64_t *valid_until)
 {
     struct view_build *b = ctx;
-    *text = NULL;
-    if (db_begin_read(b->r->db) != 0) {
-        return -KM_EINTERNAL;
-    }
-    struct order o;
-    int rc = store_order_get(b->r->db, b->id, &o);
-    json_t *v = rc == 0 ? view_order_at(b->r->db, &o, now, valid_until) : NULL;
-    db_rollback(b->r->db);
-    if (rc == 0 && v == NULL) {
-        rc = -KM_EINTERNAL;
-    }
-    if (v != NULL) {
-        *text = json_out(v, len);
-        json_decref(v);
-    }
-    return rc == 0 || rc == -KM_ENOTFOUND ? rc : -KM_EINTERNAL;
+    return view_order_text(b->r->db, b->id, now, text, len, valid_until);
 }
 
 int api_orders_get(struct api_req *r)

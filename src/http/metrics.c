@@ -13,6 +13,7 @@
 #include "service/checkpointer.h"
 #include "service/executor.h"
 #include "service/read_cache.h"
+#include "service/view_warmer.h"
 
 #define METRICS_ROUTES_MAX 96 /* the route table has fewer; asserted */
 #define LATENCY_BUCKETS 12
@@ -183,5 +184,20 @@ char *metrics_render(void)
         (unsigned long long)rs.view_hits, (unsigned long long)rs.view_misses,
         (unsigned long long)rs.token_hits, (unsigned long long)rs.token_misses,
         (unsigned long long)rs.view_drops, (unsigned long long)rs.view_bytes);
+    struct view_warmer_stats ws;
+    view_warmer_stats_get(&ws);
+    put(&t,
+        "# HELP kameng_order_views_warmed_total Order views rebuilt and kept after a commit "
+        "dropped them, before their next read.\n"
+        "# TYPE kameng_order_views_warmed_total counter\nkameng_order_views_warmed_total %llu\n"
+        "# HELP kameng_order_views_warm_forgotten_total Dropped order views never rebuilt ahead: "
+        "the warmer's queue was full.\n"
+        "# TYPE kameng_order_views_warm_forgotten_total counter\n"
+        "kameng_order_views_warm_forgotten_total %llu\n"
+        "# HELP kameng_order_views_warm_pending Orders waiting for the warmer to rebuild their "
+        "view.\n"
+        "# TYPE kameng_order_views_warm_pending gauge\nkameng_order_views_warm_pending %llu\n",
+        (unsigned long long)ws.warmed, (unsigned long long)ws.forgotten,
+        (unsigned long long)ws.pending);
     return t.buf;
 }

@@ -24,7 +24,9 @@
 #include "http/json_out.h"
 #include "http/metrics.h"
 #include "http/router.h"
+#include "http/views.h"
 #include "service/executor.h"
+#include "service/view_warmer.h"
 
 #define SHUTDOWN_WAIT_MS 10000 /* queued writes finish in well under a second */
 
@@ -490,6 +492,9 @@ int server_start(const struct server_config *cfg)
         log_write(LOG_ERROR, "http_start_failed", "address", cfg->bind_addr, NULL);
         return -KM_EINTERNAL;
     }
+    if (view_warmer_start(cfg->db_path, view_order_text) != 0) {
+        log_write(LOG_WARN, "view_warmer_not_started", NULL); /* reads build their own views */
+    }
     return 0;
 }
 
@@ -513,6 +518,7 @@ void server_stop(void)
     if (listener != MHD_INVALID_SOCKET) {
         close(listener);
     }
+    view_warmer_stop();
     pthread_mutex_lock(&readers_lock);
     for (int i = 0; i < reader_count; i++) {
         db_close(readers[i]);

@@ -6,6 +6,7 @@
 #include "domain/target.h"
 #include "core/clock.h"
 #include "http/api.h"
+#include "http/json_out.h"
 #include "http/views_refunds.h"
 #include "store/store_refunds.h"
 #include "service/fulfilment.h"
@@ -248,6 +249,27 @@ json_t *view_order_at(struct db *db, const struct order *o, int64_t now, int64_t
         return NULL;
     }
     return v;
+}
+
+int view_order_text(struct db *db, const char *order_id, int64_t now, char **text, size_t *len,
+                    int64_t *valid_until)
+{
+    *text = NULL;
+    if (db_begin_read(db) != 0) {
+        return -KM_EINTERNAL;
+    }
+    struct order o;
+    int rc = store_order_get(db, order_id, &o);
+    json_t *v = rc == 0 ? view_order_at(db, &o, now, valid_until) : NULL;
+    db_rollback(db);
+    if (rc == 0 && v == NULL) {
+        rc = -KM_EINTERNAL;
+    }
+    if (v != NULL) {
+        *text = json_out(v, len);
+        json_decref(v);
+    }
+    return rc == 0 || rc == -KM_ENOTFOUND ? rc : -KM_EINTERNAL;
 }
 
 json_t *view_list(json_t *data, bool has_more)

@@ -16,6 +16,11 @@ json_t *view_order(struct db *db, const struct order *o);
 /* The same at time now; *valid_until is the first instant the view would read differently with
  * no write in between (INT64_MAX if never), for the read cache. */
 json_t *view_order_at(struct db *db, const struct order *o, int64_t now, int64_t *valid_until);
+/* The order's view as JSON text (malloc'd), built in one read transaction of db; the read
+ * cache's build function (read_cache_build_fn) for buyers' reads and for the view warmer. 0,
+ * -KM_ENOTFOUND or -KM_EINTERNAL. */
+int view_order_text(struct db *db, const char *order_id, int64_t now, char **text, size_t *len,
+                    int64_t *valid_until);
 json_t *view_order_summary(const struct order *o);
 /* What checkout answers: the summary with the product's name and refund terms. */
 json_t *view_order_created(const struct order_created *c);

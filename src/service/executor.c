@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "service/checkpointer.h"
 #include "service/read_cache.h"
+#include "service/view_warmer.h"
 #include "store/store.h"
 
 /* A committed batch waiting for the WAL sync that makes it durable. */
@@ -26,6 +27,12 @@ struct committed {
     int rcs[WRITE_BATCH_MAX];
 };
 
+
+struct order_ids {
+    char (*ids)[ID_BYTES_MAX];
+    int count;
+    int cap;
+};
 
 static struct {
     pthread_mutex_t lock;
@@ -39,10 +46,10 @@ static struct {
     struct db *db;
     struct executor_stats stats;
     /* Orders the running batch touched (writer thread only), dropped from the read cache once
-     * the batch commits and before anyone is told their write is done. */
-    char (*touched)[ID_BYTES_MAX];
-    int touched_count;
-    int touched_cap;
+     * the batch commits and before anyone is told their write is done; and those whose status
+     * changed, whose views are rebuilt ahead of their buyer's next read. */
+    struct order_ids touched;
+    struct order_ids status_changed;
     int64_t nudge_at;   /* WAL frames at which to nudge the background checkpointer next */
     int64_t restart_at; /* ... and at which to restart the WAL */
 
@@ -68,19 +75,37 @@ static struct {
         .sync_freed = PTHREAD_COND_INITIALIZER,
         .synced = PTHREAD_COND_INITIALIZER};
 
+static void order_ids_add(struct order_ids *l, const char *order_id)
+{
+    if (strlen(order_id) >= ID_BYTES_MAX ||
+        (l->count > 0 && strcmp(l->ids[l->count - 1], order_id) == 0)) {
+        return; /* the same order again, as a command's statements usually are */
+    }
+    if (l->count == l->cap) {
+        l->cap = l->cap == 0 ? 256 : l->cap * 2;
+        l->ids = realloc(l->ids, (size_t)l->cap * sizeof *l->ids);
+        km_assert(l->ids != NULL);
+    }
+    memcpy(l->ids[l->count++], order_id, strlen(order_id) + 1);
+}
+
+static void order_ids_free(struct order_ids *l)
+{
+    free(l->ids);
+    l->ids = NULL;
+    l->count = l->cap = 0;
+}
+
 static void order_touched(void *ctx, const char *order_id)
 {
     (void)ctx;
-    if (strlen(order_id) >= ID_BYTES_MAX ||
-        (ex.touched_count > 0 && strcmp(ex.touched[ex.touched_count - 1], order_id) == 0)) {
-        return; /* the same order again, as a command's statements usually are */
-    }
-    if (ex.touched_count == ex.touched_cap) {
-        ex.touched_cap = ex.touched_cap == 0 ? 256 : ex.touched_cap * 2;
-        ex.touched = realloc(ex.touched, (size_t)ex.touched_cap * sizeof *ex.touched);
-        km_assert(ex.touched != NULL);
-    }
-    memcpy(ex.touched[ex.touched_count++], order_id, strlen(order_id) + 1);
+    order_ids_add(&ex.touched, order_id);
+}
+
+static void order_status_changed(void *ctx, const char *order_id)
+{
+    (void)ctx;
+    order_ids_add(&ex.status_changed, order_id);
 }
 
 /* A free slot of the ring, waiting while the pipeline is full (writer thread only). */
@@ -156,10 +181,18 @@ static void run_batch(struct write_cmd *batch, int count)
         log_write(LOG_ERROR, "batch_commit_failed", NULL);
     }
     b->failed = commit_rc != 0;
-    for (i = 0; i < ex.touched_count; i++) {
-        read_cache_view_drop(ex.touched[i]);
+    /* A view someone was reading is rebuilt for their next poll, and so is that of an order
+     * that reached a new status, which its buyer comes back for. */
+    for (i = 0; i < ex.touched.count; i++) {
+        if (read_cache_view_drop(ex.touched.ids[i]) && !b->failed) {
+            view_warmer_note(ex.touched.ids[i]);
+        }
     }
-    ex.touched_count = 0;
+    for (i = 0; !b->failed && i < ex.status_changed.count; i++) {
+        view_warmer_note(ex.status_changed.ids[i]);
+    }
+    ex.touched.count = 0;
+    ex.status_changed.count = 0;
     int64_t took = clock_mono_us() - t0;
     pthread_mutex_lock(&ex.lock);
     ex.stats.batches++;
@@ -343,7 +376,7 @@ int executor_start(const char *db_path)
 {
     km_assert(!ex.started);
     int rc = db_open(db_path, true, &ex.db);
-    rc = rc != 0 ? rc : store_watch_orders(ex.db, order_touched, NULL);
+    rc = rc != 0 ? rc : store_watch_orders(ex.db, order_touched, order_status_changed, NULL);
     rc = rc != 0 ? rc : db_defer_sync(ex.db);
     rc = rc != 0 ? rc : checkpointer_start(db_path);
     if (rc != 0) {
@@ -398,9 +431,8 @@ void executor_stop(void)
     db_close(ex.db);
     ex.db = NULL;
     ex.started = false;
-    free(ex.touched);
-    ex.touched = NULL;
-    ex.touched_count = ex.touched_cap = 0;
+    order_ids_free(&ex.touched);
+    order_ids_free(&ex.status_changed);
 }
 
 int executor_submit(struct write_cmd *cmd)

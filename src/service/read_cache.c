@@ -19,6 +19,7 @@
 
 struct view {
     int64_t valid_until;
+    bool read; /* served to a reader since it was built: someone is watching the order */
     size_t len;
     char order_id[ID_BYTES_MAX];
     char body[]; /* len bytes and a NUL */
@@ -211,7 +212,8 @@ char *read_cache_view_get(const char *order_id, int64_t now_ms, size_t *len)
     pthread_mutex_lock(lock);
     int w = way_of(set, order_id);
     if (w >= 0 && now_ms < set->way[w]->valid_until) {
-        const struct view *v = set->way[w];
+        struct view *v = set->way[w];
+        v->read = true;
         copy = malloc(v->len + 1);
         km_assert(copy != NULL);
         memcpy(copy, v->body, v->len + 1);
@@ -222,15 +224,20 @@ char *read_cache_view_get(const char *order_id, int64_t now_ms, size_t *len)
     return copy;
 }
 
-void read_cache_view_put(const char *order_id, uint64_t gen, const char *body, size_t len,
-                         int64_t valid_until_ms)
+/* Keeps the view unless the order was touched since gen. A reader's view may push out another
+ * one; a warmed view (for_reader false) takes only a free way within the budget, and does not
+ * count as read. True if kept. */
+static bool view_put(const char *order_id, uint64_t gen, const char *body, size_t len,
+                     int64_t valid_until_ms, bool for_reader)
 {
+    bool evict = for_reader;
     if (rc.view_sets == 0 || strlen(order_id) >= ID_BYTES_MAX) {
-        return;
+        return false;
     }
     struct view *v = malloc(sizeof *v + len + 1);
     km_assert(v != NULL);
     v->valid_until = valid_until_ms;
+    v->read = for_reader;
     v->len = len;
     memcpy(v->order_id, order_id, strlen(order_id) + 1);
     memcpy(v->body, body, len);
@@ -247,7 +254,8 @@ void read_cache_view_put(const char *order_id, uint64_t gen, const char *body, s
         w = set->way[i] == NULL ? i : -1;
     }
     size_t held = atomic_load(&rc.view_bytes);
-    if (set->gen == gen && (w < 0 || (set->way[w] == NULL && held + size > rc.view_budget))) {
+    if (evict && set->gen == gen &&
+        (w < 0 || (set->way[w] == NULL && held + size > rc.view_budget))) {
         w = (int)(set->next_victim++ % WAYS);
     }
     size_t freed = w >= 0 && set->way[w] != NULL ? sizeof *set->way[w] + set->way[w]->len + 1 : 0;
@@ -267,23 +275,32 @@ void read_cache_view_put(const char *order_id, uint64_t gen, const char *body, s
     }
     pthread_mutex_unlock(lock);
     free(v);
+    return fits;
 }
 
-void read_cache_view_drop(const char *order_id)
+void read_cache_view_put(const char *order_id, uint64_t gen, const char *body, size_t len,
+                         int64_t valid_until_ms)
+{
+    (void)view_put(order_id, gen, body, len, valid_until_ms, true);
+}
+
+bool read_cache_view_drop(const char *order_id)
 {
     if (rc.view_sets == 0) {
-        return;
+        return false;
     }
     pthread_mutex_t *lock;
     struct view_set *set = view_set(order_id, &lock);
     pthread_mutex_lock(lock);
     set->gen++;
     int w = way_of(set, order_id);
+    bool watched = w >= 0 && set->way[w]->read;
     if (w >= 0) {
         way_free(set, w);
     }
     pthread_mutex_unlock(lock);
     atomic_fetch_add(&rc.view_drops, 1);
+    return watched;
 }
 
 /* Verify mode: a kept view must be what a fresh build gives. A commit the cache has not been told
@@ -333,6 +350,32 @@ int read_cache_view_read(const char *order_id, int64_t now, read_cache_build_fn 
     if (result == 0) {
         read_cache_view_put(order_id, gen, *text, *len, valid_until);
     }
+    return result;
+}
+
+int read_cache_view_warm(const char *order_id, int64_t now, read_cache_build_fn build, void *ctx)
+{
+    if (rc.view_sets == 0) {
+        return 1;
+    }
+    pthread_mutex_t *lock;
+    struct view_set *set = view_set(order_id, &lock);
+    pthread_mutex_lock(lock);
+    int w = way_of(set, order_id);
+    bool kept = w >= 0 && now < set->way[w]->valid_until;
+    uint64_t gen = set->gen; /* before the build's read transaction */
+    pthread_mutex_unlock(lock);
+    if (kept) {
+        return 1;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    int64_t valid_until = INT64_MAX;
+    int result = build(ctx, now, &text, &len, &valid_until);
+    if (result == 0) {
+        result = view_put(order_id, gen, text, len, valid_until, false) ? 0 : 1;
+    }
+    free(text);
     return result;
 }
 

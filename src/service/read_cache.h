@@ -54,8 +54,13 @@ char *read_cache_view_get(const char *order_id, int64_t now_ms, size_t *len);
  * first instant the view would read differently with no write (INT64_MAX if none). */
 void read_cache_view_put(const char *order_id, uint64_t gen, const char *body, size_t len,
                          int64_t valid_until_ms);
-/* Called by the executor with each order a commit touched. */
-void read_cache_view_drop(const char *order_id);
+/* Builds and keeps an order's view ahead of its next read (view_warmer.h): only in a free place
+ * within the budget, never pushing out another view. 0 if kept; 1 if a view was kept already,
+ * there was no room or a commit touched the order meanwhile; or build's negative code. */
+int read_cache_view_warm(const char *order_id, int64_t now, read_cache_build_fn build, void *ctx);
+/* Called by the executor with each order a commit touched. True if the dropped view had been
+ * served to a reader: someone is watching the order and will likely read it again. */
+bool read_cache_view_drop(const char *order_id);
 
 void read_cache_stats_get(struct read_cache_stats *out);
 

@@ -97,10 +97,11 @@ KM_MUST_USE int db_integrity_check(struct db *db, char *msg, size_t msg_len);
  * is the whole database (before it is moved aside). */
 KM_MUST_USE int db_checkpoint_truncate(struct db *db);
 
-/* Makes the SQL function kameng_notify(text) call fn(ctx, text) on this connection (NULL
- * arguments are skipped). Triggers use it to report what a transaction changes. */
-KM_MUST_USE int db_register_notify(struct db *db, void (*fn)(void *ctx, const char *text),
-                                   void *ctx);
+/* Makes the SQL function name(text, ...) call fn(ctx, text) for each argument on this
+ * connection (NULL arguments are skipped). Triggers use it to report what a transaction
+ * changes. */
+KM_MUST_USE int db_register_notify(struct db *db, const char *name,
+                                   void (*fn)(void *ctx, const char *text), void *ctx);
 
 /* Rows changed by the last statement. */
 int64_t db_changes(struct db *db);

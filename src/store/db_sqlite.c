@@ -448,14 +448,15 @@ static void notify_call(sqlite3_context *c, int argc, sqlite3_value **argv)
     sqlite3_result_null(c);
 }
 
-int db_register_notify(struct db *db, void (*fn)(void *ctx, const char *text), void *ctx)
+int db_register_notify(struct db *db, const char *name, void (*fn)(void *ctx, const char *text),
+                       void *ctx)
 {
     struct notify *n = malloc(sizeof *n);
     km_assert(n != NULL);
     n->fn = fn;
     n->ctx = ctx;
     /* Not SQLITE_DETERMINISTIC: the call has an effect, so SQLite must not fold or skip it. */
-    int rc = sqlite3_create_function_v2(db->conn, "kameng_notify", -1, SQLITE_UTF8, n,
+    int rc = sqlite3_create_function_v2(db->conn, name, -1, SQLITE_UTF8, n,
                                         notify_call, NULL, NULL, free);
     return rc == SQLITE_OK ? 0 : -KM_EINTERNAL;
 }

@@ -182,13 +182,14 @@ KM_MUST_USE int store_order_get(struct db *db, const char *id, struct order *out
 KM_MUST_USE int store_order_update(struct db *db, const struct order *o);
 KM_MUST_USE int store_order_token_insert(struct db *db, const uint8_t *hash, const char *order_id,
                                          const char *via, int64_t now);
-/* On the writer connection: call fn(ctx, order_id) for every order a statement changes, that
- * is every row of a table the order's view reads (the order, its payments, keys, reveals,
+/* On the writer connection: call touched(ctx, order_id) for every order a statement changes,
+ * that is every row of a table the order's view reads (the order, its payments, keys, reveals,
  * activations, top-up, cases, refunds, timeline and log entries; deliveries and evidence too, for
- * the pages that will show them). Temporary
- * triggers, so nothing is stored; a new table in the order view must be added here (the test
- * suites verify every cached order view against a fresh build). */
-KM_MUST_USE int store_watch_orders(struct db *db, void (*fn)(void *ctx, const char *order_id),
+ * the pages that will show them), and status_changed(ctx, order_id) when an order's status
+ * changes. Temporary triggers, so nothing is stored; a new table in the order view must be added
+ * here (the test suites verify every cached order view against a fresh build). */
+KM_MUST_USE int store_watch_orders(struct db *db, void (*touched)(void *ctx, const char *order_id),
+                                   void (*status_changed)(void *ctx, const char *order_id),
                                    void *ctx);
 /* The order id a buyer token opens, or -KM_ENOTFOUND. */
 KM_MUST_USE int store_order_token_find(struct db *db, const uint8_t *hash, char *order_id,

@@ -99,7 +99,8 @@ int store_order_token_insert(struct db *db, const uint8_t *hash, const char *ord
                            "bsis", hash, (size_t)TOKEN_HASH_BYTES, order_id, now, via));
 }
 
-int store_watch_orders(struct db *db, void (*fn)(void *ctx, const char *order_id), void *ctx)
+int store_watch_orders(struct db *db, void (*touched)(void *ctx, const char *order_id),
+                       void (*status_changed)(void *ctx, const char *order_id), void *ctx)
 {
     static const char script[] =
         "CREATE TEMP TRIGGER w_orders_i AFTER INSERT ON main.orders"
@@ -112,11 +113,14 @@ int store_watch_orders(struct db *db, void (*fn)(void *ctx, const char *order_id
         "CREATE TEMP TRIGGER w_events_i AFTER INSERT ON main.events"
         " BEGIN SELECT kameng_notify(NEW.order_id); END;"
         "CREATE TEMP TRIGGER w_log_entries_i AFTER INSERT ON main.log_entries"
-        " BEGIN SELECT kameng_notify(NEW.order_id); END;";
+        " BEGIN SELECT kameng_notify(NEW.order_id); END;"
+        "CREATE TEMP TRIGGER w_orders_status AFTER UPDATE OF status ON main.orders"
+        " WHEN OLD.status IS NOT NEW.status BEGIN SELECT kameng_status_changed(NEW.id); END;";
     /* The tables whose rows carry their order's id and may change after they are written. */
     static const char *const tables[] = {"payments",  "reveals", "topups",      "account_deliveries",
                                          "cases",     "refunds", "activations", "evidence"};
-    int rc = db_register_notify(db, fn, ctx);
+    int rc = db_register_notify(db, "kameng_notify", touched, ctx);
+    rc = rc != 0 ? rc : db_register_notify(db, "kameng_status_changed", status_changed, ctx);
     char err[256] = "kameng_notify could not be registered";
     rc = rc != 0 ? rc : db_exec_script(db, script, err, sizeof err);
     for (size_t i = 0; rc == 0 && i < sizeof tables / sizeof tables[0]; i++) {

@@ -227,3 +227,82 @@ Test(read_cache, verify_mode_stops_on_a_stale_kept_view, .signal = SIGABRT)
     (void)read_cache_view_read("ord_a", 0, fake_build, &b, &text, &len);
     free(text);
 }
+
+/* The view warmer's way in (read_cache_view_warm): build ahead of a read, keep only where there
+ * is room, and never keep what a commit made stale meanwhile. */
+Test(read_cache, a_warmed_view_is_what_the_next_read_is_served)
+{
+    fresh(1 << 20);
+    struct fake_build b = {.text = "{\"v\":2}"};
+    cr_assert_eq(read_cache_view_warm("ord_a", 0, fake_build, &b), 0);
+    char *text = NULL;
+    size_t len = 0;
+    cr_assert_eq(read_cache_view_read("ord_a", 0, fake_build, &b, &text, &len), 0);
+    cr_assert_str_eq(text, "{\"v\":2}");
+    free(text);
+    cr_assert_eq(b.calls, 1, "the read was served what the warmer built");
+    struct read_cache_stats s;
+    read_cache_stats_get(&s);
+    cr_assert_eq(s.view_hits, 1);
+    cr_assert_eq(s.view_misses, 0, "warming is not a read: it counts no miss");
+    read_cache_reset();
+}
+
+Test(read_cache, warming_leaves_a_kept_view_alone)
+{
+    fresh(1 << 20);
+    put("ord_a", "{\"v\":1}", INT64_MAX);
+    struct fake_build b = {.text = "{\"v\":9}"};
+    cr_assert_eq(read_cache_view_warm("ord_a", 0, fake_build, &b), 1);
+    cr_assert_eq(b.calls, 0);
+    cr_assert(served("ord_a", 0, "{\"v\":1}"));
+    read_cache_reset();
+}
+
+Test(read_cache, warming_never_pushes_out_another_view)
+{
+    fresh(16 << 10);
+    static char body[12000];
+    memset(body, 'a', sizeof body - 1);
+    put("ord_a", body, INT64_MAX); /* most of the budget */
+    struct fake_build b = {.text = body};
+    cr_assert_eq(read_cache_view_warm("ord_b", 0, fake_build, &b), 1, "no room: not kept");
+    cr_assert(served("ord_a", 0, body), "the view a buyer read is still there");
+    size_t len = 0;
+    cr_assert_null(read_cache_view_get("ord_b", 0, &len));
+    read_cache_reset();
+}
+
+static int build_while_a_commit_lands(void *ctx, int64_t now, char **text, size_t *len,
+                                      int64_t *valid_until)
+{
+    read_cache_view_drop("ord_a"); /* the writer commits a change to the order mid-build */
+    return fake_build(ctx, now, text, len, valid_until);
+}
+
+Test(read_cache, a_view_warmed_across_a_commit_is_not_kept)
+{
+    fresh(1 << 20);
+    struct fake_build b = {.text = "{\"stale\":1}"};
+    cr_assert_eq(read_cache_view_warm("ord_a", 0, build_while_a_commit_lands, &b), 1);
+    size_t len = 0;
+    cr_assert_null(read_cache_view_get("ord_a", 0, &len));
+    read_cache_reset();
+}
+
+/* What the executor asks the warmer to rebuild: a view somebody has been reading, not one that
+ * only the warmer built and nobody read since. */
+Test(read_cache, a_drop_tells_whether_anyone_was_reading_the_view)
+{
+    fresh(1 << 20);
+    cr_assert_not(read_cache_view_drop("ord_a"), "no view kept");
+    put("ord_a", "{}", INT64_MAX); /* built by a read */
+    cr_assert(read_cache_view_drop("ord_a"));
+    struct fake_build b = {.text = "{}"};
+    cr_assert_eq(read_cache_view_warm("ord_a", 0, fake_build, &b), 0);
+    cr_assert_not(read_cache_view_drop("ord_a"), "warmed, then changed again before any read");
+    cr_assert_eq(read_cache_view_warm("ord_a", 0, fake_build, &b), 0);
+    cr_assert(served("ord_a", 0, "{}"));
+    cr_assert(read_cache_view_drop("ord_a"), "warmed and read");
+    read_cache_reset();
+}

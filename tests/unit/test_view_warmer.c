@@ -1,0 +1,125 @@
+/* The view warmer: an order noted after a commit has its view built a moment later on the
+ * warmer's own connection and kept, so the buyer's next read is served from memory; a full queue
+ * forgets notes rather than make the writer wait. */
+#include <criterion/criterion.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/limits.h"
+#include "service/read_cache.h"
+#include "service/view_warmer.h"
+#include "store/db.h"
+
+static char dir[64];
+static char path[96];
+static atomic_int builds;
+
+static int build(struct db *db, const char *order_id, int64_t now, char **text, size_t *len,
+                 int64_t *valid_until)
+{
+    (void)now;
+    (void)valid_until;
+    cr_assert_not_null(db, "built on the warmer's own connection");
+    atomic_fetch_add(&builds, 1);
+    char body[96];
+    snprintf(body, sizeof body, "{\"id\":\"%s\"}", order_id);
+    *text = strdup(body);
+    *len = strlen(body);
+    return 0;
+}
+
+static void start(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/kameng-warmer-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/shop.db", dir);
+    struct db *db = NULL;
+    cr_assert_eq(db_open(path, true, &db), 0); /* creates the file the warmer reads */
+    db_close(db);
+    read_cache_configure(64 << 20, false);
+    atomic_store(&builds, 0);
+    cr_assert_eq(view_warmer_start(path, build), 0);
+}
+
+static void finish(void)
+{
+    view_warmer_stop();
+    read_cache_reset();
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+static uint64_t warmed_within(uint64_t want, int ms)
+{
+    struct view_warmer_stats s;
+    for (int i = 0; i < ms / 10; i++) {
+        view_warmer_stats_get(&s);
+        if (s.warmed >= want) {
+            return s.warmed;
+        }
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    view_warmer_stats_get(&s);
+    return s.warmed;
+}
+
+static bool kept(const char *order_id)
+{
+    size_t len = 0;
+    char *text = read_cache_view_get(order_id, 0, &len);
+    char want[96];
+    snprintf(want, sizeof want, "{\"id\":\"%s\"}", order_id);
+    bool ok = text != NULL && strcmp(text, want) == 0;
+    free(text);
+    return ok;
+}
+
+TestSuite(view_warmer, .init = start, .fini = finish);
+
+Test(view_warmer, a_noted_order_has_its_view_kept_soon_after)
+{
+    read_cache_view_drop("ord_a"); /* what the executor does after a commit, in this order */
+    view_warmer_note("ord_a");
+    cr_assert_eq(warmed_within(1, 5000), 1);
+    cr_assert(kept("ord_a"));
+    cr_assert_eq(atomic_load(&builds), 1);
+}
+
+Test(view_warmer, waits_a_moment_after_the_commit)
+{
+    view_warmer_note("ord_a");
+    struct timespec ts = {0, VIEW_WARM_DELAY_MS / 4 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    cr_assert_eq(atomic_load(&builds), 0, "an order often changes again at once");
+    cr_assert_eq(warmed_within(1, 5000), 1);
+}
+
+Test(view_warmer, a_view_kept_meanwhile_is_not_built_again)
+{
+    view_warmer_note("ord_a");
+    read_cache_view_put("ord_a", read_cache_view_gen("ord_a"), "{\"id\":\"ord_a\"}", 14, INT64_MAX);
+    struct timespec ts = {0, (VIEW_WARM_DELAY_MS * 3) * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    cr_assert_eq(atomic_load(&builds), 0, "a read built and kept it first");
+    cr_assert(kept("ord_a"));
+}
+
+Test(view_warmer, a_full_queue_forgets_notes_instead_of_blocking_the_writer)
+{
+    char id[32];
+    int total = VIEW_WARM_QUEUE + 50;
+    for (int i = 0; i < total; i++) {
+        snprintf(id, sizeof id, "ord_%06d", i);
+        view_warmer_note(id);
+    }
+    /* None is due before the delay, so the queue overflowed by what did not fit. */
+    struct view_warmer_stats s;
+    view_warmer_stats_get(&s);
+    cr_assert_geq(s.forgotten, 1, "more notes than the queue holds");
+    cr_assert_leq(s.forgotten, 50);
+}
