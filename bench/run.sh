@@ -85,10 +85,11 @@ cache() { # cache result -> kameng_read_cache_total{cache=...,result=...}
         'index($1, "kameng_read_cache_total" k) == 1 { v = $2 } END { print v + 0 }'
 }
 snapshot() { # file: the write executor's counters and delivered callbacks, now
-    printf 'batches=%s\ncommands=%s\nbatch_max=%s\ncallbacks=%s\nat=%s\nhits=%s\nmisses=%s\n' \
+    printf 'batches=%s\ncommands=%s\nbatch_max=%s\ncallbacks=%s\nat=%s\nhits=%s\nmisses=%s\nwarmed=%s\nforgotten=%s\n' \
         "$(metric kameng_write_batches_total)" "$(metric kameng_write_commands_total)" \
         "$(metric kameng_write_batch_size_max)" "$(callbacks)" "$(date +%s.%N)" \
-        "$(cache order_view hit)" "$(cache order_view miss)" >"$1"
+        "$(cache order_view hit)" "$(cache order_view miss)" \
+        "$(metric kameng_order_views_warmed_total)" "$(metric kameng_order_views_warm_forgotten_total)" >"$1"
 }
 
 # wrk output -> key=value (rps, p50_ms, p99_ms, non2xx, errors)
@@ -250,6 +251,7 @@ row "durable writes (the three above)" "$FLOW_RPS" "$(get "$R/flow.kv" total_p50
 row "  reveal (durable write)" "$REVEAL_RPS" "$(get "$R/reveal.kv" reveal_p50_ms)" "$(get "$R/reveal.kv" reveal_p99_ms)" "$(ratio "$REVEAL_RPS" "$CEIL") of bare; $(get "$R/reveal.kv" reveal_ok) ok, $(get "$R/reveal.kv" repeats) repeat reveals, errors $(get "$R/reveal.kv" reveal_err)"
 row "order reads GET /v1/orders/{id}, wrk -c64" "$READ_RPS" "$(get "$R/read.kv" p50_ms)" "$(get "$R/read.kv" p99_ms)" "$(ratio "$READ_RPS" "$CEIL") of bare (target >= 50%); non-2xx $(get "$R/read.kv" non2xx); $(hit_rate m6b m7)"
 echo "  before the reads: $(get "$R/settle.kv" settle_s)s for the notification backlog to clear; $(get "$R/settle.kv" backlog) paid orders still unnotified"
+echo "  order views rebuilt ahead of their reads by then: $(get "$R/m6b.kv" warmed); notes the warmer's full queue forgot: $(get "$R/m6b.kv" forgotten)"
 echo
 echo "A: one product holding 200,000 keys; 16 connections for writes"
 row "durable writes (create, pay, sandbox pay)" "$FLOWB_RPS" "$(get "$R/flow_big.kv" total_p50_ms)" "$(get "$R/flow_big.kv" total_p99_ms)" "$(ratio "$FLOWB_RPS" "$CEIL") of bare; orders_create p50 $(get "$R/flow_big.kv" orders_create_p50_ms) ms"
