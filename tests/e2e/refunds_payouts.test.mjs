@@ -2,7 +2,8 @@
 // retried with the same request number; an abnormal account moved to the shop balance), the
 // date promised across the Spring Festival holiday, and requests racing on one order — never more
 // than captured, never paid twice. The sandbox decides by the amount's last two digits (see
-// src/adapters/refund_sandbox.c): ..13 refused once, ..66 requires_action, ..99 failed.
+// src/adapters/refund_sandbox.c): ..13 refused once, ..14 refused every time, ..66
+// requires_action, ..99 failed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startShop } from './lib/server.mjs';
@@ -74,6 +75,55 @@ test('payout refused once (..13): retried with the same request number, then suc
   assert.equal(o.refunds.length, 1, 'never paid twice');
   assert.equal(o.status, 'refunded');
   assertNotOverRefunded(o);
+  await assertBalanced(shop);
+});
+
+test('payout refused every time (..14): eight tries with doubling waits, then it fails and the money waits for the buyer', async () => {
+  const { order, token, refund } = await refundedOrder(shop, 1014, 'wechat');
+  const requestNo = refund.provider_request_no;
+  await shop.advance(0);
+  let r = await refundOf(shop, refund.id, token);
+  assert.equal(r.attempts, 1);
+  // Attempt n + 1 goes 2^(n-1) minutes after attempt n, always with the same request number.
+  for (let n = 1; n < 7; n++) {
+    await shop.advance(RETRY_BACKOFF_S * 2 ** (n - 1) - 1);
+    r = await refundOf(shop, refund.id, token);
+    assert.equal(r.attempts, n, `attempt ${n + 1} waits its full backoff`);
+    await shop.advance(1);
+    r = await refundOf(shop, refund.id, token);
+    assert.equal(r.status, 'pending');
+    assert.equal(r.attempts, n + 1);
+    assert.equal(r.provider_request_no, requestNo);
+    assert.ok(r.failure_reason, 'the latest refusal is shown');
+  }
+  await assertBalanced(shop);
+
+  // The eighth refusal ends it: no ninth submission, and the held money is released.
+  await shop.advance(RETRY_BACKOFF_S * 2 ** 6);
+  r = await refundOf(shop, refund.id, token);
+  assert.equal(r.status, 'failed');
+  assert.equal(r.attempts, 8);
+  assert.ok(r.failure_reason);
+  assert.ok(r.completed_at);
+  await shop.advance(RETRY_BACKOFF_S * 2 ** 8);
+  assert.equal((await refundOf(shop, refund.id, token)).attempts, 8, 'nothing is tried after it failed');
+  let o = await orderOf(shop, order.id, token);
+  assert.equal(o.amount_refunded_fen, 0, 'nothing left the shop');
+  assert.equal(o.status, 'refunded', 'the decision stands: the keys are back in stock, the money is owed');
+  const types = o.timeline.filter((e) => e.object_id === refund.id).map((e) => e.type);
+  assert.equal(types.filter((t) => t === 'refund.retrying').length, 7, JSON.stringify(types));
+  assert.ok(types.includes('refund.failed'), JSON.stringify(types));
+  assert.deepEqual(refundCallbacks(requestNo), [], 'the provider never took it');
+  await assertBalanced(shop);
+
+  // The buyer takes the money to the shop balance instead: paid once, at once.
+  const moved = await shop.post(`/v1/refunds/${refund.id}/reroute`, { method: 'balance' }, { token });
+  assert.equal(moved.status, 201, JSON.stringify(moved.body));
+  assertRefund(moved.body, { amount_fen: 1014, method: 'balance', rule: 'E4', status: 'succeeded' });
+  assertError(await shop.post(`/v1/refunds/${refund.id}/reroute`, { method: 'balance' }, { token }), 409);
+  o = await orderOf(shop, order.id, token);
+  assert.equal(o.status, 'refunded');
+  assert.equal(assertNotOverRefunded(o), 1014);
   await assertBalanced(shop);
 });
 
