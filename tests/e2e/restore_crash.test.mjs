@@ -6,11 +6,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startShop, BIN } from './lib/server.mjs';
 import { assertBalanced, cardProduct, paidOrder } from './lib/refunds.mjs';
+import { buildPreload, preloadEnv } from './lib/preload.mjs';
 
 const scratch = mkdtempSync(join(tmpdir(), 'kameng-restore-crash-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -60,21 +61,9 @@ int unlink(const char *a) {
 }
 `;
 
-function buildShim() {
-  const src = join(scratch, 'crash.c');
-  const lib = join(scratch, 'crash.so');
-  writeFileSync(src, SHIM);
-  const r = spawnSync('cc', ['-shared', '-fPIC', '-O1', '-o', lib, src, '-ldl'], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  return lib;
-}
-
-function restore(dir, backup, env = {}) {
+function restore(dir, backup, env) {
   const r = spawnSync(BIN, ['restore', backup, '--data', dir, '--accept-log-rollback'], {
-    encoding: 'utf8',
-    timeout: 60000,
-    // A sanitizer build wants its runtime first among the preloaded libraries.
-    env: { ...process.env, ASAN_OPTIONS: `${process.env.ASAN_OPTIONS ?? ''}:verify_asan_link_order=0`, ...env },
+    encoding: 'utf8', timeout: 60000, env: env ?? process.env,
   });
   return { status: r.status, signal: r.signal, out: `${r.stdout}${r.stderr}` };
 }
@@ -121,11 +110,11 @@ test('a restore killed at any step leaves one whole database, and a second run f
   const restored = { kept: 200, later: 404 };
 
   // How many file operations a whole restore makes.
-  const lib = buildShim();
+  const lib = buildPreload(scratch, 'crash', SHIM);
   const counted = join(scratch, 'counted');
   cpSync(template, counted, { recursive: true });
   const log = join(scratch, 'ops.log');
-  const whole = restore(counted, backup, { LD_PRELOAD: lib, KAMENG_CRASH_LOG: log });
+  const whole = restore(counted, backup, preloadEnv(lib, { KAMENG_CRASH_LOG: log }));
   assert.equal(whole.status, 0, whole.out);
   const ops = readFileSync(log, 'utf8').trim().split('\n');
   assert.ok(ops.some((l) => / rename .*kameng\.db$/.test(l)), ops.join('\n'));
@@ -137,7 +126,7 @@ test('a restore killed at any step leaves one whole database, and a second run f
     const dir = join(scratch, `kill-${i}`);
     cpSync(template, dir, { recursive: true });
     const where = { [i % 2 ? 'KAMENG_CRASH_AFTER' : 'KAMENG_CRASH_AT']: String((i >> 1) + 1) };
-    const killed = restore(dir, backup, { LD_PRELOAD: lib, ...where });
+    const killed = restore(dir, backup, preloadEnv(lib, where));
     assert.equal(killed.signal, 'SIGKILL', `${step}: ${killed.out}`);
     const keptAside = readdirSync(dir).some((f) => f.startsWith('log-checkpoint.before-restore-') &&
       readFileSync(join(dir, f), 'utf8') === signed);

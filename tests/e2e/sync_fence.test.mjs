@@ -4,7 +4,11 @@
 // too. Once the sync runs, both go out, and the read shows the write.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startShop } from './lib/server.mjs';
+import { buildPreload, preloadEnv } from './lib/preload.mjs';
 import { createCardProduct, freshKeys, importJson, stockOf } from './lib/flows.mjs';
 
 let shop, product;
@@ -56,6 +60,67 @@ test('a write waits for its sync, and so does any read that could see it', async
   assert.ok(order.done && stock.done, 'both went out once the sync ran');
   assert.equal(order.value.status, 201, JSON.stringify(order.value.body));
   assert.deepEqual(stock.value, { available: 2, reserved: 1, delivered: 0 }, 'the read shows the sale it waited for');
+});
+
+// Logs each fdatasync and fsync with the file it was called on and the monotonic clock, which
+// node's process.hrtime reads too.
+const SYNC_LOG_SHIM = `#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+static void note(const char *op, int fd) {
+    const char *log = getenv("KAMENG_SYNC_LOG");
+    if (log == NULL) return;
+    char link[64], path[512];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, path, sizeof path - 1);
+    path[n > 0 ? n : 0] = 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    char line[640];
+    int len = snprintf(line, sizeof line, "%lld %s %s\\n", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec, op, path);
+    int out = open(log, O_WRONLY | O_APPEND | O_CREAT, 0600);
+    if (out >= 0) { (void)write(out, line, (size_t)len); close(out); }
+}
+int fdatasync(int fd) {
+    int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+    int rc = real(fd);
+    note("fdatasync", fd);
+    return rc;
+}
+int fsync(int fd) {
+    int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+    int rc = real(fd);
+    note("fsync", fd);
+    return rc;
+}
+`;
+
+test('a write is acknowledged only after the WAL itself is synced', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kameng-e2e-sync-'));
+  const log = join(dir, 'syncs.log');
+  const lib = buildPreload(dir, 'synclog', SYNC_LOG_SHIM);
+  const watched = await startShop({ env: preloadEnv(lib, { KAMENG_SYNC_LOG: log }) });
+  try {
+    const p = (await watched.get('/v1/products')).body.data.find((x) => x.kind === 'card_key');
+    for (let i = 0; i < 3; i++) {
+      const sent = process.hrtime.bigint();
+      const created = await watched.post('/v1/orders', { product_id: p.id });
+      const acked = process.hrtime.bigint();
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const syncs = readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split(' '))
+        .filter(([at]) => BigInt(at) >= sent && BigInt(at) <= acked);
+      assert.ok(syncs.some(([, op, file]) => op === 'fdatasync' && file === join(watched.dataDir, 'kameng.db-wal')),
+        `between the request and its answer, the syncs were: ${JSON.stringify(syncs)}`);
+    }
+  } finally {
+    await watched.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('the switch is for tests only, and its input is checked', async () => {

@@ -98,9 +98,10 @@ async function waitHealthy(base, proc, deadlineMs) {
   throw new Error('kameng did not become healthy');
 }
 
-// Start a server process; `dataDir` to reuse one (restart after kill -9), `testClock` on by default.
+// Start a server process; `dataDir` to reuse one (restart after kill -9), `testClock` on by default,
+// `env` for the process's environment.
 // `clock` chooses where the test clock starts (an ISO time; default 2026-03-02T02:00:00Z).
-export async function startShop({ dataDir, testClock = true, seed = true, extraArgs = [], clock = '2026-03-02T02:00:00Z' } = {}) {
+export async function startShop({ dataDir, testClock = true, seed = true, extraArgs = [], clock = '2026-03-02T02:00:00Z', env } = {}) {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'kameng-e2e-'));
   if (seed && !dataDir) {
     execFileSync(BIN, ['demo', '--data', dir], { stdio: ['ignore', 'ignore', 'ignore'] });
@@ -118,7 +119,7 @@ export async function startShop({ dataDir, testClock = true, seed = true, extraA
   const args = ['serve', '--data', dir, '--port', String(port), '--verify-read-cache'];
   if (testClock) args.push(`--test-clock=${clock}`);
   args.push(...extraArgs);
-  const proc = spawn(BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(BIN, args, { stdio: ['ignore', 'ignore', 'pipe'], env: env ?? process.env });
   const shop = new Shop({ dataDir: dir, port, proc, keys });
   proc.stderr.on('data', (d) => shop.logs.push(d.toString()));
   await waitHealthy(shop.base, proc, 10000);
