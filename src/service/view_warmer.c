@@ -1,15 +1,12 @@
 /* The warmer: a ring of dropped order ids, each due a short delay after its drop, and one thread
- * at the lowest priority that builds their views in turn (see the header). */
+ * that builds their views in turn (see the header). */
 #include "service/view_warmer.h"
 
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/err.h"
@@ -36,7 +33,7 @@ static struct {
     struct db *db;
     view_warmer_build_fn build;
     atomic_uint_fast64_t warmed, forgotten;
-} vw = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+} vw = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 struct build_ctx {
     const char *order_id;
@@ -72,12 +69,10 @@ static bool next_due(char order_id[ID_BYTES_MAX])
             pthread_mutex_unlock(&vw.lock);
             return true;
         }
-        /* Notes are due in the order they came, so the oldest is the next one due. */
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        int64_t ns = until.tv_nsec + (wait_us % 1000000) * 1000;
-        until.tv_sec += (time_t)(wait_us / 1000000 + ns / 1000000000);
-        until.tv_nsec = (long)(ns % 1000000000);
+        /* Notes are due in the order they came, so the oldest is the next one due. The wait
+         * is on the monotonic clock, as the due times are (see view_warmer_start). */
+        int64_t due_us = n->due_us;
+        struct timespec until = {(time_t)(due_us / 1000000), (long)(due_us % 1000000) * 1000};
         pthread_cond_timedwait(&vw.wake, &vw.lock, &until);
     }
 }
@@ -86,12 +81,9 @@ static void *warmer_main(void *unused)
 {
     (void)unused;
     pthread_setname_np(pthread_self(), "kameng-warm");
-    /* SCHED_IDLE: this thread runs only on a core that nothing else wants. */
-    struct sched_param none = {0};
-    if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &none) != 0 &&
-        setpriority(PRIO_PROCESS, (id_t)gettid(), 19) != 0) {
-        log_write(LOG_WARN, "view_warmer_priority_unchanged", NULL);
-    }
+    /* At the same priority as every other thread. A lower one would let a busy machine stop it
+     * while it holds a lock the writer and the readers share (the queue's, a read-cache stripe,
+     * SQLite's) or an old read snapshot, and they would wait on it. */
     char order_id[ID_BYTES_MAX];
     while (next_due(order_id)) {
         struct build_ctx b = {.order_id = order_id};
@@ -111,6 +103,11 @@ int view_warmer_start(const char *db_path, view_warmer_build_fn build)
     if (rc != 0) {
         return rc;
     }
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&vw.wake, &attr);
+    pthread_condattr_destroy(&attr);
     vw.build = build;
     vw.stopping = false;
     vw.head = 0;
@@ -135,6 +132,7 @@ void view_warmer_stop(void)
     pthread_cond_signal(&vw.wake);
     pthread_mutex_unlock(&vw.lock);
     pthread_join(vw.thread, NULL);
+    pthread_cond_destroy(&vw.wake);
     db_close(vw.db);
     vw.db = NULL;
 }

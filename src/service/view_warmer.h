@@ -4,11 +4,12 @@
  * order pays for building it again: a dozen queries and a few KiB of JSON, several times what a
  * kept view costs. Two kinds of order are read again soon: one whose view a buyer has been
  * reading (their page polls it every second), and one whose status just changed (paid,
- * delivered, refunded: what the buyer comes back for). The executor notes those, and a thread
- * with the SCHED_IDLE policy builds their views a moment later and keeps them, if the cache has
- * room without pushing out another view. Orders nobody reads that change again and again, as
- * in a burst of writes, are not rebuilt each time. When the machine is busy the thread gets
- * almost no CPU and reads build views as before.
+ * delivered, refunded: what the buyer comes back for). The executor notes those, and a thread of
+ * its own builds their views a moment later and keeps them, if the cache has room without
+ * pushing out another view. It builds what those reads would have built, only before they ask;
+ * orders nobody reads that change again and again, as in a burst of writes, are not rebuilt each
+ * time, so it adds little work. It runs at the priority of the others: at a lower one a busy
+ * machine could stop it inside a lock the writer shares.
  *
  * A view it builds is kept under the read cache's usual rule: only if no commit touched the order
  * since its read transaction began. */

@@ -1,8 +1,8 @@
 // `kameng restore` killed at every step: before and after each rename, link and unlink it makes,
-// in turn, the process is killed as by kill -9 or a power cut (a preloaded shim raises SIGKILL). After
-// each such stop the data directory must hold one whole database, the one before or the one
-// restored, that the shop starts on with balanced books and a verifying evidence log; and running
-// the restore again must finish it.
+// in turn, the process is killed as by kill -9 (a preloaded shim raises SIGKILL; the page cache
+// survives that, so this is not a power cut). After each such stop the data directory must hold
+// one whole database, the one before or the one restored, that the shop starts on with balanced
+// books and a verifying evidence log; and running the restore again must finish it.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

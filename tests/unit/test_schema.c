@@ -133,6 +133,13 @@ Test(schema, the_checks_refuse_what_they_refused)
     cr_expect_eq(insert(c, sql), SQLITE_CONSTRAINT_CHECK, "a status not in the list");
     snprintf(sql, sizeof sql, "%s('p6', 'o', 'wechat', 100, 'succeeded', '', 1)", pay);
     cr_expect_eq(insert(c, sql), SQLITE_CONSTRAINT_CHECK, "an empty disposition is not NULL");
+    cr_expect_eq(insert(c, "INSERT INTO card_keys (id, product_id, fingerprint, nonce, ciphertext,"
+                           " masked, status, batch_id, created_at) VALUES ('k1', 'p', x'01', x'02',"
+                           " x'03', '****', 'available', 'b', 1)"),
+                 0);
+    cr_expect_eq(insert(c, "UPDATE card_keys SET status = 'sold' WHERE id = 'k1'"),
+                 SQLITE_CONSTRAINT_CHECK, "a card key in no known state");
+    cr_expect_eq(insert(c, "UPDATE card_keys SET status = 'void' WHERE id = 'k1'"), 0);
     cr_expect_eq(insert(c, "UPDATE payments SET status = 'lost' WHERE id = 'p1'"),
                  SQLITE_CONSTRAINT_CHECK, "an update is checked too");
     cr_expect_eq(insert(c, "INSERT INTO ledger_transfers (id, debit_account, credit_account,"

@@ -10,8 +10,9 @@
 -- Changes") is to edit the table's CREATE statement in sqlite_master with writable_schema on;
 -- every stored row already satisfies the new constraint, because it accepts the same values.
 -- The throwaway table bumps the schema cookie, so other connections re-read the schema, and
--- writable_schema = RESET makes this one re-read it too. A PostgreSQL store has no such cost and
--- nothing to do here.
+-- writable_schema = RESET makes this one re-read it too. A connection in SQLite's defensive mode
+-- may not edit sqlite_master, and the migration then fails without changing anything; kameng does
+-- not turn that mode on. A PostgreSQL store has no such cost and nothing to do here.
 PRAGMA writable_schema = ON;
 
 UPDATE sqlite_master SET sql = replace(sql,
