@@ -15,22 +15,12 @@ BIN=${KAMENG_BIN:-$ROOT/build/kameng}
 PORT=${BENCH_PORT:-18195}
 BASE=http://127.0.0.1:$PORT
 FLOW_S=${FLOW_S:-10}
-[ -x "$BIN" ] || { echo "instructions: $BIN is missing; run 'make'" >&2; exit 1; }
 command -v callgrind_control >/dev/null || {
     echo "instructions: valgrind is not installed (apt-get install valgrind)" >&2
     exit 1
 }
-
-W=$(mktemp -d "${TMPDIR:-/tmp}/kameng-instructions.XXXXXX")
-PID=
-stop() {
-    [ -n "$PID" ] || return 0
-    kill -KILL "$PID" 2>/dev/null || true
-    wait "$PID" 2>/dev/null || true
-    PID=
-}
-trap 'stop; rm -rf "$W"' EXIT INT TERM
-cc -std=c11 -O2 -Wall -pthread -o "$W/loadgen" "$ROOT/bench/loadgen.c"
+NAME=instructions
+. "$ROOT/bench/lib.sh"
 
 "$BIN" demo --data "$W/data" >/dev/null 2>&1
 valgrind --tool=callgrind --callgrind-out-file="$W/callgrind.out" \
@@ -78,4 +68,5 @@ callgrind_annotate --inclusive=yes "$W"/callgrind.out.* 2>/dev/null | awk -v n="
         row("    capture and deliver (the notification)", "capture_write")
         row("  the server threads, kameng'"'"'s request handling", "on_request")
         row("  the timers (the sandbox provider notifying, expiries)", "jobs_main")
+        row("  the view warmer (views rebuilt ahead of reads)", "warmer_main")
     }'

@@ -15,20 +15,8 @@ PORT=${BENCH_PORT:-18191}
 BASE=http://127.0.0.1:$PORT
 RUNS=${RUNS:-3}
 FLOW_S=${FLOW_S:-10}
-[ -x "$BIN" ] || { echo "writer_cpu: $BIN is missing; run 'make'" >&2; exit 1; }
-
-W=$(mktemp -d "${TMPDIR:-/tmp}/kameng-writer-cpu.XXXXXX")
-PID=
-stop() {
-    [ -n "$PID" ] || return 0
-    # A SIGTERM drains the notification backlog first; the next run must not share the CPU with
-    # it, and the data is thrown away, so the server is killed outright.
-    kill -KILL "$PID" 2>/dev/null || true
-    wait "$PID" 2>/dev/null || true
-    PID=
-}
-trap 'stop; rm -rf "$W"' EXIT INT TERM
-cc -std=c11 -O2 -Wall -pthread -o "$W/loadgen" "$ROOT/bench/loadgen.c"
+NAME=writer-cpu
+. "$ROOT/bench/lib.sh"
 
 commands() { curl -s "$BASE/metrics" | awk '$1 == "kameng_write_commands_total" { print $2 }'; }
 ticks() { awk '{ print $14 + $15 }' "/proc/$PID/task/$1/stat"; } # utime + stime, clock ticks
