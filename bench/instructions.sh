@@ -22,17 +22,7 @@ command -v callgrind_control >/dev/null || {
 NAME=instructions
 . "$ROOT/bench/lib.sh"
 
-"$BIN" demo --data "$W/data" >/dev/null 2>&1
-valgrind --tool=callgrind --callgrind-out-file="$W/callgrind.out" \
-    "$BIN" serve --data "$W/data" --port "$PORT" >/dev/null 2>"$W/server.log" &
-PID=$!
-i=0
-until curl -s -o /dev/null "$BASE/healthz"; do
-    i=$((i + 1)); [ $i -lt 300 ] || { echo "instructions: kameng did not start" >&2; exit 1; }
-    sleep 0.2
-done
-admin=$(awk '$1 == "admin" { print $2 }' "$W/data/demo-keys.txt")
-node "$ROOT/bench/seed.mjs" "$BASE" "$admin" 10 200 2 "$W/products" >/dev/null 2>&1
+start_seeded 10 200 valgrind --tool=callgrind --callgrind-out-file="$W/callgrind.out"
 
 callbacks() {
     curl -s "$BASE/metrics" |

@@ -23,17 +23,7 @@ ticks() { awk '{ print $14 + $15 }' "/proc/$PID/task/$1/stat"; } # utime + stime
 
 run=1
 while [ $run -le "$RUNS" ]; do
-    rm -rf "$W/data"
-    "$BIN" demo --data "$W/data" >/dev/null 2>&1
-    "$BIN" serve --data "$W/data" --port "$PORT" >/dev/null 2>"$W/server.log" &
-    PID=$!
-    i=0
-    until curl -s -o /dev/null "$BASE/healthz"; do
-        i=$((i + 1)); [ $i -lt 100 ] || { echo "writer_cpu: kameng did not start" >&2; exit 1; }
-        sleep 0.1
-    done
-    admin=$(awk '$1 == "admin" { print $2 }' "$W/data/demo-keys.txt")
-    node "$ROOT/bench/seed.mjs" "$BASE" "$admin" 100 1000 2 "$W/products" >/dev/null 2>&1
+    start_seeded 100 1000
     writer=$(grep -l '^kameng-writer$' /proc/$PID/task/*/comm | head -1 | cut -d/ -f5)
     c0=$(commands); t0=$(ticks "$writer"); s0=$(date +%s.%N)
     "$W/loadgen" --port "$PORT" --mode flow --product "@$W/products" --conns "${CONNS:-200}" \
