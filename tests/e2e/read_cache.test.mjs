@@ -90,10 +90,19 @@ test("an order's view is rebuilt before its buyer's next read: on a new status, 
   assert.equal(created.status, 201, JSON.stringify(created.body));
   const { id, buyer_token: token } = created.body;
 
-  // Paid and delivered with nobody reading the order: its status change alone gets it warmed.
-  const before = await paymentCallbacks();
+  // A change nobody reads and that leaves the status as it was is not rebuilt: a burst of writes
+  // to unread orders costs the warmer nothing.
+  const warmed = async () => Number(((await shop.get('/metrics')).body
+    .match(/^kameng_order_views_warmed_total (\d+)$/m) ?? [, NaN])[1]);
+  await warmerIdle();
+  const w0 = await warmed();
   const p = await shop.post(`/v1/orders/${id}/payments`, { method: 'alipay' }, { token });
   assert.equal(p.status, 201, JSON.stringify(p.body));
+  await warmerIdle();
+  assert.equal(await warmed(), w0, 'opening a payment on an unread order warms nothing');
+
+  // Paid and delivered with nobody reading the order: its status change alone gets it warmed.
+  const before = await paymentCallbacks();
   const paid = await shop.post(`/v1/sandbox/payments/${p.body.id}/pay`, { outcome: 'succeeded' });
   assert.equal(paid.status, 202, JSON.stringify(paid.body));
   for (let i = 0; (await paymentCallbacks()) === before; i++) {
