@@ -85,11 +85,12 @@ cache() { # cache result -> kameng_read_cache_total{cache=...,result=...}
         'index($1, "kameng_read_cache_total" k) == 1 { v = $2 } END { print v + 0 }'
 }
 snapshot() { # file: the write executor's counters and delivered callbacks, now
-    printf 'batches=%s\ncommands=%s\nbatch_max=%s\ncallbacks=%s\nat=%s\nhits=%s\nmisses=%s\nwarmed=%s\nforgotten=%s\n' \
+    printf 'batches=%s\ncommands=%s\nbatch_max=%s\ncallbacks=%s\nat=%s\nhits=%s\nmisses=%s\nwarmed=%s\nforgotten=%s\nviews_mib=%s\nbudget_mib=%s\n' \
         "$(metric kameng_write_batches_total)" "$(metric kameng_write_commands_total)" \
         "$(metric kameng_write_batch_size_max)" "$(callbacks)" "$(date +%s.%N)" \
         "$(cache order_view hit)" "$(cache order_view miss)" \
-        "$(metric kameng_order_views_warmed_total)" "$(metric kameng_order_views_warm_forgotten_total)" >"$1"
+        "$(metric kameng_order_views_warmed_total)" "$(metric kameng_order_views_warm_forgotten_total)" \
+        "$(($(metric kameng_read_cache_bytes) >> 20))" "$(($(metric kameng_read_cache_budget_bytes) >> 20))" >"$1"
 }
 
 # wrk output -> key=value (rps, p50_ms, p99_ms, non2xx, errors)
@@ -252,6 +253,7 @@ row "  reveal (durable write)" "$REVEAL_RPS" "$(get "$R/reveal.kv" reveal_p50_ms
 row "order reads GET /v1/orders/{id}, wrk -c64" "$READ_RPS" "$(get "$R/read.kv" p50_ms)" "$(get "$R/read.kv" p99_ms)" "$(ratio "$READ_RPS" "$CEIL") of bare (target >= 50%); non-2xx $(get "$R/read.kv" non2xx); $(hit_rate m6b m7)"
 echo "  before the reads: $(get "$R/settle.kv" settle_s)s for the notification backlog to clear; $(get "$R/settle.kv" backlog) paid orders still unnotified"
 echo "  order views rebuilt ahead of their reads by then: $(get "$R/m6b.kv" warmed); notes the warmer's full queue forgot: $(get "$R/m6b.kv" forgotten)"
+echo "  order views held in memory: $(get "$R/m6b.kv" views_mib) MiB before the reads, $(get "$R/m7.kv" views_mib) MiB after, of $(get "$R/m7.kv" budget_mib) MiB (order_view_cache_mb)"
 echo
 echo "A: one product holding 200,000 keys; 16 connections for writes"
 row "durable writes (create, pay, sandbox pay)" "$FLOWB_RPS" "$(get "$R/flow_big.kv" total_p50_ms)" "$(get "$R/flow_big.kv" total_p99_ms)" "$(ratio "$FLOWB_RPS" "$CEIL") of bare; orders_create p50 $(get "$R/flow_big.kv" orders_create_p50_ms) ms"

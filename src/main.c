@@ -10,23 +10,23 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "core/clock.h"
-#include "core/datalock.h"
-#include "core/config.h"
-#include "core/log.h"
 #include "adapters/webhook_out.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/datalock.h"
+#include "core/log.h"
 #include "core/vault.h"
 #include "http/api.h"
 #include "http/server.h"
 #include "jobs/jobs.h"
 #include "service/demo.h"
-#include "service/restore.h"
 #include "service/evidence_log.h"
 #include "service/executor.h"
-#include "service/read_cache.h"
-#include "service/log_verify.h"
 #include "service/fulfilment.h"
+#include "service/log_verify.h"
+#include "service/read_cache.h"
 #include "service/refunds.h"
+#include "service/restore.h"
 #include "store/db.h"
 #include "store/store.h"
 #include "store/store_events.h"
@@ -241,7 +241,11 @@ static int serve(const struct config *c)
     api_set_money_max(c->money_max_fen);
     api_set_public_url(c->public_url);
     api_set_sandbox(c->sandbox);
-    read_cache_configure((size_t)c->order_view_cache_mb << 20, c->verify_read_cache);
+    int view_cache_mb =
+        c->order_view_cache_mb >= 0
+            ? c->order_view_cache_mb
+            : config_view_cache_auto_mb(config_memory_bytes("/sys/fs/cgroup/memory.max"));
+    read_cache_configure((size_t)view_cache_mb << 20, c->verify_read_cache);
     if (c->sandbox) {
         log_write(LOG_WARN, "sandbox_enabled", "message",
                   "payments, top-ups and refunds go to the built-in sandbox: anyone can complete a "
@@ -251,10 +255,8 @@ static int serve(const struct config *c)
     if (open_store(c, true) != 0) {
         return 1;
     }
-    struct server_config sc = {.db_path = c->database,
-                               .bind_addr = c->listen,
-                               .port = c->port,
-                               .threads = c->threads};
+    struct server_config sc = {
+        .db_path = c->database, .bind_addr = c->listen, .port = c->port, .threads = c->threads};
     /* Timers first: a request (POST /v1/test/clock/advance) runs them, and it may come as soon
      * as the server listens. Their first pass waits one tick, by when the server answers the
      * callbacks they send. */
@@ -270,8 +272,10 @@ static int serve(const struct config *c)
     }
     char port[8];
     snprintf(port, sizeof port, "%u", (unsigned)c->port);
+    char cache_mb[16];
+    snprintf(cache_mb, sizeof cache_mb, "%d", view_cache_mb);
     log_write(LOG_INFO, "listening", "address", c->listen, "port", port, "test_clock",
-              c->test_clock ? "on" : "off", NULL);
+              c->test_clock ? "on" : "off", "order_view_cache_mb", cache_mb, NULL);
     int sig = 0;
     sigwait(&set, &sig);
     log_write(LOG_INFO, "shutting_down", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
@@ -336,13 +340,13 @@ static int open_commitment(int argc, char **argv)
     struct km_error e;
     struct card_key k;
     char secret[CARD_SECRET_BYTES_MAX + 1];
-    int rc = evlog_open_commitment(db, card, salt, &e) == 0 && store_card_get(db, card, &k) == 0 &&
-                     k.ciphertext_len > VAULT_MAC_BYTES &&
-                     k.ciphertext_len - VAULT_MAC_BYTES <= CARD_SECRET_BYTES_MAX &&
-                     vault_unseal(k.id, k.nonce, k.ciphertext, k.ciphertext_len,
-                                  (uint8_t *)secret) == 0
-                 ? 0
-                 : 1;
+    int rc =
+        evlog_open_commitment(db, card, salt, &e) == 0 && store_card_get(db, card, &k) == 0 &&
+                k.ciphertext_len > VAULT_MAC_BYTES &&
+                k.ciphertext_len - VAULT_MAC_BYTES <= CARD_SECRET_BYTES_MAX &&
+                vault_unseal(k.id, k.nonce, k.ciphertext, k.ciphertext_len, (uint8_t *)secret) == 0
+            ? 0
+            : 1;
     if (rc == 0) {
         secret[k.ciphertext_len - VAULT_MAC_BYTES] = '\0';
         char *nl = strchr(secret, '\n');

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/err.h"
 #include "core/limits.h"
@@ -17,7 +18,7 @@ void config_defaults(struct config *c)
     c->port = 8080;
     c->money_max_fen = MONEY_FEN_MAX_DEFAULT;
     c->threads = HTTP_THREADS;
-    c->order_view_cache_mb = ORDER_VIEW_CACHE_MB_DEFAULT;
+    c->order_view_cache_mb = -1; /* sized from memory at start */
     c->sandbox = true;
     snprintf(c->log_level, sizeof c->log_level, "info");
     snprintf(c->log_origin, sizeof c->log_origin, "kameng.local/evidence");
@@ -95,9 +96,12 @@ int config_load_file(struct config *c, const char *path, char *err, int err_len)
             }
             c->threads = (int)v;
         } else if (strcmp(key, "order_view_cache_mb") == 0) {
-            long v = strtol(value, &end, 10);
-            if (*end != '\0' || v < 0 || v > ORDER_VIEW_CACHE_MB_MAX) {
-                rc = -KM_EINVAL;
+            long v = -1; /* "auto": sized from memory at start */
+            if (strcmp(value, "auto") != 0) {
+                v = strtol(value, &end, 10);
+                if (end == value || *end != '\0' || v < 0 || v > ORDER_VIEW_CACHE_MB_MAX) {
+                    rc = -KM_EINVAL;
+                }
             }
             c->order_view_cache_mb = (int)v;
         } else if (strcmp(key, "money_max_fen") == 0) {
@@ -128,7 +132,37 @@ void config_finish(struct config *c)
         snprintf(c->master_key, sizeof c->master_key, "%.490s/master.key", c->data_dir);
     }
     if (c->public_url[0] == '\0') {
-        snprintf(c->public_url, sizeof c->public_url, "http://%s:%u", c->listen,
-                 (unsigned)c->port);
+        snprintf(c->public_url, sizeof c->public_url, "http://%s:%u", c->listen, (unsigned)c->port);
     }
+}
+
+int config_view_cache_auto_mb(uint64_t memory_bytes)
+{
+    uint64_t mb = memory_bytes / ORDER_VIEW_CACHE_MEMORY_SHARE >> 20;
+    if (mb < ORDER_VIEW_CACHE_MB_AUTO_MIN) {
+        return ORDER_VIEW_CACHE_MB_AUTO_MIN;
+    }
+    return mb > ORDER_VIEW_CACHE_MB_AUTO_MAX ? ORDER_VIEW_CACHE_MB_AUTO_MAX : (int)mb;
+}
+
+uint64_t config_memory_bytes(const char *cgroup_max_path)
+{
+    long pages = sysconf(_SC_PHYS_PAGES);
+    long page = sysconf(_SC_PAGESIZE);
+    uint64_t memory = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+    FILE *f = cgroup_max_path != NULL ? fopen(cgroup_max_path, "r") : NULL;
+    if (f != NULL) {
+        char line[32];
+        if (fgets(line, sizeof line, f) != NULL) {
+            char *end;
+            errno = 0;
+            unsigned long long limit = strtoull(line, &end, 10); /* "max": no limit */
+            if (errno == 0 && end != line && (*end == '\n' || *end == '\0') && limit > 0 &&
+                (memory == 0 || limit < memory)) {
+                memory = limit;
+            }
+        }
+        fclose(f);
+    }
+    return memory;
 }

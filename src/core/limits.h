@@ -9,7 +9,11 @@
 #define HTTP_CONNECTIONS_PER_IP_MAX 512       /* a browser needs a handful; a gateway or load test more */
 #define HTTP_CONNECTION_TIMEOUT_S 30          /* idle keep-alive connections are closed after this */
 #define HTTP_THREADS 4                        /* 2 cores; blocking reads and argon2 need a spare thread */
-#define ORDER_VIEW_CACHE_MB_DEFAULT 128       /* memory for order views kept, a few KiB each */
+/* Memory for order views kept, a few KiB each. Unless set, a sixteenth of the memory the shop may
+ * use, within these bounds; ORDER_VIEW_SLOTS views of 3-4 KiB fill about the upper one. */
+#define ORDER_VIEW_CACHE_MB_AUTO_MIN 64
+#define ORDER_VIEW_CACHE_MB_AUTO_MAX 512
+#define ORDER_VIEW_CACHE_MEMORY_SHARE 16
 #define ORDER_VIEW_CACHE_MB_MAX 65536
 #define ORDER_VIEW_SLOTS 131072               /* views at most, in sets of 4 (4 MiB of pointers) */
 #define VIEW_WARM_DELAY_MS 100                /* a view is rebuilt this long after a commit drops it */

@@ -180,10 +180,13 @@ char *metrics_render(void)
         "# HELP kameng_read_cache_drops_total Order views dropped because a commit touched them.\n"
         "# TYPE kameng_read_cache_drops_total counter\nkameng_read_cache_drops_total %llu\n"
         "# HELP kameng_read_cache_bytes Memory held by kept order views.\n"
-        "# TYPE kameng_read_cache_bytes gauge\nkameng_read_cache_bytes %llu\n",
+        "# TYPE kameng_read_cache_bytes gauge\nkameng_read_cache_bytes %llu\n"
+        "# HELP kameng_read_cache_budget_bytes Memory order views may take (order_view_cache_mb).\n"
+        "# TYPE kameng_read_cache_budget_bytes gauge\nkameng_read_cache_budget_bytes %llu\n",
         (unsigned long long)rs.view_hits, (unsigned long long)rs.view_misses,
         (unsigned long long)rs.token_hits, (unsigned long long)rs.token_misses,
-        (unsigned long long)rs.view_drops, (unsigned long long)rs.view_bytes);
+        (unsigned long long)rs.view_drops, (unsigned long long)rs.view_bytes,
+        (unsigned long long)rs.view_budget);
     struct view_warmer_stats ws;
     view_warmer_stats_get(&ws);
     put(&t,

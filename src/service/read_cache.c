@@ -385,6 +385,7 @@ void read_cache_stats_get(struct read_cache_stats *out)
     out->view_misses = atomic_load(&rc.view_misses);
     out->view_drops = atomic_load(&rc.view_drops);
     out->view_bytes = atomic_load(&rc.view_bytes);
+    out->view_budget = rc.view_budget;
     out->token_hits = atomic_load(&rc.token_hits);
     out->token_misses = atomic_load(&rc.token_misses);
 }

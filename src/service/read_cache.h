@@ -22,6 +22,7 @@ struct read_cache_stats {
     uint64_t view_misses;
     uint64_t view_drops;
     uint64_t view_bytes; /* held now */
+    uint64_t view_budget; /* at most */
     uint64_t token_hits;
     uint64_t token_misses;
 };

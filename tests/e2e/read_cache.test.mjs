@@ -182,10 +182,34 @@ test('with order_view_cache_mb = 0 no view is kept, and every read still shows t
   }
 });
 
+test('unless set, the view cache is sized from memory, and the shop says how large it is', async () => {
+  // The suite's shop sets nothing: a sixteenth of the memory it may use, between 64 and 512 MiB.
+  const budget = async (at) => Number(((await at.get('/metrics')).body
+    .match(/kameng_read_cache_budget_bytes (\d+)/) ?? [, 'NaN'])[1]);
+  const auto = await budget(shop);
+  const MiB = 1024 * 1024;
+  assert.ok(auto >= 64 * MiB && auto <= 512 * MiB && auto % MiB === 0, `budget ${auto}`);
+  const listening = shop.logs.join('').split('\n').map((l) => { try { return JSON.parse(l); } catch { return {}; } })
+    .find((l) => l.event === 'listening');
+  assert.equal(Number(listening?.order_view_cache_mb), auto / MiB, 'the start log names the size');
+
+  const dir = mkdtempSync(join(tmpdir(), 'kameng-e2e-'));
+  for (const [value, mb] of [['auto', auto / MiB], ['300', 300]]) {
+    const conf = join(dir, `cache-${value}.conf`);
+    writeFileSync(conf, `order_view_cache_mb = ${value}\n`);
+    const sized = await startShop({ extraArgs: ['--config', conf] });
+    try {
+      assert.equal(await budget(sized), mb * MiB, `order_view_cache_mb = ${value}`);
+    } finally {
+      await sized.cleanup();
+    }
+  }
+});
+
 test('a bad order_view_cache_mb stops the shop at start, naming the file, line and setting', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kameng-e2e-'));
   const conf = join(dir, 'bad.conf');
-  for (const value of ['-1', 'lots', '65537']) {
+  for (const value of ['-1', 'lots', '65537', 'autox', '']) {
     writeFileSync(conf, `# memory for order views\norder_view_cache_mb = ${value}\n`);
     const r = spawnSync(BIN, ['serve', '--data', join(dir, 'data'), '--port', '1', '--config', conf],
       { encoding: 'utf8', timeout: 10000 });
