@@ -9,13 +9,16 @@
 #define HTTP_CONNECTIONS_PER_IP_MAX 512       /* a browser needs a handful; a gateway or load test more */
 #define HTTP_CONNECTION_TIMEOUT_S 30          /* idle keep-alive connections are closed after this */
 #define HTTP_THREADS 4                        /* 2 cores; blocking reads and argon2 need a spare thread */
-/* Memory for order views kept, a few KiB each. Unless set, a sixteenth of the memory the shop may
- * use, within these bounds; ORDER_VIEW_SLOTS views of 3-4 KiB fill about the upper one. */
+/* Memory for order views kept, 2-4 KiB each. Unless set, a sixteenth of the memory the shop may
+ * use, within these bounds: the upper one holds about 150,000 views. */
 #define ORDER_VIEW_CACHE_MB_AUTO_MIN 64
 #define ORDER_VIEW_CACHE_MB_AUTO_MAX 512
 #define ORDER_VIEW_CACHE_MEMORY_SHARE 16
 #define ORDER_VIEW_CACHE_MB_MAX 65536
-#define ORDER_VIEW_SLOTS 131072               /* views at most, in sets of 4 (4 MiB of pointers) */
+/* A place for a view per KiB of that memory, in sets of 4: two to four times the views it holds, so
+ * that few sets overflow and push out a view the next read wants. 48 bytes a set, at most 48 MiB. */
+#define ORDER_VIEW_BYTES_PER_SLOT 1024
+#define ORDER_VIEW_SETS_MAX (1 << 20)
 #define VIEW_WARM_DELAY_MS 100                /* a view is rebuilt this long after a commit drops it */
 #define VIEW_WARM_QUEUE 16384                 /* orders waiting for their view to be rebuilt */
 #define HTTP_PATH_BYTES_MAX 512               /* our longest route is under 100 bytes */

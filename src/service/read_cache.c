@@ -14,7 +14,7 @@
 #include "core/log.h"
 
 #define LOCK_STRIPES 64
-#define TOKEN_SETS 32768 /* 131,072 tokens, 9.4 MB */
+#define TOKEN_SETS 65536 /* 262,144 tokens, 19 MB: few sets overflow below 100,000 */
 #define WAYS 4
 
 struct view {
@@ -65,7 +65,11 @@ void read_cache_configure(size_t view_bytes, bool verify)
 {
     pthread_once(&init_once, init_locks);
     read_cache_reset();
-    rc.view_sets = view_bytes > 0 ? ORDER_VIEW_SLOTS / WAYS : 0;
+    size_t sets = view_bytes / ORDER_VIEW_BYTES_PER_SLOT / WAYS;
+    rc.view_sets = view_bytes == 0              ? 0
+                   : sets < 1                   ? 1
+                   : sets > ORDER_VIEW_SETS_MAX ? ORDER_VIEW_SETS_MAX
+                                                : (int)sets;
     rc.view_budget = view_bytes;
     atomic_store(&rc.view_bytes, 0);
     rc.views = rc.view_sets > 0 ? calloc((size_t)rc.view_sets, sizeof *rc.views) : NULL;

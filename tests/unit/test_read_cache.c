@@ -101,6 +101,29 @@ Test(read_cache, stays_within_its_memory_budget)
     read_cache_reset();
 }
 
+/* A large budget has places for its views: 100,000 views of 2 KiB, far within 512 MiB, are kept
+ * and served, not pushed out of sets that overflowed (at a fixed 131,072 places, one in nine
+ * was). */
+Test(read_cache, a_large_budget_keeps_the_views_it_has_memory_for)
+{
+    fresh((size_t)512 << 20);
+    static char body[2048];
+    memset(body, 'v', sizeof body - 1);
+    enum { N = 100000 };
+    char id[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(id, sizeof id, "ord_%06d", i);
+        put(id, body, INT64_MAX);
+    }
+    int kept = 0;
+    for (int i = 0; i < N; i++) {
+        snprintf(id, sizeof id, "ord_%06d", i);
+        kept += served(id, 0, body);
+    }
+    cr_assert_geq(kept, N * 999 / 1000, "%d of %d views kept", kept, N);
+    read_cache_reset();
+}
+
 Test(read_cache, caching_off_keeps_nothing_but_tokens)
 {
     fresh(0);
