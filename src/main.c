@@ -15,6 +15,7 @@
 #include "core/config.h"
 #include "core/datalock.h"
 #include "core/log.h"
+#include "core/sysmem.h"
 #include "core/vault.h"
 #include "http/api.h"
 #include "http/server.h"
@@ -241,10 +242,10 @@ static int serve(const struct config *c)
     api_set_money_max(c->money_max_fen);
     api_set_public_url(c->public_url);
     api_set_sandbox(c->sandbox);
+    /* The memory the shop may use, as the start log reports it with the cache's size. */
+    uint64_t memory = sysmem_bytes("/proc/self/cgroup", "/sys/fs/cgroup");
     int view_cache_mb =
-        c->order_view_cache_mb >= 0
-            ? c->order_view_cache_mb
-            : config_view_cache_auto_mb(config_memory_bytes("/sys/fs/cgroup/memory.max"));
+        c->order_view_cache_mb >= 0 ? c->order_view_cache_mb : config_view_cache_auto_mb(memory);
     read_cache_configure((size_t)view_cache_mb << 20, c->verify_read_cache);
     if (c->sandbox) {
         log_write(LOG_WARN, "sandbox_enabled", "message",
@@ -272,10 +273,13 @@ static int serve(const struct config *c)
     }
     char port[8];
     snprintf(port, sizeof port, "%u", (unsigned)c->port);
-    char cache_mb[16];
+    char cache_mb[16], memory_mb[24];
     snprintf(cache_mb, sizeof cache_mb, "%d", view_cache_mb);
+    snprintf(memory_mb, sizeof memory_mb, "%llu", (unsigned long long)(memory >> 20));
     log_write(LOG_INFO, "listening", "address", c->listen, "port", port, "test_clock",
-              c->test_clock ? "on" : "off", "order_view_cache_mb", cache_mb, NULL);
+              c->test_clock ? "on" : "off", "order_view_cache_mb", cache_mb,
+              "order_view_cache_sized", c->order_view_cache_mb >= 0 ? "set" : "auto", "memory_mb",
+              memory_mb, NULL);
     int sig = 0;
     sigwait(&set, &sig);
     log_write(LOG_INFO, "shutting_down", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/err.h"
 #include "core/limits.h"
@@ -138,31 +137,12 @@ void config_finish(struct config *c)
 
 int config_view_cache_auto_mb(uint64_t memory_bytes)
 {
+    if (memory_bytes == 0) {
+        return ORDER_VIEW_CACHE_MB_UNKNOWN_MEMORY;
+    }
     uint64_t mb = memory_bytes / ORDER_VIEW_CACHE_MEMORY_SHARE >> 20;
     if (mb < ORDER_VIEW_CACHE_MB_AUTO_MIN) {
         return ORDER_VIEW_CACHE_MB_AUTO_MIN;
     }
     return mb > ORDER_VIEW_CACHE_MB_AUTO_MAX ? ORDER_VIEW_CACHE_MB_AUTO_MAX : (int)mb;
-}
-
-uint64_t config_memory_bytes(const char *cgroup_max_path)
-{
-    long pages = sysconf(_SC_PHYS_PAGES);
-    long page = sysconf(_SC_PAGESIZE);
-    uint64_t memory = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
-    FILE *f = cgroup_max_path != NULL ? fopen(cgroup_max_path, "r") : NULL;
-    if (f != NULL) {
-        char line[32];
-        if (fgets(line, sizeof line, f) != NULL) {
-            char *end;
-            errno = 0;
-            unsigned long long limit = strtoull(line, &end, 10); /* "max": no limit */
-            if (errno == 0 && end != line && (*end == '\n' || *end == '\0') && limit > 0 &&
-                (memory == 0 || limit < memory)) {
-                memory = limit;
-            }
-        }
-        fclose(f);
-    }
-    return memory;
 }

@@ -17,16 +17,14 @@ struct config {
     char listen[64];                    /* listen = 127.0.0.1 */
     uint16_t port;                      /* port = 8080 */
     char public_url[256];               /* public_url = http://<listen>:<port> (callbacks) */
-    char webhook_url[256];
-    char log_origin[128];
-        /* log_origin = kameng.local/evidence (the log's name) */ /* webhook_url = (empty: webhooks
-                                                                     wait, undelivered) */
-    int64_t money_max_fen;                                        /* money_max_fen = 10000000 */
-    int threads;                                                  /* threads = 4 */
-    int order_view_cache_mb; /* order_view_cache_mb = auto (-1; 0: keep no views) */
-    bool verify_read_cache;  /* --verify-read-cache only: check every cached read */
-    bool test_clock;         /* --test-clock only, never from a file */
-    bool sandbox;            /* sandbox = on (the sandbox provider's endpoints) */
+    char webhook_url[256];              /* webhook_url = (empty: webhooks wait, undelivered) */
+    char log_origin[128];               /* log_origin = kameng.local/evidence (the log's name) */
+    int64_t money_max_fen;              /* money_max_fen = 10000000 */
+    int threads;                        /* threads = 4 */
+    int order_view_cache_mb;            /* order_view_cache_mb = auto (-1); 0 keeps no views */
+    bool verify_read_cache;             /* --verify-read-cache only: check every cached read */
+    bool test_clock;                    /* --test-clock only, never from a file */
+    bool sandbox;                       /* sandbox = on (the sandbox provider's endpoints) */
     int64_t test_clock_start_ms;
     char log_level[8]; /* log_level = info */
 };
@@ -37,11 +35,9 @@ KM_MUST_USE int config_load_file(struct config *c, const char *path, char *err, 
 /* Fill paths that depend on data_dir and the URL that depends on listen/port. */
 void config_finish(struct config *c);
 
-/* order_view_cache_mb when it is not set (or "auto"): a sixteenth of memory_bytes, within
- * ORDER_VIEW_CACHE_MB_AUTO_MIN and _MAX; the minimum when the memory is unknown (0). */
+/* order_view_cache_mb when it is not set (or "auto"): a sixteenth of memory_bytes (see
+ * sysmem.h), within ORDER_VIEW_CACHE_MB_AUTO_MIN and _MAX; ORDER_VIEW_CACHE_MB_UNKNOWN_MEMORY when
+ * memory_bytes is 0. */
 int config_view_cache_auto_mb(uint64_t memory_bytes);
-/* The memory this process may use: the machine's, or the limit in cgroup_max_path (cgroup v2's
- * memory.max) where that is lower. 0 if neither can be read. */
-uint64_t config_memory_bytes(const char *cgroup_max_path);
 
 #endif

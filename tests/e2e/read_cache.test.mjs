@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { BIN, startShop } from './lib/server.mjs';
 import { assertError } from './lib/flows.mjs';
@@ -183,15 +183,20 @@ test('with order_view_cache_mb = 0 no view is kept, and every read still shows t
 });
 
 test('unless set, the view cache is sized from memory, and the shop says how large it is', async () => {
-  // The suite's shop sets nothing: a sixteenth of the memory it may use, between 64 and 512 MiB.
+  // The suite's shop sets nothing: a sixteenth of the memory it may use, between 16 and 512 MiB.
   const budget = async (at) => Number(((await at.get('/metrics')).body
     .match(/kameng_read_cache_budget_bytes (\d+)/) ?? [, 'NaN'])[1]);
-  const auto = await budget(shop);
-  const MiB = 1024 * 1024;
-  assert.ok(auto >= 64 * MiB && auto <= 512 * MiB && auto % MiB === 0, `budget ${auto}`);
-  const listening = shop.logs.join('').split('\n').map((l) => { try { return JSON.parse(l); } catch { return {}; } })
+  const listening = (at) => at.logs.join('').split('\n')
+    .map((l) => { try { return JSON.parse(l); } catch { return {}; } })
     .find((l) => l.event === 'listening');
-  assert.equal(Number(listening?.order_view_cache_mb), auto / MiB, 'the start log names the size');
+  const MiB = 1024 * 1024;
+  const auto = await budget(shop);
+  const started = listening(shop);
+  assert.equal(started.order_view_cache_sized, 'auto');
+  assert.equal(Number(started.order_view_cache_mb) * MiB, auto, 'the start log names the size');
+  const memoryMb = Number(started.memory_mb);
+  assert.ok(memoryMb > 0 && memoryMb * MiB <= totalmem(), `memory_mb ${started.memory_mb}`);
+  assert.equal(auto / MiB, Math.min(512, Math.max(16, Math.floor(memoryMb / 16))));
 
   const dir = mkdtempSync(join(tmpdir(), 'kameng-e2e-'));
   for (const [value, mb] of [['auto', auto / MiB], ['300', 300]]) {
@@ -200,6 +205,7 @@ test('unless set, the view cache is sized from memory, and the shop says how lar
     const sized = await startShop({ extraArgs: ['--config', conf] });
     try {
       assert.equal(await budget(sized), mb * MiB, `order_view_cache_mb = ${value}`);
+      assert.equal(listening(sized).order_view_cache_sized, value === 'auto' ? 'auto' : 'set');
     } finally {
       await sized.cleanup();
     }

@@ -1,5 +1,5 @@
-/* The order-view cache is sized from the memory the shop may use when the operator does not say,
- * and a container's memory limit counts as that memory. */
+/* The order-view cache is sized from the memory the shop may use unless the operator says, and the
+ * setting takes a size or "auto". */
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,11 +15,12 @@
 Test(config, view_cache_is_a_sixteenth_of_memory_within_bounds)
 {
     cr_assert_eq(config_view_cache_auto_mb(4096 * MIB), 256); /* a 4 GiB server */
-    cr_assert_eq(config_view_cache_auto_mb(2048 * MIB), 128);
-    /* A small VPS still keeps some views; a large machine no more than the slots hold. */
-    cr_assert_eq(config_view_cache_auto_mb(512 * MIB), ORDER_VIEW_CACHE_MB_AUTO_MIN);
+    cr_assert_eq(config_view_cache_auto_mb(1024 * MIB), 64);
+    cr_assert_eq(config_view_cache_auto_mb(512 * MIB), 32); /* a small VPS or container */
+    cr_assert_eq(config_view_cache_auto_mb(128 * MIB), ORDER_VIEW_CACHE_MB_AUTO_MIN);
+    /* A large machine keeps no more than about 150,000 views. */
     cr_assert_eq(config_view_cache_auto_mb(256 * 1024 * MIB), ORDER_VIEW_CACHE_MB_AUTO_MAX);
-    cr_assert_eq(config_view_cache_auto_mb(0), ORDER_VIEW_CACHE_MB_AUTO_MIN); /* unknown */
+    cr_assert_eq(config_view_cache_auto_mb(0), ORDER_VIEW_CACHE_MB_UNKNOWN_MEMORY);
 }
 
 /* A file holding content, named after this process (Criterion runs tests in their own). */
@@ -33,25 +34,6 @@ static char *temp_file(const char *content)
     cr_assert_eq(write(fd, content, strlen(content)), (ssize_t)strlen(content));
     close(fd);
     return path;
-}
-
-Test(config, memory_is_the_lower_of_the_machine_and_the_cgroup_limit)
-{
-    uint64_t machine = config_memory_bytes(NULL);
-    cr_assert_gt(machine, 64 * MIB, "the machine's memory is read");
-    cr_assert_eq(config_memory_bytes("/nonexistent/memory.max"), machine);
-
-    char *limit = temp_file("1073741824\n"); /* a container given 1 GiB */
-    cr_assert_eq(config_memory_bytes(limit), machine < 1024 * MIB ? machine : 1024 * MIB);
-    unlink(limit);
-
-    char *unlimited = temp_file("max\n");
-    cr_assert_eq(config_memory_bytes(unlimited), machine);
-    unlink(unlimited);
-
-    char *garbage = temp_file("12abc\n");
-    cr_assert_eq(config_memory_bytes(garbage), machine, "a line that is not a number is ignored");
-    unlink(garbage);
 }
 
 Test(config, view_cache_setting_takes_a_size_or_auto)
