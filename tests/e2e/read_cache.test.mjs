@@ -186,12 +186,20 @@ test('unless set, the view cache is sized from memory, and the shop says how lar
   // The suite's shop sets nothing: a sixteenth of the memory it may use, between 16 and 512 MiB.
   const budget = async (at) => Number(((await at.get('/metrics')).body
     .match(/kameng_read_cache_budget_bytes (\d+)/) ?? [, 'NaN'])[1]);
-  const listening = (at) => at.logs.join('').split('\n')
-    .map((l) => { try { return JSON.parse(l); } catch { return {}; } })
-    .find((l) => l.event === 'listening');
+  // The start log line is written just after the server answers its first request.
+  const listening = async (at) => {
+    for (let i = 0; i < 250; i++) {
+      const line = at.logs.join('').split('\n')
+        .map((l) => { try { return JSON.parse(l); } catch { return {}; } })
+        .find((l) => l.event === 'listening');
+      if (line) return line;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.fail('no "listening" line in the start log');
+  };
   const MiB = 1024 * 1024;
   const auto = await budget(shop);
-  const started = listening(shop);
+  const started = await listening(shop);
   assert.equal(started.order_view_cache_sized, 'auto');
   assert.equal(Number(started.order_view_cache_mb) * MiB, auto, 'the start log names the size');
   const memoryMb = Number(started.memory_mb);
@@ -205,7 +213,7 @@ test('unless set, the view cache is sized from memory, and the shop says how lar
     const sized = await startShop({ extraArgs: ['--config', conf] });
     try {
       assert.equal(await budget(sized), mb * MiB, `order_view_cache_mb = ${value}`);
-      assert.equal(listening(sized).order_view_cache_sized, value === 'auto' ? 'auto' : 'set');
+      assert.equal((await listening(sized)).order_view_cache_sized, value === 'auto' ? 'auto' : 'set');
     } finally {
       await sized.cleanup();
     }
