@@ -253,7 +253,7 @@ function renderOrder() {
     o.kind === 'account' && ['delivered', 'completed'].includes(o.status) && accountSection(o),
     timeline(o),
     o.payments.length > 0 && paymentsSection(o),
-    o.refunds && o.refunds.length > 0 && section(t('退款'), refundList(o.refunds)),
+    o.refunds && o.refunds.length > 0 && section(t('退款'), refundList(o.refunds, o.id, () => openOrder(o.id))),
     refundSection(o),
     o.reveals.length > 0 && revealsSection(o),
     o.paid_at && receiptSection(o),
@@ -261,13 +261,32 @@ function renderOrder() {
   $('#v-order').replaceChildren(...parts.filter(Boolean));
 }
 
-function refundList(refunds) {
-  return h('ul', { class: 'plain refunds' }, refunds.map((r) => h('li', null,
-    h('div', { class: 'row' }, h('strong', null, t('原路退回 · {m} {a}', { m: METHOD()[r.method] || r.method, a: yuan(r.amount_fen) })),
-      h('span', { class: `pay-${r.status}` }, REFUND()[r.status] || r.status)),
-    h('span', { class: 'small muted' }, [r.rule && `${ruleLabel(r.rule)} · `,
-      r.completed_at ? t('到账时间 {t}', { t: when(r.completed_at) })
-        : r.expected_by ? t('预计 {t} 前到账', { t: when(r.expected_by) }) : r.id]))));
+// A refund that could not reach the payment route (it failed for good, or the receiving account
+// refused it) goes to the shop balance instead when the buyer says so, once: the shop refuses a
+// second move. The page offers it until a balance refund of the same payment follows.
+function refundList(refunds, orderId, after) {
+  const movedLater = (r) => refunds.some((x) => x.id !== r.id && x.method === 'balance'
+    && x.payment_id === r.payment_id && x.created_at >= r.created_at);
+  return h('ul', { class: 'plain refunds' }, refunds.map((r) => {
+    const moved = r.status === 'failed' && movedLater(r);
+    const stuck = r.status === 'requires_action' || (r.status === 'failed' && !moved);
+    const err = h('p', { class: 'err', role: 'alert' });
+    const move = (ev) => busy(ev.target, err, async () => {
+      await api('POST', `/v1/refunds/${encodeURIComponent(r.id)}/reroute`, { method: 'balance' }, tokens()[orderId]);
+      await after();
+    });
+    return h('li', { 'data-refund': r.id },
+      h('div', { class: 'row' }, h('strong', null, r.method === 'balance' ? t('退至店铺余额 · {a}', { a: yuan(r.amount_fen) })
+        : t('原路退回 · {m} {a}', { m: METHOD()[r.method] || r.method, a: yuan(r.amount_fen) })),
+      h('span', { class: moved ? 'muted' : `pay-${r.status}` }, moved ? t('已改退至店铺余额') : REFUND()[r.status] || r.status)),
+      h('span', { class: 'small muted' }, [r.rule && `${ruleLabel(r.rule)} · `,
+        r.completed_at ? (r.status === 'succeeded' ? t('到账时间 {t}', { t: when(r.completed_at) }) : t('结束于 {t}', { t: when(r.completed_at) }))
+          : r.expected_by && !stuck ? t('预计 {t} 前到账', { t: when(r.expected_by) }) : r.id]),
+      stuck && r.failure_reason && h('p', { class: 'small' }, t('未能原路退回：{r}', { r: r.failure_reason })),
+      stuck && h('div', { class: 'row' }, h('button', { type: 'button', class: 'small-btn primary', onclick: move }, t('改退至店铺余额')),
+        h('span', { class: 'small muted' }, t('退到本店余额，立即到账，可用于下次购买'))),
+      stuck && err);
+  }));
 }
 
 function paySection(o) {
@@ -666,7 +685,7 @@ function renderCase() {
           `${OUTCOME()[last.outcome] || last.outcome} · ${ruleLabel(last.rule, last.rule_title)}`)],
         [t('提交时间'), when(c.created_at)]]),
       clock),
-    c.refunds.length > 0 && section(t('退款'), refundList(c.refunds)),
+    c.refunds.length > 0 && section(t('退款'), refundList(c.refunds, orderId, () => openCase(orderId, c.id))),
     section(t('处理记录'), h('ol', { class: 'events' }, items)),
     replyBox, appealBox,
     finalSteps.length > 0 && section(t('平台内已是最终结果，您还可以：'),
@@ -730,6 +749,8 @@ addEN({
   '也可以填写下单时保存的购买凭证 (buyer_token，以 bt_ 开头)。': 'Or paste the buyer token you saved when ordering (starts with bt_).',
   '查询订单': 'Open order', 'kameng 卡盟 · 卡密 / 直充 / 账号担保交易': 'kameng · card keys / direct top-ups / escrowed accounts',
   '待付款': 'Awaiting payment', '已付款，处理中': 'Paid, processing', '发货中': 'Delivering', '已发货': 'Delivered',
+  '已改退至店铺余额': 'Moved to the shop balance', '结束于 {t}': 'Ended {t}', '退至店铺余额 · {a}': 'To the shop balance · {a}', '未能原路退回：{r}': 'Could not go back to your payment route: {r}',
+  '改退至店铺余额': 'Move to shop balance', '退到本店余额，立即到账，可用于下次购买': 'Paid into your balance with this shop at once, to spend on your next order',
   '已完成': 'Completed', '已过期（未付款）': 'Expired (unpaid)', '发货失败，待退款': 'Delivery failed, refund due', '已退款': 'Refunded',
   '待支付': 'Awaiting payment', '支付成功': 'Paid', '支付失败': 'Payment failed',
   '重复支付，待退回': 'Duplicate payment, to be returned', '订单过期后到账，待退回': 'Arrived after expiry, to be returned',

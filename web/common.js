@@ -169,7 +169,7 @@ const CASE_STATUS = () => ({
   decided: t('已处理'), appealed: t('申诉审核中'), closed: t('已结案'),
 });
 const REFUND = () => ({
-  pending: t('退款中'), processing: t('退款处理中'), succeeded: t('已退回'), failed: t('退款失败，客服处理中'),
+  pending: t('退款中'), processing: t('退款处理中'), succeeded: t('已退回'), failed: t('退款失败'),
   requires_action: t('收款账户异常，需您处理'),
 });
 const RULE_TITLE = () => ({
@@ -194,7 +194,7 @@ addEN({
   '等待充值结果': 'Waiting for the top-up result', '客服审核中': 'Being reviewed', '等待买家补充材料': 'Waiting for the buyer',
   '已处理': 'Decided', '申诉审核中': 'Appeal under review', '已结案': 'Closed',
   '退款中': 'Refund pending', '退款处理中': 'Refund processing', '已退回': 'Refunded',
-  '退款失败，客服处理中': 'Refund failed, an agent is on it', '收款账户异常，需您处理': 'Receiving account rejected it: action needed',
+  '退款失败': 'Refund failed', '收款账户异常，需您处理': 'Receiving account rejected it: action needed',
   '未到账': 'not delivered', '错发': 'wrong item', '平台故障': 'platform fault', '无理由': 'no reason',
   '担保': 'escrow', '已使用': 'used', '逾期': 'late', '填写错误': 'buyer error',
 });

@@ -6,8 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  DESKTOP, PHONE, PNG, assertClean, cardProduct, launch, openPage, shot, startShop,
+  DESKTOP, PHONE, PNG, assertClean, cardProduct, launch, openPage, paidOrder, shot, startShop,
 } from './lib.mjs';
+import { openCase } from '../e2e/lib/refunds.mjs';
 
 const XSS_CONTACT = '<img src=x onerror=alert("contact")>';
 const XSS_MESSAGE = '<script>alert("message")</script><b onmouseover=alert(1)>粗体?</b>';
@@ -116,6 +117,36 @@ describe('buyer pages', () => {
       await page.context().close();
     });
   }
+
+  it('moves a refund the receiving account refused to the shop balance, once', async () => {
+    // A refund of an amount ending in 66 meets an abnormal WeChat account at the sandbox provider.
+    const { product } = await cardProduct(shop, { name: 'Q币卡 · 退款账户异常', price: 1066, noReasonDays: 7 });
+    const { order, token } = await paidOrder(shop, product.id, { method: 'wechat' });
+    await openCase(shop, order.id, token, 'changed_mind');
+    await shop.advance(0);
+    await shop.advance(5 * 60); // WeChat's payout delay
+    const page = await openPage(browser, shop.base, PHONE);
+    await page.context().addInitScript(([id, tok]) =>
+      sessionStorage.setItem('km.tokens', JSON.stringify({ [id]: tok })), [order.id, token]);
+    await page.goto(`${shop.base}/#/order/${order.id}`);
+    const stuck = page.locator('.refunds li', { has: page.locator('.pay-requires_action') });
+    await stuck.waitFor();
+    assert.match(await stuck.innerText(), /收款账户异常，需您处理[\s\S]*未能原路退回：\S/);
+    await shot(page, 'buyer-phone-refund-stuck', { at: '.refunds' });
+
+    await stuck.getByRole('button', { name: '改退至店铺余额' }).click();
+    await page.waitForSelector('.refunds .pay-succeeded');
+    const items = page.locator('.refunds li');
+    assert.equal(await items.count(), 2);
+    assert.match(await items.nth(0).innerText(), /已改退至店铺余额[\s\S]*结束于/, 'it ended; it never arrived');
+    assert.match(await items.nth(1).innerText(), /退至店铺余额[\s\S]*已退回/);
+    assert.equal(await page.getByRole('button', { name: '改退至店铺余额' }).count(), 0, 'offered no more');
+    await shot(page, 'buyer-phone-refund-moved', { at: '.refunds' });
+    const o = (await shop.get(`/v1/orders/${order.id}`, { token })).body;
+    assert.equal(o.amount_refunded_fen, 1066, 'paid once');
+    assertClean(page);
+    await page.context().close();
+  });
 
   it('reads the published policy and keeps staff keys out of the buyer page', async () => {
     const page = await openPage(browser, shop.base, PHONE);
