@@ -217,6 +217,8 @@ async function openOrder(id) {
 }
 
 function statusText(o) {
+  // "Refunded" would say the money is back; a refund the route refused is not.
+  if (o.status === 'refunded' && (o.refunds || []).some((r) => refundStuck(r, o.refunds))) return t('退款未能到账，需您处理');
   const byKind = {
     delivering: { direct_topup: t('充值中'), account: t('等待卖家发货') },
     delivered: { card_key: t('卡密已发放'), direct_topup: t('已到账'), account: t('卖家已发货，待确认收货') },
@@ -264,12 +266,13 @@ function renderOrder() {
 // A refund that could not reach the payment route (it failed for good, or the receiving account
 // refused it) goes to the shop balance instead when the buyer says so, once: the shop refuses a
 // second move. The page offers it until a balance refund of the same payment follows.
+const refundMoved = (r, refunds) => r.status === 'failed' && refunds.some((x) => x.id !== r.id
+  && x.method === 'balance' && x.payment_id === r.payment_id && x.created_at >= r.created_at);
+const refundStuck = (r, refunds) => r.status === 'requires_action' || (r.status === 'failed' && !refundMoved(r, refunds));
+
 function refundList(refunds, orderId, after) {
-  const movedLater = (r) => refunds.some((x) => x.id !== r.id && x.method === 'balance'
-    && x.payment_id === r.payment_id && x.created_at >= r.created_at);
   return h('ul', { class: 'plain refunds' }, refunds.map((r) => {
-    const moved = r.status === 'failed' && movedLater(r);
-    const stuck = r.status === 'requires_action' || (r.status === 'failed' && !moved);
+    const moved = refundMoved(r, refunds), stuck = refundStuck(r, refunds);
     const err = h('p', { class: 'err', role: 'alert' });
     const move = (ev) => busy(ev.target, err, async () => {
       await api('POST', `/v1/refunds/${encodeURIComponent(r.id)}/reroute`, { method: 'balance' }, tokens()[orderId]);
@@ -749,7 +752,7 @@ addEN({
   '也可以填写下单时保存的购买凭证 (buyer_token，以 bt_ 开头)。': 'Or paste the buyer token you saved when ordering (starts with bt_).',
   '查询订单': 'Open order', 'kameng 卡盟 · 卡密 / 直充 / 账号担保交易': 'kameng · card keys / direct top-ups / escrowed accounts',
   '待付款': 'Awaiting payment', '已付款，处理中': 'Paid, processing', '发货中': 'Delivering', '已发货': 'Delivered',
-  '已改退至店铺余额': 'Moved to the shop balance', '结束于 {t}': 'Ended {t}', '退至店铺余额 · {a}': 'To the shop balance · {a}', '未能原路退回：{r}': 'Could not go back to your payment route: {r}',
+  '已改退至店铺余额': 'Moved to the shop balance', '退款未能到账，需您处理': 'Refund not through: action needed', '结束于 {t}': 'Ended {t}', '退至店铺余额 · {a}': 'To the shop balance · {a}', '未能原路退回：{r}': 'Could not go back to your payment route: {r}',
   '改退至店铺余额': 'Move to shop balance', '退到本店余额，立即到账，可用于下次购买': 'Paid into your balance with this shop at once, to spend on your next order',
   '已完成': 'Completed', '已过期（未付款）': 'Expired (unpaid)', '发货失败，待退款': 'Delivery failed, refund due', '已退款': 'Refunded',
   '待支付': 'Awaiting payment', '支付成功': 'Paid', '支付失败': 'Payment failed',

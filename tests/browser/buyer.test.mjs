@@ -131,8 +131,10 @@ describe('buyer pages', () => {
     await page.goto(`${shop.base}/#/order/${order.id}`);
     const stuck = page.locator('.refunds li', { has: page.locator('.pay-requires_action') });
     await stuck.waitFor();
+    assert.equal(await page.locator('.badge').first().innerText(), '退款未能到账，需您处理', 'not "refunded"');
     assert.match(await stuck.innerText(), /收款账户异常，需您处理[\s\S]*未能原路退回：\S/);
     await shot(page, 'buyer-phone-refund-stuck', { at: '.refunds' });
+    await shot(page, 'buyer-phone-refund-stuck-top', { fullPage: false });
 
     await stuck.getByRole('button', { name: '改退至店铺余额' }).click();
     await page.waitForSelector('.refunds .pay-succeeded');
@@ -141,6 +143,7 @@ describe('buyer pages', () => {
     assert.match(await items.nth(0).innerText(), /已改退至店铺余额[\s\S]*结束于/, 'it ended; it never arrived');
     assert.match(await items.nth(1).innerText(), /退至店铺余额[\s\S]*已退回/);
     assert.equal(await page.getByRole('button', { name: '改退至店铺余额' }).count(), 0, 'offered no more');
+    assert.equal(await page.locator('.badge').first().innerText(), '已退款');
     await shot(page, 'buyer-phone-refund-moved', { at: '.refunds' });
     const o = (await shop.get(`/v1/orders/${order.id}`, { token })).body;
     assert.equal(o.amount_refunded_fen, 1066, 'paid once');
