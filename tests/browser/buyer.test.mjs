@@ -118,38 +118,43 @@ describe('buyer pages', () => {
     });
   }
 
-  it('moves a refund the receiving account refused to the shop balance, once', async () => {
-    // A refund of an amount ending in 66 meets an abnormal WeChat account at the sandbox provider.
-    const { product } = await cardProduct(shop, { name: 'Q币卡 · 退款账户异常', price: 1066, noReasonDays: 7 });
-    const { order, token } = await paidOrder(shop, product.id, { method: 'wechat' });
-    await openCase(shop, order.id, token, 'changed_mind');
-    await shop.advance(0);
-    await shop.advance(5 * 60); // WeChat's payout delay
-    const page = await openPage(browser, shop.base, PHONE);
-    await page.context().addInitScript(([id, tok]) =>
-      sessionStorage.setItem('km.tokens', JSON.stringify({ [id]: tok })), [order.id, token]);
-    await page.goto(`${shop.base}/#/order/${order.id}`);
-    const stuck = page.locator('.refunds li', { has: page.locator('.pay-requires_action') });
-    await stuck.waitFor();
-    assert.equal(await page.locator('.badge').first().innerText(), '退款未能到账，需您处理', 'not "refunded"');
-    assert.match(await stuck.innerText(), /收款账户异常，需您处理[\s\S]*未能原路退回：\S/);
-    await shot(page, 'buyer-phone-refund-stuck', { at: '.refunds' });
-    await shot(page, 'buyer-phone-refund-stuck-top', { fullPage: false });
+  // At the sandbox provider a refund of an amount ending in 66 meets an abnormal receiving
+  // account (requires_action); one ending in 99 is refused for good (failed).
+  for (const [price, status] of [[1066, 'requires_action'], [1099, 'failed']]) {
+    it(`moves a refund the route refused (${status}) to the shop balance, once`, async () => {
+      const { product } = await cardProduct(shop, { name: `Q币卡 · 退款 ${status}`, price, noReasonDays: 7 });
+      const { order, token } = await paidOrder(shop, product.id, { method: 'wechat' });
+      await openCase(shop, order.id, token, 'changed_mind');
+      await shop.advance(0);
+      await shop.advance(5 * 60); // WeChat's payout delay
+      const page = await openPage(browser, shop.base, PHONE);
+      await page.context().addInitScript(([id, tok]) =>
+        sessionStorage.setItem('km.tokens', JSON.stringify({ [id]: tok })), [order.id, token]);
+      await page.goto(`${shop.base}/#/order/${order.id}`);
+      const stuck = page.locator('.refunds li', { has: page.locator(`.pay-${status}`) });
+      await stuck.waitFor();
+      assert.match(await stuck.innerText(), /未能原路退回：\S/, 'the provider\'s reason is shown');
+      assert.equal(await page.locator('.badge').first().innerText(), '退款未能到账，需您处理', 'not "refunded"');
+      if (status === 'requires_action') {
+        await shot(page, 'buyer-phone-refund-stuck', { at: '.refunds' });
+        await shot(page, 'buyer-phone-refund-stuck-top', { fullPage: false });
+      }
 
-    await stuck.getByRole('button', { name: '改退至店铺余额' }).click();
-    await page.waitForSelector('.refunds .pay-succeeded');
-    const items = page.locator('.refunds li');
-    assert.equal(await items.count(), 2);
-    assert.match(await items.nth(0).innerText(), /已改退至店铺余额[\s\S]*结束于/, 'it ended; it never arrived');
-    assert.match(await items.nth(1).innerText(), /退至店铺余额[\s\S]*已退回/);
-    assert.equal(await page.getByRole('button', { name: '改退至店铺余额' }).count(), 0, 'offered no more');
-    assert.equal(await page.locator('.badge').first().innerText(), '已退款');
-    await shot(page, 'buyer-phone-refund-moved', { at: '.refunds' });
-    const o = (await shop.get(`/v1/orders/${order.id}`, { token })).body;
-    assert.equal(o.amount_refunded_fen, 1066, 'paid once');
-    assertClean(page);
-    await page.context().close();
-  });
+      await stuck.getByRole('button', { name: '改退至店铺余额' }).click();
+      await page.waitForSelector('.refunds .pay-succeeded');
+      const items = page.locator('.refunds li');
+      assert.equal(await items.count(), 2);
+      assert.match(await items.nth(0).innerText(), /已改退至店铺余额[\s\S]*结束于/, 'it ended; it never arrived');
+      assert.match(await items.nth(1).innerText(), /退至店铺余额[\s\S]*已退回/);
+      assert.equal(await page.getByRole('button', { name: '改退至店铺余额' }).count(), 0, 'offered no more');
+      assert.equal(await page.locator('.badge').first().innerText(), '已退款');
+      if (status === 'requires_action') await shot(page, 'buyer-phone-refund-moved', { at: '.refunds' });
+      const o = (await shop.get(`/v1/orders/${order.id}`, { token })).body;
+      assert.equal(o.amount_refunded_fen, price, 'paid once');
+      assertClean(page);
+      await page.context().close();
+    });
+  }
 
   it('reads the published policy and keeps staff keys out of the buyer page', async () => {
     const page = await openPage(browser, shop.base, PHONE);
