@@ -20,14 +20,16 @@
 json_t *view_refund(const struct refund_row *r)
 {
     json_t *v = json_pack(
-        "{s:s, s:s, s:s, s:o, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o}", "id",
+        "{s:s, s:s, s:s, s:o, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o}",
+        "id",
         r->id, "object", "refund", "order_id", r->order_id, "case_id",
         r->case_id[0] ? json_string(r->case_id) : json_null(), "payment_id", r->payment_id,
         "method", r->method, "amount_fen", (json_int_t)r->amount_fen, "currency", "CNY", "rule",
         r->rule, "status", r->status, "provider_request_no", r->provider_request_no, "attempts",
         (json_int_t)r->attempts, "expected_by", api_time(r->expected_by), "created_at",
         api_time(r->created_at), "completed_at", api_time(r->completed_at), "failure_reason",
-        r->failure_reason[0] ? json_string(r->failure_reason) : json_null());
+        r->failure_reason[0] ? json_string(r->failure_reason) : json_null(), "rerouted_from",
+        r->rerouted_from[0] ? json_string(r->rerouted_from) : json_null());
     km_assert(v != NULL);
     return v;
 }

@@ -274,11 +274,14 @@ static int log_payout(struct db *db, const struct refund_row *r, int64_t now, st
                         now, e);
 }
 
+/* A refund of amount_fen from payment p; rerouted_from names the refund it pays again, if any. */
 static int pay_back(struct db *db, const struct order *o, const struct payment *p,
-                    const char *case_id, const char *rule, int64_t amount_fen, int64_t now,
-                    struct km_error *e)
+                    const char *case_id, const char *rule, int64_t amount_fen,
+                    const char *rerouted_from, int64_t now, struct km_error *e)
 {
     struct refund_row r = {0};
+    snprintf(r.rerouted_from, sizeof r.rerouted_from, "%s",
+             rerouted_from != NULL ? rerouted_from : "");
     id_new("rf", r.id);
     /* The request number the provider sees: fixed now, reused on every retry. */
     id_new("rfq", r.provider_request_no);
@@ -388,7 +391,7 @@ int refunds_execute(struct db *db, const struct order *order, const char *case_i
             if (take <= 0) {
                 continue;
             }
-            rc = pay_back(db, &o, &pays[i], case_id, rule, take, now, e);
+            rc = pay_back(db, &o, &pays[i], case_id, rule, take, NULL, now, e);
             if (rc != 0) {
                 return rc;
             }
@@ -522,6 +525,15 @@ int refunds_reroute_to_balance(struct db *db, const char *refund_id, int64_t now
                        "only a refund that needs action or failed can be moved; this one is %s",
                        r.status);
     }
+    /* Once: a partial refund that failed would fit under the payment's captured amount again. */
+    char successor[ID_BYTES_MAX];
+    if (store_refund_successor(db, r.id, successor) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
+    }
+    if (successor[0] != '\0') {
+        return km_fail(e, KM_ESTATE, "refund_moved", "refund_id",
+                       "this refund was moved to the shop balance already, as %s", successor);
+    }
     struct order o;
     struct payment p;
     if (store_order_get(db, r.order_id, &o) != 0 || store_payment_get(db, r.payment_id, &p) != 0) {
@@ -558,7 +570,7 @@ int refunds_reroute_to_balance(struct db *db, const char *refund_id, int64_t now
                        "this payment has been refunded already");
     }
     snprintf(p.method, sizeof p.method, "balance");
-    rc = pay_back(db, &o, &p, r.case_id, r.rule, r.amount_fen, now, e);
+    rc = pay_back(db, &o, &p, r.case_id, r.rule, r.amount_fen, r.id, now, e);
     if (rc != 0) {
         return rc;
     }

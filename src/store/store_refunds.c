@@ -253,7 +253,8 @@ int store_evidence_data(struct db *db, const char *order_id, const char *id, voi
 #define REFUND_COLUMNS                                                                           \
     "id, order_id, COALESCE(case_id, ''), payment_id, method, amount_fen, rule, status,"         \
     " provider_request_no, COALESCE(provider_refund_id, ''), attempts, next_attempt_at,"          \
-    " expected_by, COALESCE(failure_reason, ''), created_at, COALESCE(completed_at, 0)"
+    " expected_by, COALESCE(failure_reason, ''), created_at, COALESCE(completed_at, 0),"        \
+    " COALESCE(rerouted_from, '')"
 
 static void refund_read(struct db_stmt *st, struct refund_row *r)
 {
@@ -274,6 +275,7 @@ static void refund_read(struct db_stmt *st, struct refund_row *r)
     db_text_copy(st, 13, r->failure_reason, sizeof r->failure_reason);
     r->created_at = db_int(st, 14);
     r->completed_at = db_int(st, 15);
+    db_text_copy(st, 16, r->rerouted_from, sizeof r->rerouted_from);
 }
 
 int store_refund_insert(struct db *db, const struct refund_row *r)
@@ -281,11 +283,25 @@ int store_refund_insert(struct db *db, const struct refund_row *r)
     return db_run(db_query(db,
                            "INSERT INTO refunds (id, order_id, case_id, payment_id, method,"
                            " amount_fen, rule, status, provider_request_no, next_attempt_at,"
-                           " expected_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
-                           " $10, $11, $12)",
-                           "sssssisssiii", r->id, r->order_id, or_null(r->case_id), r->payment_id,
+                           " expected_by, created_at, rerouted_from) VALUES ($1, $2, $3, $4, $5,"
+                           " $6, $7, $8, $9, $10, $11, $12, $13)",
+                           "sssssisssiiis", r->id, r->order_id, or_null(r->case_id), r->payment_id,
                            r->method, r->amount_fen, r->rule, r->status, r->provider_request_no,
-                           r->next_attempt_at, r->expected_by, r->created_at));
+                           r->next_attempt_at, r->expected_by, r->created_at,
+                           or_null(r->rerouted_from)));
+}
+
+int store_refund_successor(struct db *db, const char *refund_id, char *successor_id)
+{
+    successor_id[0] = '\0';
+    struct db_stmt *st =
+        db_query(db, "SELECT id FROM refunds WHERE rerouted_from = $1", "s", refund_id);
+    int rc = db_step(st);
+    if (rc == DB_ROW) {
+        db_text_copy(st, 0, successor_id, ID_BYTES_MAX);
+    }
+    db_done(st);
+    return rc == DB_ROW || rc == DB_DONE ? 0 : -1;
 }
 
 int store_refund_get(struct db *db, const char *id, struct refund_row *out)

@@ -69,6 +69,7 @@ struct refund_row {
     char failure_reason[200];
     int64_t created_at;
     int64_t completed_at;
+    char rerouted_from[ID_BYTES_MAX]; /* the refund this one pays again to the balance, or "" */
 };
 
 KM_MUST_USE int store_case_insert(struct db *db, const struct case_row *c);
@@ -104,6 +105,8 @@ KM_MUST_USE int store_evidence_count(struct db *db, const char *order_id, int64_
 KM_MUST_USE int store_evidence_data(struct db *db, const char *order_id, const char *id,
                                     void **data, size_t *size);
 
+/* The refund that pays refund_id again to the balance, if there is one (successor_id "" if not). */
+KM_MUST_USE int store_refund_successor(struct db *db, const char *refund_id, char *successor_id);
 KM_MUST_USE int store_refund_insert(struct db *db, const struct refund_row *r);
 KM_MUST_USE int store_refund_get(struct db *db, const char *id, struct refund_row *out);
 /* The refund behind a provider request number. */

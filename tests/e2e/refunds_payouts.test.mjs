@@ -127,6 +127,39 @@ test('payout refused every time (..14): eight tries with doubling waits, then it
   await assertBalanced(shop);
 });
 
+test('a partial refund refused for good (..99) moves to the shop balance once, not again and again', async () => {
+  // 100 CNY by WeChat; a revealed key the issuer cannot void, so an agent decides: 30.99 back.
+  const { product } = await cardProduct(shop, { price: 10000, digits: ['7'] });
+  const { order, token } = await paidOrder(shop, product.id, { method: 'wechat' });
+  const rv = await shop.post(`/v1/orders/${order.id}/card_keys/${order.card_keys[0].id}/reveal`, undefined, { token });
+  assert.equal(rv.status, 200, JSON.stringify(rv.body));
+  const c = await openCase(shop, order.id, token, 'key_not_working', { message: 'one code of the card failed' });
+  assert.equal(c.status, 'open');
+  const part = await decide(shop, c.id, shop.keys.agent, { outcome: 'approve', rule: 'E2', amount_fen: 3099 });
+  assert.equal(part.status, 200, JSON.stringify(part.body));
+  const refund = assertRefund(part.body.refunds[0], { amount_fen: 3099, method: 'wechat', rule: 'E2' });
+  await shop.advance(0);
+  await shop.advance(WECHAT_DELAY_S);
+  assert.equal((await refundOf(shop, refund.id, token)).status, 'failed');
+  assert.equal((await orderOf(shop, order.id, token)).amount_refunded_fen, 0);
+
+  // Moved once. A second move would still fit under the 100 CNY captured; it is refused, and so
+  // are concurrent ones: exactly one balance refund exists.
+  const moves = await Promise.all(Array.from({ length: 4 }, () =>
+    shop.post(`/v1/refunds/${refund.id}/reroute`, { method: 'balance' }, { token })));
+  const ok = moves.filter((m) => m.status === 201);
+  assert.equal(ok.length, 1, JSON.stringify(moves.map((m) => m.status)));
+  for (const m of moves.filter((x) => x.status !== 201)) assertError(m, 409, { code: 'refund_moved', param: 'refund_id' });
+  assertRefund(ok[0].body, { amount_fen: 3099, method: 'balance', rule: 'E2', status: 'succeeded' });
+  assert.equal(ok[0].body.rerouted_from, refund.id);
+  assertError(await shop.post(`/v1/refunds/${refund.id}/reroute`, { method: 'balance' }, { token }), 409, { code: 'refund_moved' });
+  const o = await orderOf(shop, order.id, token);
+  assert.equal(o.amount_refunded_fen, 3099, 'paid once');
+  assert.deepEqual(o.refunds.map((r) => [r.method, r.status, r.rerouted_from]),
+    [['wechat', 'failed', null], ['balance', 'succeeded', refund.id]]);
+  await assertBalanced(shop);
+});
+
 test('abnormal account (..66): requires_action, then the buyer moves it to the shop balance', async () => {
   const { order, token, refund } = await refundedOrder(shop, 1066, 'wechat');
   await shop.advance(0);
