@@ -32,6 +32,8 @@ const ERR = () => ({
   unsupported_evidence_type: t('证据只能是 PNG、JPEG、WebP 图片或 PDF'),
   content_type_mismatch: t('文件内容与类型不符，请换一个文件'),
   payload_too_large: t('文件太大（最大 4 MB）'),
+  refund_moved: t('这笔退款已改退至店铺余额，请刷新订单'), refund_state: t('这笔退款当前不能改退'),
+  refund_exceeds_captured: t('这笔付款已全部退回'),
   'parameter_missing:message': t('请填写说明'), 'parameter_missing:body': t('请填写回复内容'),
 });
 
@@ -264,11 +266,10 @@ function renderOrder() {
 }
 
 // A refund that could not reach the payment route (it failed for good, or the receiving account
-// refused it) goes to the shop balance instead when the buyer says so, once: the shop refuses a
-// second move. The page offers it until a balance refund of the same payment follows.
-const refundMoved = (r, refunds) => r.status === 'failed' && refunds.some((x) => x.id !== r.id
-  && x.method === 'balance' && x.payment_id === r.payment_id && x.created_at >= r.created_at);
-const refundStuck = (r, refunds) => r.status === 'requires_action' || (r.status === 'failed' && !refundMoved(r, refunds));
+// refused it) goes to the shop balance instead when the buyer says so, once: the new refund names
+// the one it replaces (rerouted_from), and the shop refuses a second move.
+const refundMoved = (r, refunds) => refunds.some((x) => x.rerouted_from === r.id);
+const refundStuck = (r, refunds) => ['requires_action', 'failed'].includes(r.status) && !refundMoved(r, refunds);
 
 function refundList(refunds, orderId, after) {
   return h('ul', { class: 'plain refunds' }, refunds.map((r) => {
@@ -283,8 +284,11 @@ function refundList(refunds, orderId, after) {
         : t('原路退回 · {m} {a}', { m: METHOD()[r.method] || r.method, a: yuan(r.amount_fen) })),
       h('span', { class: moved ? 'muted' : `pay-${r.status}` }, moved ? t('已改退至店铺余额') : REFUND()[r.status] || r.status)),
       h('span', { class: 'small muted' }, [r.rule && `${ruleLabel(r.rule)} · `,
-        r.completed_at ? (r.status === 'succeeded' ? t('到账时间 {t}', { t: when(r.completed_at) }) : t('结束于 {t}', { t: when(r.completed_at) }))
-          : r.expected_by && !stuck ? t('预计 {t} 前到账', { t: when(r.expected_by) }) : r.id]),
+        r.status === 'succeeded' ? t('到账时间 {t}', { t: when(r.completed_at) })
+          : stuck && r.completed_at ? t('退款失败于 {t}', { t: when(r.completed_at) })
+            : stuck ? t('等待您选择退款方式')
+              : r.completed_at ? t('结束于 {t}', { t: when(r.completed_at) })
+                : r.expected_by ? t('预计 {t} 前到账', { t: when(r.expected_by) }) : r.id]),
       stuck && r.failure_reason && h('p', { class: 'small' }, t('未能原路退回：{r}', { r: r.failure_reason })),
       stuck && h('div', { class: 'row' }, h('button', { type: 'button', class: 'small-btn primary', onclick: move }, t('改退至店铺余额')),
         h('span', { class: 'small muted' }, t('退到本店余额，立即到账，可用于下次购买'))),
@@ -752,7 +756,10 @@ addEN({
   '也可以填写下单时保存的购买凭证 (buyer_token，以 bt_ 开头)。': 'Or paste the buyer token you saved when ordering (starts with bt_).',
   '查询订单': 'Open order', 'kameng 卡盟 · 卡密 / 直充 / 账号担保交易': 'kameng · card keys / direct top-ups / escrowed accounts',
   '待付款': 'Awaiting payment', '已付款，处理中': 'Paid, processing', '发货中': 'Delivering', '已发货': 'Delivered',
-  '已改退至店铺余额': 'Moved to the shop balance', '退款未能到账，需您处理': 'Refund not through: action needed', '结束于 {t}': 'Ended {t}', '退至店铺余额 · {a}': 'To the shop balance · {a}', '未能原路退回：{r}': 'Could not go back to your payment route: {r}',
+  '已改退至店铺余额': 'Moved to the shop balance', '退款未能到账，需您处理': 'Refund didn\'t arrive: action needed',
+  '退款失败于 {t}': 'Failed {t}', '等待您选择退款方式': 'Waiting for you to choose how to be refunded',
+  '这笔退款已改退至店铺余额，请刷新订单': 'This refund went to the shop balance already; refresh the order',
+  '这笔退款当前不能改退': 'This refund cannot be moved now', '这笔付款已全部退回': 'This payment has been refunded in full already', '结束于 {t}': 'Ended {t}', '退至店铺余额 · {a}': 'Refund to shop balance · {a}', '未能原路退回：{r}': 'Couldn\'t be refunded to your original payment method: {r}',
   '改退至店铺余额': 'Move to shop balance', '退到本店余额，立即到账，可用于下次购买': 'Paid into your balance with this shop at once, to spend on your next order',
   '已完成': 'Completed', '已过期（未付款）': 'Expired (unpaid)', '发货失败，待退款': 'Delivery failed, refund due', '已退款': 'Refunded',
   '待支付': 'Awaiting payment', '支付成功': 'Paid', '支付失败': 'Payment failed',

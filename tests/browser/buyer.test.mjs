@@ -134,6 +134,7 @@ describe('buyer pages', () => {
       const stuck = page.locator('.refunds li', { has: page.locator(`.pay-${status}`) });
       await stuck.waitFor();
       assert.match(await stuck.innerText(), /未能原路退回：\S/, 'the provider\'s reason is shown');
+      assert.match(await stuck.innerText(), status === 'failed' ? /退款失败于/ : /等待您选择退款方式/);
       assert.equal(await page.locator('.badge').first().innerText(), '退款未能到账，需您处理', 'not "refunded"');
       if (status === 'requires_action') {
         await shot(page, 'buyer-phone-refund-stuck', { at: '.refunds' });
