@@ -279,6 +279,18 @@ static int pay_back(struct db *db, const struct order *o, const struct payment *
                     const char *case_id, const char *rule, int64_t amount_fen,
                     const char *rerouted_from, int64_t now, struct km_error *e)
 {
+    /* Every refund is made here, so the cap is checked here too, whatever the caller checked:
+     * what the payment captured bounds all its refunds that are not failed. */
+    int64_t refunded = 0;
+    if (store_refunded_of_payment(db, p->id, &refunded) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
+    }
+    if (amount_fen <= 0 || refunded + amount_fen > p->amount_fen) {
+        return km_fail(e, KM_ESTATE, "refund_exceeds_captured", "amount_fen",
+                       "a refund of %lld fen would take this payment's refunds past the %lld "
+                       "fen it captured",
+                       (long long)amount_fen, (long long)p->amount_fen);
+    }
     struct refund_row r = {0};
     snprintf(r.rerouted_from, sizeof r.rerouted_from, "%s",
              rerouted_from != NULL ? rerouted_from : "");
