@@ -19,6 +19,10 @@
 
 #define NOTIFY_BACKOFF_BASE_MS 2000
 #define REFUND_SANDBOX_ALWAYS_BUSY 1000000 /* more refusals than any retry policy makes */
+/* ..15: the provider takes the refund at once, but its answer is lost this many times: more than
+ * the shop retries a refusal (8), so a shop that took silence for a refusal would give up on a
+ * refund the provider is paying. */
+#define REFUND_SANDBOX_LOST_ANSWERS 9
 
 int64_t refund_sandbox_route_delay_ms(const char *method)
 {
@@ -48,8 +52,12 @@ static int submit_run(struct db *db, void *arg)
         int64_t cents = s->row.amount_fen % 100;
         snprintf(s->row.outcome, sizeof s->row.outcome, "%s",
                  cents == 66 ? "requires_action" : cents == 99 ? "failed" : "succeeded");
-        /* ..13 is refused once; ..14 every time, so the shop's retries run out. */
-        s->row.failures_left = cents == 13 ? 1 : cents == 14 ? REFUND_SANDBOX_ALWAYS_BUSY : 0;
+        /* ..13 is refused once; ..14 every time, so the shop's retries run out; ..15 is taken but
+         * its answer lost, several times. */
+        s->row.failures_left = cents == 13   ? 1
+                               : cents == 14 ? REFUND_SANDBOX_ALWAYS_BUSY
+                               : cents == 15 ? REFUND_SANDBOX_LOST_ANSWERS
+                                             : 0;
         id_new("sbr", s->row.id);
         s->row.created_at = clock_now_ms();
         s->row.result_at = 0;
@@ -61,7 +69,16 @@ static int submit_run(struct db *db, void *arg)
     } else if (rc != 0) {
         return rc;
     }
-    if (existing.result_at == 0) {
+    if (existing.amount_fen % 100 == 15) {
+        if (existing.result_at == 0) {
+            existing.result_at = clock_now_ms() + refund_sandbox_route_delay_ms(existing.method);
+        }
+        if (existing.failures_left > 0) {
+            existing.failures_left--;
+            s->rc = -KM_EINTERNAL; /* taken, but the shop hears nothing */
+        }
+        rc = store_sandbox_refund_update(db, &existing);
+    } else if (existing.result_at == 0) {
         if (existing.failures_left > 0) {
             existing.failures_left--;
             s->rc = -KM_EBUSY; /* refused this time; the refusal itself is kept */

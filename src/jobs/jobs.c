@@ -135,6 +135,12 @@ static int payout_refused_run(struct db *db, void *arg)
     return refunds_payout_refused(db, a->id, a->why, a->now, &a->e);
 }
 
+static int payout_unanswered_run(struct db *db, void *arg)
+{
+    struct payout_arg *a = arg;
+    return refunds_payout_unanswered(db, a->id, a->why, a->now, &a->e);
+}
+
 static int payout_result_run(struct db *db, void *arg)
 {
     struct payout_arg *a = arg;
@@ -253,7 +259,12 @@ static int payouts(void)
                                        r.amount_fen, &a.result, &a.e);
             a.now = clock_now_ms();
             a.why = a.e.message;
-            rc = executor_run(rc == 0 ? payout_accepted_run : payout_refused_run, &a);
+            /* Only the provider's refusal counts toward giving up; silence may hide a refund it
+             * took, which a second payout would pay twice. */
+            rc = executor_run(rc == 0                ? payout_accepted_run
+                              : a.e.code == KM_EBUSY ? payout_refused_run
+                                                     : payout_unanswered_run,
+                              &a);
         } else {
             if (db_begin_read(reader) != 0) {
                 continue;

@@ -501,6 +501,26 @@ int refunds_payout_refused(struct db *db, const char *refund_id, const char *why
     return 0;
 }
 
+int refunds_payout_unanswered(struct db *db, const char *refund_id, const char *why, int64_t now,
+                              struct km_error *e)
+{
+    struct refund_row r;
+    if (store_refund_get(db, refund_id, &r) != 0) {
+        return km_fail(e, KM_ENOTFOUND, "resource_missing", "refund_id", "no such refund");
+    }
+    if (strcmp(r.status, "pending") != 0) {
+        return 0;
+    }
+    r.next_attempt_at = now + (int64_t)PAYOUT_POLL_INTERVAL_S * 1000;
+    snprintf(r.failure_reason, sizeof r.failure_reason,
+             "no answer from the provider (%s); the same request goes again", why);
+    if (store_refund_update(db, &r) != 0 ||
+        orders_event(db, "refund.retrying", r.id, r.order_id, now) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
+    }
+    return 0;
+}
+
 int refunds_payout_result(struct db *db, const char *refund_id, const char *status,
                           const char *detail, int64_t now, struct km_error *e)
 {

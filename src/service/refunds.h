@@ -57,6 +57,10 @@ KM_MUST_USE int refunds_payout_accepted(struct db *db, const char *refund_id,
                                         struct km_error *e);
 KM_MUST_USE int refunds_payout_refused(struct db *db, const char *refund_id, const char *why,
                                        int64_t now, struct km_error *e);
+/* A submission that got no answer: the provider may have taken it, so it is no refusal and never
+ * ends the refund; the same request number goes again every PAYOUT_POLL_INTERVAL_S. */
+KM_MUST_USE int refunds_payout_unanswered(struct db *db, const char *refund_id, const char *why,
+                                          int64_t now, struct km_error *e);
 /* status: processing | succeeded | failed | requires_action. Final states are kept. */
 KM_MUST_USE int refunds_payout_result(struct db *db, const char *refund_id, const char *status,
                                       const char *detail, int64_t now, struct km_error *e);

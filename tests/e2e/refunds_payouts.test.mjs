@@ -127,6 +127,31 @@ test('payout refused every time (..14): eight tries with doubling waits, then it
   await assertBalanced(shop);
 });
 
+test('a lost answer is no refusal (..15): the refund stays pending and is paid once, when the provider says', async () => {
+  const { order, token, refund } = await refundedOrder(shop, 1015, 'bank_card');
+  // The provider takes the refund at the first submission, but the shop hears nothing back, nine
+  // times over: more than the eight refusals after which a refund fails.
+  await shop.advance(0);
+  let r = await refundOf(shop, refund.id, token);
+  assert.equal(r.status, 'pending');
+  assert.match(r.failure_reason, /no answer/);
+  for (let i = 0; i < 10; i++) await shop.advance(64 * MIN);
+  r = await refundOf(shop, refund.id, token);
+  assert.equal(r.status, 'pending', 'silence never ends a refund the provider may have taken');
+  assert.equal(r.provider_request_no, refund.provider_request_no, 'the same request every time');
+  assertError(await shop.post(`/v1/refunds/${refund.id}/reroute`, { method: 'balance' }, { token }), 409, { code: 'refund_state' });
+  assert.equal((await orderOf(shop, order.id, token)).amount_refunded_fen, 1015, 'still on its way');
+
+  // The bank books it in two days, and the provider says so: paid once, by the original route.
+  await shop.advance(2 * DAY);
+  r = await refundOf(shop, refund.id, token);
+  assert.equal(r.status, 'succeeded');
+  const o = await orderOf(shop, order.id, token);
+  assert.equal(assertNotOverRefunded(o), 1015);
+  assert.deepEqual(o.refunds.map((x) => [x.method, x.status]), [['bank_card', 'succeeded']]);
+  await assertBalanced(shop);
+});
+
 test('a partial refund refused for good (..99) moves to the shop balance once, not again and again', async () => {
   // 100 CNY by WeChat; a revealed key the issuer cannot void, so an agent decides: 30.99 back.
   const { product } = await cardProduct(shop, { price: 10000, digits: ['7'] });
