@@ -435,15 +435,24 @@ int refunds_auto(struct db *db, const char *order_id, int64_t now, struct km_err
     return cases_system_decision(db, o.id, &d, facts, now, e);
 }
 
+/* The refund a payout report is about: 1 while it is pending; 0 once it ended, when a late or
+ * repeated report changes nothing and the first one counted; a negative code if there is none. */
+static int pending_refund(struct db *db, const char *refund_id, struct refund_row *r,
+                          struct km_error *e)
+{
+    if (store_refund_get(db, refund_id, r) != 0) {
+        return km_fail(e, KM_ENOTFOUND, "resource_missing", "refund_id", "no such refund");
+    }
+    return strcmp(r->status, "pending") == 0 ? 1 : 0;
+}
+
 int refunds_payout_accepted(struct db *db, const char *refund_id, const char *provider_refund_id,
                             int64_t now, struct km_error *e)
 {
     struct refund_row r;
-    if (store_refund_get(db, refund_id, &r) != 0) {
-        return km_fail(e, KM_ENOTFOUND, "resource_missing", "refund_id", "no such refund");
-    }
-    if (strcmp(r.status, "pending") != 0) {
-        return 0;
+    int found = pending_refund(db, refund_id, &r, e);
+    if (found <= 0) {
+        return found;
     }
     snprintf(r.provider_refund_id, sizeof r.provider_refund_id, "%s", provider_refund_id);
     r.attempts++;
@@ -481,11 +490,9 @@ int refunds_payout_refused(struct db *db, const char *refund_id, const char *why
                            struct km_error *e)
 {
     struct refund_row r;
-    if (store_refund_get(db, refund_id, &r) != 0) {
-        return km_fail(e, KM_ENOTFOUND, "resource_missing", "refund_id", "no such refund");
-    }
-    if (strcmp(r.status, "pending") != 0) {
-        return 0;
+    int found = pending_refund(db, refund_id, &r, e);
+    if (found <= 0) {
+        return found;
     }
     r.attempts++;
     if (r.attempts >= PAYOUT_ATTEMPTS_MAX) {
@@ -505,11 +512,9 @@ int refunds_payout_unanswered(struct db *db, const char *refund_id, const char *
                               struct km_error *e)
 {
     struct refund_row r;
-    if (store_refund_get(db, refund_id, &r) != 0) {
-        return km_fail(e, KM_ENOTFOUND, "resource_missing", "refund_id", "no such refund");
-    }
-    if (strcmp(r.status, "pending") != 0) {
-        return 0;
+    int found = pending_refund(db, refund_id, &r, e);
+    if (found <= 0) {
+        return found;
     }
     r.next_attempt_at = now + (int64_t)PAYOUT_POLL_INTERVAL_S * 1000;
     snprintf(r.failure_reason, sizeof r.failure_reason,
@@ -525,11 +530,9 @@ int refunds_payout_result(struct db *db, const char *refund_id, const char *stat
                           const char *detail, int64_t now, struct km_error *e)
 {
     struct refund_row r;
-    if (store_refund_get(db, refund_id, &r) != 0) {
-        return km_fail(e, KM_ENOTFOUND, "resource_missing", "refund_id", "no such refund");
-    }
-    if (strcmp(r.status, "pending") != 0) {
-        return 0; /* a callback and a poll may both report it; the first one counts */
+    int found = pending_refund(db, refund_id, &r, e); /* a callback and a poll may both report it */
+    if (found <= 0) {
+        return found;
     }
     if (strcmp(status, "processing") == 0) {
         r.next_attempt_at = now + (int64_t)PAYOUT_POLL_INTERVAL_S * 1000;
