@@ -200,3 +200,69 @@ Test(schema, an_existing_database_is_rewritten_in_place)
     sqlite3_finalize(st);
     sqlite3_close(c);
 }
+
+/* A shop that moved refunds to the balance before refunds named what they replace: the upgrade
+ * links each move to the refund it replaced, so that refund cannot be moved again. */
+Test(schema, moves_made_before_the_link_are_linked)
+{
+    sqlite3 *c = open_raw();
+    exec(c, "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+            " applied_at INTEGER NOT NULL)");
+    for (int i = 0; i < migration_count && strstr(migrations[i].name, "refund_moves") == NULL;
+         i++) {
+        exec(c, migrations[i].sql);
+        char sql[256];
+        snprintf(sql, sizeof sql, "INSERT INTO schema_migrations VALUES (%d, '%s', 0)",
+                 migrations[i].version, migrations[i].name);
+        exec(c, sql);
+    }
+    exec(c, "PRAGMA foreign_keys = OFF");
+    exec(c, "INSERT INTO payments (id, order_id, method, amount_fen, status, created_at) VALUES"
+            " ('pw', 'o', 'wechat', 10000, 'succeeded', 1), ('pb', 'o2', 'balance', 500,"
+            " 'succeeded', 1)");
+    const char *refund = "INSERT INTO refunds (id, order_id, case_id, payment_id, method,"
+                         " amount_fen, rule, status, provider_request_no, next_attempt_at,"
+                         " expected_by, created_at, completed_at) VALUES ";
+    char sql[1024];
+    /* A partial refund that failed, then its move; a second failure moved later on another case;
+     * a balance-paid order's own refund, which replaces nothing; and a second balance refund that
+     * matches the first failure too, which the earlier move keeps. */
+    snprintf(sql, sizeof sql,
+             "%s ('f1', 'o', 'c1', 'pw', 'wechat', 3099, 'E2', 'failed', 'q1', 0, 0, 10, 20),"
+             " ('b1', 'o', 'c1', 'pw', 'balance', 3099, 'E2', 'succeeded', 'q2', 0, 0, 30, 30),"
+             " ('f2', 'o', 'c2', 'pw', 'wechat', 1000, 'E2', 'failed', 'q3', 0, 0, 40, 50),"
+             " ('b2', 'o', 'c2', 'pw', 'balance', 1000, 'E2', 'succeeded', 'q4', 0, 0, 60, 60),"
+             " ('b3', 'o2', NULL, 'pb', 'balance', 500, 'E4', 'succeeded', 'q5', 0, 0, 70, 70),"
+             " ('b5', 'o', 'c1', 'pw', 'balance', 3099, 'E2', 'succeeded', 'q7', 0, 0, 35, 35)",
+             refund);
+    exec(c, sql);
+    sqlite3_close(c);
+
+    migrate_all();
+
+    c = open_raw();
+    sqlite3_stmt *st = NULL;
+    cr_assert_eq(sqlite3_prepare_v2(c,
+                                    "SELECT id, COALESCE(rerouted_from, '-') FROM refunds"
+                                    " ORDER BY id",
+                                    -1, &st, NULL),
+                 SQLITE_OK);
+    char links[256] = "";
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        char one[64];
+        snprintf(one, sizeof one, "%s<%s ", (const char *)sqlite3_column_text(st, 0),
+                 (const char *)sqlite3_column_text(st, 1));
+        strncat(links, one, sizeof links - strlen(links) - 1);
+    }
+    sqlite3_finalize(st);
+    cr_expect_str_eq(links, "b1<f1 b2<f2 b3<- b5<- f1<- f2<- ");
+    /* The index holds from now on: f1 cannot be replaced a second time. */
+    snprintf(sql, sizeof sql,
+             "%s ('b4', 'o', 'c1', 'pw', 'balance', 3099, 'E2', 'succeeded', 'q6', 0, 0, 80, 80)",
+             refund);
+    exec(c, sql);
+    cr_expect_neq(sqlite3_exec(c, "UPDATE refunds SET rerouted_from = 'f1' WHERE id = 'b4'", NULL,
+                               NULL, NULL),
+                  SQLITE_OK);
+    sqlite3_close(c);
+}
