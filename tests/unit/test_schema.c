@@ -54,6 +54,24 @@ static void exec(sqlite3 *c, const char *sql)
     sqlite3_free(err);
 }
 
+/* A shop as the migrations before the one named `name` left it, each recorded as applied. */
+static void migrate_before(sqlite3 *c, const char *name)
+{
+    exec(c, "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+            " applied_at INTEGER NOT NULL)");
+    int i = 0;
+    for (; i < migration_count && strstr(migrations[i].name, name) == NULL; i++) {
+        exec(c, "BEGIN");
+        exec(c, migrations[i].sql);
+        char sql[256];
+        snprintf(sql, sizeof sql, "INSERT INTO schema_migrations VALUES (%d, '%s', 0)",
+                 migrations[i].version, migrations[i].name);
+        exec(c, sql);
+        exec(c, "COMMIT");
+    }
+    cr_assert_lt(i, migration_count, "no migration named %s", name);
+}
+
 /* The tables whose row checks build a temporary B-tree, named in out (comma-separated). */
 static void tables_with_ephemeral_checks(sqlite3 *c, char *out, size_t out_len)
 {
@@ -155,24 +173,7 @@ Test(schema, the_checks_refuse_what_they_refused)
 Test(schema, an_existing_database_is_rewritten_in_place)
 {
     sqlite3 *c = open_raw();
-    exec(c, "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-            " applied_at INTEGER NOT NULL)");
-    int rewrite = 0;
-    for (int i = 0; i < migration_count; i++) {
-        if (strstr(migrations[i].name, "check_lists") != NULL) {
-            rewrite = migrations[i].version;
-        }
-    }
-    cr_assert_gt(rewrite, 0, "the migration that rewrites the checks");
-    for (int i = 0; i < migration_count && migrations[i].version < rewrite; i++) {
-        exec(c, "BEGIN");
-        exec(c, migrations[i].sql);
-        char sql[256];
-        snprintf(sql, sizeof sql, "INSERT INTO schema_migrations VALUES (%d, '%s', 0)",
-                 migrations[i].version, migrations[i].name);
-        exec(c, sql);
-        exec(c, "COMMIT");
-    }
+    migrate_before(c, "check_lists");
     exec(c, "PRAGMA foreign_keys = OFF");
     exec(c, "INSERT INTO payments (id, order_id, method, amount_fen, status, created_at)"
             " VALUES ('p1', 'o', 'wechat', 100, 'requires_payment', 1)");
@@ -206,16 +207,7 @@ Test(schema, an_existing_database_is_rewritten_in_place)
 Test(schema, moves_made_before_the_link_are_linked)
 {
     sqlite3 *c = open_raw();
-    exec(c, "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-            " applied_at INTEGER NOT NULL)");
-    for (int i = 0; i < migration_count && strstr(migrations[i].name, "refund_moves") == NULL;
-         i++) {
-        exec(c, migrations[i].sql);
-        char sql[256];
-        snprintf(sql, sizeof sql, "INSERT INTO schema_migrations VALUES (%d, '%s', 0)",
-                 migrations[i].version, migrations[i].name);
-        exec(c, sql);
-    }
+    migrate_before(c, "refund_moves");
     exec(c, "PRAGMA foreign_keys = OFF");
     exec(c, "INSERT INTO payments (id, order_id, method, amount_fen, status, created_at) VALUES"
             " ('pw', 'o', 'wechat', 10000, 'succeeded', 1), ('pb', 'o2', 'balance', 500,"
