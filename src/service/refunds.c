@@ -486,6 +486,16 @@ static int finish(struct db *db, struct refund_row *r, const char *status, const
     return log_payout(db, r, now, e);
 }
 
+/* Store a pending refund that goes to the provider again at r->next_attempt_at. */
+static int retry_later(struct db *db, const struct refund_row *r, int64_t now, struct km_error *e)
+{
+    if (store_refund_update(db, r) != 0 ||
+        orders_event(db, "refund.retrying", r->id, r->order_id, now) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
+    }
+    return 0;
+}
+
 int refunds_payout_refused(struct db *db, const char *refund_id, const char *why, int64_t now,
                            struct km_error *e)
 {
@@ -501,11 +511,7 @@ int refunds_payout_refused(struct db *db, const char *refund_id, const char *why
     int shift = (int)(r.attempts < 10 ? r.attempts - 1 : 9);
     r.next_attempt_at = now + ((int64_t)PAYOUT_BACKOFF_BASE_S * 1000 << shift);
     snprintf(r.failure_reason, sizeof r.failure_reason, "%s", why);
-    if (store_refund_update(db, &r) != 0 ||
-        orders_event(db, "refund.retrying", r.id, r.order_id, now) != 0) {
-        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
-    }
-    return 0;
+    return retry_later(db, &r, now, e);
 }
 
 int refunds_payout_unanswered(struct db *db, const char *refund_id, const char *why, int64_t now,
@@ -519,11 +525,7 @@ int refunds_payout_unanswered(struct db *db, const char *refund_id, const char *
     r.next_attempt_at = now + (int64_t)PAYOUT_POLL_INTERVAL_S * 1000;
     snprintf(r.failure_reason, sizeof r.failure_reason,
              "no answer from the provider (%s); the same request goes again", why);
-    if (store_refund_update(db, &r) != 0 ||
-        orders_event(db, "refund.retrying", r.id, r.order_id, now) != 0) {
-        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
-    }
-    return 0;
+    return retry_later(db, &r, now, e);
 }
 
 int refunds_payout_result(struct db *db, const char *refund_id, const char *status,
@@ -609,11 +611,10 @@ int refunds_reroute_to_balance(struct db *db, const char *refund_id, int64_t now
     if (rc != 0) {
         return rc;
     }
-    struct refund_row rows[REFUNDS_PER_ORDER_MAX];
-    int n = 0;
-    if (store_refunds_of_order(db, o.id, rows, REFUNDS_PER_ORDER_MAX, &n) != 0 || n == 0) {
-        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
+    /* The new refund is the one that names this one. */
+    if (store_refund_successor(db, r.id, successor) != 0 || successor[0] == '\0' ||
+        store_refund_get(db, successor, out) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the new refund was not found");
     }
-    *out = rows[n - 1];
     return 0;
 }
