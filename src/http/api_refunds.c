@@ -460,6 +460,7 @@ int api_refunds_get(struct api_req *r)
 
 struct reroute_arg {
     char refund_id[ID_BYTES_MAX];
+    char by[ID_BYTES_MAX + 8];
 };
 
 static int reroute_write(struct db *db, struct api_req *r)
@@ -467,7 +468,7 @@ static int reroute_write(struct db *db, struct api_req *r)
     struct reroute_arg *a = r->write_arg;
     struct refund_row out;
     struct km_error e;
-    if (refunds_reroute_to_balance(db, a->refund_id, clock_now_ms(), &out, &e) != 0) {
+    if (refunds_reroute_to_balance(db, a->refund_id, a->by, clock_now_ms(), &out, &e) != 0) {
         return api_error(r, &e);
     }
     return api_ok(r, 201, view_refund(&out));
@@ -475,9 +476,11 @@ static int reroute_write(struct db *db, struct api_req *r)
 
 int api_refunds_reroute(struct api_req *r)
 {
+    /* The order's buyer, or staff paying out what an agent approved. */
     struct refund_row rf;
-    if (store_refund_get(r->db, r->seg[2], &rf) != 0 || r->auth.role != AUTH_BUYER ||
-        strcmp(r->auth.order_id, rf.order_id) != 0) {
+    if (store_refund_get(r->db, r->seg[2], &rf) != 0 ||
+        !(staff(r) ||
+          (r->auth.role == AUTH_BUYER && strcmp(r->auth.order_id, rf.order_id) == 0))) {
         return r->auth.role == AUTH_NONE
                    ? api_fail(r, KM_EAUTH, "authentication_required", "Authorization",
                               "use the order's buyer token")
@@ -501,6 +504,11 @@ int api_refunds_reroute(struct api_req *r)
     struct reroute_arg *a = calloc(1, sizeof *a);
     km_assert(a != NULL);
     snprintf(a->refund_id, sizeof a->refund_id, "%s", rf.id);
+    if (r->auth.role == AUTH_BUYER) {
+        snprintf(a->by, sizeof a->by, "buyer");
+    } else {
+        snprintf(a->by, sizeof a->by, "agent:%s", r->auth.key_id);
+    }
     return api_write(r, reroute_write, a, free);
 }
 

@@ -334,6 +334,19 @@ int cases_decide(struct db *db, const char *case_id, const char *agent, const ch
     }
     int64_t left = refund_policy_refundable_fen(&f) + (rule == RULE_E3 ? f.unapplied_fen : 0);
     if (out == OUTCOME_APPROVE) {
+        /* A refund that was approved and not paid out is paid by moving it, not by approving
+         * the claim again: the cap alone cannot tell a second claim from the same one. */
+        struct refund_row stuck;
+        rc = refunds_unsettled(db, o.id, &stuck, e);
+        if (rc < 0) {
+            return rc;
+        }
+        if (rc == 1) {
+            return km_fail(e, KM_ESTATE, "refund_unsettled", "outcome",
+                           "refund %s of this order (%lld fen) was not paid out (%s); move it to "
+                           "the shop balance before approving another refund",
+                           stuck.id, (long long)stuck.amount_fen, stuck.status);
+        }
         if (amount_fen == 0) {
             amount_fen = left;
         }

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/clock.h"
@@ -549,7 +550,43 @@ int refunds_payout_result(struct db *db, const char *refund_id, const char *stat
     return finish(db, &r, status, detail != NULL ? detail : "", now, e);
 }
 
-int refunds_reroute_to_balance(struct db *db, const char *refund_id, int64_t now,
+int refunds_unsettled(struct db *db, const char *order_id, struct refund_row *out,
+                      struct km_error *e)
+{
+    struct refund_row *rs = calloc(REFUNDS_PER_ORDER_MAX, sizeof *rs);
+    km_assert(rs != NULL);
+    int n = 0, found = 0;
+    if (store_refunds_of_order(db, order_id, rs, REFUNDS_PER_ORDER_MAX, &n) != 0) {
+        found = km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
+    }
+    for (int i = 0; i < n && found == 0; i++) {
+        bool failed = strcmp(rs[i].status, "failed") == 0;
+        if (!failed && strcmp(rs[i].status, "requires_action") != 0) {
+            continue;
+        }
+        bool moved = false;
+        for (int j = 0; j < n && !moved; j++) {
+            moved = strcmp(rs[j].rerouted_from, rs[i].id) == 0;
+        }
+        if (moved) {
+            continue;
+        }
+        /* A failed refund whose payment was refunded in full some other way is owed nothing. */
+        struct payment p;
+        int64_t refunded = 0;
+        if (store_payment_get(db, rs[i].payment_id, &p) != 0 ||
+            store_refunded_of_payment(db, p.id, &refunded) != 0) {
+            found = km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
+        } else if (!failed || refunded + rs[i].amount_fen <= p.amount_fen) {
+            *out = rs[i];
+            found = 1;
+        }
+    }
+    free(rs);
+    return found;
+}
+
+int refunds_reroute_to_balance(struct db *db, const char *refund_id, const char *by, int64_t now,
                                struct refund_row *out, struct km_error *e)
 {
     struct refund_row r;
@@ -585,8 +622,8 @@ int refunds_reroute_to_balance(struct db *db, const char *refund_id, int64_t now
             return rc;
         }
         snprintf(r.status, sizeof r.status, "failed");
-        snprintf(r.failure_reason, sizeof r.failure_reason,
-                 "moved to the shop balance by the buyer");
+        snprintf(r.failure_reason, sizeof r.failure_reason, "moved to the shop balance by %s",
+                 strcmp(by, "buyer") == 0 ? "the buyer" : by);
         r.completed_at = now;
         if (store_refund_update(db, &r) != 0) {
             return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
@@ -615,6 +652,18 @@ int refunds_reroute_to_balance(struct db *db, const char *refund_id, int64_t now
     if (store_refund_successor(db, r.id, successor) != 0 || successor[0] == '\0' ||
         store_refund_get(db, successor, out) != 0) {
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the new refund was not found");
+    }
+    if (strcmp(by, "buyer") == 0 || r.case_id[0] == '\0') {
+        return 0;
+    }
+    /* Staff moved it: the case says who, for the buyer and the next agent to read. */
+    char body[256];
+    snprintf(body, sizeof body,
+             "Refund %s of %lld.%02lld CNY, which was not paid out, is moved to the shop balance "
+             "as refund %s.",
+             r.id, (long long)(r.amount_fen / 100), (long long)(r.amount_fen % 100), out->id);
+    if (store_message_insert(db, r.case_id, by, body, "[]", now) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the case note was not stored");
     }
     return 0;
 }

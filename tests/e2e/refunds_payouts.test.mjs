@@ -185,6 +185,57 @@ test('a partial refund refused for good (..99) moves to the shop balance once, n
   await assertBalanced(shop);
 });
 
+test('a claim approved but not paid out is paid by moving it, not by a second approval', async () => {
+  // 100 CNY by WeChat; an agent approves 30.99 for a key that failed, and the route refuses it
+  // for good (..99). The buyer asks again, in a new case.
+  const { product } = await cardProduct(shop, { price: 10000, digits: ['7'] });
+  const { order, token } = await paidOrder(shop, product.id, { method: 'wechat' });
+  const rv = await shop.post(`/v1/orders/${order.id}/card_keys/${order.card_keys[0].id}/reveal`, undefined, { token });
+  assert.equal(rv.status, 200, JSON.stringify(rv.body));
+  const first = await openCase(shop, order.id, token, 'key_not_working', { message: 'one code of the card failed' });
+  const part = await decide(shop, first.id, shop.keys.agent, { outcome: 'approve', rule: 'E2', amount_fen: 3099 });
+  assert.equal(part.status, 200, JSON.stringify(part.body));
+  const refund = part.body.refunds[0];
+  await shop.advance(0);
+  await shop.advance(WECHAT_DELAY_S);
+  assert.equal((await refundOf(shop, refund.id, token)).status, 'failed');
+  const again = await openCase(shop, order.id, token, 'key_not_working', { message: 'I still have not got my money' });
+
+  // Approving the same 30.99 again would fit under what was captured, and the buyer could still
+  // move the first one: paid twice for one claim. The agent is told which refund to move.
+  const twice = await decide(shop, again.id, shop.keys.agent, { outcome: 'approve', rule: 'E2', amount_fen: 3099 });
+  assertError(twice, 409, { code: 'refund_unsettled', param: 'outcome' });
+  assert.match(twice.body.error.message, new RegExp(refund.id));
+  assert.equal((await orderOf(shop, order.id, token)).refunds.length, 1, 'nothing paid');
+  // A rejection is still a decision the agent can make.
+  assert.equal((await shop.get(`/v1/cases/${again.id}`, { token: shop.keys.agent })).body.status, 'open');
+
+  // The agent moves it; a seller may not.
+  assertError(await shop.post(`/v1/refunds/${refund.id}/reroute`, { method: 'balance' }, { token: shop.keys.seller }), 404);
+  const moved = await shop.post(`/v1/refunds/${refund.id}/reroute`, { method: 'balance' }, { token: shop.keys.agent });
+  assert.equal(moved.status, 201, JSON.stringify(moved.body));
+  assertRefund(moved.body, { amount_fen: 3099, method: 'balance', rule: 'E2', status: 'succeeded' });
+  assert.equal(moved.body.rerouted_from, refund.id);
+  // The first case says so: to the buyer, that an agent did; to staff, which one.
+  const note = (await shop.get(`/v1/cases/${first.id}`, { token })).body.messages.at(-1);
+  assert.equal(note.author, 'agent');
+  assert.match(note.body, new RegExp(`${refund.id}.*30\\.99.*${moved.body.id}`));
+  const staffNote = (await shop.get(`/v1/cases/${first.id}`, { token: shop.keys.agent })).body.messages.at(-1);
+  assert.match(staffNote.author, /^agent:key_/);
+  assertError(await shop.post(`/v1/refunds/${refund.id}/reroute`, { method: 'balance' }, { token }), 409, { code: 'refund_moved' });
+
+  // With nothing left unpaid, the second claim is decided on its own merits.
+  const second = await decide(shop, again.id, shop.keys.agent, { outcome: 'approve', rule: 'E2', amount_fen: 1000 });
+  assert.equal(second.status, 200, JSON.stringify(second.body));
+  await shop.advance(0);
+  await shop.advance(WECHAT_DELAY_S);
+  const o = await orderOf(shop, order.id, token);
+  assert.deepEqual(o.refunds.map((r) => [r.method, r.amount_fen, r.status]),
+    [['wechat', 3099, 'failed'], ['balance', 3099, 'succeeded'], ['wechat', 1000, 'succeeded']]);
+  assert.equal(assertNotOverRefunded(o), 4099, 'each claim paid once');
+  await assertBalanced(shop);
+});
+
 test('abnormal account (..66): requires_action, then the buyer moves it to the shop balance', async () => {
   const { order, token, refund } = await refundedOrder(shop, 1066, 'wechat');
   await shop.advance(0);
@@ -196,9 +247,9 @@ test('abnormal account (..66): requires_action, then the buyer moves it to the s
   assert.equal(o.amount_refunded_fen, 1066, 'still owed to the buyer');
   await assertBalanced(shop);
 
-  // Only the balance is offered, only to the order's buyer.
+  // Only the balance is offered, only to the order's buyer (and staff, above).
   assertError(await shop.post(`/v1/refunds/${refund.id}/reroute`, { method: 'alipay' }, { token }), 400, { param: 'method' });
-  assertError(await shop.post(`/v1/refunds/${refund.id}/reroute`, { method: 'balance' }, { token: shop.keys.agent }), 404);
+  assertError(await shop.post(`/v1/refunds/${refund.id}/reroute`, { method: 'balance' }, { token: shop.keys.seller }), 404);
   assertError(await shop.post(`/v1/refunds/${refund.id}/reroute`, { method: 'balance' }), 401);
 
   const moved = await shop.post(`/v1/refunds/${refund.id}/reroute`, { method: 'balance' }, { token });
