@@ -145,7 +145,36 @@ function drawCase() {
     c.messages.length === 0 && h('p', { class: 'muted' }, t('买家没有留言。')));
   const facts = factsPane(c, o);
   $('#case').replaceChildren(...[head, h('div', { class: 'case-cols' }, words, facts),
-    decisionsPane(c), active(c) ? actionsPane(c, o) : nextPane(c)].filter(Boolean));
+    decisionsPane(c), unpaidPane(o), active(c) ? actionsPane(c, o) : nextPane(c)].filter(Boolean));
+}
+
+// Refunds of the order, from any of its cases, that were approved and not paid out. The shop
+// refuses a new approval while one is left: the agent moves it to the shop balance instead, so
+// that one claim is never paid twice.
+function unpaidPane(o) {
+  const all = o.refunds || [], stuck = all.filter((r) => refundStuck(r, all));
+  if (!stuck.length) return null;
+  const err = h('p', { class: 'err', role: 'alert' });
+  const move = async (btn, r) => {
+    btn.disabled = true;
+    err.textContent = '';
+    try {
+      await sapi('POST', `/v1/refunds/${encodeURIComponent(r.id)}/reroute`, { method: 'balance' });
+      await openCase(S.c.id);
+      loadQueue();
+    } catch (e) {
+      err.textContent = e.message;
+      btn.disabled = false;
+    }
+  };
+  return h('section', { class: 'card unpaid', id: 'unpaid' }, h('h2', null, t('未能到账的退款')),
+    h('p', null, t('这些退款已同意，但原路未能退回。请改退至店铺余额，而不是再次同意退款，以免同一诉求退两次。')),
+    h('ul', { class: 'plain' }, stuck.map((r) => h('li', { 'data-refund': r.id },
+      h('strong', null, `${yuan(r.amount_fen)} · ${METHOD()[r.method] || r.method} · ${REFUND()[r.status] || r.status}`), ' ',
+      h('code', { class: 'small' }, r.id),
+      r.failure_reason && h('p', { class: 'small muted' }, t('原因：{r}', { r: r.failure_reason })),
+      h('button', { type: 'button', class: 'primary move', onclick: (ev) => move(ev.target, r) }, t('改退至店铺余额'))))),
+    err);
 }
 
 // The machine-collected facts: order, payments, top-up record, keys, reveals, refunds, earlier
@@ -404,6 +433,8 @@ addEN({
   '提交决定': 'Decide', '请填写正确的金额，例如 10.00': 'Enter an amount such as 10.00', '请填写给买家的说明': 'Write an explanation for the buyer',
   '请买家补充（买家有 72 小时回复）': 'Ask the buyer (they have 72 hours to reply)', '请求补充证据': 'Ask for evidence', '请写明需要什么材料': 'Say what you need',
   '补充证据': 'Evidence request', '已请买家补充，等待回复（截止 {t}）。': 'Asked the buyer; waiting for the reply (due {t}).', '无权操作：{m}': 'Not allowed: {m}',
+  '未能到账的退款': 'Refunds not paid out', '原因：{r}': 'Reason: {r}', '改退至店铺余额': 'Move to the shop balance',
+  '这些退款已同意，但原路未能退回。请改退至店铺余额，而不是再次同意退款，以免同一诉求退两次。': 'These refunds were approved, but the original route could not pay them. Move them to the shop balance rather than approve again, so that no claim is paid twice.',
 });
 
 translatePage();

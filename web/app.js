@@ -265,11 +265,6 @@ function renderOrder() {
   $('#v-order').replaceChildren(...parts.filter(Boolean));
 }
 
-// A refund that could not reach the payment route (it failed for good, or the receiving account
-// refused it) goes to the shop balance instead when the buyer says so, once: the new refund names
-// the one it replaces (rerouted_from), and the shop refuses a second move.
-const refundMoved = (r, refunds) => refunds.some((x) => x.rerouted_from === r.id);
-const refundStuck = (r, refunds) => ['requires_action', 'failed'].includes(r.status) && !refundMoved(r, refunds);
 
 function refundList(refunds, orderId, after) {
   return h('ul', { class: 'plain refunds' }, refunds.map((r) => {

@@ -4,7 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  DESKTOP, PHONE, PNG, assertClean, launch, openPage, reviewableCase, shot, startShop,
+  DESKTOP, PHONE, PNG, assertClean, cardProduct, launch, openPage, paidOrder, reviewableCase, shot, startShop,
 } from './lib.mjs';
 
 const XSS_MESSAGE = '<img src=x onerror=alert("agent")>我没用过这张卡';
@@ -155,6 +155,51 @@ describe('agent console', () => {
     await page.waitForSelector('#next .refund-line');
     assert.match(await page.locator('#next .refund-line').innerText(), /¥10\.00/);
     await shot(page, 'agent-desktop-decided-approve');
+    assertClean(page);
+    await page.context().close();
+  });
+
+  it('pays a refund the route refused by moving it, not by approving the claim again', async () => {
+    // 10 CNY by WeChat; 2.99 approved for a key that failed, refused for good (..99); the buyer
+    // asks again.
+    const { product } = await cardProduct(shop, { digits: ['7'] });
+    const { order, token } = await paidOrder(shop, product.id, { method: 'wechat' });
+    const rv = await shop.post(`/v1/orders/${order.id}/card_keys/${order.card_keys[0].id}/reveal`, undefined, { token });
+    assert.equal(rv.status, 200, JSON.stringify(rv.body));
+    const ask = (message) => shop.post(`/v1/orders/${order.id}/cases`, { reason: 'key_not_working', message }, { token });
+    const first = (await ask('卡密提示已被使用。')).body;
+    const decided = await shop.post(`/v1/cases/${first.id}/decide`, { outcome: 'approve', rule: 'E2', amount_fen: 299, explanation: '退一部分。' }, { token: shop.keys.agent });
+    assert.equal(decided.status, 200, JSON.stringify(decided.body));
+    const refund = decided.body.refunds[0];
+    await shop.advance(0);
+    await shop.advance(300);
+    const again = (await ask('钱还没有退回来。')).body;
+    assert.equal(again.status, 'open');
+
+    const page = await openPage(browser, shop.base, DESKTOP);
+    await signIn(page, shop.keys.agent);
+    await page.goto(`${shop.base}/web/agent.html#/case/${again.id}`);
+    const unpaid = page.locator('#unpaid');
+    await unpaid.waitFor();
+    assert.match(await unpaid.innerText(), /¥2\.99 · 微信支付 · 退款失败/);
+    await shot(page, 'agent-desktop-unpaid-refund', { at: '#unpaid' });
+    // Approving again is refused, and says which refund to move.
+    await page.locator('body').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('a');
+    await page.selectOption('#rule', 'E2');
+    await page.click('#decide-submit');
+    await page.waitForSelector('#decide-form .err:not(:empty)');
+    assert.match(await page.locator('#decide-form .err').innerText(), new RegExp(refund.id));
+    // Moved: the pane goes, the balance refund is in the facts, and the claim can be decided.
+    await unpaid.locator('button.move').click();
+    await unpaid.waitFor({ state: 'detached' });
+    assert.match(await page.locator('.facts').innerText(), /¥2\.99\s+余额\s+E2\s+已退回/);
+    assert.equal(await page.locator('#amount').inputValue(), '7.01');
+    await page.click('#decide-submit');
+    await page.waitForSelector('#case-status.c-decided');
+    const o = (await shop.get(`/v1/orders/${order.id}`, { token })).body;
+    assert.deepEqual(o.refunds.map((r) => [r.method, r.amount_fen, r.status]),
+      [['wechat', 299, 'failed'], ['balance', 299, 'succeeded'], ['wechat', 701, 'pending']]);
     assertClean(page);
     await page.context().close();
   });
