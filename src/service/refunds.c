@@ -327,15 +327,10 @@ static int pay_back(struct db *db, const struct order *o, const struct payment *
             return rc;
         }
         snprintf(r.status, sizeof r.status, "succeeded");
+        r.completed_at = now;
     }
     if (store_refund_insert(db, &r) != 0) {
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
-    }
-    if (instant) {
-        r.completed_at = now;
-        if (store_refund_update(db, &r) != 0) {
-            return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
-        }
     }
     int erc = orders_event(db, instant ? "refund.succeeded" : "refund.created", r.id, o->id, now);
     if (erc != 0) {
@@ -459,7 +454,7 @@ int refunds_payout_accepted(struct db *db, const char *refund_id, const char *pr
     r.attempts++;
     r.next_attempt_at = now + (int64_t)PAYOUT_POLL_INTERVAL_S * 1000;
     r.failure_reason[0] = '\0';
-    return store_refund_update(db, &r) == 0
+    return store_refund_update(db, &r, "pending") == 0
                ? 0
                : km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
 }
@@ -481,7 +476,8 @@ static int finish(struct db *db, struct refund_row *r, const char *status, const
     snprintf(r->failure_reason, sizeof r->failure_reason, "%s", ok ? "" : detail);
     char type[40];
     snprintf(type, sizeof type, "refund.%s", status);
-    if (store_refund_update(db, r) != 0 || orders_event(db, type, r->id, r->order_id, now) != 0) {
+    if (store_refund_update(db, r, "pending") != 0 ||
+        orders_event(db, type, r->id, r->order_id, now) != 0) {
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
     }
     return log_payout(db, r, now, e);
@@ -490,7 +486,7 @@ static int finish(struct db *db, struct refund_row *r, const char *status, const
 /* Store a pending refund that goes to the provider again at r->next_attempt_at. */
 static int retry_later(struct db *db, const struct refund_row *r, int64_t now, struct km_error *e)
 {
-    if (store_refund_update(db, r) != 0 ||
+    if (store_refund_update(db, r, "pending") != 0 ||
         orders_event(db, "refund.retrying", r->id, r->order_id, now) != 0) {
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
     }
@@ -539,7 +535,7 @@ int refunds_payout_result(struct db *db, const char *refund_id, const char *stat
     }
     if (strcmp(status, "processing") == 0) {
         r.next_attempt_at = now + (int64_t)PAYOUT_POLL_INTERVAL_S * 1000;
-        return store_refund_update(db, &r) == 0
+        return store_refund_update(db, &r, "pending") == 0
                    ? 0
                    : km_fail(e, KM_EINTERNAL, "storage_error", NULL, "not stored");
     }
@@ -625,7 +621,7 @@ int refunds_reroute_to_balance(struct db *db, const char *refund_id, const char 
         snprintf(r.failure_reason, sizeof r.failure_reason, "moved to the shop balance by %s",
                  strcmp(by, "buyer") == 0 ? "the buyer" : by);
         r.completed_at = now;
-        if (store_refund_update(db, &r) != 0) {
+        if (store_refund_update(db, &r, "requires_action") != 0) {
             return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
         }
         rc = log_payout(db, &r, now, e);

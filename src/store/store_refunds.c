@@ -283,12 +283,12 @@ int store_refund_insert(struct db *db, const struct refund_row *r)
     return db_run(db_query(db,
                            "INSERT INTO refunds (id, order_id, case_id, payment_id, method,"
                            " amount_fen, rule, status, provider_request_no, next_attempt_at,"
-                           " expected_by, created_at, rerouted_from) VALUES ($1, $2, $3, $4, $5,"
-                           " $6, $7, $8, $9, $10, $11, $12, $13)",
-                           "sssssisssiiis", r->id, r->order_id, or_null(r->case_id), r->payment_id,
-                           r->method, r->amount_fen, r->rule, r->status, r->provider_request_no,
-                           r->next_attempt_at, r->expected_by, r->created_at,
-                           or_null(r->rerouted_from)));
+                           " expected_by, created_at, rerouted_from, completed_at) VALUES ($1, $2,"
+                           " $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULLIF($14, 0))",
+                           "sssssisssiiisi", r->id, r->order_id, or_null(r->case_id),
+                           r->payment_id, r->method, r->amount_fen, r->rule, r->status,
+                           r->provider_request_no, r->next_attempt_at, r->expected_by,
+                           r->created_at, or_null(r->rerouted_from), r->completed_at));
 }
 
 int store_refund_successor(struct db *db, const char *refund_id, char *successor_id)
@@ -328,14 +328,20 @@ int store_refund_by_request_no(struct db *db, const char *request_no, char *id)
     return db_found(rc);
 }
 
-int store_refund_update(struct db *db, const struct refund_row *r)
+int store_refund_update(struct db *db, const struct refund_row *r, const char *was)
 {
-    return db_run(db_query(db,
-                           "UPDATE refunds SET status = $1, provider_refund_id = $2, attempts = $3,"
-                           " next_attempt_at = $4, failure_reason = $5, completed_at ="
-                           " NULLIF($6, 0) WHERE id = $7",
-                           "ssiisis", r->status, or_null(r->provider_refund_id), r->attempts,
-                           r->next_attempt_at, or_null(r->failure_reason), r->completed_at, r->id));
+    /* Only from the state the caller read: a refund that ended meanwhile changes no row. */
+    int rc = db_run(db_query(db,
+                             "UPDATE refunds SET status = $1, provider_refund_id = $2, attempts ="
+                             " $3, next_attempt_at = $4, failure_reason = $5, completed_at ="
+                             " NULLIF($6, 0) WHERE id = $7 AND status = $8",
+                             "ssiisiss", r->status, or_null(r->provider_refund_id), r->attempts,
+                             r->next_attempt_at, or_null(r->failure_reason), r->completed_at,
+                             r->id, was));
+    if (rc == 0 && db_changes(db) != 1) {
+        return -KM_ESTATE;
+    }
+    return rc;
 }
 
 int store_refunds_of_order(struct db *db, const char *order_id, struct refund_row *out, int max,

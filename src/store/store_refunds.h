@@ -111,7 +111,9 @@ KM_MUST_USE int store_refund_insert(struct db *db, const struct refund_row *r);
 KM_MUST_USE int store_refund_get(struct db *db, const char *id, struct refund_row *out);
 /* The refund behind a provider request number. */
 KM_MUST_USE int store_refund_by_request_no(struct db *db, const char *request_no, char *id);
-KM_MUST_USE int store_refund_update(struct db *db, const struct refund_row *r);
+/* Store r's state over the refund's, if that is still `was`; -KM_ESTATE if it is not (another
+ * report ended it first), which must not go on as if stored. */
+KM_MUST_USE int store_refund_update(struct db *db, const struct refund_row *r, const char *was);
 KM_MUST_USE int store_refunds_of_order(struct db *db, const char *order_id,
                                        struct refund_row *out, int max, int *count);
 /* Refunds whose next attempt (submit or poll) is due. */
