@@ -23,6 +23,10 @@
  * the shop retries a refusal (8), so a shop that took silence for a refusal would give up on a
  * refund the provider is paying. */
 #define REFUND_SANDBOX_LOST_ANSWERS 9
+/* ..16: the bank reports the refund failed, and two days after that report pays it after all
+ * and says so: the shop may have paid the buyer another way meanwhile. */
+#define REFUND_SANDBOX_PAID_LATE_CENTS 16
+#define REFUND_SANDBOX_PAID_LATE_MS (2LL * 24 * 3600 * 1000)
 
 int64_t refund_sandbox_route_delay_ms(const char *method)
 {
@@ -38,6 +42,15 @@ int64_t refund_sandbox_route_delay_ms(const char *method)
     return 0;
 }
 
+/* What the provider will report, by the amount's last two digits. */
+static const char *outcome_of(int64_t cents)
+{
+    if (cents == 66) {
+        return "requires_action";
+    }
+    return cents == 99 || cents == REFUND_SANDBOX_PAID_LATE_CENTS ? "failed" : "succeeded";
+}
+
 struct submit_arg {
     struct sandbox_refund row;
     int rc;
@@ -50,8 +63,7 @@ static int submit_run(struct db *db, void *arg)
     int rc = store_sandbox_refund_get(db, s->row.request_no, &existing);
     if (rc == -KM_ENOTFOUND) {
         int64_t cents = s->row.amount_fen % 100;
-        snprintf(s->row.outcome, sizeof s->row.outcome, "%s",
-                 cents == 66 ? "requires_action" : cents == 99 ? "failed" : "succeeded");
+        snprintf(s->row.outcome, sizeof s->row.outcome, "%s", outcome_of(cents));
         /* ..13 is refused once; ..14 every time, so the shop's retries run out; ..15 is taken but
          * its answer lost, several times. */
         s->row.failures_left = cents == 13   ? 1
@@ -144,6 +156,20 @@ int refund_sandbox_query(struct db *reader, const char *request_no, struct payou
     return 0;
 }
 
+/* A notification the shop took: done, unless it reported a ..16 failure, which is paid later. */
+static int notified(struct db *db, const char *id, int64_t now, int64_t retry_at)
+{
+    if (retry_at == 0) {
+        bool later = false;
+        int rc = store_sandbox_refund_paid_late(db, id, REFUND_SANDBOX_PAID_LATE_CENTS,
+                                                now + REFUND_SANDBOX_PAID_LATE_MS, &later);
+        if (rc != 0 || later) {
+            return rc;
+        }
+    }
+    return store_sandbox_refund_notified(db, id, now, retry_at);
+}
+
 int refund_sandbox_notify(struct db *reader, const char *base_url)
 {
     struct sandbox_refund due[HTTP_OUT_PARALLEL_MAX];
@@ -173,7 +199,7 @@ int refund_sandbox_notify(struct db *reader, const char *base_url)
                                     due[i].request_no, "provider_refund_id", due[i].id, "status",
                                     res.status, "amount_fen", (json_int_t)due[i].amount_fen);
     }
-    int acked = callback_deliver(key, url, &batch, NOTIFY_BACKOFF_BASE_MS, store_sandbox_refund_notified, "sandbox_refunds");
+    int acked = callback_deliver(key, url, &batch, NOTIFY_BACKOFF_BASE_MS, notified, "sandbox_refunds");
     sodium_memzero(key, sizeof key);
     return acked;
 }

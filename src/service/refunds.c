@@ -265,13 +265,16 @@ static int free_order_money(struct db *db, const struct order *o, int64_t amount
                       refund_id, now, e);
 }
 
-static int log_payout(struct db *db, const struct refund_row *r, int64_t now, struct km_error *e)
+/* The payout's result in the evidence log: the refund's status, or what the provider did that
+ * the status does not say (paid_twice). */
+static int log_payout(struct db *db, const struct refund_row *r, const char *status, int64_t now,
+                      struct km_error *e)
 {
     return evlog_append(db, "payout_result", r->order_id,
                         json_pack("{s:s, s:s, s:s, s:I, s:s, s:s}", "refund_id", r->id,
                                   "provider_request_no", r->provider_request_no, "method",
                                   r->method, "amount_fen", (json_int_t)r->amount_fen, "rule",
-                                  r->rule, "status", r->status),
+                                  r->rule, "status", status),
                         now, e);
 }
 
@@ -336,7 +339,7 @@ static int pay_back(struct db *db, const struct order *o, const struct payment *
     if (erc != 0) {
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "event not stored");
     }
-    return instant ? log_payout(db, &r, now, e) : 0;
+    return instant ? log_payout(db, &r, r.status, now, e) : 0;
 }
 
 /* After a refund of the applied amount: the order is refunded when nothing of it is left, its
@@ -459,8 +462,8 @@ int refunds_payout_accepted(struct db *db, const char *refund_id, const char *pr
                : km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
 }
 
-static int finish(struct db *db, struct refund_row *r, const char *status, const char *detail,
-                  int64_t now, struct km_error *e)
+static int finish(struct db *db, struct refund_row *r, const char *was, const char *status,
+                  const char *detail, int64_t now, struct km_error *e)
 {
     bool ok = strcmp(status, "succeeded") == 0;
     bool held = strcmp(status, "requires_action") == 0;
@@ -476,11 +479,11 @@ static int finish(struct db *db, struct refund_row *r, const char *status, const
     snprintf(r->failure_reason, sizeof r->failure_reason, "%s", ok ? "" : detail);
     char type[40];
     snprintf(type, sizeof type, "refund.%s", status);
-    if (store_refund_update(db, r, "pending") != 0 ||
+    if (store_refund_update(db, r, was) != 0 ||
         orders_event(db, type, r->id, r->order_id, now) != 0) {
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
     }
-    return log_payout(db, r, now, e);
+    return log_payout(db, r, r->status, now, e);
 }
 
 /* Store a pending refund that goes to the provider again at r->next_attempt_at. */
@@ -503,7 +506,7 @@ int refunds_payout_refused(struct db *db, const char *refund_id, const char *why
     }
     r.attempts++;
     if (r.attempts >= PAYOUT_ATTEMPTS_MAX) {
-        return finish(db, &r, "failed", why, now, e);
+        return finish(db, &r, "pending", "failed", why, now, e);
     }
     int shift = (int)(r.attempts < 10 ? r.attempts - 1 : 9);
     r.next_attempt_at = now + ((int64_t)PAYOUT_BACKOFF_BASE_S * 1000 << shift);
@@ -525,11 +528,84 @@ int refunds_payout_unanswered(struct db *db, const char *refund_id, const char *
     return retry_later(db, &r, now, e);
 }
 
+/* The provider paid a refund after the shop had ended it as failed. If it is still owed (not
+ * moved, and its payment not refunded some other way since), the payment settles it. If not, the
+ * buyer has been paid twice: the shop books the loss and says so on the refund, in the order's
+ * events (and webhooks), in the evidence log and in its own log, for a person to recover it. */
+#define PAID_TWICE "the provider paid this refund after reporting it failed"
+
+static int paid_after_failure(struct db *db, struct refund_row *r, int64_t now,
+                              struct km_error *e)
+{
+    if (strncmp(r->failure_reason, PAID_TWICE, strlen(PAID_TWICE)) == 0) {
+        return 0; /* reported again */
+    }
+    char successor[ID_BYTES_MAX], psp[LEDGER_ACCOUNT_ID_BYTES_MAX];
+    struct order o;
+    struct payment p;
+    int64_t refunded = 0;
+    if (store_refund_successor(db, r->id, successor) != 0 ||
+        store_order_get(db, r->order_id, &o) != 0 || store_payment_get(db, r->payment_id, &p) != 0 ||
+        store_refunded_of_payment(db, p.id, &refunded) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
+    }
+    books_account(psp, "psp", r->method);
+    int rc;
+    if (successor[0] == '\0' && refunded + r->amount_fen <= p.amount_fen) {
+        char order_acct[LEDGER_ACCOUNT_ID_BYTES_MAX];
+        books_account(order_acct, "order", o.id);
+        rc = free_order_money(db, &o, r->amount_fen, r->id, now, e);
+        rc = rc != 0 ? rc : books_post(db, order_acct, psp, r->amount_fen, "refund", r->id, now, e);
+        if (rc != 0) {
+            return rc;
+        }
+        snprintf(r->status, sizeof r->status, "succeeded");
+        r->failure_reason[0] = '\0';
+        r->completed_at = now;
+        if (store_refund_update(db, r, "failed") != 0 ||
+            orders_event(db, "refund.succeeded", r->id, r->order_id, now) != 0) {
+            return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
+        }
+        rc = log_payout(db, r, r->status, now, e);
+        return rc != 0 ? rc : settle_order(db, &o, now, e);
+    }
+    rc = books_post(db, "revenue:shop", psp, r->amount_fen, "refund_paid_twice", r->id, now, e);
+    if (rc != 0) {
+        return rc;
+    }
+    if (successor[0] != '\0') {
+        snprintf(r->failure_reason, sizeof r->failure_reason, "%s; it was also paid as refund %s",
+                 PAID_TWICE, successor);
+    } else {
+        snprintf(r->failure_reason, sizeof r->failure_reason,
+                 "%s; its payment had been refunded in full since", PAID_TWICE);
+    }
+    if (store_refund_update(db, r, "failed") != 0 ||
+        orders_event(db, "refund.paid_twice", r->id, r->order_id, now) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
+    }
+    char amount[24];
+    snprintf(amount, sizeof amount, "%lld", (long long)r->amount_fen);
+    log_write(LOG_ERROR, "refund_paid_twice", "refund_id", r->id, "order_id", r->order_id,
+              "amount_fen", amount, "also_paid_as", successor, NULL);
+    return log_payout(db, r, "paid_twice", now, e);
+}
+
 int refunds_payout_result(struct db *db, const char *refund_id, const char *status,
                           const char *detail, int64_t now, struct km_error *e)
 {
     struct refund_row r;
     int found = pending_refund(db, refund_id, &r, e); /* a callback and a poll may both report it */
+    if (found == 0 && strcmp(status, "succeeded") == 0) {
+        /* Paid after all: on an abnormal account the buyer had not moved yet, or after the shop
+         * gave the refund up. Any other report about an ended refund changes nothing. */
+        if (strcmp(r.status, "requires_action") == 0) {
+            return finish(db, &r, "requires_action", "succeeded", "", now, e);
+        }
+        if (strcmp(r.status, "failed") == 0) {
+            return paid_after_failure(db, &r, now, e);
+        }
+    }
     if (found <= 0) {
         return found;
     }
@@ -543,7 +619,7 @@ int refunds_payout_result(struct db *db, const char *refund_id, const char *stat
         strcmp(status, "requires_action") != 0) {
         return km_fail(e, KM_EINVAL, "parameter_invalid", "status", "unknown refund status");
     }
-    return finish(db, &r, status, detail != NULL ? detail : "", now, e);
+    return finish(db, &r, "pending", status, detail != NULL ? detail : "", now, e);
 }
 
 int refunds_unsettled(struct db *db, const char *order_id, struct refund_row *out,
@@ -624,7 +700,7 @@ int refunds_reroute_to_balance(struct db *db, const char *refund_id, const char 
         if (store_refund_update(db, &r, "requires_action") != 0) {
             return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
         }
-        rc = log_payout(db, &r, now, e);
+        rc = log_payout(db, &r, r.status, now, e);
         if (rc != 0) {
             return rc;
         }

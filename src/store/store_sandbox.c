@@ -210,6 +210,18 @@ int store_sandbox_refunds_due(struct db *db, int64_t now, int attempts_max,
     return rc < 0 ? rc : 0;
 }
 
+int store_sandbox_refund_paid_late(struct db *db, const char *id, int64_t cents,
+                                   int64_t result_at, bool *changed)
+{
+    int rc = db_run(db_query(db,
+                             "UPDATE sandbox_refunds SET outcome = 'succeeded', result_at = $1,"
+                             " notify_next_at = $1, notify_attempts = 0 WHERE id = $2 AND"
+                             " outcome = 'failed' AND amount_fen % 100 = $3",
+                             "isi", result_at, id, cents));
+    *changed = rc == 0 && db_changes(db) == 1;
+    return rc;
+}
+
 int store_sandbox_refund_notified(struct db *db, const char *id, int64_t now, int64_t retry_at)
 {
     if (retry_at == 0) {

@@ -70,5 +70,9 @@ KM_MUST_USE int store_sandbox_refunds_due(struct db *db, int64_t now, int attemp
                                           struct sandbox_refund *out, int max, int *count);
 KM_MUST_USE int store_sandbox_refund_notified(struct db *db, const char *id, int64_t now,
                                               int64_t retry_at);
+/* A failed refund whose amount ends in `cents` fen is paid after all at result_at, and notified
+ * again from then; *changed says whether this one was. */
+KM_MUST_USE int store_sandbox_refund_paid_late(struct db *db, const char *id, int64_t cents,
+                                               int64_t result_at, bool *changed);
 
 #endif

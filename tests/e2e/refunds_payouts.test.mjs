@@ -273,6 +273,66 @@ test('abnormal account (..66): requires_action, then the buyer moves it to the s
   await assertBalanced(shop);
 });
 
+const PAID_LATE_S = 2 * DAY;
+const paidTwice = (o) => o.timeline.filter((e) => e.type === 'refund.paid_twice');
+
+test('reported failed, then paid after all (..16): the late payment settles a refund still owed', async () => {
+  const { order, token, refund } = await refundedOrder(shop, 1016, 'wechat');
+  await shop.advance(0);
+  await shop.advance(WECHAT_DELAY_S);
+  assert.equal((await refundOf(shop, refund.id, token)).status, 'failed');
+  assert.equal((await orderOf(shop, order.id, token)).amount_refunded_fen, 0);
+  await assertBalanced(shop);
+
+  // The buyer has not moved it: the provider's payment is the refund.
+  await shop.advance(PAID_LATE_S);
+  const r = await refundOf(shop, refund.id, token);
+  assert.equal(r.status, 'succeeded');
+  assert.equal(r.failure_reason, null);
+  const o = await orderOf(shop, order.id, token);
+  assert.equal(assertNotOverRefunded(o), 1016);
+  assert.deepEqual(paidTwice(o), []);
+  assertError(await shop.post(`/v1/refunds/${refund.id}/reroute`, { method: 'balance' }, { token }), 409, { code: 'refund_state' });
+  await assertBalanced(shop);
+});
+
+test('reported failed, moved to the balance, then paid by the provider too (..16): recorded as paid twice', async () => {
+  // A shop of its own, so that nothing else moves its revenue meanwhile.
+  const s = await startRecordedShop();
+  try {
+    const { order, token, refund } = await refundedOrder(s, 2016, 'wechat');
+    await s.advance(0);
+    await s.advance(WECHAT_DELAY_S);
+    const moved = await s.post(`/v1/refunds/${refund.id}/reroute`, { method: 'balance' }, { token });
+    assert.equal(moved.status, 201, JSON.stringify(moved.body));
+    const before = await assertBalanced(s);
+
+    await s.advance(PAID_LATE_S);
+    const r = await refundOf(s, refund.id, token);
+    assert.equal(r.status, 'failed', 'the shop paid it as the balance refund');
+    assert.match(r.failure_reason, new RegExp(`paid this refund after reporting it failed.*${moved.body.id}`));
+    let o = await orderOf(s, order.id, token);
+    assert.equal(o.amount_refunded_fen, 2016);
+    assert.deepEqual(paidTwice(o).map((e) => e.object_id), [refund.id]);
+    // The shop books what left twice as its loss, and says so in its log.
+    const after = await assertBalanced(s);
+    assert.equal(after.revenue_fen - before.revenue_fen, -2016);
+    const logged = s.logs.join('').split('\n').filter((l) => l.includes('"refund_paid_twice"')).map((l) => JSON.parse(l));
+    assert.deepEqual(logged.map((l) => [l.level, l.refund_id, l.also_paid_as, l.amount_fen]), [['error', refund.id, moved.body.id, '2016']]);
+
+    // The provider's report again changes nothing.
+    const rec = s.recorded.filter((x) => x.path === '/v1/callbacks/refunds/sandbox' &&
+      JSON.parse(x.body).request_no === refund.provider_request_no).at(-1);
+    assert.equal(JSON.parse(rec.body).status, 'succeeded');
+    assert.equal((await s.replay(rec)).status, 200);
+    o = await orderOf(s, order.id, token);
+    assert.equal(paidTwice(o).length, 1);
+    assert.equal((await assertBalanced(s)).revenue_fen, after.revenue_fen);
+  } finally {
+    await s.cleanup();
+  }
+});
+
 test('a balance-paid order is refunded to the balance at once', async () => {
   const { order, token, refund } = await refundedOrder(shop, 700, 'balance');
   assert.ok(refund.completed_at);
