@@ -455,7 +455,9 @@ int api_refunds_get(struct api_req *r)
                               "use the order's buyer token")
                    : api_fail(r, KM_ENOTFOUND, "resource_missing", "refund_id", "no such refund");
     }
-    return api_ok(r, 200, view_refund(&rf));
+    json_t *v = view_refund(r->db, &rf);
+    return v != NULL ? api_ok(r, 200, v)
+                     : api_fail(r, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
 }
 
 struct reroute_arg {
@@ -471,7 +473,9 @@ static int reroute_write(struct db *db, struct api_req *r)
     if (refunds_reroute_to_balance(db, a->refund_id, a->by, clock_now_ms(), &out, &e) != 0) {
         return api_error(r, &e);
     }
-    return api_ok(r, 201, view_refund(&out));
+    json_t *v = view_refund(db, &out);
+    return v != NULL ? api_ok(r, 201, v)
+                     : api_fail(r, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
 }
 
 int api_refunds_reroute(struct api_req *r)

@@ -17,10 +17,11 @@
 #define VIEW_LOG_ENTRIES_MAX 256 /* an order's life is a few dozen events */
 #define APPEAL_WINDOW_MS ((int64_t)CASE_APPEAL_WINDOW_DAYS * 24 * 3600 * 1000)
 
-json_t *view_refund(const struct refund_row *r)
+static json_t *refund_json(const struct refund_row *r, bool movable)
 {
     json_t *v = json_pack(
-        "{s:s, s:s, s:s, s:o, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o}",
+        "{s:s, s:s, s:s, s:o, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o,"
+        " s:b}",
         "id",
         r->id, "object", "refund", "order_id", r->order_id, "case_id",
         r->case_id[0] ? json_string(r->case_id) : json_null(), "payment_id", r->payment_id,
@@ -29,9 +30,18 @@ json_t *view_refund(const struct refund_row *r)
         (json_int_t)r->attempts, "expected_by", api_time(r->expected_by), "created_at",
         api_time(r->created_at), "completed_at", api_time(r->completed_at), "failure_reason",
         r->failure_reason[0] ? json_string(r->failure_reason) : json_null(), "rerouted_from",
-        r->rerouted_from[0] ? json_string(r->rerouted_from) : json_null());
+        r->rerouted_from[0] ? json_string(r->rerouted_from) : json_null(), "movable", movable);
     km_assert(v != NULL);
     return v;
+}
+
+json_t *view_refund(struct db *db, const struct refund_row *r)
+{
+    bool movable = false;
+    if (refunds_movable(db, r, &movable) != 0) {
+        return NULL;
+    }
+    return refund_json(r, movable);
 }
 
 json_t *view_case_summary(const struct case_row *c, int64_t now)
@@ -135,12 +145,18 @@ json_t *view_case(struct db *db, const struct case_row *c, bool staff, int64_t n
     }
     json_object_set_new(v, "messages", messages);
     json_t *rs = json_array();
-    for (int i = 0; i < rn; i++) {
-        if (strcmp(refunds[i].case_id, c->id) == 0) {
-            json_array_append_new(rs, view_refund(&refunds[i]));
-        }
-    }
     json_object_set_new(v, "refunds", rs);
+    for (int i = 0; i < rn; i++) {
+        if (strcmp(refunds[i].case_id, c->id) != 0) {
+            continue;
+        }
+        json_t *one = view_refund(db, &refunds[i]);
+        if (one == NULL) {
+            json_decref(v);
+            return NULL;
+        }
+        json_array_append_new(rs, one);
+    }
     json_object_set_new(v, "next_steps", next_steps(c, dn > 0 ? &ds[dn - 1] : NULL, dn, now));
     /* The log entries a decision stands on, checkable by anyone with the order's receipt. */
     json_t *log = view_log_citations(db, c->order_id);
@@ -195,14 +211,18 @@ int view_order_add_refunds(struct db *db, json_t *order_view, const char *order_
         return -1;
     }
     json_t *rs = json_array();
+    json_object_set_new(order_view, "refunds", rs);
     int64_t refunded = 0;
     for (int i = 0; i < rn; i++) {
-        json_array_append_new(rs, view_refund(&refunds[i]));
+        json_t *one = view_refund(db, &refunds[i]);
+        if (one == NULL) {
+            return -1;
+        }
+        json_array_append_new(rs, one);
         if (strcmp(refunds[i].status, "failed") != 0) {
             refunded += refunds[i].amount_fen;
         }
     }
-    json_object_set_new(order_view, "refunds", rs);
     json_object_set_new(order_view, "amount_refunded_fen", json_integer(refunded));
     json_t *cs = json_array();
     for (int i = 0; i < cn; i++) {

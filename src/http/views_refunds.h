@@ -8,7 +8,8 @@
 #include "domain/refund_policy.h"
 #include "store/store_refunds.h"
 
-json_t *view_refund(const struct refund_row *r);
+/* A refund, with whether it may be moved to the shop balance now. NULL on a storage error. */
+json_t *view_refund(struct db *db, const struct refund_row *r);
 /* The whole case: decisions with the facts they used, messages, refunds, what can happen next.
  * staff shows agents' ids; buyers see "agent". NULL on a storage error. */
 json_t *view_case(struct db *db, const struct case_row *c, bool staff, int64_t now);

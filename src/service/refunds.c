@@ -462,6 +462,36 @@ int refunds_payout_accepted(struct db *db, const char *refund_id, const char *pr
                : km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
 }
 
+/* After a refund succeeded: the payment's succeeded refunds add up to more than it captured only
+ * when a provider paid a refund the shop had ended and paid another way. The buyer was paid twice;
+ * the shop says so in the order's events (and webhooks), the evidence log and its own log, for a
+ * person to recover it. */
+static int alert_if_paid_twice(struct db *db, const struct refund_row *r, int64_t now,
+                               struct km_error *e)
+{
+    struct payment p;
+    int64_t paid = 0;
+    if (store_payment_get(db, r->payment_id, &p) != 0 ||
+        store_paid_of_payment(db, p.id, &paid) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
+    }
+    if (paid <= p.amount_fen) {
+        return 0;
+    }
+    if (orders_event(db, "refund.paid_twice", r->id, r->order_id, now) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "event not stored");
+    }
+    int rc = log_payout(db, r, "paid_twice", now, e);
+    if (rc != 0) {
+        return rc;
+    }
+    char over[24];
+    snprintf(over, sizeof over, "%lld", (long long)(paid - p.amount_fen));
+    log_write(LOG_ERROR, "refund_paid_twice", "refund_id", r->id, "order_id", r->order_id,
+              "payment_id", p.id, "over_fen", over, NULL);
+    return 0;
+}
+
 static int finish(struct db *db, struct refund_row *r, const char *was, const char *status,
                   const char *detail, int64_t now, struct km_error *e)
 {
@@ -483,7 +513,8 @@ static int finish(struct db *db, struct refund_row *r, const char *was, const ch
         orders_event(db, type, r->id, r->order_id, now) != 0) {
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
     }
-    return log_payout(db, r, r->status, now, e);
+    int rc = log_payout(db, r, r->status, now, e);
+    return rc != 0 || !ok ? rc : alert_if_paid_twice(db, r, now, e);
 }
 
 /* Store a pending refund that goes to the provider again at r->next_attempt_at. */
@@ -528,67 +559,34 @@ int refunds_payout_unanswered(struct db *db, const char *refund_id, const char *
     return retry_later(db, &r, now, e);
 }
 
-/* The provider paid a refund after the shop had ended it as failed. If it is still owed (not
- * moved, and its payment not refunded some other way since), the payment settles it. If not, the
- * buyer has been paid twice: the shop books the loss and says so on the refund, in the order's
- * events (and webhooks), in the evidence log and in its own log, for a person to recover it. */
-#define PAID_TWICE "the provider paid this refund after reporting it failed"
-
+/* The provider paid a refund after the shop had ended it as failed (a bank's late settlement).
+ * The money left by this refund, so it succeeded; the order gives it up, out of the shop's
+ * revenue if the order's money went back to the buyer another way meanwhile. */
 static int paid_after_failure(struct db *db, struct refund_row *r, int64_t now,
                               struct km_error *e)
 {
-    if (strncmp(r->failure_reason, PAID_TWICE, strlen(PAID_TWICE)) == 0) {
-        return 0; /* reported again */
-    }
-    char successor[ID_BYTES_MAX], psp[LEDGER_ACCOUNT_ID_BYTES_MAX];
     struct order o;
-    struct payment p;
-    int64_t refunded = 0;
-    if (store_refund_successor(db, r->id, successor) != 0 ||
-        store_order_get(db, r->order_id, &o) != 0 || store_payment_get(db, r->payment_id, &p) != 0 ||
-        store_refunded_of_payment(db, p.id, &refunded) != 0) {
-        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
+    if (store_order_get(db, r->order_id, &o) != 0) {
+        return km_fail(e, KM_EINTERNAL, "corrupt_refund", NULL, "refund without order");
     }
+    char order_acct[LEDGER_ACCOUNT_ID_BYTES_MAX], psp[LEDGER_ACCOUNT_ID_BYTES_MAX];
+    books_account(order_acct, "order", o.id);
     books_account(psp, "psp", r->method);
-    int rc;
-    if (successor[0] == '\0' && refunded + r->amount_fen <= p.amount_fen) {
-        char order_acct[LEDGER_ACCOUNT_ID_BYTES_MAX];
-        books_account(order_acct, "order", o.id);
-        rc = free_order_money(db, &o, r->amount_fen, r->id, now, e);
-        rc = rc != 0 ? rc : books_post(db, order_acct, psp, r->amount_fen, "refund", r->id, now, e);
-        if (rc != 0) {
-            return rc;
-        }
-        snprintf(r->status, sizeof r->status, "succeeded");
-        r->failure_reason[0] = '\0';
-        r->completed_at = now;
-        if (store_refund_update(db, r, "failed") != 0 ||
-            orders_event(db, "refund.succeeded", r->id, r->order_id, now) != 0) {
-            return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
-        }
-        rc = log_payout(db, r, r->status, now, e);
-        return rc != 0 ? rc : settle_order(db, &o, now, e);
-    }
-    rc = books_post(db, "revenue:shop", psp, r->amount_fen, "refund_paid_twice", r->id, now, e);
+    int rc = free_order_money(db, &o, r->amount_fen, r->id, now, e);
+    rc = rc != 0 ? rc : books_post(db, order_acct, psp, r->amount_fen, "refund", r->id, now, e);
     if (rc != 0) {
         return rc;
     }
-    if (successor[0] != '\0') {
-        snprintf(r->failure_reason, sizeof r->failure_reason, "%s; it was also paid as refund %s",
-                 PAID_TWICE, successor);
-    } else {
-        snprintf(r->failure_reason, sizeof r->failure_reason,
-                 "%s; its payment had been refunded in full since", PAID_TWICE);
-    }
+    snprintf(r->status, sizeof r->status, "succeeded");
+    r->failure_reason[0] = '\0';
+    r->completed_at = now;
     if (store_refund_update(db, r, "failed") != 0 ||
-        orders_event(db, "refund.paid_twice", r->id, r->order_id, now) != 0) {
+        orders_event(db, "refund.succeeded", r->id, r->order_id, now) != 0) {
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
     }
-    char amount[24];
-    snprintf(amount, sizeof amount, "%lld", (long long)r->amount_fen);
-    log_write(LOG_ERROR, "refund_paid_twice", "refund_id", r->id, "order_id", r->order_id,
-              "amount_fen", amount, "also_paid_as", successor, NULL);
-    return log_payout(db, r, "paid_twice", now, e);
+    rc = log_payout(db, r, r->status, now, e);
+    rc = rc != 0 ? rc : settle_order(db, &o, now, e);
+    return rc != 0 ? rc : alert_if_paid_twice(db, r, now, e);
 }
 
 int refunds_payout_result(struct db *db, const char *refund_id, const char *status,
@@ -622,6 +620,35 @@ int refunds_payout_result(struct db *db, const char *refund_id, const char *stat
     return finish(db, &r, "pending", status, detail != NULL ? detail : "", now, e);
 }
 
+int refunds_movable(struct db *db, const struct refund_row *r, bool *movable)
+{
+    *movable = false;
+    bool failed = strcmp(r->status, "failed") == 0;
+    if (!failed && strcmp(r->status, "requires_action") != 0) {
+        return 0;
+    }
+    char successor[ID_BYTES_MAX];
+    if (store_refund_successor(db, r->id, successor) != 0) {
+        return -1;
+    }
+    if (successor[0] != '\0') {
+        return 0;
+    }
+    if (!failed) {
+        *movable = true; /* its money is still held for it */
+        return 0;
+    }
+    /* A failed refund whose payment was refunded in full some other way is owed nothing. */
+    struct payment p;
+    int64_t refunded = 0;
+    if (store_payment_get(db, r->payment_id, &p) != 0 ||
+        store_refunded_of_payment(db, p.id, &refunded) != 0) {
+        return -1;
+    }
+    *movable = refunded + r->amount_fen <= p.amount_fen;
+    return 0;
+}
+
 int refunds_unsettled(struct db *db, const char *order_id, struct refund_row *out,
                       struct km_error *e)
 {
@@ -632,24 +659,10 @@ int refunds_unsettled(struct db *db, const char *order_id, struct refund_row *ou
         found = km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
     }
     for (int i = 0; i < n && found == 0; i++) {
-        bool failed = strcmp(rs[i].status, "failed") == 0;
-        if (!failed && strcmp(rs[i].status, "requires_action") != 0) {
-            continue;
-        }
-        bool moved = false;
-        for (int j = 0; j < n && !moved; j++) {
-            moved = strcmp(rs[j].rerouted_from, rs[i].id) == 0;
-        }
-        if (moved) {
-            continue;
-        }
-        /* A failed refund whose payment was refunded in full some other way is owed nothing. */
-        struct payment p;
-        int64_t refunded = 0;
-        if (store_payment_get(db, rs[i].payment_id, &p) != 0 ||
-            store_refunded_of_payment(db, p.id, &refunded) != 0) {
+        bool movable = false;
+        if (refunds_movable(db, &rs[i], &movable) != 0) {
             found = km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
-        } else if (!failed || refunded + rs[i].amount_fen <= p.amount_fen) {
+        } else if (movable) {
             *out = rs[i];
             found = 1;
         }
@@ -695,7 +708,7 @@ int refunds_reroute_to_balance(struct db *db, const char *refund_id, const char 
         }
         snprintf(r.status, sizeof r.status, "failed");
         snprintf(r.failure_reason, sizeof r.failure_reason, "moved to the shop balance by %s",
-                 strcmp(by, "buyer") == 0 ? "the buyer" : by);
+                 strcmp(by, "buyer") == 0 ? "the buyer" : "staff");
         r.completed_at = now;
         if (store_refund_update(db, &r, "requires_action") != 0) {
             return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
@@ -734,8 +747,5 @@ int refunds_reroute_to_balance(struct db *db, const char *refund_id, const char 
              "Refund %s of %lld.%02lld CNY, which was not paid out, is moved to the shop balance "
              "as refund %s.",
              r.id, (long long)(r.amount_fen / 100), (long long)(r.amount_fen % 100), out->id);
-    if (store_message_insert(db, r.case_id, by, body, "[]", now) != 0) {
-        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the case note was not stored");
-    }
-    return 0;
+    return cases_message(db, r.case_id, by, false, body, "[]", e);
 }

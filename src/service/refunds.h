@@ -64,8 +64,11 @@ KM_MUST_USE int refunds_payout_unanswered(struct db *db, const char *refund_id, 
 /* status: processing | succeeded | failed | requires_action. Final states are kept. */
 KM_MUST_USE int refunds_payout_result(struct db *db, const char *refund_id, const char *status,
                                       const char *detail, int64_t now, struct km_error *e);
-/* A refund of the order that was not paid out (failed, or held on an abnormal account), not
- * moved yet, and still owed: 1 with it in *out, 0 if there is none, or a negative code. */
+/* Whether the refund was not paid out (failed, or held on an abnormal account), is not moved
+ * yet, and is still owed: what the buyer or an agent may move to the shop balance. */
+KM_MUST_USE int refunds_movable(struct db *db, const struct refund_row *r, bool *movable);
+/* The order's first refund that is movable: 1 with it in *out, 0 if there is none, or a
+ * negative code. */
 KM_MUST_USE int refunds_unsettled(struct db *db, const char *order_id, struct refund_row *out,
                                   struct km_error *e);
 /* Move a refund that failed or is stuck on an abnormal account to the shop balance, once. `by`

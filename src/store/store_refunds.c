@@ -375,19 +375,33 @@ int store_refunds_due(struct db *db, int64_t now, char (*ids)[ID_BYTES_MAX], int
     return rc < 0 ? rc : 0;
 }
 
-int store_refunded_of_payment(struct db *db, const char *payment_id, int64_t *fen)
+/* The sum one query over a payment's refunds gives. */
+static int sum_of_payment(struct db *db, const char *sql, const char *payment_id, int64_t *fen)
 {
     *fen = 0;
-    struct db_stmt *st = db_query(db,
-                                  "SELECT COALESCE(SUM(amount_fen), 0) FROM refunds WHERE"
-                                  " payment_id = $1 AND status != 'failed'",
-                                  "s", payment_id);
+    struct db_stmt *st = db_query(db, sql, "s", payment_id);
     int rc = db_step(st);
     if (rc == DB_ROW) {
         *fen = db_int(st, 0);
     }
     db_done(st);
     return rc < 0 ? rc : 0;
+}
+
+int store_refunded_of_payment(struct db *db, const char *payment_id, int64_t *fen)
+{
+    return sum_of_payment(db,
+                          "SELECT COALESCE(SUM(amount_fen), 0) FROM refunds WHERE payment_id = $1"
+                          " AND status != 'failed'",
+                          payment_id, fen);
+}
+
+int store_paid_of_payment(struct db *db, const char *payment_id, int64_t *fen)
+{
+    return sum_of_payment(db,
+                          "SELECT COALESCE(SUM(amount_fen), 0) FROM refunds WHERE payment_id = $1"
+                          " AND status = 'succeeded'",
+                          payment_id, fen);
 }
 
 int store_activation_insert(struct db *db, const char *card_key_id, const char *order_id,

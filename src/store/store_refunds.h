@@ -121,6 +121,8 @@ KM_MUST_USE int store_refunds_due(struct db *db, int64_t now, char (*ids)[ID_BYT
                                   int *count);
 /* Sum of refunds not failed for a payment, and for an order. */
 KM_MUST_USE int store_refunded_of_payment(struct db *db, const char *payment_id, int64_t *fen);
+/* Sum of a payment's refunds that succeeded: what has left for good. */
+KM_MUST_USE int store_paid_of_payment(struct db *db, const char *payment_id, int64_t *fen);
 
 /* -KM_EDUPLICATE when the key's activation was recorded before. */
 KM_MUST_USE int store_activation_insert(struct db *db, const char *card_key_id,

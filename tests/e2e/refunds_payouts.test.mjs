@@ -166,6 +166,7 @@ test('a partial refund refused for good (..99) moves to the shop balance once, n
   await shop.advance(0);
   await shop.advance(WECHAT_DELAY_S);
   assert.equal((await refundOf(shop, refund.id, token)).status, 'failed');
+  assert.equal((await refundOf(shop, refund.id, token)).movable, true);
   assert.equal((await orderOf(shop, order.id, token)).amount_refunded_fen, 0);
 
   // Moved once. A second move would still fit under the 100 CNY captured; it is refused, and so
@@ -180,8 +181,8 @@ test('a partial refund refused for good (..99) moves to the shop balance once, n
   assertError(await shop.post(`/v1/refunds/${refund.id}/reroute`, { method: 'balance' }, { token }), 409, { code: 'refund_moved' });
   const o = await orderOf(shop, order.id, token);
   assert.equal(o.amount_refunded_fen, 3099, 'paid once');
-  assert.deepEqual(o.refunds.map((r) => [r.method, r.status, r.rerouted_from]),
-    [['wechat', 'failed', null], ['balance', 'succeeded', refund.id]]);
+  assert.deepEqual(o.refunds.map((r) => [r.method, r.status, r.rerouted_from, r.movable]),
+    [['wechat', 'failed', null, false], ['balance', 'succeeded', refund.id, false]]);
   await assertBalanced(shop);
 });
 
@@ -296,7 +297,7 @@ test('reported failed, then paid after all (..16): the late payment settles a re
   await assertBalanced(shop);
 });
 
-test('reported failed, moved to the balance, then paid by the provider too (..16): recorded as paid twice', async () => {
+test('reported failed, moved to the balance, then paid by the provider too (..16): paid twice, and said so', async () => {
   // A shop of its own, so that nothing else moves its revenue meanwhile.
   const s = await startRecordedShop();
   try {
@@ -307,18 +308,19 @@ test('reported failed, moved to the balance, then paid by the provider too (..16
     assert.equal(moved.status, 201, JSON.stringify(moved.body));
     const before = await assertBalanced(s);
 
+    // The bank's money left after all: that refund succeeded too, and the order says what it is.
     await s.advance(PAID_LATE_S);
     const r = await refundOf(s, refund.id, token);
-    assert.equal(r.status, 'failed', 'the shop paid it as the balance refund');
-    assert.match(r.failure_reason, new RegExp(`paid this refund after reporting it failed.*${moved.body.id}`));
+    assert.equal(r.status, 'succeeded');
     let o = await orderOf(s, order.id, token);
-    assert.equal(o.amount_refunded_fen, 2016);
+    assert.equal(o.amount_refunded_fen, 4032, 'the buyer has it twice');
     assert.deepEqual(paidTwice(o).map((e) => e.object_id), [refund.id]);
-    // The shop books what left twice as its loss, and says so in its log.
+    // It came out of the shop's revenue, and the shop's log says so for a person to act on.
     const after = await assertBalanced(s);
     assert.equal(after.revenue_fen - before.revenue_fen, -2016);
     const logged = s.logs.join('').split('\n').filter((l) => l.includes('"refund_paid_twice"')).map((l) => JSON.parse(l));
-    assert.deepEqual(logged.map((l) => [l.level, l.refund_id, l.also_paid_as, l.amount_fen]), [['error', refund.id, moved.body.id, '2016']]);
+    assert.deepEqual(logged.map((l) => [l.level, l.refund_id, l.payment_id, l.over_fen]),
+      [['error', refund.id, refund.payment_id, '2016']]);
 
     // The provider's report again changes nothing.
     const rec = s.recorded.filter((x) => x.path === '/v1/callbacks/refunds/sandbox' &&
@@ -328,6 +330,51 @@ test('reported failed, moved to the balance, then paid by the provider too (..16
     o = await orderOf(s, order.id, token);
     assert.equal(paidTwice(o).length, 1);
     assert.equal((await assertBalanced(s)).revenue_fen, after.revenue_fen);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('a refund paid late while the next one is in flight (..16): the next one is owed nothing, and its own late payment is flagged', async () => {
+  const BANK_DELAY_S = 2 * DAY;
+  const s = await startRecordedShop();
+  try {
+    // A: all of 100.16 back by bank card under E4; the bank reports it failed two days later.
+    const { order, token, refund: a } = await refundedOrder(s, 10016, 'bank_card');
+    await s.advance(0);
+    await s.advance(BANK_DELAY_S);
+    assert.equal((await refundOf(s, a.id, token)).status, 'failed');
+    // Half an hour on, the buyer asks again and the policy approves B, all that is left.
+    await s.advance(30 * MIN);
+    const again = await openCase(s, order.id, token, 'changed_mind');
+    assert.equal(again.refunds.length, 1);
+    const b = again.refunds[0];
+    assert.equal(b.amount_fen, 10016);
+    await s.advance(0);
+
+    // A is paid after all while B is still with the bank: A succeeded, B is not yet anything.
+    await s.advance(BANK_DELAY_S - 30 * MIN + MIN);
+    assert.equal((await refundOf(s, a.id, token)).status, 'succeeded');
+    assert.equal((await refundOf(s, b.id, token)).status, 'pending');
+    assert.deepEqual(paidTwice(await orderOf(s, order.id, token)), [], 'nothing has left twice yet');
+    await assertBalanced(s);
+
+    // B fails: nothing is owed any more, so it cannot be moved.
+    await s.advance(60 * MIN);
+    assert.equal((await refundOf(s, b.id, token)).status, 'failed');
+    assert.equal((await refundOf(s, b.id, token)).movable, false, 'A paid it');
+    assertError(await s.post(`/v1/refunds/${b.id}/reroute`, { method: 'balance' }, { token }), 409, { code: 'refund_exceeds_captured' });
+    let o = await orderOf(s, order.id, token);
+    assert.equal(o.amount_refunded_fen, 10016);
+    await assertBalanced(s);
+
+    // Then the bank pays B as well: now the buyer has it twice.
+    await s.advance(BANK_DELAY_S);
+    assert.equal((await refundOf(s, b.id, token)).status, 'succeeded');
+    o = await orderOf(s, order.id, token);
+    assert.equal(o.amount_refunded_fen, 20032);
+    assert.deepEqual(paidTwice(o).map((e) => e.object_id), [b.id]);
+    await assertBalanced(s);
   } finally {
     await s.cleanup();
   }
