@@ -152,7 +152,7 @@ function drawCase() {
 // refuses a new approval while one is left: the agent moves it to the shop balance instead, so
 // that one claim is never paid twice.
 function unpaidPane(o) {
-  const all = o.refunds || [], stuck = all.filter((r) => refundStuck(r, all));
+  const stuck = (o.refunds || []).filter(refundStuck);
   if (!stuck.length) return null;
   const err = h('p', { class: 'err', role: 'alert' });
   const move = async (btn, r) => {

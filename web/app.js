@@ -220,7 +220,7 @@ async function openOrder(id) {
 
 function statusText(o) {
   // "Refunded" would say the money is back; a refund the route refused is not.
-  if (o.status === 'refunded' && (o.refunds || []).some((r) => refundStuck(r, o.refunds))) return t('退款未能到账，需您处理');
+  if (o.status === 'refunded' && (o.refunds || []).some(refundStuck)) return t('退款未能到账，需您处理');
   const byKind = {
     delivering: { direct_topup: t('充值中'), account: t('等待卖家发货') },
     delivered: { card_key: t('卡密已发放'), direct_topup: t('已到账'), account: t('卖家已发货，待确认收货') },
@@ -268,7 +268,7 @@ function renderOrder() {
 
 function refundList(refunds, orderId, after) {
   return h('ul', { class: 'plain refunds' }, refunds.map((r) => {
-    const moved = refundMoved(r, refunds), stuck = refundStuck(r, refunds);
+    const moved = refundMoved(r, refunds), stuck = refundStuck(r);
     const err = h('p', { class: 'err', role: 'alert' });
     const move = (ev) => busy(ev.target, err, async () => {
       await api('POST', `/v1/refunds/${encodeURIComponent(r.id)}/reroute`, { method: 'balance' }, tokens()[orderId]);

@@ -174,9 +174,10 @@ const REFUND = () => ({
 });
 // A refund that could not reach the payment route (it failed for good, or the receiving account
 // refused it) goes to the shop balance instead when the buyer or an agent says so, once: the new
-// refund names the one it replaces (rerouted_from), and the shop refuses a second move.
+// refund names the one it replaces (rerouted_from). The shop says which refunds are owed and
+// not moved yet (movable); one whose payment was refunded in full another way is not.
 const refundMoved = (r, refunds) => refunds.some((x) => x.rerouted_from === r.id);
-const refundStuck = (r, refunds) => ['requires_action', 'failed'].includes(r.status) && !refundMoved(r, refunds);
+const refundStuck = (r) => r.movable === true;
 const RULE_TITLE = () => ({
   E1: t('未到账'), E2: t('错发'), E3: t('平台故障'), E4: t('无理由'), E5: t('担保'),
   N1: t('已使用'), N2: t('逾期'), N3: t('填写错误'),
