@@ -152,22 +152,29 @@ test('a lost answer is no refusal (..15): the refund stays pending and is paid o
   await assertBalanced(shop);
 });
 
-test('a partial refund refused for good (..99) moves to the shop balance once, not again and again', async () => {
-  // 100 CNY by WeChat; a revealed key the issuer cannot void, so an agent decides: 30.99 back.
-  const { product } = await cardProduct(shop, { price: 10000, digits: ['7'] });
-  const { order, token } = await paidOrder(shop, product.id, { method: 'wechat' });
-  const rv = await shop.post(`/v1/orders/${order.id}/card_keys/${order.card_keys[0].id}/reveal`, undefined, { token });
+// 100 CNY by WeChat; a revealed key the issuer cannot void, so an agent decides: 30.99 back,
+// which the route refuses for good (..99).
+async function failedPartialRefund(s) {
+  const { product } = await cardProduct(s, { price: 10000, digits: ['7'] });
+  const { order, token } = await paidOrder(s, product.id, { method: 'wechat' });
+  const rv = await s.post(`/v1/orders/${order.id}/card_keys/${order.card_keys[0].id}/reveal`, undefined, { token });
   assert.equal(rv.status, 200, JSON.stringify(rv.body));
-  const c = await openCase(shop, order.id, token, 'key_not_working', { message: 'one code of the card failed' });
+  const c = await openCase(s, order.id, token, 'key_not_working', { message: 'one code of the card failed' });
   assert.equal(c.status, 'open');
-  const part = await decide(shop, c.id, shop.keys.agent, { outcome: 'approve', rule: 'E2', amount_fen: 3099 });
+  const part = await decide(s, c.id, s.keys.agent, { outcome: 'approve', rule: 'E2', amount_fen: 3099 });
   assert.equal(part.status, 200, JSON.stringify(part.body));
   const refund = assertRefund(part.body.refunds[0], { amount_fen: 3099, method: 'wechat', rule: 'E2' });
-  await shop.advance(0);
-  await shop.advance(WECHAT_DELAY_S);
-  assert.equal((await refundOf(shop, refund.id, token)).status, 'failed');
-  assert.equal((await refundOf(shop, refund.id, token)).movable, true);
-  assert.equal((await orderOf(shop, order.id, token)).amount_refunded_fen, 0);
+  await s.advance(0);
+  await s.advance(WECHAT_DELAY_S);
+  const failed = await refundOf(s, refund.id, token);
+  assert.equal(failed.status, 'failed');
+  assert.equal(failed.movable, true);
+  assert.equal((await orderOf(s, order.id, token)).amount_refunded_fen, 0);
+  return { order, token, c, refund };
+}
+
+test('a partial refund refused for good (..99) moves to the shop balance once, not again and again', async () => {
+  const { order, token, refund } = await failedPartialRefund(shop);
 
   // Moved once. A second move would still fit under the 100 CNY captured; it is refused, and so
   // are concurrent ones: exactly one balance refund exists.
@@ -187,19 +194,8 @@ test('a partial refund refused for good (..99) moves to the shop balance once, n
 });
 
 test('a claim approved but not paid out is paid by moving it, not by a second approval', async () => {
-  // 100 CNY by WeChat; an agent approves 30.99 for a key that failed, and the route refuses it
-  // for good (..99). The buyer asks again, in a new case.
-  const { product } = await cardProduct(shop, { price: 10000, digits: ['7'] });
-  const { order, token } = await paidOrder(shop, product.id, { method: 'wechat' });
-  const rv = await shop.post(`/v1/orders/${order.id}/card_keys/${order.card_keys[0].id}/reveal`, undefined, { token });
-  assert.equal(rv.status, 200, JSON.stringify(rv.body));
-  const first = await openCase(shop, order.id, token, 'key_not_working', { message: 'one code of the card failed' });
-  const part = await decide(shop, first.id, shop.keys.agent, { outcome: 'approve', rule: 'E2', amount_fen: 3099 });
-  assert.equal(part.status, 200, JSON.stringify(part.body));
-  const refund = part.body.refunds[0];
-  await shop.advance(0);
-  await shop.advance(WECHAT_DELAY_S);
-  assert.equal((await refundOf(shop, refund.id, token)).status, 'failed');
+  // The route refused the 30.99 an agent approved; the buyer asks again, in a new case.
+  const { order, token, c: first, refund } = await failedPartialRefund(shop);
   const again = await openCase(shop, order.id, token, 'key_not_working', { message: 'I still have not got my money' });
 
   // Approving the same 30.99 again would fit under what was captured, and the buyer could still
