@@ -14,6 +14,7 @@
 #include "http/views.h"
 #include "http/views_refunds.h"
 #include "service/cases.h"
+#include "service/payouts.h"
 #include "service/refunds.h"
 
 static bool staff(const struct api_req *r)
@@ -470,7 +471,7 @@ static int reroute_write(struct db *db, struct api_req *r)
     struct reroute_arg *a = r->write_arg;
     struct refund_row out;
     struct km_error e;
-    if (refunds_reroute_to_balance(db, a->refund_id, a->by, clock_now_ms(), &out, &e) != 0) {
+    if (payouts_move_to_balance(db, a->refund_id, a->by, clock_now_ms(), &out, &e) != 0) {
         return api_error(r, &e);
     }
     json_t *v = view_refund(db, &out);
@@ -531,7 +532,7 @@ static int refund_callback_write(struct db *db, struct api_req *r)
                         "no refund has this request number");
     }
     struct km_error e;
-    if (refunds_payout_result(db, refund_id, a->status, "reported by the provider's callback",
+    if (payouts_result(db, refund_id, a->status, "reported by the provider's callback",
                               clock_now_ms(), &e) != 0) {
         return api_error(r, &e);
     }

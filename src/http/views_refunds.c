@@ -7,6 +7,7 @@
 #include "core/clock.h"
 #include "http/api.h"
 #include "service/cases.h"
+#include "service/payouts.h"
 #include "service/refunds.h"
 #include "store/store_events.h"
 #include "store/store_log.h"
@@ -38,7 +39,7 @@ static json_t *refund_json(const struct refund_row *r, bool movable)
 json_t *view_refund(struct db *db, const struct refund_row *r)
 {
     bool movable = false;
-    if (refunds_movable(db, r, &movable) != 0) {
+    if (payouts_movable(db, r, &movable) != 0) {
         return NULL;
     }
     return refund_json(r, movable);

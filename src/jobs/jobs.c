@@ -21,6 +21,7 @@
 #include "service/executor.h"
 #include "service/fulfilment.h"
 #include "service/orders.h"
+#include "service/payouts.h"
 #include "service/refunds.h"
 #include "store/store_refunds.h"
 #include "store/store.h"
@@ -126,25 +127,25 @@ struct payout_arg {
 static int payout_accepted_run(struct db *db, void *arg)
 {
     struct payout_arg *a = arg;
-    return refunds_payout_accepted(db, a->id, a->result.provider_refund_id, a->now, &a->e);
+    return payouts_accepted(db, a->id, a->result.provider_refund_id, a->now, &a->e);
 }
 
 static int payout_refused_run(struct db *db, void *arg)
 {
     struct payout_arg *a = arg;
-    return refunds_payout_refused(db, a->id, a->why, a->now, &a->e);
+    return payouts_refused(db, a->id, a->why, a->now, &a->e);
 }
 
 static int payout_unanswered_run(struct db *db, void *arg)
 {
     struct payout_arg *a = arg;
-    return refunds_payout_unanswered(db, a->id, a->why, a->now, &a->e);
+    return payouts_unanswered(db, a->id, a->why, a->now, &a->e);
 }
 
 static int payout_result_run(struct db *db, void *arg)
 {
     struct payout_arg *a = arg;
-    return refunds_payout_result(db, a->id, a->result.status, a->result.detail, a->now, &a->e);
+    return payouts_result(db, a->id, a->result.status, a->result.detail, a->now, &a->e);
 }
 
 typedef int (*lister)(struct db *, int64_t, char (*)[ID_BYTES_MAX], int, int *);

@@ -11,6 +11,7 @@
 #include "core/ids.h"
 #include "service/evidence_log.h"
 #include "service/orders.h"
+#include "service/payouts.h"
 #include "service/refunds.h"
 #include "store/store.h"
 
@@ -337,7 +338,7 @@ int cases_decide(struct db *db, const char *case_id, const char *agent, const ch
         /* A refund that was approved and not paid out is paid by moving it, not by approving
          * the claim again: the cap alone cannot tell a second claim from the same one. */
         struct refund_row stuck;
-        rc = refunds_unsettled(db, o.id, &stuck, e);
+        rc = payouts_unsettled(db, o.id, &stuck, e);
         if (rc < 0) {
             return rc;
         }

@@ -1,7 +1,7 @@
 /* The refund engine's machinery: the facts the policy reads, previews, carrying out an approval
- * (a refund per paying route, with the ledger holds), the machine's own refunds (E1, E2, E3), the
- * expected date in working days, and the payout life cycle pending -> succeeded | failed |
- * requires_action. Decisions about cases (requests, agents, appeals) are in cases.c. */
+ * (a refund per paying route, with the ledger holds), the machine's own refunds (E1, E2, E3) and
+ * the expected date in working days. The payout life cycle pending -> succeeded | failed |
+ * requires_action is in payouts.c; decisions about cases (requests, agents, appeals) in cases.c. */
 #ifndef KM_REFUNDS_H
 #define KM_REFUNDS_H
 
@@ -15,9 +15,6 @@
 #include "store/store_refunds.h"
 
 #define REFUNDS_PER_ORDER_MAX 32     /* one per paying route and decision; far above real use */
-#define PAYOUT_ATTEMPTS_MAX 8        /* transient refusals; then a person looks at it */
-#define PAYOUT_POLL_INTERVAL_S 300   /* ask the provider about an unanswered refund every 5 min */
-#define PAYOUT_BACKOFF_BASE_S 60     /* 1, 2, 4, … minutes between refused submissions */
 
 /* Parse the embedded working-day calendar. Once, before threads start. */
 KM_MUST_USE int refunds_init(void);
@@ -50,31 +47,5 @@ KM_MUST_USE int refunds_execute(struct db *db, const struct order *o, const char
 /* The machine's look at one order: if the policy finds a refund due with nobody asking, decide
  * it (as a system case, or on the buyer's waiting case) and pay it. */
 KM_MUST_USE int refunds_auto(struct db *db, const char *order_id, int64_t now, struct km_error *e);
-
-/* Payout progress, from the timers and the provider's callbacks. */
-KM_MUST_USE int refunds_payout_accepted(struct db *db, const char *refund_id,
-                                        const char *provider_refund_id, int64_t now,
-                                        struct km_error *e);
-KM_MUST_USE int refunds_payout_refused(struct db *db, const char *refund_id, const char *why,
-                                       int64_t now, struct km_error *e);
-/* A submission that got no answer: the provider may have taken it, so it is no refusal and never
- * ends the refund; the same request number goes again every PAYOUT_POLL_INTERVAL_S. */
-KM_MUST_USE int refunds_payout_unanswered(struct db *db, const char *refund_id, const char *why,
-                                          int64_t now, struct km_error *e);
-/* status: processing | succeeded | failed | requires_action. Final states are kept. */
-KM_MUST_USE int refunds_payout_result(struct db *db, const char *refund_id, const char *status,
-                                      const char *detail, int64_t now, struct km_error *e);
-/* Whether the refund was not paid out (failed, or held on an abnormal account), is not moved
- * yet, and is still owed: what the buyer or an agent may move to the shop balance. */
-KM_MUST_USE int refunds_movable(struct db *db, const struct refund_row *r, bool *movable);
-/* The order's first refund that is movable: 1 with it in *out, 0 if there is none, or a
- * negative code. */
-KM_MUST_USE int refunds_unsettled(struct db *db, const char *order_id, struct refund_row *out,
-                                  struct km_error *e);
-/* Move a refund that failed or is stuck on an abnormal account to the shop balance, once. `by`
- * is "buyer", or the staff member ("agent:<key>"), whose note then goes into the refund's case. */
-KM_MUST_USE int refunds_reroute_to_balance(struct db *db, const char *refund_id, const char *by,
-                                           int64_t now, struct refund_row *out,
-                                           struct km_error *e);
 
 #endif

@@ -1,0 +1,331 @@
+/* A refund's payout after it is made: what the provider says about it (accepted, refused, no
+ * answer, a result, a payment after it reported a failure), and moving a refund the route could
+ * not pay to the shop balance, once. */
+#include "service/payouts.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "service/books.h"
+#include "service/cases.h"
+#include "service/orders.h"
+#include "service/refunds.h"
+#include "service/refunds_int.h"
+#include "store/store_ledger.h"
+
+/* The refund a payout report is about: 1 while it is pending; 0 once it ended, when a late or
+ * repeated report changes nothing and the first one counted; a negative code if there is none. */
+static int pending_refund(struct db *db, const char *refund_id, struct refund_row *r,
+                          struct km_error *e)
+{
+    if (store_refund_get(db, refund_id, r) != 0) {
+        return km_fail(e, KM_ENOTFOUND, "resource_missing", "refund_id", "no such refund");
+    }
+    return strcmp(r->status, "pending") == 0 ? 1 : 0;
+}
+
+int payouts_accepted(struct db *db, const char *refund_id, const char *provider_refund_id,
+                     int64_t now, struct km_error *e)
+{
+    struct refund_row r;
+    int found = pending_refund(db, refund_id, &r, e);
+    if (found <= 0) {
+        return found;
+    }
+    snprintf(r.provider_refund_id, sizeof r.provider_refund_id, "%s", provider_refund_id);
+    r.attempts++;
+    r.next_attempt_at = now + (int64_t)PAYOUT_POLL_INTERVAL_S * 1000;
+    r.failure_reason[0] = '\0';
+    return store_refund_update(db, &r, "pending") == 0
+               ? 0
+               : km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
+}
+
+/* After a refund succeeded: the payment's succeeded refunds add up to more than it captured only
+ * when a provider paid a refund the shop had ended and paid another way. The buyer was paid twice;
+ * the shop says so in the order's events (and webhooks), the evidence log and its own log, for a
+ * person to recover it. */
+static int alert_if_paid_twice(struct db *db, const struct refund_row *r, int64_t now,
+                               struct km_error *e)
+{
+    struct payment p;
+    int64_t paid = 0;
+    if (store_payment_get(db, r->payment_id, &p) != 0 ||
+        store_paid_of_payment(db, p.id, &paid) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
+    }
+    if (paid <= p.amount_fen) {
+        return 0;
+    }
+    if (orders_event(db, "refund.paid_twice", r->id, r->order_id, now) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "event not stored");
+    }
+    int rc = refunds_log_payout(db, r, "paid_twice", now, e);
+    if (rc != 0) {
+        return rc;
+    }
+    char over[24];
+    snprintf(over, sizeof over, "%lld", (long long)(paid - p.amount_fen));
+    log_write(LOG_ERROR, "refund_paid_twice", "refund_id", r->id, "order_id", r->order_id,
+              "payment_id", p.id, "over_fen", over, NULL);
+    return 0;
+}
+
+static int finish(struct db *db, struct refund_row *r, const char *was, const char *status,
+                  const char *detail, int64_t now, struct km_error *e)
+{
+    bool ok = strcmp(status, "succeeded") == 0;
+    bool held = strcmp(status, "requires_action") == 0;
+    if (!held) {
+        /* Succeeded: the held money leaves for good. Failed: it comes back to the order. */
+        int rc = books_resolve(db, "refund", r->id, ok, now, e);
+        if (rc != 0) {
+            return rc;
+        }
+        r->completed_at = now;
+    }
+    snprintf(r->status, sizeof r->status, "%s", status);
+    snprintf(r->failure_reason, sizeof r->failure_reason, "%s", ok ? "" : detail);
+    char type[40];
+    snprintf(type, sizeof type, "refund.%s", status);
+    if (store_refund_update(db, r, was) != 0 ||
+        orders_event(db, type, r->id, r->order_id, now) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
+    }
+    int rc = refunds_log_payout(db, r, r->status, now, e);
+    return rc != 0 || !ok ? rc : alert_if_paid_twice(db, r, now, e);
+}
+
+/* Store a pending refund that goes to the provider again at r->next_attempt_at. */
+static int retry_later(struct db *db, const struct refund_row *r, int64_t now, struct km_error *e)
+{
+    if (store_refund_update(db, r, "pending") != 0 ||
+        orders_event(db, "refund.retrying", r->id, r->order_id, now) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
+    }
+    return 0;
+}
+
+int payouts_refused(struct db *db, const char *refund_id, const char *why, int64_t now,
+                    struct km_error *e)
+{
+    struct refund_row r;
+    int found = pending_refund(db, refund_id, &r, e);
+    if (found <= 0) {
+        return found;
+    }
+    r.attempts++;
+    if (r.attempts >= PAYOUT_ATTEMPTS_MAX) {
+        return finish(db, &r, "pending", "failed", why, now, e);
+    }
+    int shift = (int)(r.attempts < 10 ? r.attempts - 1 : 9);
+    r.next_attempt_at = now + ((int64_t)PAYOUT_BACKOFF_BASE_S * 1000 << shift);
+    snprintf(r.failure_reason, sizeof r.failure_reason, "%s", why);
+    return retry_later(db, &r, now, e);
+}
+
+int payouts_unanswered(struct db *db, const char *refund_id, const char *why, int64_t now,
+                       struct km_error *e)
+{
+    struct refund_row r;
+    int found = pending_refund(db, refund_id, &r, e);
+    if (found <= 0) {
+        return found;
+    }
+    r.next_attempt_at = now + (int64_t)PAYOUT_POLL_INTERVAL_S * 1000;
+    snprintf(r.failure_reason, sizeof r.failure_reason,
+             "no answer from the provider (%s); the same request goes again", why);
+    return retry_later(db, &r, now, e);
+}
+
+/* The provider paid a refund after the shop had ended it as failed (a bank's late settlement).
+ * The money left by this refund, so it succeeded; the order gives it up, out of the shop's
+ * revenue if the order's money went back to the buyer another way meanwhile. */
+static int paid_after_failure(struct db *db, struct refund_row *r, int64_t now, struct km_error *e)
+{
+    struct order o;
+    if (store_order_get(db, r->order_id, &o) != 0) {
+        return km_fail(e, KM_EINTERNAL, "corrupt_refund", NULL, "refund without order");
+    }
+    char order_acct[LEDGER_ACCOUNT_ID_BYTES_MAX], psp[LEDGER_ACCOUNT_ID_BYTES_MAX];
+    books_account(order_acct, "order", o.id);
+    books_account(psp, "psp", r->method);
+    int rc = refunds_free_order_money(db, &o, r->amount_fen, r->id, now, e);
+    rc = rc != 0 ? rc : books_post(db, order_acct, psp, r->amount_fen, "refund", r->id, now, e);
+    if (rc != 0) {
+        return rc;
+    }
+    snprintf(r->status, sizeof r->status, "succeeded");
+    r->failure_reason[0] = '\0';
+    r->completed_at = now;
+    if (store_refund_update(db, r, "failed") != 0 ||
+        orders_event(db, "refund.succeeded", r->id, r->order_id, now) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
+    }
+    rc = refunds_log_payout(db, r, r->status, now, e);
+    rc = rc != 0 ? rc : refunds_settle_order(db, &o, now, e);
+    return rc != 0 ? rc : alert_if_paid_twice(db, r, now, e);
+}
+
+int payouts_result(struct db *db, const char *refund_id, const char *status, const char *detail,
+                   int64_t now, struct km_error *e)
+{
+    struct refund_row r;
+    int found = pending_refund(db, refund_id, &r, e); /* a callback and a poll may both report it */
+    if (found == 0 && strcmp(status, "succeeded") == 0) {
+        /* Paid after all: on an abnormal account the buyer had not moved yet, or after the shop
+         * gave the refund up. Any other report about an ended refund changes nothing. */
+        if (strcmp(r.status, "requires_action") == 0) {
+            return finish(db, &r, "requires_action", "succeeded", "", now, e);
+        }
+        if (strcmp(r.status, "failed") == 0) {
+            return paid_after_failure(db, &r, now, e);
+        }
+    }
+    if (found <= 0) {
+        return found;
+    }
+    if (strcmp(status, "processing") == 0) {
+        r.next_attempt_at = now + (int64_t)PAYOUT_POLL_INTERVAL_S * 1000;
+        return store_refund_update(db, &r, "pending") == 0
+                   ? 0
+                   : km_fail(e, KM_EINTERNAL, "storage_error", NULL, "not stored");
+    }
+    if (strcmp(status, "succeeded") != 0 && strcmp(status, "failed") != 0 &&
+        strcmp(status, "requires_action") != 0) {
+        return km_fail(e, KM_EINVAL, "parameter_invalid", "status", "unknown refund status");
+    }
+    return finish(db, &r, "pending", status, detail != NULL ? detail : "", now, e);
+}
+
+int payouts_movable(struct db *db, const struct refund_row *r, bool *movable)
+{
+    *movable = false;
+    bool failed = strcmp(r->status, "failed") == 0;
+    if (!failed && strcmp(r->status, "requires_action") != 0) {
+        return 0;
+    }
+    char successor[ID_BYTES_MAX];
+    if (store_refund_successor(db, r->id, successor) != 0) {
+        return -1;
+    }
+    if (successor[0] != '\0') {
+        return 0;
+    }
+    if (!failed) {
+        *movable = true; /* its money is still held for it */
+        return 0;
+    }
+    /* A failed refund whose payment was refunded in full some other way is owed nothing. */
+    struct payment p;
+    int64_t refunded = 0;
+    if (store_payment_get(db, r->payment_id, &p) != 0 ||
+        store_refunded_of_payment(db, p.id, &refunded) != 0) {
+        return -1;
+    }
+    *movable = refunded + r->amount_fen <= p.amount_fen;
+    return 0;
+}
+
+int payouts_unsettled(struct db *db, const char *order_id, struct refund_row *out,
+                      struct km_error *e)
+{
+    struct refund_row *rs = calloc(REFUNDS_PER_ORDER_MAX, sizeof *rs);
+    km_assert(rs != NULL);
+    int n = 0, found = 0;
+    if (store_refunds_of_order(db, order_id, rs, REFUNDS_PER_ORDER_MAX, &n) != 0) {
+        found = km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
+    }
+    for (int i = 0; i < n && found == 0; i++) {
+        bool movable = false;
+        if (payouts_movable(db, &rs[i], &movable) != 0) {
+            found = km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
+        } else if (movable) {
+            *out = rs[i];
+            found = 1;
+        }
+    }
+    free(rs);
+    return found;
+}
+
+int payouts_move_to_balance(struct db *db, const char *refund_id, const char *by, int64_t now,
+                            struct refund_row *out, struct km_error *e)
+{
+    struct refund_row r;
+    if (store_refund_get(db, refund_id, &r) != 0) {
+        return km_fail(e, KM_ENOTFOUND, "resource_missing", "refund_id", "no such refund");
+    }
+    bool stuck = strcmp(r.status, "requires_action") == 0;
+    if (!stuck && strcmp(r.status, "failed") != 0) {
+        return km_fail(e, KM_ESTATE, "refund_state", "refund_id",
+                       "only a refund that needs action or failed can be moved; this one is %s",
+                       r.status);
+    }
+    /* Once: a partial refund that failed would fit under the payment's captured amount again. */
+    char successor[ID_BYTES_MAX];
+    if (store_refund_successor(db, r.id, successor) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
+    }
+    if (successor[0] != '\0') {
+        return km_fail(e, KM_ESTATE, "refund_moved", "refund_id",
+                       "this refund was moved to the shop balance already, as %s", successor);
+    }
+    struct order o;
+    struct payment p;
+    if (store_order_get(db, r.order_id, &o) != 0 || store_payment_get(db, r.payment_id, &p) != 0) {
+        return km_fail(e, KM_EINTERNAL, "corrupt_refund", NULL, "refund without order");
+    }
+    int rc;
+    if (stuck) {
+        /* The stuck refund ends (its hold comes back to the order), and a new one goes to the
+         * shop balance, which settles at once. */
+        rc = books_resolve(db, "refund", r.id, false, now, e);
+        if (rc != 0) {
+            return rc;
+        }
+        snprintf(r.status, sizeof r.status, "failed");
+        snprintf(r.failure_reason, sizeof r.failure_reason, "moved to the shop balance by %s",
+                 strcmp(by, "buyer") == 0 ? "the buyer" : "staff");
+        r.completed_at = now;
+        if (store_refund_update(db, &r, "requires_action") != 0) {
+            return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
+        }
+        rc = refunds_log_payout(db, &r, r.status, now, e);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    /* A failed refund moves once: what is left of this payment to refund caps the new one, so
+     * moving it again, or after it was paid some other way, refunds nothing twice. */
+    int64_t refunded = 0;
+    if (store_refunded_of_payment(db, p.id, &refunded) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
+    }
+    if (refunded + r.amount_fen > p.amount_fen) {
+        return km_fail(e, KM_ESTATE, "refund_exceeds_captured", "refund_id",
+                       "this payment has been refunded already");
+    }
+    snprintf(p.method, sizeof p.method, "balance");
+    rc = refunds_pay_back(db, &o, &p, r.case_id, r.rule, r.amount_fen, r.id, now, e);
+    if (rc != 0) {
+        return rc;
+    }
+    /* The new refund is the one that names this one. */
+    if (store_refund_successor(db, r.id, successor) != 0 || successor[0] == '\0' ||
+        store_refund_get(db, successor, out) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the new refund was not found");
+    }
+    if (strcmp(by, "buyer") == 0 || r.case_id[0] == '\0') {
+        return 0;
+    }
+    /* Staff moved it: the case says who, for the buyer and the next agent to read. */
+    char body[256];
+    snprintf(body, sizeof body,
+             "Refund %s of %lld.%02lld CNY, which was not paid out, is moved to the shop balance "
+             "as refund %s.",
+             r.id, (long long)(r.amount_fen / 100), (long long)(r.amount_fen % 100), out->id);
+    return cases_message(db, r.case_id, by, false, body, "[]", e);
+}
