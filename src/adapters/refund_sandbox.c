@@ -27,6 +27,10 @@
  * and says so: the shop may have paid the buyer another way meanwhile. */
 #define REFUND_SANDBOX_PAID_LATE_CENTS 16
 #define REFUND_SANDBOX_PAID_LATE_MS (2LL * 24 * 3600 * 1000)
+/* ..17: a slow bank, whatever the route: the refund is paid ten days after it is taken, past
+ * any date the shop promises (seven working days at most). */
+#define REFUND_SANDBOX_SLOW_CENTS 17
+#define REFUND_SANDBOX_SLOW_MS (10LL * 24 * 3600 * 1000)
 
 int64_t refund_sandbox_route_delay_ms(const char *method)
 {
@@ -49,6 +53,14 @@ static const char *outcome_of(int64_t cents)
         return "requires_action";
     }
     return cents == 99 || cents == REFUND_SANDBOX_PAID_LATE_CENTS ? "failed" : "succeeded";
+}
+
+/* How long after the provider takes a refund its result comes. */
+static int64_t result_delay_ms(const struct sandbox_refund *row)
+{
+    return row->amount_fen % 100 == REFUND_SANDBOX_SLOW_CENTS
+               ? REFUND_SANDBOX_SLOW_MS
+               : refund_sandbox_route_delay_ms(row->method);
 }
 
 struct submit_arg {
@@ -83,7 +95,7 @@ static int submit_run(struct db *db, void *arg)
     }
     if (existing.amount_fen % 100 == 15) {
         if (existing.result_at == 0) {
-            existing.result_at = clock_now_ms() + refund_sandbox_route_delay_ms(existing.method);
+            existing.result_at = clock_now_ms() + result_delay_ms(&existing);
         }
         if (existing.failures_left > 0) {
             existing.failures_left--;
@@ -95,7 +107,7 @@ static int submit_run(struct db *db, void *arg)
             existing.failures_left--;
             s->rc = -KM_EBUSY; /* refused this time; the refusal itself is kept */
         } else {
-            existing.result_at = clock_now_ms() + refund_sandbox_route_delay_ms(existing.method);
+            existing.result_at = clock_now_ms() + result_delay_ms(&existing);
         }
         rc = store_sandbox_refund_update(db, &existing);
     }

@@ -20,9 +20,12 @@
 
 static json_t *refund_json(const struct refund_row *r, bool movable)
 {
+    /* Still with its route past the promised date (noted once by the timers). */
+    bool overdue = r->overdue_at != 0 && (strcmp(r->status, "pending") == 0 ||
+                                          strcmp(r->status, "requires_action") == 0);
     json_t *v = json_pack(
         "{s:s, s:s, s:s, s:o, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o,"
-        " s:b}",
+        " s:b, s:b}",
         "id",
         r->id, "object", "refund", "order_id", r->order_id, "case_id",
         r->case_id[0] ? json_string(r->case_id) : json_null(), "payment_id", r->payment_id,
@@ -31,7 +34,8 @@ static json_t *refund_json(const struct refund_row *r, bool movable)
         (json_int_t)r->attempts, "expected_by", api_time(r->expected_by), "created_at",
         api_time(r->created_at), "completed_at", api_time(r->completed_at), "failure_reason",
         r->failure_reason[0] ? json_string(r->failure_reason) : json_null(), "rerouted_from",
-        r->rerouted_from[0] ? json_string(r->rerouted_from) : json_null(), "movable", movable);
+        r->rerouted_from[0] ? json_string(r->rerouted_from) : json_null(), "movable", movable,
+        "overdue", overdue);
     km_assert(v != NULL);
     return v;
 }

@@ -48,6 +48,12 @@ static int expire_run(struct db *db, void *arg)
     return orders_expire(db, a->id, a->now, &a->e);
 }
 
+static int overdue_run(struct db *db, void *arg)
+{
+    struct id_arg *a = arg;
+    return payouts_note_overdue(db, a->id, a->now, &a->e);
+}
+
 static int confirm_run(struct db *db, void *arg)
 {
     struct id_arg *a = arg;
@@ -308,6 +314,7 @@ void jobs_run_now(void)
         /* Not counted as work: a candidate the policy declines stays a candidate. */
         (void)run_each(store_orders_refund_candidates, refund_sweep_run, "refund_sweep");
         work += payouts();
+        work += run_each(store_refunds_newly_overdue, overdue_run, "refund_overdue");
         notified += refund_sandbox_notify(reader, base_url);
         work += webhook_deliver(reader, webhook_url);
         busy = notified != 0;

@@ -329,3 +329,24 @@ int payouts_move_to_balance(struct db *db, const char *refund_id, const char *by
              r.id, (long long)(r.amount_fen / 100), (long long)(r.amount_fen % 100), out->id);
     return cases_message(db, r.case_id, by, false, body, "[]", e);
 }
+
+int payouts_note_overdue(struct db *db, const char *refund_id, int64_t now, struct km_error *e)
+{
+    struct refund_row r;
+    if (store_refund_get(db, refund_id, &r) != 0) {
+        return km_fail(e, KM_ENOTFOUND, "resource_missing", "refund_id", "no such refund");
+    }
+    int rc = store_refund_mark_overdue(db, r.id, now);
+    if (rc == -KM_ESTATE) {
+        return 0; /* it ended, or was noted, since the timer listed it */
+    }
+    if (rc != 0 || orders_event(db, "refund.overdue", r.id, r.order_id, now) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
+    }
+    char late_h[24];
+    snprintf(late_h, sizeof late_h, "%lld", (long long)((now - r.expected_by) / 3600000));
+    log_write(LOG_WARN, "refund_overdue", "refund_id", r.id, "order_id", r.order_id, "status",
+              r.status, "method", r.method, "hours_late", late_h, "reason", r.failure_reason,
+              NULL);
+    return 0;
+}

@@ -254,7 +254,7 @@ int store_evidence_data(struct db *db, const char *order_id, const char *id, voi
     "id, order_id, COALESCE(case_id, ''), payment_id, method, amount_fen, rule, status,"         \
     " provider_request_no, COALESCE(provider_refund_id, ''), attempts, next_attempt_at,"          \
     " expected_by, COALESCE(failure_reason, ''), created_at, COALESCE(completed_at, 0),"        \
-    " COALESCE(rerouted_from, '')"
+    " COALESCE(rerouted_from, ''), COALESCE(overdue_at, 0)"
 
 static void refund_read(struct db_stmt *st, struct refund_row *r)
 {
@@ -276,6 +276,7 @@ static void refund_read(struct db_stmt *st, struct refund_row *r)
     r->created_at = db_int(st, 14);
     r->completed_at = db_int(st, 15);
     db_text_copy(st, 16, r->rerouted_from, sizeof r->rerouted_from);
+    r->overdue_at = db_int(st, 17);
 }
 
 int store_refund_insert(struct db *db, const struct refund_row *r)
@@ -386,6 +387,35 @@ static int sum_of_payment(struct db *db, const char *sql, const char *payment_id
     }
     db_done(st);
     return rc < 0 ? rc : 0;
+}
+
+int store_refunds_newly_overdue(struct db *db, int64_t now, char (*ids)[ID_BYTES_MAX], int max,
+                                int *count)
+{
+    *count = 0;
+    struct db_stmt *st = db_query(db,
+                                  "SELECT id FROM refunds WHERE overdue_at IS NULL AND (status ="
+                                  " 'pending' OR status = 'requires_action') AND expected_by < $1"
+                                  " ORDER BY expected_by LIMIT $2",
+                                  "ii", now, (int64_t)max);
+    int rc = DB_DONE;
+    while (*count < max && (rc = db_step(st)) == DB_ROW) {
+        db_text_copy(st, 0, ids[(*count)++], ID_BYTES_MAX);
+    }
+    db_done(st);
+    return rc < 0 ? rc : 0;
+}
+
+int store_refund_mark_overdue(struct db *db, const char *id, int64_t now)
+{
+    int rc = db_run(db_query(db,
+                             "UPDATE refunds SET overdue_at = $1 WHERE id = $2 AND overdue_at IS"
+                             " NULL AND (status = 'pending' OR status = 'requires_action')",
+                             "is", now, id));
+    if (rc == 0 && db_changes(db) != 1) {
+        return -KM_ESTATE;
+    }
+    return rc;
 }
 
 int store_refunded_of_payment(struct db *db, const char *payment_id, int64_t *fen)

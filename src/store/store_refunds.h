@@ -70,6 +70,7 @@ struct refund_row {
     int64_t created_at;
     int64_t completed_at;
     char rerouted_from[ID_BYTES_MAX]; /* the refund this one pays again to the balance, or "" */
+    int64_t overdue_at; /* when it was found still with its route past expected_by, or 0 */
 };
 
 KM_MUST_USE int store_case_insert(struct db *db, const struct case_row *c);
@@ -119,6 +120,12 @@ KM_MUST_USE int store_refunds_of_order(struct db *db, const char *order_id,
 /* Refunds whose next attempt (submit or poll) is due. */
 KM_MUST_USE int store_refunds_due(struct db *db, int64_t now, char (*ids)[ID_BYTES_MAX], int max,
                                   int *count);
+/* Refunds still with their route after the date promised (expected_by) that were not noted as
+ * overdue yet, the longest overdue first. */
+KM_MUST_USE int store_refunds_newly_overdue(struct db *db, int64_t now, char (*ids)[ID_BYTES_MAX],
+                                            int max, int *count);
+/* Note it once; -KM_ESTATE if it was noted already or has ended. */
+KM_MUST_USE int store_refund_mark_overdue(struct db *db, const char *id, int64_t now);
 /* Sum of refunds not failed for a payment, and for an order. */
 KM_MUST_USE int store_refunded_of_payment(struct db *db, const char *payment_id, int64_t *fen);
 /* Sum of a payment's refunds that succeeded: what has left for good. */

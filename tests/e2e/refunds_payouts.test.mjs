@@ -376,6 +376,41 @@ test('a refund paid late while the next one is in flight (..16): the next one is
   }
 });
 
+test('a refund still with the bank past its promised date (..17) is overdue: shown, and said once', async () => {
+  const s = await startRecordedShop();
+  try {
+    const { order, token, refund } = await refundedOrder(s, 1017, 'wechat');
+    await s.advance(0);
+    let r = await refundOf(s, refund.id, token);
+    assert.equal(r.status, 'pending');
+    assert.equal(r.overdue, false);
+    const promised = Date.parse(r.expected_by);
+
+    // Past the promised date (one working day for WeChat Pay) the shop notes it, once.
+    await s.advance(Math.ceil((promised - Date.parse((await s.get('/v1/test/clock')).body.now)) / 1000) + 3600);
+    r = await refundOf(s, refund.id, token);
+    assert.equal(r.status, 'pending');
+    assert.equal(r.overdue, true);
+    await s.advance(DAY);
+    let o = await orderOf(s, order.id, token);
+    assert.deepEqual(o.timeline.filter((e) => e.type === 'refund.overdue').map((e) => e.object_id), [refund.id]);
+    assert.equal(o.refunds[0].overdue, true);
+    const logged = s.logs.join('').split('\n').filter((l) => l.includes('"refund_overdue"')).map((l) => JSON.parse(l));
+    assert.deepEqual(logged.map((l) => [l.level, l.refund_id, l.status, l.method]), [['warn', refund.id, 'pending', 'wechat']]);
+
+    // Ten days after it was taken the bank pays: no longer overdue.
+    await s.advance(9 * DAY);
+    r = await refundOf(s, refund.id, token);
+    assert.equal(r.status, 'succeeded');
+    assert.equal(r.overdue, false);
+    o = await orderOf(s, order.id, token);
+    assert.equal(o.timeline.filter((e) => e.type === 'refund.overdue').length, 1);
+    await assertBalanced(s);
+  } finally {
+    await s.cleanup();
+  }
+});
+
 test('a balance-paid order is refunded to the balance at once', async () => {
   const { order, token, refund } = await refundedOrder(shop, 700, 'balance');
   assert.ok(refund.completed_at);
