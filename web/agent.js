@@ -208,7 +208,8 @@ function factsPane(c, o) {
       [when(r.revealed_at), r.card_key_id || t('账号'), r.ip, r.waiver_confirmed_at ? `${when(r.waiver_confirmed_at)} (${r.policy_version})` : '—'])),
     h('h3', null, t('退款')),
     tbl([t('金额'), t('方式'), t('规则'), t('状态'), t('预计 / 到账')], (o.refunds || []).map((r) =>
-      [yuan(r.amount_fen), METHOD()[r.method] || r.method, r.rule, REFUND()[r.status] || r.status, when(r.completed_at) || when(r.expected_by) || '—'])),
+      [yuan(r.amount_fen), METHOD()[r.method] || r.method, r.rule, REFUND()[r.status] || r.status,
+        r.overdue ? h('span', { class: 'late' }, t('{t}（已逾期）', { t: when(r.expected_by) })) : when(r.completed_at) || when(r.expected_by) || '—'])),
     h('h3', null, t('此订单的其他工单')),
     tbl([t('工单'), t('原因'), t('状态'), t('时间')], others.map((x) =>
       [h('a', { href: `#/case/${encodeURIComponent(x.id)}` }, x.id), REASON()[x.reason] || x.reason, CASE_STATUS()[x.status] || x.status, when(x.created_at)])),
@@ -433,7 +434,7 @@ addEN({
   '提交决定': 'Decide', '请填写正确的金额，例如 10.00': 'Enter an amount such as 10.00', '请填写给买家的说明': 'Write an explanation for the buyer',
   '请买家补充（买家有 72 小时回复）': 'Ask the buyer (they have 72 hours to reply)', '请求补充证据': 'Ask for evidence', '请写明需要什么材料': 'Say what you need',
   '补充证据': 'Evidence request', '已请买家补充，等待回复（截止 {t}）。': 'Asked the buyer; waiting for the reply (due {t}).', '无权操作：{m}': 'Not allowed: {m}',
-  '未能到账的退款': 'Refunds not paid out', '原因：{r}': 'Reason: {r}', '改退至店铺余额': 'Move to the shop balance',
+  '未能到账的退款': 'Refunds not paid out', '{t}（已逾期）': '{t} (overdue)', '原因：{r}': 'Reason: {r}', '改退至店铺余额': 'Move to the shop balance',
   '这些退款已同意，但原路未能退回。请改退至店铺余额，而不是再次同意退款，以免同一诉求退两次。': 'These refunds were approved, but the original route could not pay them. Move them to the shop balance rather than approve again, so that no claim is paid twice.',
 });
 

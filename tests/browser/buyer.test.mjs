@@ -157,6 +157,26 @@ describe('buyer pages', () => {
     });
   }
 
+  // A refund of an amount ending in 17 sits with a slow bank for ten days, past the date promised.
+  it('shows a refund past its promised date as overdue', async () => {
+    const { product } = await cardProduct(shop, { name: 'Q币卡 · 慢银行', price: 1017, noReasonDays: 7 });
+    const { order, token } = await paidOrder(shop, product.id, { method: 'wechat' });
+    await openCase(shop, order.id, token, 'changed_mind');
+    await shop.advance(0);
+    await shop.advance(4 * 24 * 3600); // one working day was promised
+    const page = await openPage(browser, shop.base, PHONE);
+    await page.context().addInitScript(([id, tok]) =>
+      sessionStorage.setItem('km.tokens', JSON.stringify({ [id]: tok })), [order.id, token]);
+    await page.goto(`${shop.base}/#/order/${order.id}`);
+    const late = page.locator('.refunds li .overdue');
+    await late.waitFor();
+    assert.match(await late.innerText(), /已超过承诺的到账时间 .+，店铺已收到逾期提醒。/);
+    assert.match(await page.locator('.refunds li').innerText(), /退款中/);
+    await shot(page, 'buyer-phone-refund-overdue', { at: '.refunds' });
+    assertClean(page);
+    await page.context().close();
+  });
+
   it('reads the published policy and keeps staff keys out of the buyer page', async () => {
     const page = await openPage(browser, shop.base, PHONE);
     await page.goto(`${shop.base}/#/policy`);
