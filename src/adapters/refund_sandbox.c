@@ -27,10 +27,11 @@
  * and says so: the shop may have paid the buyer another way meanwhile. */
 #define REFUND_SANDBOX_PAID_LATE_CENTS 16
 #define REFUND_SANDBOX_PAID_LATE_MS (2LL * 24 * 3600 * 1000)
-/* ..17: a slow bank, whatever the route: the refund is paid ten days after it is taken, past
- * any date the shop promises (seven working days at most). */
+/* ..17: a slow bank, on any provider route: the refund is paid thirty days after it is taken,
+ * past any date the shop promises (seven working days, which a Spring Festival stretches to
+ * about sixteen calendar days). */
 #define REFUND_SANDBOX_SLOW_CENTS 17
-#define REFUND_SANDBOX_SLOW_MS (10LL * 24 * 3600 * 1000)
+#define REFUND_SANDBOX_SLOW_MS (30LL * 24 * 3600 * 1000)
 
 int64_t refund_sandbox_route_delay_ms(const char *method)
 {

@@ -533,7 +533,7 @@ static int refund_callback_write(struct db *db, struct api_req *r)
     }
     struct km_error e;
     if (payouts_result(db, refund_id, a->status, "reported by the provider's callback",
-                              clock_now_ms(), &e) != 0) {
+                       clock_now_ms(), &e) != 0) {
         return api_error(r, &e);
     }
     return api_ok(r, 200, json_pack("{s:b}", "received", 1));

@@ -20,9 +20,8 @@
 
 static json_t *refund_json(const struct refund_row *r, bool movable)
 {
-    /* Still with its route past the promised date (noted once by the timers). */
-    bool overdue = r->overdue_at != 0 && (strcmp(r->status, "pending") == 0 ||
-                                          strcmp(r->status, "requires_action") == 0);
+    /* Still with the provider past the promised date (noted once by the timers). */
+    bool overdue = r->overdue_at != 0 && strcmp(r->status, "pending") == 0;
     json_t *v = json_pack(
         "{s:s, s:s, s:s, s:o, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o,"
         " s:b, s:b}",

@@ -346,7 +346,6 @@ int payouts_note_overdue(struct db *db, const char *refund_id, int64_t now, stru
     char late_h[24];
     snprintf(late_h, sizeof late_h, "%lld", (long long)((now - r.expected_by) / 3600000));
     log_write(LOG_WARN, "refund_overdue", "refund_id", r.id, "order_id", r.order_id, "status",
-              r.status, "method", r.method, "hours_late", late_h, "reason", r.failure_reason,
-              NULL);
+              r.status, "method", r.method, "hours_late", late_h, "reason", r.failure_reason, NULL);
     return 0;
 }

@@ -43,8 +43,9 @@ KM_MUST_USE int payouts_unsettled(struct db *db, const char *order_id, struct re
 KM_MUST_USE int payouts_move_to_balance(struct db *db, const char *refund_id, const char *by,
                                         int64_t now, struct refund_row *out, struct km_error *e);
 
-/* A refund still with its route after the date the buyer was promised: noted once, with a
- * refund.overdue order event (and webhook) and a warning in the log, for a person to chase. */
+/* A refund still pending with the provider after the date the buyer was promised: noted once,
+ * with a refund.overdue order event (and webhook) and a warning in the log, for a person to
+ * chase the provider. */
 KM_MUST_USE int payouts_note_overdue(struct db *db, const char *refund_id, int64_t now,
                                      struct km_error *e);
 

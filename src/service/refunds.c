@@ -227,7 +227,7 @@ void refunds_facts_json(const struct refund_facts *f, uint32_t used, char *buf, 
 /* Make amount_fen available in the order's account: release an escrow hold, and take back from
  * revenue what delivery recognised. */
 int refunds_free_order_money(struct db *db, const struct order *o, int64_t amount_fen,
-                            const char *refund_id, int64_t now, struct km_error *e)
+                             const char *refund_id, int64_t now, struct km_error *e)
 {
     char order_acct[LEDGER_ACCOUNT_ID_BYTES_MAX];
     books_account(order_acct, "order", o->id);
@@ -269,7 +269,7 @@ int refunds_free_order_money(struct db *db, const struct order *o, int64_t amoun
 /* The payout's result in the evidence log: the refund's status, or what the provider did that
  * the status does not say (paid_twice). */
 int refunds_log_payout(struct db *db, const struct refund_row *r, const char *status, int64_t now,
-                      struct km_error *e)
+                       struct km_error *e)
 {
     return evlog_append(db, "payout_result", r->order_id,
                         json_pack("{s:s, s:s, s:s, s:I, s:s, s:s}", "refund_id", r->id,
@@ -281,8 +281,8 @@ int refunds_log_payout(struct db *db, const struct refund_row *r, const char *st
 
 /* A refund of amount_fen from payment p; rerouted_from names the refund it pays again, if any. */
 int refunds_pay_back(struct db *db, const struct order *o, const struct payment *p,
-                    const char *case_id, const char *rule, int64_t amount_fen,
-                    const char *rerouted_from, int64_t now, struct km_error *e)
+                     const char *case_id, const char *rule, int64_t amount_fen,
+                     const char *rerouted_from, int64_t now, struct km_error *e)
 {
     /* Every refund is made here, so the cap is checked here too, whatever the caller checked:
      * what the payment captured bounds all its refunds that are not failed. */

@@ -394,9 +394,8 @@ int store_refunds_newly_overdue(struct db *db, int64_t now, char (*ids)[ID_BYTES
 {
     *count = 0;
     struct db_stmt *st = db_query(db,
-                                  "SELECT id FROM refunds WHERE overdue_at IS NULL AND (status ="
-                                  " 'pending' OR status = 'requires_action') AND expected_by < $1"
-                                  " ORDER BY expected_by LIMIT $2",
+                                  "SELECT id FROM refunds WHERE overdue_at IS NULL AND status ="
+                                  " 'pending' AND expected_by < $1 ORDER BY expected_by LIMIT $2",
                                   "ii", now, (int64_t)max);
     int rc = DB_DONE;
     while (*count < max && (rc = db_step(st)) == DB_ROW) {
@@ -410,7 +409,7 @@ int store_refund_mark_overdue(struct db *db, const char *id, int64_t now)
 {
     int rc = db_run(db_query(db,
                              "UPDATE refunds SET overdue_at = $1 WHERE id = $2 AND overdue_at IS"
-                             " NULL AND (status = 'pending' OR status = 'requires_action')",
+                             " NULL AND status = 'pending'",
                              "is", now, id));
     if (rc == 0 && db_changes(db) != 1) {
         return -KM_ESTATE;

@@ -70,7 +70,7 @@ struct refund_row {
     int64_t created_at;
     int64_t completed_at;
     char rerouted_from[ID_BYTES_MAX]; /* the refund this one pays again to the balance, or "" */
-    int64_t overdue_at; /* when it was found still with its route past expected_by, or 0 */
+    int64_t overdue_at; /* when it was found still pending past expected_by, or 0 */
 };
 
 KM_MUST_USE int store_case_insert(struct db *db, const struct case_row *c);
@@ -120,8 +120,8 @@ KM_MUST_USE int store_refunds_of_order(struct db *db, const char *order_id,
 /* Refunds whose next attempt (submit or poll) is due. */
 KM_MUST_USE int store_refunds_due(struct db *db, int64_t now, char (*ids)[ID_BYTES_MAX], int max,
                                   int *count);
-/* Refunds still with their route after the date promised (expected_by) that were not noted as
- * overdue yet, the longest overdue first. */
+/* Refunds still pending with the provider after the date promised (expected_by) that were not
+ * noted as overdue yet, the longest overdue first. */
 KM_MUST_USE int store_refunds_newly_overdue(struct db *db, int64_t now, char (*ids)[ID_BYTES_MAX],
                                             int max, int *count);
 /* Note it once; -KM_ESTATE if it was noted already or has ended. */

@@ -2,8 +2,9 @@
 // retried with the same request number; an abnormal account moved to the shop balance), the
 // date promised across the Spring Festival holiday, and requests racing on one order — never more
 // than captured, never paid twice. The sandbox decides by the amount's last two digits (see
-// src/adapters/refund_sandbox.c): ..13 refused once, ..14 refused every time, ..66
-// requires_action, ..99 failed.
+// src/adapters/refund_sandbox.c): ..13 refused once, ..14 refused every time, ..15 taken but
+// its answer lost, ..16 failed and then paid after all, ..17 a slow bank, ..66 requires_action,
+// ..99 failed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startShop } from './lib/server.mjs';
@@ -398,8 +399,8 @@ test('a refund still with the bank past its promised date (..17) is overdue: sho
     const logged = s.logs.join('').split('\n').filter((l) => l.includes('"refund_overdue"')).map((l) => JSON.parse(l));
     assert.deepEqual(logged.map((l) => [l.level, l.refund_id, l.status, l.method]), [['warn', refund.id, 'pending', 'wechat']]);
 
-    // Ten days after it was taken the bank pays: no longer overdue.
-    await s.advance(9 * DAY);
+    // Thirty days after it was taken the bank pays: no longer overdue.
+    await s.advance(30 * DAY);
     r = await refundOf(s, refund.id, token);
     assert.equal(r.status, 'succeeded');
     assert.equal(r.overdue, false);
