@@ -290,7 +290,10 @@ function actionsPane(c, o) {
   const refundable = Math.max(0, (o.amount_captured_fen || 0) - (o.amount_refunded_fen || 0));
   const outcome = S.outcome || (c.preview.rule && c.preview.rule.startsWith('N') ? 'reject' : 'approve');
   const ruleSel = h('select', { name: 'rule', id: 'rule' });
-  const amount = h('input', { name: 'amount', id: 'amount', inputMode: 'decimal', value: (refundable / 100).toFixed(2) });
+  // All that is left, for the order's first refund; after one, the agent states what this claim
+  // is worth, so that a claim about money already paid back is not paid in full again.
+  const amount = h('input', { name: 'amount', id: 'amount', inputMode: 'decimal',
+    value: (o.refunds || []).length ? '' : (refundable / 100).toFixed(2), placeholder: (refundable / 100).toFixed(2) });
   const explain = h('textarea', { name: 'explanation', id: 'explanation', rows: 3, maxLength: 2000 });
   let edited = false;
   explain.addEventListener('input', () => { edited = true; });

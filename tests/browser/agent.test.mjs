@@ -187,19 +187,26 @@ describe('agent console', () => {
     await page.locator('body').click({ position: { x: 5, y: 5 } });
     await page.keyboard.press('a');
     await page.selectOption('#rule', 'E2');
+    await page.fill('#amount', '2.99');
     await page.click('#decide-submit');
     await page.waitForSelector('#decide-form .err:not(:empty)');
     assert.match(await page.locator('#decide-form .err').innerText(), new RegExp(refund.id));
+    await page.fill('#amount', '');
     // Moved: the pane goes, the balance refund is in the facts, and the claim can be decided.
     await unpaid.locator('button.move').click();
     await unpaid.waitFor({ state: 'detached' });
     assert.match(await page.locator('.facts').innerText(), /¥2\.99\s+余额\s+E2\s+已退回/);
-    assert.equal(await page.locator('#amount').inputValue(), '7.01');
+    // The order has had a refund: the agent states what this claim is worth, nothing is assumed.
+    assert.equal(await page.locator('#amount').inputValue(), '');
+    assert.equal(await page.locator('#amount').getAttribute('placeholder'), '7.01');
+    await page.click('#decide-submit');
+    await page.waitForSelector('#decide-form .err:not(:empty)');
+    await page.fill('#amount', '1.00');
     await page.click('#decide-submit');
     await page.waitForSelector('#case-status.c-decided');
     const o = (await shop.get(`/v1/orders/${order.id}`, { token })).body;
     assert.deepEqual(o.refunds.map((r) => [r.method, r.amount_fen, r.status]),
-      [['wechat', 299, 'failed'], ['balance', 299, 'succeeded'], ['wechat', 701, 'pending']]);
+      [['wechat', 299, 'failed'], ['balance', 299, 'succeeded'], ['wechat', 100, 'pending']]);
     assertClean(page);
     await page.context().close();
   });
