@@ -77,6 +77,9 @@ KM_MUST_USE int db_found(int step_rc);
 
 /* Step a statement that returns no rows, then reset it. 0 or a negative code. */
 KM_MUST_USE int db_run(struct db_stmt *st);
+/* db_run for a write guarded by its WHERE that must change exactly one row: -KM_ESTATE when it
+ * changed none (the row was not in the state the guard names). */
+KM_MUST_USE int db_run_one(struct db_stmt *st);
 /* Reset after use; an un-reset statement pins the WAL. */
 void db_done(struct db_stmt *st);
 

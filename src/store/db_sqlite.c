@@ -389,6 +389,15 @@ int db_run(struct db_stmt *st)
     return rc < 0 ? rc : 0;
 }
 
+int db_run_one(struct db_stmt *st)
+{
+    int rc = db_run(st);
+    if (rc == 0 && sqlite3_changes64(st->db->conn) != 1) {
+        return -KM_ESTATE;
+    }
+    return rc;
+}
+
 void db_done(struct db_stmt *st)
 {
     sqlite3_reset(st->stmt);

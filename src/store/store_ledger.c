@@ -77,14 +77,10 @@ int store_ledger_pending_get(struct db *db, const char *id, char *debit, char *c
 int store_ledger_pending_set_state(struct db *db, const char *id, const char *state)
 {
     /* Only an open transfer resolves: a second post or void changes no row. */
-    int rc = db_run(db_query(db,
-                             "UPDATE ledger_transfers SET pending_state = $1 WHERE id = $2 AND"
-                             " pending_state = 'open'",
-                             "ss", state, id));
-    if (rc == 0 && db_changes(db) != 1) {
-        return -KM_ESTATE;
-    }
-    return rc;
+    return db_run_one(db_query(db,
+                               "UPDATE ledger_transfers SET pending_state = $1 WHERE id = $2 AND"
+                               " pending_state = 'open'",
+                               "ss", state, id));
 }
 
 int store_ledger_pending_find(struct db *db, const char *ref_type, const char *ref_id, char *id)

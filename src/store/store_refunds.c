@@ -332,17 +332,13 @@ int store_refund_by_request_no(struct db *db, const char *request_no, char *id)
 int store_refund_update(struct db *db, const struct refund_row *r, const char *was)
 {
     /* Only from the state the caller read: a refund that ended meanwhile changes no row. */
-    int rc = db_run(db_query(db,
-                             "UPDATE refunds SET status = $1, provider_refund_id = $2, attempts ="
-                             " $3, next_attempt_at = $4, failure_reason = $5, completed_at ="
-                             " NULLIF($6, 0) WHERE id = $7 AND status = $8",
-                             "ssiisiss", r->status, or_null(r->provider_refund_id), r->attempts,
-                             r->next_attempt_at, or_null(r->failure_reason), r->completed_at,
-                             r->id, was));
-    if (rc == 0 && db_changes(db) != 1) {
-        return -KM_ESTATE;
-    }
-    return rc;
+    return db_run_one(db_query(db,
+                               "UPDATE refunds SET status = $1, provider_refund_id = $2, attempts ="
+                               " $3, next_attempt_at = $4, failure_reason = $5, completed_at ="
+                               " NULLIF($6, 0) WHERE id = $7 AND status = $8",
+                               "ssiisiss", r->status, or_null(r->provider_refund_id), r->attempts,
+                               r->next_attempt_at, or_null(r->failure_reason), r->completed_at,
+                               r->id, was));
 }
 
 int store_refunds_of_order(struct db *db, const char *order_id, struct refund_row *out, int max,
@@ -361,19 +357,26 @@ int store_refunds_of_order(struct db *db, const char *order_id, struct refund_ro
     return rc < 0 ? rc : 0;
 }
 
-int store_refunds_due(struct db *db, int64_t now, char (*ids)[ID_BYTES_MAX], int max, int *count)
+/* The ids a timer's query lists: its SQL takes the time ($1) and a limit ($2). */
+static int ids_due(struct db *db, const char *sql, int64_t now, char (*ids)[ID_BYTES_MAX],
+                   int max, int *count)
 {
     *count = 0;
-    struct db_stmt *st = db_query(db,
-                                  "SELECT id FROM refunds WHERE status = 'pending' AND"
-                                  " next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2",
-                                  "ii", now, (int64_t)max);
+    struct db_stmt *st = db_query(db, sql, "ii", now, (int64_t)max);
     int rc = DB_DONE;
     while (*count < max && (rc = db_step(st)) == DB_ROW) {
         db_text_copy(st, 0, ids[(*count)++], ID_BYTES_MAX);
     }
     db_done(st);
     return rc < 0 ? rc : 0;
+}
+
+int store_refunds_due(struct db *db, int64_t now, char (*ids)[ID_BYTES_MAX], int max, int *count)
+{
+    return ids_due(db,
+                   "SELECT id FROM refunds WHERE status = 'pending' AND next_attempt_at <= $1"
+                   " ORDER BY next_attempt_at LIMIT $2",
+                   now, ids, max, count);
 }
 
 /* The sum one query over a payment's refunds gives. */
@@ -392,29 +395,18 @@ static int sum_of_payment(struct db *db, const char *sql, const char *payment_id
 int store_refunds_newly_overdue(struct db *db, int64_t now, char (*ids)[ID_BYTES_MAX], int max,
                                 int *count)
 {
-    *count = 0;
-    struct db_stmt *st = db_query(db,
-                                  "SELECT id FROM refunds WHERE overdue_at IS NULL AND status ="
-                                  " 'pending' AND expected_by < $1 ORDER BY expected_by LIMIT $2",
-                                  "ii", now, (int64_t)max);
-    int rc = DB_DONE;
-    while (*count < max && (rc = db_step(st)) == DB_ROW) {
-        db_text_copy(st, 0, ids[(*count)++], ID_BYTES_MAX);
-    }
-    db_done(st);
-    return rc < 0 ? rc : 0;
+    return ids_due(db,
+                   "SELECT id FROM refunds WHERE overdue_at IS NULL AND status = 'pending' AND"
+                   " expected_by < $1 ORDER BY expected_by LIMIT $2",
+                   now, ids, max, count);
 }
 
 int store_refund_mark_overdue(struct db *db, const char *id, int64_t now)
 {
-    int rc = db_run(db_query(db,
-                             "UPDATE refunds SET overdue_at = $1 WHERE id = $2 AND overdue_at IS"
-                             " NULL AND status = 'pending'",
-                             "is", now, id));
-    if (rc == 0 && db_changes(db) != 1) {
-        return -KM_ESTATE;
-    }
-    return rc;
+    return db_run_one(db_query(db,
+                               "UPDATE refunds SET overdue_at = $1 WHERE id = $2 AND overdue_at IS"
+                               " NULL AND status = 'pending'",
+                               "is", now, id));
 }
 
 int store_refunded_of_payment(struct db *db, const char *payment_id, int64_t *fen)
@@ -473,8 +465,7 @@ int store_activation_of_key(struct db *db, const char *card_key_id, int64_t *at)
 int store_orders_refund_candidates(struct db *db, int64_t now, char (*ids)[ID_BYTES_MAX], int max,
                                    int *count)
 {
-    *count = 0;
-    struct db_stmt *st = db_query(
+    return ids_due(
         db,
         "SELECT o.id FROM orders o JOIN topups t ON t.order_id = o.id JOIN products p ON p.id ="
         " o.product_id WHERE t.status IN ('queued', 'submitted') AND o.paid_at +"
@@ -488,11 +479,5 @@ int store_orders_refund_candidates(struct db *db, int64_t now, char (*ids)[ID_BY
         " pm.disposition != 'applied' AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.payment_id"
         " = pm.id)"
         " LIMIT $2",
-        "ii", now, (int64_t)max);
-    int rc = DB_DONE;
-    while (*count < max && (rc = db_step(st)) == DB_ROW) {
-        db_text_copy(st, 0, ids[(*count)++], ID_BYTES_MAX);
-    }
-    db_done(st);
-    return rc < 0 ? rc : 0;
+        now, ids, max, count);
 }
