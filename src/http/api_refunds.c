@@ -291,6 +291,17 @@ static int message_write(struct db *db, struct api_req *r)
     return case_answer(db, r, a->case_id, 201);
 }
 
+/* Who acts, as cases and refunds record it: "buyer", or "agent:<key>" for staff (buyers see
+ * "agent"). */
+static void actor_of(const struct api_req *r, char *out, size_t len)
+{
+    if (r->auth.role == AUTH_BUYER) {
+        snprintf(out, len, "buyer");
+    } else {
+        snprintf(out, len, "agent:%s", r->auth.key_id);
+    }
+}
+
 static struct case_arg *case_arg_for(struct api_req *r, const struct case_row *c)
 {
     struct case_arg *a = calloc(1, sizeof *a);
@@ -298,11 +309,7 @@ static struct case_arg *case_arg_for(struct api_req *r, const struct case_row *c
     snprintf(a->case_id, sizeof a->case_id, "%s", c->id);
     snprintf(a->order_id, sizeof a->order_id, "%s", c->order_id);
     a->actor_is_buyer = r->auth.role == AUTH_BUYER;
-    if (a->actor_is_buyer) {
-        snprintf(a->actor, sizeof a->actor, "buyer");
-    } else {
-        snprintf(a->actor, sizeof a->actor, "agent:%s", r->auth.key_id);
-    }
+    actor_of(r, a->actor, sizeof a->actor);
     return a;
 }
 
@@ -509,11 +516,7 @@ int api_refunds_reroute(struct api_req *r)
     struct reroute_arg *a = calloc(1, sizeof *a);
     km_assert(a != NULL);
     snprintf(a->refund_id, sizeof a->refund_id, "%s", rf.id);
-    if (r->auth.role == AUTH_BUYER) {
-        snprintf(a->by, sizeof a->by, "buyer");
-    } else {
-        snprintf(a->by, sizeof a->by, "agent:%s", r->auth.key_id);
-    }
+    actor_of(r, a->by, sizeof a->by);
     return api_write(r, reroute_write, a, free);
 }
 
