@@ -107,18 +107,24 @@ int store_cases_queue(struct db *db, const char *after_id, int limit, struct cas
     return rc < 0 ? rc : 0;
 }
 
-int store_case_waiting_of_order(struct db *db, const char *order_id, char *case_id)
+/* The id one query finds by one key: 0, or -KM_ENOTFOUND with id left as it was. */
+static int id_by(struct db *db, const char *sql, const char *key, char *id)
 {
-    struct db_stmt *st = db_query(db,
-                                  "SELECT id FROM cases WHERE order_id = $1 AND status = 'waiting'"
-                                  " ORDER BY created_at LIMIT 1",
-                                  "s", order_id);
+    struct db_stmt *st = db_query(db, sql, "s", key);
     int rc = db_step(st);
     if (rc == DB_ROW) {
-        db_text_copy(st, 0, case_id, ID_BYTES_MAX);
+        db_text_copy(st, 0, id, ID_BYTES_MAX);
     }
     db_done(st);
     return db_found(rc);
+}
+
+int store_case_waiting_of_order(struct db *db, const char *order_id, char *case_id)
+{
+    return id_by(db,
+                 "SELECT id FROM cases WHERE order_id = $1 AND status = 'waiting' ORDER BY"
+                 " created_at LIMIT 1",
+                 order_id, case_id);
 }
 
 int store_decision_insert(struct db *db, const struct decision_row *d)
@@ -295,14 +301,8 @@ int store_refund_insert(struct db *db, const struct refund_row *r)
 int store_refund_successor(struct db *db, const char *refund_id, char *successor_id)
 {
     successor_id[0] = '\0';
-    struct db_stmt *st =
-        db_query(db, "SELECT id FROM refunds WHERE rerouted_from = $1", "s", refund_id);
-    int rc = db_step(st);
-    if (rc == DB_ROW) {
-        db_text_copy(st, 0, successor_id, ID_BYTES_MAX);
-    }
-    db_done(st);
-    return rc == DB_ROW || rc == DB_DONE ? 0 : -1;
+    int rc = id_by(db, "SELECT id FROM refunds WHERE rerouted_from = $1", refund_id, successor_id);
+    return rc == 0 || rc == -KM_ENOTFOUND ? 0 : -1;
 }
 
 int store_refund_get(struct db *db, const char *id, struct refund_row *out)
@@ -319,14 +319,7 @@ int store_refund_get(struct db *db, const char *id, struct refund_row *out)
 
 int store_refund_by_request_no(struct db *db, const char *request_no, char *id)
 {
-    struct db_stmt *st =
-        db_query(db, "SELECT id FROM refunds WHERE provider_request_no = $1", "s", request_no);
-    int rc = db_step(st);
-    if (rc == DB_ROW) {
-        db_text_copy(st, 0, id, ID_BYTES_MAX);
-    }
-    db_done(st);
-    return db_found(rc);
+    return id_by(db, "SELECT id FROM refunds WHERE provider_request_no = $1", request_no, id);
 }
 
 int store_refund_update(struct db *db, const struct refund_row *r, const char *was)
