@@ -31,10 +31,10 @@ static const char *level_name(enum log_level level)
     return "info";
 }
 
-void log_write(enum log_level level, const char *event, ...)
+char *log_vformat(enum log_level level, const char *event, va_list ap)
 {
     if (level < min_level) {
-        return;
+        return NULL;
     }
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -47,8 +47,6 @@ void log_write(enum log_level level, const char *event, ...)
     json_object_set_new(o, "time", json_string(when));
     json_object_set_new(o, "level", json_string(level_name(level)));
     json_object_set_new(o, "event", json_string(event));
-    va_list ap;
-    va_start(ap, event);
     for (int i = 0; i < 32; i++) {
         const char *k = va_arg(ap, const char *);
         if (k == NULL) {
@@ -57,11 +55,24 @@ void log_write(enum log_level level, const char *event, ...)
         const char *v = va_arg(ap, const char *);
         json_object_set_new(o, k, v != NULL ? json_stringn_nocheck(v, strlen(v)) : json_null());
     }
-    va_end(ap);
     char *line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+    json_decref(o);
+    return line;
+}
+
+void log_emit(char *line)
+{
     if (line != NULL) {
         fprintf(stderr, "%s\n", line);
         free(line);
     }
-    json_decref(o);
+}
+
+void log_write(enum log_level level, const char *event, ...)
+{
+    va_list ap;
+    va_start(ap, event);
+    char *line = log_vformat(level, event, ap);
+    va_end(ap);
+    log_emit(line);
 }

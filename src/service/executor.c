@@ -4,6 +4,7 @@
 #include "service/executor.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,6 +19,13 @@
 #include "service/view_warmer.h"
 #include "store/store.h"
 
+/* Log lines of commands (executor_log), held until what they tell of is durable. */
+struct held_logs {
+    char **lines;
+    int count;
+    int cap;
+};
+
 /* A committed batch waiting for the WAL sync that makes it durable. */
 struct committed {
     struct write_cmd *cmds;
@@ -25,6 +33,7 @@ struct committed {
     bool failed; /* the commit failed: nothing of the batch was kept */
     uint64_t seq;
     int rcs[WRITE_BATCH_MAX];
+    struct held_logs logs; /* its commands' log lines, written once it is durable */
 };
 
 
@@ -50,6 +59,7 @@ static struct {
      * changed, whose views are rebuilt ahead of their buyer's next read. */
     struct order_ids touched;
     struct order_ids status_changed;
+    struct held_logs logs; /* the running batch's log lines (writer thread only) */
     int64_t nudge_at;   /* WAL frames at which to nudge the background checkpointer next */
     int64_t restart_at; /* ... and at which to restart the WAL */
 
@@ -94,6 +104,42 @@ static void order_ids_free(struct order_ids *l)
     free(l->ids);
     l->ids = NULL;
     l->count = l->cap = 0;
+}
+
+static _Thread_local bool on_writer; /* this thread runs the commands */
+
+static void held_logs_drop(struct held_logs *l, int from)
+{
+    while (l->count > from) {
+        free(l->lines[--l->count]);
+    }
+}
+
+static void held_logs_write(struct held_logs *l)
+{
+    for (int i = 0; i < l->count; i++) {
+        log_emit(l->lines[i]);
+    }
+    l->count = 0;
+}
+
+void executor_log(enum log_level level, const char *event, ...)
+{
+    va_list ap;
+    va_start(ap, event);
+    char *line = log_vformat(level, event, ap);
+    va_end(ap);
+    if (line == NULL || !on_writer) {
+        log_emit(line); /* a command run directly (tests, tools): nothing to wait for */
+        return;
+    }
+    struct held_logs *l = &ex.logs;
+    if (l->count == l->cap) {
+        l->cap = l->cap == 0 ? 16 : l->cap * 2;
+        l->lines = realloc(l->lines, (size_t)l->cap * sizeof *l->lines);
+        km_assert(l->lines != NULL);
+    }
+    l->lines[l->count++] = line;
 }
 
 static void order_touched(void *ctx, const char *order_id)
@@ -162,9 +208,11 @@ static void run_batch(struct write_cmd *batch, int count)
             b->rcs[i] = -KM_EINTERNAL;
             continue;
         }
+        int logged = ex.logs.count;
         b->rcs[i] = c->run(ex.db, c->arg);
         if (b->rcs[i] < 0) {
             db_savepoint_rollback(ex.db);
+            held_logs_drop(&ex.logs, logged);
         } else {
             db_savepoint_release(ex.db);
         }
@@ -181,6 +229,13 @@ static void run_batch(struct write_cmd *batch, int count)
         log_write(LOG_ERROR, "batch_commit_failed", NULL);
     }
     b->failed = commit_rc != 0;
+    if (b->failed) {
+        held_logs_drop(&ex.logs, 0);
+    }
+    /* The batch's lines go with it to the syncer; the slot's old array comes back empty. */
+    struct held_logs swap = b->logs;
+    b->logs = ex.logs;
+    ex.logs = swap;
     /* A view someone was reading is rebuilt for their next poll, and so is that of an order
      * that reached a new status, which its buyer comes back for. */
     for (i = 0; i < ex.touched.count; i++) {
@@ -275,6 +330,7 @@ static void *syncer_main(void *unused)
         }
         for (int k = 0; k < n; k++) {
             struct committed *b = &ex.ring[(head + k) % SYNC_PIPELINE];
+            held_logs_write(&b->logs);
             int i = 0;
             for (struct write_cmd *c = b->cmds, *next; c != NULL; c = next, i++) {
                 next = c->next; /* done() may free c */
@@ -344,6 +400,7 @@ static void *writer_main(void *unused)
 {
     (void)unused;
     pthread_setname_np(pthread_self(), "kameng-writer"); /* for top -H and profilers */
+    on_writer = true;
     for (;;) {
         pthread_mutex_lock(&ex.lock);
         while (ex.head == NULL && !ex.stopping) {
@@ -433,6 +490,12 @@ void executor_stop(void)
     ex.started = false;
     order_ids_free(&ex.touched);
     order_ids_free(&ex.status_changed);
+    free(ex.logs.lines);
+    ex.logs = (struct held_logs){0};
+    for (int k = 0; k < SYNC_PIPELINE; k++) {
+        free(ex.ring[k].logs.lines); /* each was written and emptied by the syncer */
+        ex.ring[k].logs = (struct held_logs){0};
+    }
 }
 
 int executor_submit(struct write_cmd *cmd)

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "core/check.h"
+#include "core/log.h"
 #include "store/db.h"
 
 struct write_cmd {
@@ -36,6 +37,11 @@ KM_MUST_USE int executor_submit(struct write_cmd *cmd);
 
 /* Queue and wait: for the CLI, the timers and tests. Returns run's result (or the commit's). */
 KM_MUST_USE int executor_run(int (*run)(struct db *db, void *arg), void *arg);
+
+/* For a command's run(): a log line written once its batch is durable, and never if the command
+ * or the commit is rolled back, so the log tells only of what the database holds. Written at once
+ * off the writer thread (a command run directly, as tests do). */
+void executor_log(enum log_level level, const char *event, ...) __attribute__((sentinel));
 
 /* Wait until every batch committed so far is durable: a reader calls it before acting on (or
  * answering with) what it read. Returns at once when nothing is waiting for a sync. */

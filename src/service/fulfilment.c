@@ -11,16 +11,16 @@
 #include "core/ids.h"
 #include "core/limits.h"
 #include "core/vault.h"
+#include "domain/card_import.h"
 #include "domain/order_state.h"
+#include "domain/refund_policy.h"
 #include "service/books.h"
 #include "service/evidence_log.h"
+#include "service/executor.h"
 #include "service/orders.h"
 #include "service/refunds.h"
-#include "core/log.h"
-#include "domain/card_import.h"
-#include "domain/refund_policy.h"
-#include "store/store_refunds.h"
 #include "store/store_ledger.h"
+#include "store/store_refunds.h"
 
 static int recognise_revenue(struct db *db, const struct order *o, int64_t now,
                              struct km_error *e)
@@ -218,8 +218,8 @@ int fulfil_topup_result(struct db *db, const char *topup_id, const char *status,
          * result is still recorded; a credit now means the buyer has both, which a person must
          * settle with the buyer — say so loudly rather than drop it. */
         if (ok || wrong) {
-            log_write(LOG_WARN, "topup_credited_after_refund", "order_id", o.id, "topup_id", t.id,
-                      NULL);
+            executor_log(LOG_WARN, "topup_credited_after_refund", "order_id", o.id, "topup_id",
+                         t.id, NULL);
             return orders_event(db, "topup.credited_after_refund", t.id, o.id, now) == 0
                        ? 0
                        : km_fail(e, KM_EINTERNAL, "storage_error", NULL, "event not stored");

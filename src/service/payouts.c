@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
 #include "service/books.h"
 #include "service/cases.h"
+#include "service/executor.h"
 #include "service/orders.h"
 #include "service/refunds.h"
 #include "service/refunds_int.h"
@@ -68,8 +68,8 @@ static int alert_if_paid_twice(struct db *db, const struct refund_row *r, int64_
     }
     char over[24];
     snprintf(over, sizeof over, "%lld", (long long)(paid - p.amount_fen));
-    log_write(LOG_ERROR, "refund_paid_twice", "refund_id", r->id, "order_id", r->order_id,
-              "payment_id", p.id, "over_fen", over, NULL);
+    executor_log(LOG_ERROR, "refund_paid_twice", "refund_id", r->id, "order_id", r->order_id,
+                 "payment_id", p.id, "over_fen", over, NULL);
     return 0;
 }
 
@@ -345,7 +345,8 @@ int payouts_note_overdue(struct db *db, const char *refund_id, int64_t now, stru
     }
     char late_h[24];
     snprintf(late_h, sizeof late_h, "%lld", (long long)((now - r.expected_by) / 3600000));
-    log_write(LOG_WARN, "refund_overdue", "refund_id", r.id, "order_id", r.order_id, "status",
-              r.status, "method", r.method, "hours_late", late_h, "reason", r.failure_reason, NULL);
+    executor_log(LOG_WARN, "refund_overdue", "refund_id", r.id, "order_id", r.order_id, "status",
+                 r.status, "method", r.method, "hours_late", late_h, "reason", r.failure_reason,
+                 NULL);
     return 0;
 }

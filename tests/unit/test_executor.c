@@ -2,6 +2,7 @@
  * and a reader's fence holds back anything it read from a batch not yet on disk. Batches keep
  * committing while a sync is outstanding, and every one of them is acknowledged in the end. */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -460,5 +461,76 @@ Test(executor, a_batch_that_changed_nothing_holds_no_read_back)
     }
     cr_assert(atomic_load(&a.done));
     cr_assert_eq(atomic_load(&a.rc), 0);
+    finish();
+}
+
+static int logged_insert_run(struct db *db, void *arg)
+{
+    (void)arg;
+    executor_log(LOG_WARN, "kept_line", "what", "an insert that stays", NULL);
+    return db_run(db_query(db, "INSERT INTO t(x) VALUES (3)", ""));
+}
+
+static int logged_refusal_run(struct db *db, void *arg)
+{
+    (void)arg;
+    int rc = db_run(db_query(db, "INSERT INTO t(x) VALUES (4)", ""));
+    executor_log(LOG_WARN, "dropped_line", "what", "an insert rolled back", NULL);
+    return rc != 0 ? rc : -KM_EINVAL;
+}
+
+/* Whether stderr, sent to the file at fd, holds the text so far. */
+static bool logged(int fd, const char *text)
+{
+    char buf[4096];
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    buf[n > 0 ? n : 0] = '\0';
+    return strstr(buf, text) != NULL;
+}
+
+/* A command's log line tells of what the database holds: it is written once the batch is
+ * durable, before the command is answered, and never for a command that was rolled back. */
+Test(executor, a_commands_log_line_waits_for_its_sync_and_goes_with_a_rollback)
+{
+    start();
+    char log_path[128];
+    snprintf(log_path, sizeof log_path, "%s/stderr.log", dir);
+    int fd = open(log_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    cr_assert_geq(fd, 0);
+    int saved = dup(STDERR_FILENO);
+    cr_assert_geq(dup2(fd, STDERR_FILENO), 0);
+
+    executor_hold_syncs(true);
+    struct acked kept, refused;
+    memset(&kept, 0, sizeof kept);
+    memset(&refused, 0, sizeof refused);
+    kept.cmd = (struct write_cmd){.run = logged_insert_run, .done = acked_done, .arg = &kept};
+    refused.cmd =
+        (struct write_cmd){.run = logged_refusal_run, .done = acked_done, .arg = &refused};
+    cr_assert_eq(executor_submit(&kept.cmd), 0);
+    cr_assert_eq(executor_submit(&refused.cmd), 0);
+    struct executor_stats s = {0};
+    for (int i = 0; i < 5000 && s.commands < 2; i++) {
+        pause_ms(2);
+        executor_stats_get(&s);
+    }
+    cr_assert_eq(s.commands, 2, "the writer ran both commands");
+    bool early = logged(fd, "kept_line");
+    executor_hold_syncs(false);
+    for (int i = 0; i < 5000 && !atomic_load(&refused.done); i++) {
+        pause_ms(2);
+    }
+    bool at_answer = logged(fd, "kept_line");
+    bool dropped = !logged(fd, "dropped_line");
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    close(fd);
+
+    cr_assert(!early, "the line was written before the batch was durable");
+    cr_assert(atomic_load(&kept.done) && atomic_load(&refused.done));
+    cr_assert_eq(atomic_load(&kept.rc), 0);
+    cr_assert_eq(atomic_load(&refused.rc), -KM_EINVAL);
+    cr_assert(at_answer, "the command was answered before its line was written");
+    cr_assert(dropped, "a rolled-back command's line was written");
     finish();
 }
