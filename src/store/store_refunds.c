@@ -373,13 +373,14 @@ int store_refunds_due(struct db *db, int64_t now, char (*ids)[ID_BYTES_MAX], int
 }
 
 /* The sum one query over a payment's refunds gives. */
-static int sum_of_payment(struct db *db, const char *sql, const char *payment_id, int64_t *fen)
+/* The one integer a query of one text parameter answers. */
+static int int_by(struct db *db, const char *sql, const char *arg, int64_t *out)
 {
-    *fen = 0;
-    struct db_stmt *st = db_query(db, sql, "s", payment_id);
+    *out = 0;
+    struct db_stmt *st = db_query(db, sql, "s", arg);
     int rc = db_step(st);
     if (rc == DB_ROW) {
-        *fen = db_int(st, 0);
+        *out = db_int(st, 0);
     }
     db_done(st);
     return rc < 0 ? rc : 0;
@@ -402,20 +403,25 @@ int store_refund_mark_overdue(struct db *db, const char *id, int64_t now)
                                "is", now, id));
 }
 
+int store_refunds_count_of_order(struct db *db, const char *order_id, int64_t *count)
+{
+    return int_by(db, "SELECT COUNT(*) FROM refunds WHERE order_id = $1", order_id, count);
+}
+
 int store_refunded_of_payment(struct db *db, const char *payment_id, int64_t *fen)
 {
-    return sum_of_payment(db,
-                          "SELECT COALESCE(SUM(amount_fen), 0) FROM refunds WHERE payment_id = $1"
-                          " AND status != 'failed'",
-                          payment_id, fen);
+    return int_by(db,
+                  "SELECT COALESCE(SUM(amount_fen), 0) FROM refunds WHERE payment_id = $1"
+                  " AND status != 'failed'",
+                  payment_id, fen);
 }
 
 int store_paid_of_payment(struct db *db, const char *payment_id, int64_t *fen)
 {
-    return sum_of_payment(db,
-                          "SELECT COALESCE(SUM(amount_fen), 0) FROM refunds WHERE payment_id = $1"
-                          " AND status = 'succeeded'",
-                          payment_id, fen);
+    return int_by(db,
+                  "SELECT COALESCE(SUM(amount_fen), 0) FROM refunds WHERE payment_id = $1"
+                  " AND status = 'succeeded'",
+                  payment_id, fen);
 }
 
 int store_activation_insert(struct db *db, const char *card_key_id, const char *order_id,
