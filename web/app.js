@@ -285,7 +285,10 @@ function refundList(refunds, orderId, after) {
               : r.completed_at ? t('结束于 {t}', { t: when(r.completed_at) })
                 : r.expected_by ? t('预计 {t} 前到账', { t: when(r.expected_by) }) : r.id]),
       r.overdue && h('p', { class: 'small overdue' }, t('已超过承诺的到账时间 {t}，店铺已收到逾期提醒。', { t: when(r.expected_by) })),
-      stuck && r.failure_reason && h('p', { class: 'small' }, t('未能原路退回：{r}', { r: r.failure_reason })),
+      stuck && h('p', { class: 'small' }, r.status === 'requires_action'
+        ? t('未能原路退回：收款账户异常（例如银行卡已注销），渠道无法入账。')
+        : t('未能原路退回：支付渠道拒绝了这笔退款。')),
+      stuck && r.failure_reason && h('p', { class: 'small muted provider-words' }, t('渠道原话：{r}', { r: r.failure_reason })),
       stuck && h('div', { class: 'row' }, h('button', { type: 'button', class: 'small-btn primary', onclick: move }, t('改退至店铺余额')),
         h('span', { class: 'small muted' }, t('退到本店余额，立即到账，可用于下次购买'))),
       stuck && err);
@@ -755,7 +758,7 @@ addEN({
   '已改退至店铺余额': 'Moved to the shop balance', '退款未能到账，需您处理': 'Refund didn\'t arrive: action needed',
   '退款失败于 {t}': 'Failed {t}', '等待您选择退款方式': 'Waiting for you to choose how to be refunded',
   '这笔退款已改退至店铺余额，请刷新订单': 'This refund went to the shop balance already; refresh the order',
-  '这笔退款当前不能改退': 'This refund cannot be moved now', '这笔付款已全部退回': 'This payment has been refunded in full already', '结束于 {t}': 'Ended {t}', '退至店铺余额 · {a}': 'Refund to shop balance · {a}', '未能原路退回：{r}': 'Couldn\'t be refunded to your original payment method: {r}',
+  '这笔退款当前不能改退': 'This refund cannot be moved now', '这笔付款已全部退回': 'This payment has been refunded in full already', '结束于 {t}': 'Ended {t}', '退至店铺余额 · {a}': 'Refund to shop balance · {a}', '未能原路退回：收款账户异常（例如银行卡已注销），渠道无法入账。': 'Couldn\'t be refunded to your original payment method: the receiving account is abnormal (a closed bank card, say), so the provider cannot pay into it.', '未能原路退回：支付渠道拒绝了这笔退款。': 'Couldn\'t be refunded to your original payment method: the payment provider refused this refund.', '渠道原话：{r}': 'The provider\'s words: {r}',
   '已超过承诺的到账时间 {t}，店铺已收到逾期提醒。': 'Past the promised date, {t}; the shop has been alerted.', '改退至店铺余额': 'Move to shop balance', '退到本店余额，立即到账，可用于下次购买': 'Paid into your balance with this shop at once, to spend on your next order',
   '已完成': 'Completed', '已过期（未付款）': 'Expired (unpaid)', '发货失败，待退款': 'Delivery failed, refund due', '已退款': 'Refunded',
   '待支付': 'Awaiting payment', '支付成功': 'Paid', '支付失败': 'Payment failed',

@@ -133,7 +133,9 @@ describe('buyer pages', () => {
       await page.goto(`${shop.base}/#/order/${order.id}`);
       const stuck = page.locator('.refunds li', { has: page.locator(`.pay-${status}`) });
       await stuck.waitFor();
-      assert.match(await stuck.innerText(), /未能原路退回：\S/, 'the provider\'s reason is shown');
+      assert.match(await stuck.innerText(), status === 'failed' ? /未能原路退回：支付渠道拒绝了这笔退款/
+        : /未能原路退回：收款账户异常/, 'why, in the buyer\'s language');
+      assert.match(await stuck.locator('.provider-words').innerText(), /^渠道原话：\S/, 'and the provider\'s own words');
       assert.match(await stuck.innerText(), status === 'failed' ? /退款失败于/ : /等待您选择退款方式/);
       assert.equal(await page.locator('.badge').first().innerText(), '退款未能到账，需您处理', 'not "refunded"');
       if (status === 'requires_action') {
