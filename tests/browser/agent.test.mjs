@@ -210,4 +210,70 @@ describe('agent console', () => {
     assertClean(page);
     await page.context().close();
   });
+
+  // A refund of 5.17 by WeChat Pay: the sandbox's slow bank (..17) takes it and pays thirty days
+  // later. The buyer, still waiting two days on, asks again within the refund window.
+  it('marks a refund still with the provider past its promised date as overdue', async () => {
+    const { product } = await cardProduct(shop, { price: 1017, digits: ['7'], windowHours: 72 });
+    const { order, token } = await paidOrder(shop, product.id, { method: 'wechat' });
+    const ask = (message) => shop.post(`/v1/orders/${order.id}/cases`, { reason: 'key_not_working', message }, { token });
+    const first = (await ask('卡密无法使用。')).body;
+    const decided = await shop.post(`/v1/cases/${first.id}/decide`, { outcome: 'approve', rule: 'E2', amount_fen: 517, explanation: '退一部分。' }, { token: shop.keys.agent });
+    assert.equal(decided.status, 200, JSON.stringify(decided.body));
+    await shop.advance(0);
+    await shop.advance(300);
+    let r = (await shop.get(`/v1/refunds/${decided.body.refunds[0].id}`, { token })).body;
+    assert.equal(r.status, 'pending');
+    assert.equal(r.overdue, false);
+    // One working day is promised for WeChat Pay; two days on, the refund is still with the bank.
+    await shop.advance(2 * 86400);
+    r = (await shop.get(`/v1/refunds/${r.id}`, { token })).body;
+    assert.equal(r.overdue, true);
+    const again = (await ask('两天了，钱还没有退回来。')).body;
+    assert.equal(again.status, 'open', JSON.stringify(again));
+
+    const page = await openPage(browser, shop.base, DESKTOP);
+    await signIn(page, shop.keys.agent);
+    await page.goto(`${shop.base}/web/agent.html#/case/${again.id}`);
+    const late = page.locator('.facts td .late', { hasText: '已逾期' });
+    await late.waitFor();
+    const row = page.locator('.facts tr', { has: page.locator('.late', { hasText: '已逾期' }) });
+    assert.match(await row.innerText(), /¥5\.17\s+微信支付\s+E2\s+退款中/, 'the refund still with the bank');
+    assert.match(await late.innerText(), /^2026\/\d+\/\d+.*（已逾期）$/, 'its promised date, marked overdue');
+    assert.equal(await page.locator('#unpaid').count(), 0, 'still with the bank: nothing to move');
+    await shot(page, 'agent-desktop-refund-overdue', { at: '.facts' });
+    assertClean(page);
+    await page.context().close();
+  });
+
+  it('says so when a refund was moved by someone else before the agent could', async () => {
+    const { product } = await cardProduct(shop, { digits: ['7'] });
+    const { order, token } = await paidOrder(shop, product.id, { method: 'wechat' });
+    const ask = (message) => shop.post(`/v1/orders/${order.id}/cases`, { reason: 'key_not_working', message }, { token });
+    const first = (await ask('卡密提示已被使用。')).body;
+    const decided = await shop.post(`/v1/cases/${first.id}/decide`, { outcome: 'approve', rule: 'E2', amount_fen: 299, explanation: '退一部分。' }, { token: shop.keys.agent });
+    assert.equal(decided.status, 200, JSON.stringify(decided.body));
+    const refund = decided.body.refunds[0];
+    await shop.advance(0);
+    await shop.advance(300); // refused for good (..99 in 2.99)
+    const again = (await ask('钱还没有退回来。')).body;
+
+    const page = await openPage(browser, shop.base, DESKTOP);
+    await signIn(page, shop.keys.agent);
+    await page.goto(`${shop.base}/web/agent.html#/case/${again.id}`);
+    const unpaid = page.locator('#unpaid');
+    await unpaid.waitFor();
+    // Meanwhile the buyer moves it from the order page.
+    const moved = await shop.post(`/v1/refunds/${refund.id}/reroute`, { method: 'balance' }, { token });
+    assert.equal(moved.status, 201, JSON.stringify(moved.body));
+    await unpaid.locator('button.move').click();
+    await page.waitForSelector('#unpaid .err:not(:empty)');
+    assert.match(await unpaid.locator('.err').innerText(), /moved|改退/, 'the shop\'s refusal is shown');
+    assert.equal(await unpaid.locator('button.move').isDisabled(), false, 'the button can be used again');
+    const o = (await shop.get(`/v1/orders/${order.id}`, { token })).body;
+    assert.deepEqual(o.refunds.map((x) => [x.method, x.amount_fen, x.status]),
+      [['wechat', 299, 'failed'], ['balance', 299, 'succeeded']], 'paid once');
+    assertClean(page);
+    await page.context().close();
+  });
 });
