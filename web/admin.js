@@ -278,6 +278,35 @@ function measure({ full, cases }) {
   return { keys, rows: keys.map((k) => days.get(k)), all };
 }
 
+// What a person must act on, from the same orders: a refund the provider paid after the buyer had
+// it another way (money to recover), a top-up that arrived after its refund, a refund past its
+// promised date, and one the route refused that nobody has moved yet. The first two come first.
+function attention(full) {
+  const rows = [];
+  for (const o of full) {
+    const events = o.timeline || [];
+    for (const e of events.filter((x) => x.type === 'topup.credited_after_refund')) {
+      rows.push({ rank: 0, kind: t('退款后充值到账'), o, at: e.at, note: t('买家同时得到了充值和退款，需人工与买家结清') });
+    }
+    for (const r of o.refunds || []) {
+      const twice = events.find((x) => x.type === 'refund.paid_twice' && x.object_id === r.id);
+      if (twice) rows.push({ rank: 0, kind: t('重复到账'), o, r, at: twice.at, note: t('渠道在退款改退后仍然付了款，买家收到两次，需人工追回') });
+      if (r.overdue) rows.push({ rank: 1, kind: t('逾期未到账'), o, r, at: r.expected_by, note: r.failure_reason || t('渠道尚未给出结果') });
+      if (r.movable) rows.push({ rank: 2, kind: t('原路未退回，待改退'), o, r, at: r.completed_at || r.created_at, note: r.failure_reason || '' });
+    }
+  }
+  return rows.sort((a, b) => a.rank - b.rank || Date.parse(a.at) - Date.parse(b.at));
+}
+
+function attentionSection(rows) {
+  return h('section', { class: 'card', id: 'attention' }, h('h2', null, t('需要人工处理（{n}）', { n: rows.length })),
+    rows.length === 0 ? h('p', { class: 'small muted' }, t('没有需要人工处理的退款。')) : tbl(
+      [t('情况'), t('订单'), t('退款'), t('时间'), t('说明')],
+      rows.map((x) => [h('span', { class: x.rank === 0 ? 'flag' : 'late' }, x.kind), h('code', null, x.o.id),
+        x.r ? [`${yuan(x.r.amount_fen)} · ${METHOD()[x.r.method] || x.r.method} `, h('code', { class: 'small' }, x.r.id)] : '—',
+        when(x.at), x.note])));
+}
+
 function chart(el, title, series, xs, ys, { bars = false, yLabel = '', fmt = (v) => v } = {}) {
   const width = Math.max(280, el.clientWidth || 600);
   const opts = {
@@ -309,6 +338,7 @@ async function dashboard(me) {
   const dataTable = (head, fn) => h('details', null, h('summary', null, t('数据表')),
     tbl([t('日期'), ...head], rows.map((r, i) => [day(keys[i]), ...fn(r)])));
   paint(me,
+    attentionSection(attention(raw.full)),
     h('div', { class: 'kpis' },
       [[String(all.n), t('退款笔数')], [yuan(all.fen), t('退款金额')],
         [all.decided ? `${pct(all.auto, all.decided)}%` : '—', t('自动决定占比')],
@@ -362,6 +392,10 @@ addEN({
   '到账用时（中位数）': 'Time to money (median)', '根据 {o} 个订单（{p} 个已付款）与 {c} 个工单计算；按本地日期汇总。': 'From {o} orders ({p} paid) and {c} cases; by local day.',
   '还没有退款数据。': 'No refunds yet.', '每日退款金额': 'Refund volume per day', '笔数': 'Count', '金额': 'Amount', '自动 / 全部': 'Automatic / all', '占比': 'Share',
   '决定用时（小时，中位数 / 最长）': 'Time to decision (hours, median / longest)', '中位数': 'median', '最长': 'longest',
+  '需要人工处理（{n}）': 'Needs a person ({n})', '没有需要人工处理的退款。': 'No refund needs a person.', '情况': 'What', '订单': 'Order', '退款': 'Refund', '时间': 'Since',
+  '退款后充值到账': 'Top-up after refund', '买家同时得到了充值和退款，需人工与买家结清': 'The buyer has both the top-up and the refund; settle it with them',
+  '重复到账': 'Paid twice', '渠道在退款改退后仍然付了款，买家收到两次，需人工追回': 'The provider paid after the refund was moved, so the buyer got it twice; recover it',
+  '逾期未到账': 'Overdue', '渠道尚未给出结果': 'No result from the provider yet', '原路未退回，待改退': 'Refused by the route, not moved yet',
   '到账用时（小时，中位数 / 最长）': 'Time to money (hours, median / longest)', '退款金额（元）': 'Refunded (CNY)', '自动决定占比 %': 'Automatic %',
 });
 
