@@ -38,6 +38,7 @@ int api_callback_payment(struct api_req *r);
 int api_callback_upstream(struct api_req *r);
 
 int api_policy(struct api_req *r);
+int api_trust(struct api_req *r);
 int api_refund_preview(struct api_req *r);
 int api_cases_create(struct api_req *r);
 int api_order_cases(struct api_req *r);

@@ -11,6 +11,7 @@ const struct route routes[] = {
     {"GET", "/healthz", api_healthz, "healthz", 0},
     {"GET", "/metrics", api_metrics, "metrics", 0},
     {"GET", "/v1/policy", api_policy, "policy", 0},
+    {"GET", "/v1/trust", api_trust, "trust", 0},
     {"GET", "/v1/log/checkpoint", api_log_checkpoint, "log.checkpoint", 0},
     {"GET", "/v1/log/entries", api_log_entries, "log.entries", 0},
     {"GET", "/v1/log/proofs/inclusion", api_log_inclusion, "log.proofs.inclusion", 0},

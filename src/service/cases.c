@@ -51,12 +51,15 @@ int cases_check_evidence(struct db *db, const char *order_id, const char *eviden
     return 0;
 }
 
+/* due: the deadline a person's decision was due by (0 for the machine's), kept for the trust
+ * signals once the case's own is cleared. */
 static int record_decision(struct db *db, struct case_row *c, const char *stage,
                            const char *outcome, const char *rule, int64_t amount, bool automatic,
-                           const char *by, const char *facts, const char *explanation, int64_t now,
-                           struct km_error *e)
+                           const char *by, const char *facts, const char *explanation, int64_t due,
+                           int64_t now, struct km_error *e)
 {
     struct decision_row d = {0};
+    d.sla_due_at = due;
     id_new("dec", d.id);
     snprintf(d.case_id, sizeof d.case_id, "%s", c->id);
     snprintf(d.stage, sizeof d.stage, "%s", stage);
@@ -196,7 +199,7 @@ int cases_open(struct db *db, const char *order_id, enum refund_reason reason, c
     refunds_facts_json(&f, d->facts, facts, sizeof facts);
     return record_decision(db, out, "initial", refund_outcome_name(d->outcome),
                            refund_rule_id(d->rule), d->amount_fen, true, "system", facts,
-                           refund_explain_en(d->explanation), now, e);
+                           refund_explain_en(d->explanation), 0, now, e);
 }
 
 int cases_system_decision(struct db *db, const char *order_id, const struct refund_decision *d,
@@ -235,7 +238,8 @@ int cases_system_decision(struct db *db, const char *order_id, const struct refu
         return -KM_EINTERNAL;
     }
     return record_decision(db, &c, "initial", "approve", refund_rule_id(d->rule), d->amount_fen,
-                           true, "system", facts_json, refund_explain_en(d->explanation), now, e);
+                           true, "system", facts_json, refund_explain_en(d->explanation), 0, now,
+                           e);
 }
 
 static bool in_appeal(const struct case_row *c)
@@ -368,13 +372,14 @@ int cases_decide(struct db *db, const char *case_id, const char *agent, const ch
     } else {
         snprintf(c.status, sizeof c.status, "closed");
     }
+    int64_t due = c.sla_due_at;
     c.sla_due_at = 0;
     c.buyer_reply_due_at = 0;
     if (save_case(db, &c, now, e) != 0) {
         return -KM_EINTERNAL;
     }
     return record_decision(db, &c, initial ? "initial" : "appeal", outcome, rule_id, amount_fen,
-                           false, agent, facts, explanation, now, e);
+                           false, agent, facts, explanation, due, now, e);
 }
 
 int cases_appeal(struct db *db, const char *case_id, const char *body, const char *evidence_json,

@@ -131,11 +131,11 @@ int store_decision_insert(struct db *db, const struct decision_row *d)
 {
     return db_run(db_query(db,
                            "INSERT INTO decisions (id, case_id, stage, outcome, rule, amount_fen,"
-                           " automatic, decided_by, facts, explanation, created_at) VALUES ($1,"
-                           " $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                           "sssssiisssi", d->id, d->case_id, d->stage, d->outcome, d->rule,
+                           " automatic, decided_by, facts, explanation, created_at, sla_due_at)"
+                           " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULLIF($12, 0))",
+                           "sssssiisssii", d->id, d->case_id, d->stage, d->outcome, d->rule,
                            d->amount_fen, (int64_t)(d->automatic ? 1 : 0), d->decided_by, d->facts,
-                           d->explanation, d->created_at));
+                           d->explanation, d->created_at, d->sla_due_at));
 }
 
 int store_decisions_of_case(struct db *db, const char *case_id, struct decision_row *out, int max,

@@ -42,6 +42,7 @@ struct decision_row {
     char facts[FACTS_JSON_BYTES_MAX];
     char explanation[CASE_BODY_BYTES_MAX + 1];
     int64_t created_at;
+    int64_t sla_due_at; /* a person's decision: the deadline it was due by; 0 for the machine */
 };
 
 struct message_row {

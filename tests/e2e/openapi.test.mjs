@@ -236,6 +236,8 @@ test('answers of a walk through the shop validate against the document', async (
     await call('post', `/v1/orders/${acc.body.id}/confirm`, { token: acc.body.buyer_token });
   }
   await call('get', `/v1/orders/${acc.body.id}`, { token: admin });
+  await call('get', '/v1/trust');
+  await call('get', '/v1/trust', { token: 'not-a-token' });
 
   // Errors, each documented for its operation and in the error shape.
   await call('post', '/v1/orders', { raw: '{"product_id":' });

@@ -1,0 +1,42 @@
+/* Trust signals, read on a reader connection and kept for a minute: the figures scan the window's
+ * orders and refunds, and the endpoint is public. */
+#include "service/trust.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#include "core/err.h"
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct trust_report cached;
+static int64_t cached_at = -1;
+
+int trust_report(struct db *reader, int64_t now, struct trust_report *out)
+{
+    pthread_mutex_lock(&lock);
+    /* A test clock may move back to an earlier run's time: a report from the future is stale. */
+    if (cached_at >= 0 && now >= cached_at && now - cached_at < TRUST_CACHE_MS) {
+        *out = cached;
+        pthread_mutex_unlock(&lock);
+        return 0;
+    }
+    pthread_mutex_unlock(&lock);
+
+    memset(out, 0, sizeof *out);
+    out->to = now;
+    out->from = now - (int64_t)TRUST_WINDOW_DAYS * 86400 * 1000;
+    if (db_begin_read(reader) != 0) {
+        return -KM_EINTERNAL;
+    }
+    int rc = store_trust_counts(reader, out->from, out->to, &out->shop, out->sellers,
+                                TRUST_SELLERS_MAX, &out->seller_count);
+    db_rollback(reader);
+    if (rc != 0) {
+        return -KM_EINTERNAL;
+    }
+    pthread_mutex_lock(&lock);
+    cached = *out;
+    cached_at = now;
+    pthread_mutex_unlock(&lock);
+    return 0;
+}
