@@ -97,7 +97,7 @@ function route() {
   for (const s of document.querySelectorAll('.view')) s.hidden = s.id !== `v-${name}`;
   const navName = ['refund', 'case'].includes(name) ? 'order' : name;
   for (const a of document.querySelectorAll('[data-nav]')) a.classList.toggle('on', a.dataset.nav === navName);
-  if (name === 'shop') loadProducts();
+  if (name === 'shop') { loadProducts(); showShopTrust(); }
   if (name === 'buy') openBuy(id);
   if (name === 'order') openOrder(id);
   if (name === 'refund') openRefund(id);
@@ -118,6 +118,46 @@ async function loadProducts() {
     p.stock && !p.stock.available ? h('span', { class: 'button disabled' }, t('暂时缺货'))
       : h('a', { class: 'button primary', href: `#/buy/${encodeURIComponent(p.id)}` }, t('购买'))));
   $('#products').replaceChildren(...(items.length ? items : [h('li', { class: 'muted' }, t('暂无商品'))]));
+}
+
+// ---- trust signals: how this shop (and a seller) handled refunds, from its own data ----
+const share = (bp) => (bp == null ? '—' : `${(bp / 100).toFixed(bp % 100 ? 1 : 0)}%`);
+function duration(s) {
+  if (s == null) return '—';
+  if (s < 3600) return t('{m} 分钟', { m: Math.max(1, Math.round(s / 60)) });
+  if (s < 2 * 86400) return t('{h} 小时', { h: +(s / 3600).toFixed(1) });
+  return t('{d} 天', { d: +(s / 86400).toFixed(1) });
+}
+
+function trustFigures(f) {
+  return h('div', { class: 'trust-figures' }, [
+    [share(f.refund_rate_bp), t('退款率'), t('{n} / {m} 单', { n: f.refunded_orders, m: f.paid_orders })],
+    [duration(f.median_time_to_money_s), t('申请到退款到账（中位数）'), t('{n} 笔退款', { n: f.refunds_paid })],
+    [share(f.auto_decided_bp), t('按公开规则自动处理'), t('{n} / {m} 个申请', { n: f.decided_automatically, m: f.decisions })],
+    [share(f.in_time_bp), t('客服按时处理'), t('{n} / {m} 个', { n: f.decided_in_time, m: f.decisions_due })],
+  ].map(([v, label, of]) => h('div', null, h('b', null, v), h('span', null, label), h('small', null, of))));
+}
+
+let trustData = null;
+async function loadTrust() {
+  try { trustData = await api('GET', '/v1/trust'); } catch (e) { trustData = null; }
+  return trustData;
+}
+
+async function showShopTrust() {
+  const d = await loadTrust();
+  $('#trust').replaceChildren(...(d ? [h('section', { class: 'card trust' },
+    h('h2', null, t('本店近 {n} 天的退款记录', { n: d.window_days })),
+    d.shop.paid_orders ? trustFigures(d.shop) : h('p', { class: 'muted' }, t('还没有已付款的订单，暂无记录。')),
+    h('p', { class: 'small muted' }, t('由订单、退款和处理记录自动计算，每分钟更新；规则见'), ' ',
+      h('a', { href: '#/policy' }, t('退款规则')), t('。')))] : []));
+}
+
+// An account's seller, by their own record; nothing when they have no orders in the window.
+function sellerTrust(p) {
+  const s = p.seller_id && trustData && trustData.sellers.find((x) => x.seller_id === p.seller_id);
+  return s ? h('section', { class: 'card trust' }, h('h2', null, t('卖家 {s} 近 {n} 天的记录', { s: s.name, n: trustData.window_days })),
+    trustFigures(s)) : null;
 }
 
 function productInfo(p) {
@@ -143,6 +183,7 @@ async function openBuy(id) {
   form.reset();
   showErr($('.err', form), null, form);
   $('#buy-product').replaceChildren(h('div', { class: 'card product' }, productInfo(buying)));
+  if (buying.kind === 'account') loadTrust().then(() => { const s = sellerTrust(buying); if (s) $('#buy-product').append(s); });
   const topup = buying.kind === 'direct_topup', game = buying.target_format === 'game_account';
   $('.f-qty', form).hidden = buying.kind !== 'card_key';
   f.quantity.max = Math.min(100, buying.stock ? buying.stock.available : 1);
@@ -759,6 +800,10 @@ addEN({
   '退款失败于 {t}': 'Failed {t}', '等待您选择退款方式': 'Waiting for you to choose how to be refunded',
   '这笔退款已改退至店铺余额，请刷新订单': 'This refund went to the shop balance already; refresh the order',
   '这笔退款当前不能改退': 'This refund cannot be moved now', '这笔付款已全部退回': 'This payment has been refunded in full already', '结束于 {t}': 'Ended {t}', '退至店铺余额 · {a}': 'Refund to shop balance · {a}', '未能原路退回：收款账户异常（例如银行卡已注销），渠道无法入账。': 'Couldn\'t be refunded to your original payment method: the receiving account is abnormal (a closed bank card, say), so the provider cannot pay into it.', '未能原路退回：支付渠道拒绝了这笔退款。': 'Couldn\'t be refunded to your original payment method: the payment provider refused this refund.', '渠道原话：{r}': 'The provider\'s words: {r}',
+  '退款率': 'Refund rate', '{n} / {m} 单': '{n} of {m} orders', '申请到退款到账（中位数）': 'Request to money back (median)', '{n} 笔退款': '{n} refunds',
+  '按公开规则自动处理': 'Decided automatically by the published rules', '{n} / {m} 个申请': '{n} of {m} requests', '客服按时处理': 'Decided by staff in time',
+  '{n} / {m} 个': '{n} of {m}', '还没有已付款的订单，暂无记录。': 'No paid orders yet, so nothing to show.', '本店近 {n} 天的退款记录': 'This shop\'s refunds, last {n} days', '由订单、退款和处理记录自动计算，每分钟更新；规则见': 'Computed from the orders, refunds and decisions, every minute; the rules are in the',
+  '。': '.', '卖家 {s} 近 {n} 天的记录': 'Seller {s}, last {n} days', '{d} 天': '{d} d',
   '已超过承诺的到账时间 {t}，店铺已收到逾期提醒。': 'Past the promised date, {t}; the shop has been alerted.', '改退至店铺余额': 'Move to shop balance', '退到本店余额，立即到账，可用于下次购买': 'Paid into your balance with this shop at once, to spend on your next order',
   '已完成': 'Completed', '已过期（未付款）': 'Expired (unpaid)', '发货失败，待退款': 'Delivery failed, refund due', '已退款': 'Refunded',
   '待支付': 'Awaiting payment', '支付成功': 'Paid', '支付失败': 'Payment failed',

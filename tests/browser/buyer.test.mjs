@@ -179,6 +179,38 @@ describe('buyer pages', () => {
     await page.context().close();
   });
 
+  // The figures are the shop's own, as GET /v1/trust gives them; the seller of account goods has
+  // theirs on the product.
+  it('shows the shop\'s refund record, and a seller\'s on their account goods', async () => {
+    const account = (await shop.products()).find((p) => p.kind === 'account');
+    await paidOrder(shop, account.id, { method: 'alipay' });
+    const { product } = await cardProduct(shop, { name: 'Q币卡 · 退款记录', noReasonDays: 7 });
+    const refunded = await paidOrder(shop, product.id, { method: 'balance' });
+    await openCase(shop, refunded.order.id, refunded.token, 'changed_mind'); // back at once
+    await shop.advance(61); // the figures are at most a minute old
+    const trust = (await shop.get('/v1/trust')).body;
+    const pct = (bp) => `${(bp / 100).toFixed(bp % 100 ? 1 : 0)}%`;
+    assert.ok(trust.shop.paid_orders > 0 && trust.shop.refunded_orders > 0, JSON.stringify(trust.shop));
+    const page = await openPage(browser, shop.base, PHONE);
+    await page.goto(`${shop.base}/`);
+    const box = page.locator('#trust .trust-figures');
+    await box.waitFor();
+    const text = await box.innerText();
+    assert.ok(text.includes(pct(trust.shop.refund_rate_bp)), text);
+    assert.ok(text.includes(`${trust.shop.refunded_orders} / ${trust.shop.paid_orders} 单`), text);
+    assert.match(text, /退款率[\s\S]*申请到退款到账（中位数）[\s\S]*按公开规则自动处理[\s\S]*客服按时处理/);
+    await shot(page, 'buyer-phone-trust', { at: '#trust' });
+    // The account's seller: their orders only.
+    const seller = trust.sellers.find((x) => x.seller_id === account.seller_id);
+    await page.goto(`${shop.base}/#/buy/${account.id}`);
+    const theirs = page.locator('#buy-product .trust');
+    await theirs.waitFor();
+    assert.ok((await theirs.innerText()).startsWith(`卖家 ${seller.name} 近 90 天的记录`));
+    assert.ok((await theirs.innerText()).includes(`${seller.refunded_orders} / ${seller.paid_orders} 单`));
+    assertClean(page);
+    await page.context().close();
+  });
+
   it('reads the published policy and keeps staff keys out of the buyer page', async () => {
     const page = await openPage(browser, shop.base, PHONE);
     await page.goto(`${shop.base}/#/policy`);
