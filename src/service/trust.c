@@ -3,6 +3,7 @@
 #include "service/trust.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "core/err.h"
@@ -10,33 +11,39 @@
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct trust_report cached;
 static int64_t cached_at = -1;
+static bool computing; /* one thread computes; the others answer with the last report meanwhile */
 
 int trust_report(struct db *reader, int64_t now, struct trust_report *out)
 {
     pthread_mutex_lock(&lock);
     /* A test clock may move back to an earlier run's time: a report from the future is stale. */
-    if (cached_at >= 0 && now >= cached_at && now - cached_at < TRUST_CACHE_MS) {
+    bool fresh = cached_at >= 0 && now >= cached_at && now - cached_at < TRUST_CACHE_MS;
+    if (fresh || (computing && cached_at >= 0)) {
         *out = cached;
         pthread_mutex_unlock(&lock);
         return 0;
     }
+    computing = true;
     pthread_mutex_unlock(&lock);
 
     memset(out, 0, sizeof *out);
     out->to = now;
     out->from = now - (int64_t)TRUST_WINDOW_DAYS * 86400 * 1000;
     if (db_begin_read(reader) != 0) {
+        pthread_mutex_lock(&lock);
+        computing = false;
+        pthread_mutex_unlock(&lock);
         return -KM_EINTERNAL;
     }
     int rc = store_trust_counts(reader, out->from, out->to, &out->shop, out->sellers,
                                 TRUST_SELLERS_MAX, &out->seller_count);
     db_rollback(reader);
-    if (rc != 0) {
-        return -KM_EINTERNAL;
-    }
     pthread_mutex_lock(&lock);
-    cached = *out;
-    cached_at = now;
+    computing = false;
+    if (rc == 0) {
+        cached = *out;
+        cached_at = now;
+    }
     pthread_mutex_unlock(&lock);
-    return 0;
+    return rc == 0 ? 0 : -KM_EINTERNAL;
 }
