@@ -159,9 +159,9 @@ describe('agent console', () => {
     await page.context().close();
   });
 
-  it('pays a refund the route refused by moving it, not by approving the claim again', async () => {
-    // 10 CNY by WeChat; 2.99 approved for a key that failed, refused for good (..99); the buyer
-    // asks again.
+  // 10 CNY by WeChat; 2.99 approved for a revealed key that failed, refused for good by the route
+  // (..99); the buyer asks again.
+  async function refusedThenAskedAgain() {
     const { product } = await cardProduct(shop, { digits: ['7'] });
     const { order, token } = await paidOrder(shop, product.id, { method: 'wechat' });
     const rv = await shop.post(`/v1/orders/${order.id}/card_keys/${order.card_keys[0].id}/reveal`, undefined, { token });
@@ -170,11 +170,15 @@ describe('agent console', () => {
     const first = (await ask('卡密提示已被使用。')).body;
     const decided = await shop.post(`/v1/cases/${first.id}/decide`, { outcome: 'approve', rule: 'E2', amount_fen: 299, explanation: '退一部分。' }, { token: shop.keys.agent });
     assert.equal(decided.status, 200, JSON.stringify(decided.body));
-    const refund = decided.body.refunds[0];
     await shop.advance(0);
     await shop.advance(300);
     const again = (await ask('钱还没有退回来。')).body;
     assert.equal(again.status, 'open');
+    return { order, token, refund: decided.body.refunds[0], again };
+  }
+
+  it('pays a refund the route refused by moving it, not by approving the claim again', async () => {
+    const { order, token, refund, again } = await refusedThenAskedAgain();
 
     const page = await openPage(browser, shop.base, DESKTOP);
     await signIn(page, shop.keys.agent);
@@ -247,16 +251,7 @@ describe('agent console', () => {
   });
 
   it('says so when a refund was moved by someone else before the agent could', async () => {
-    const { product } = await cardProduct(shop, { digits: ['7'] });
-    const { order, token } = await paidOrder(shop, product.id, { method: 'wechat' });
-    const ask = (message) => shop.post(`/v1/orders/${order.id}/cases`, { reason: 'key_not_working', message }, { token });
-    const first = (await ask('卡密提示已被使用。')).body;
-    const decided = await shop.post(`/v1/cases/${first.id}/decide`, { outcome: 'approve', rule: 'E2', amount_fen: 299, explanation: '退一部分。' }, { token: shop.keys.agent });
-    assert.equal(decided.status, 200, JSON.stringify(decided.body));
-    const refund = decided.body.refunds[0];
-    await shop.advance(0);
-    await shop.advance(300); // refused for good (..99 in 2.99)
-    const again = (await ask('钱还没有退回来。')).body;
+    const { order, token, refund, again } = await refusedThenAskedAgain();
 
     const page = await openPage(browser, shop.base, DESKTOP);
     await signIn(page, shop.keys.agent);

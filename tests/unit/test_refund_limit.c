@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "loose_store.h"
 #include "service/books.h"
 #include "service/refunds.h"
 #include "service/refunds_int.h"
@@ -15,29 +16,17 @@
 #include "store/store_refunds.h"
 
 static char dir[64];
-static char path[96];
 static struct db *db;
 
 static void start(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/kameng-refund-limit-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/shop.db", dir);
-    cr_assert_eq(db_open(path, true, &db), 0);
-    int applied = 0;
-    cr_assert_eq(store_migrate(db, &applied), 0);
-    /* The refunds and the books alone are under test, without the order's other rows. */
-    char err[256];
-    cr_assert_eq(db_exec_script(db, "PRAGMA foreign_keys=OFF", err, sizeof err), 0, "%s", err);
+    db = loose_store_open("refund-limit", dir, sizeof dir);
     cr_assert_eq(refunds_init(), 0);
 }
 
 static void finish(void)
 {
-    db_close(db);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
+    loose_store_close(db, dir);
 }
 
 TestSuite(refund_limit, .init = start, .fini = finish);

@@ -7,33 +7,22 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "loose_store.h"
 #include "store/db.h"
 #include "store/store.h"
 #include "store/store_refunds.h"
 
 static char dir[64];
-static char path[96];
 static struct db *db;
 
 static void start(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/kameng-store-refunds-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/shop.db", dir);
-    cr_assert_eq(db_open(path, true, &db), 0);
-    int applied = 0;
-    cr_assert_eq(store_migrate(db, &applied), 0);
-    /* The refund alone is under test, without the order and payment it would belong to. */
-    char err[256];
-    cr_assert_eq(db_exec_script(db, "PRAGMA foreign_keys=OFF", err, sizeof err), 0, "%s", err);
+    db = loose_store_open("store-refunds", dir, sizeof dir);
 }
 
 static void finish(void)
 {
-    db_close(db);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
+    loose_store_close(db, dir);
 }
 
 TestSuite(store_refunds, .init = start, .fini = finish);
