@@ -2,6 +2,7 @@
  * explanation the buyer reads, and the facts consulted, so a decision can be checked. */
 #include "http/views_refunds.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/clock.h"
@@ -104,11 +105,11 @@ json_t *view_case(struct db *db, const struct case_row *c, bool staff, int64_t n
     int dn = 0;
     static __thread struct message_row msgs[VIEW_MESSAGES_MAX];
     int mn = 0;
-    struct refund_row refunds[REFUNDS_PER_ORDER_MAX];
+    struct refund_row *refunds = NULL;
     int rn = 0;
     if (store_decisions_of_case(db, c->id, ds, 2, &dn) != 0 ||
         store_messages_of_case(db, c->id, msgs, VIEW_MESSAGES_MAX, &mn) != 0 ||
-        store_refunds_of_order(db, c->order_id, refunds, REFUNDS_PER_ORDER_MAX, &rn) != 0) {
+        store_refunds_of_order(db, c->order_id, &refunds, &rn) != 0) {
         json_decref(v);
         return NULL;
     }
@@ -156,11 +157,13 @@ json_t *view_case(struct db *db, const struct case_row *c, bool staff, int64_t n
         }
         json_t *one = view_refund(db, &refunds[i]);
         if (one == NULL) {
+            free(refunds);
             json_decref(v);
             return NULL;
         }
         json_array_append_new(rs, one);
     }
+    free(refunds);
     json_object_set_new(v, "next_steps", next_steps(c, dn > 0 ? &ds[dn - 1] : NULL, dn, now));
     /* The log entries a decision stands on, checkable by anyone with the order's receipt. */
     json_t *log = view_log_citations(db, c->order_id);
@@ -207,11 +210,14 @@ json_t *view_decision_preview(const struct refund_decision *d, int64_t expected_
 int view_order_add_refunds(struct db *db, json_t *order_view, const char *order_id, int64_t now,
                            int64_t *valid_until)
 {
-    struct refund_row refunds[REFUNDS_PER_ORDER_MAX];
+    struct refund_row *refunds = NULL;
     struct case_row cases[VIEW_CASES_MAX];
     int rn = 0, cn = 0;
-    if (store_refunds_of_order(db, order_id, refunds, REFUNDS_PER_ORDER_MAX, &rn) != 0 ||
-        store_cases_of_order(db, order_id, cases, VIEW_CASES_MAX, &cn) != 0) {
+    if (store_refunds_of_order(db, order_id, &refunds, &rn) != 0) {
+        return -1;
+    }
+    if (store_cases_of_order(db, order_id, cases, VIEW_CASES_MAX, &cn) != 0) {
+        free(refunds);
         return -1;
     }
     json_t *rs = json_array();
@@ -220,6 +226,7 @@ int view_order_add_refunds(struct db *db, json_t *order_view, const char *order_
     for (int i = 0; i < rn; i++) {
         json_t *one = view_refund(db, &refunds[i]);
         if (one == NULL) {
+            free(refunds);
             return -1;
         }
         json_array_append_new(rs, one);
@@ -227,6 +234,7 @@ int view_order_add_refunds(struct db *db, json_t *order_view, const char *order_
             refunded += refunds[i].amount_fen;
         }
     }
+    free(refunds);
     json_object_set_new(order_view, "amount_refunded_fen", json_integer(refunded));
     json_t *cs = json_array();
     for (int i = 0; i < cn; i++) {

@@ -232,10 +232,9 @@ int payouts_movable(struct db *db, const struct refund_row *r, bool *movable)
 int payouts_unsettled(struct db *db, const char *order_id, struct refund_row *out,
                       struct km_error *e)
 {
-    struct refund_row *rs = calloc(REFUNDS_PER_ORDER_MAX, sizeof *rs);
-    km_assert(rs != NULL);
+    struct refund_row *rs = NULL;
     int n = 0, found = 0;
-    if (store_refunds_of_order(db, order_id, rs, REFUNDS_PER_ORDER_MAX, &n) != 0) {
+    if (store_refunds_of_order(db, order_id, &rs, &n) != 0) {
         found = km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
     }
     for (int i = 0; i < n && found == 0; i++) {

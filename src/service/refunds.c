@@ -296,17 +296,6 @@ int refunds_pay_back(struct db *db, const struct order *o, const struct payment 
                        "fen it captured",
                        (long long)amount_fen, (long long)p->amount_fen);
     }
-    /* Every list of an order's refunds (its views, the unsettled check) holds them all. */
-    int64_t made = 0;
-    if (store_refunds_count_of_order(db, o->id, &made) != 0) {
-        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
-    }
-    if (made >= REFUNDS_PER_ORDER_MAX) {
-        return km_fail(e, KM_ESTATE, "too_many_refunds", "order_id",
-                       "this order has %d refunds, the most one order may have; a person "
-                       "settles the rest with the buyer",
-                       REFUNDS_PER_ORDER_MAX);
-    }
     struct refund_row r = {0};
     snprintf(r.rerouted_from, sizeof r.rerouted_from, "%s",
              rerouted_from != NULL ? rerouted_from : "");

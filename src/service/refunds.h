@@ -14,9 +14,6 @@
 #include "store/store.h"
 #include "store/store_refunds.h"
 
-/* One per paying route and decision, far above real use; a 33rd is refused. */
-#define REFUNDS_PER_ORDER_MAX 32
-
 /* Parse the embedded working-day calendar. Once, before threads start. */
 KM_MUST_USE int refunds_init(void);
 const struct calendar *refunds_calendar(void);

@@ -334,20 +334,31 @@ int store_refund_update(struct db *db, const struct refund_row *r, const char *w
                                r->id, was));
 }
 
-int store_refunds_of_order(struct db *db, const char *order_id, struct refund_row *out, int max,
-                           int *count)
+int store_refunds_of_order(struct db *db, const char *order_id, struct refund_row **out, int *count)
 {
+    *out = NULL;
     *count = 0;
     struct db_stmt *st = db_query(db,
                                   "SELECT " REFUND_COLUMNS " FROM refunds WHERE order_id = $1"
                                   " ORDER BY created_at, rowid",
                                   "s", order_id);
-    int rc = DB_DONE;
-    while (*count < max && (rc = db_step(st)) == DB_ROW) {
-        refund_read(st, &out[(*count)++]);
+    int cap = 0, rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        if (*count == cap) {
+            cap = cap == 0 ? 4 : cap * 2;
+            *out = realloc(*out, (size_t)cap * sizeof **out);
+            km_assert(*out != NULL);
+        }
+        refund_read(st, &(*out)[(*count)++]);
     }
     db_done(st);
-    return rc < 0 ? rc : 0;
+    if (rc < 0) {
+        free(*out);
+        *out = NULL;
+        *count = 0;
+        return rc;
+    }
+    return 0;
 }
 
 /* The ids a timer's query lists: its SQL takes the time ($1) and a limit ($2). */
@@ -401,11 +412,6 @@ int store_refund_mark_overdue(struct db *db, const char *id, int64_t now)
                                "UPDATE refunds SET overdue_at = $1 WHERE id = $2 AND overdue_at IS"
                                " NULL AND status = 'pending'",
                                "is", now, id));
-}
-
-int store_refunds_count_of_order(struct db *db, const char *order_id, int64_t *count)
-{
-    return int_by(db, "SELECT COUNT(*) FROM refunds WHERE order_id = $1", order_id, count);
 }
 
 int store_refunded_of_payment(struct db *db, const char *payment_id, int64_t *fen)

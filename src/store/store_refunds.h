@@ -116,9 +116,9 @@ KM_MUST_USE int store_refund_by_request_no(struct db *db, const char *request_no
 /* Store r's state over the refund's, if that is still `was`; -KM_ESTATE if it is not (another
  * report ended it first), which must not go on as if stored. */
 KM_MUST_USE int store_refund_update(struct db *db, const struct refund_row *r, const char *was);
-KM_MUST_USE int store_refunds_of_order(struct db *db, const char *order_id,
-                                       struct refund_row *out, int max, int *count);
-KM_MUST_USE int store_refunds_count_of_order(struct db *db, const char *order_id, int64_t *count);
+/* All of an order's refunds, oldest first, in an array the caller frees (NULL when none). */
+KM_MUST_USE int store_refunds_of_order(struct db *db, const char *order_id, struct refund_row **out,
+                                       int *count);
 /* Refunds whose next attempt (submit or poll) is due. */
 KM_MUST_USE int store_refunds_due(struct db *db, int64_t now, char (*ids)[ID_BYTES_MAX], int max,
                                   int *count);
