@@ -121,7 +121,16 @@ async function loadProducts() {
 }
 
 // ---- trust signals: how this shop (and a seller) handled refunds, from its own data ----
-const share = (bp) => (bp == null ? '—' : `${(bp / 100).toFixed(bp % 100 ? 1 : 0)}%`);
+// A share in basis points; it reads 0% or 100% only when it is exactly none or all.
+function share(bp)
+{
+    if (bp == null)
+        return '—';
+    if (bp === 0 || bp === 10000)
+        return `${bp / 100}%`;
+    const s = (bp / 100).toFixed(1);
+    return s === '100.0' ? '>99.9%' : s === '0.0' ? '<0.1%' : `${s.replace(/\.0$/, '')}%`;
+}
 function duration(s) {
   if (s == null) return '—';
   if (s < 3600) return t('{m} 分钟', { m: Math.max(1, Math.round(s / 60)) });
@@ -130,12 +139,29 @@ function duration(s) {
 }
 
 function trustFigures(f) {
-  return h('div', { class: 'trust-figures' }, [
-    [share(f.refund_rate_bp), t('退款率'), t('{n} / {m} 单', { n: f.refunded_orders, m: f.paid_orders })],
-    [duration(f.median_time_to_money_s), t('申请到退款到账（中位数）'), t('{n} 笔退款', { n: f.refunds_paid })],
-    [share(f.auto_decided_bp), t('按公开规则自动处理'), t('{n} / {m} 个申请', { n: f.decided_automatically, m: f.decisions })],
-    [share(f.in_time_bp), t('客服按时处理'), t('{n} / {m} 个', { n: f.decided_in_time, m: f.decisions_due })],
-  ].map(([v, label, of]) => h('div', null, h('b', null, v), h('span', null, label), h('small', null, of))));
+    return h('div', {class : 'trust-figures'},
+             [
+                 [
+                     share(f.refund_rate_bp), t('退款率'),
+                     t('{n} / {m} 单', {n : f.refunded_orders, m : f.paid_orders})
+                 ],
+                 [
+                     duration(f.median_time_to_money_s), t('申请到退款到账（中位数）'),
+                     t('{n} 笔退款', {n : f.refunds_paid}) +
+                         (f.refunds_late ? t('，{k} 笔已超过承诺时间仍未到账', {k : f.refunds_late})
+                                         : '')
+                 ],
+                 [
+                     share(f.auto_decided_bp), t('按公开规则自动处理'),
+                     t('{n} / {m} 个申请，同意 {a}',
+                       {n : f.decided_automatically, m : f.decisions, a : share(f.approved_bp)})
+                 ],
+                 [
+                     share(f.in_time_bp), t('客服按时处理'),
+                     t('{n} / {m} 个', {n : f.decided_in_time, m : f.decisions_due})
+                 ],
+             ].map(([ v, label, of ]) => h('div', null, h('b', null, v), h('span', null, label),
+                                           h('small', null, of))));
 }
 
 let trustData = null;
@@ -183,7 +209,15 @@ async function openBuy(id) {
   form.reset();
   showErr($('.err', form), null, form);
   $('#buy-product').replaceChildren(h('div', { class: 'card product' }, productInfo(buying)));
-  if (buying.kind === 'account') loadTrust().then(() => { const s = sellerTrust(buying); if (s) $('#buy-product').append(s); });
+  const shown = buying;
+  if (shown.kind === 'account') {
+      loadTrust().then(() => {
+          const s = buying === shown && sellerTrust(shown);
+          if (s)
+              $('#buy-product')
+                  .replaceChildren(h('div', {class : 'card product'}, productInfo(shown)), s);
+      });
+  }
   const topup = buying.kind === 'direct_topup', game = buying.target_format === 'game_account';
   $('.f-qty', form).hidden = buying.kind !== 'card_key';
   f.quantity.max = Math.min(100, buying.stock ? buying.stock.available : 1);
@@ -784,92 +818,285 @@ function submitLookup(ev) {
 
 // ---- English ----
 addEN({
-  'kameng 卡盟 · 虚拟商品自助购买': 'kameng · virtual goods, self-service', '商品': 'Products', '当前订单': 'My order', '查订单': 'Find order',
-  '沙箱环境 (sandbox)：支付与充值均为模拟，不会产生真实扣款。': 'Sandbox: payments and top-ups are simulated; no real money moves.',
-  '全部商品': 'All products', '← 返回商品列表': '← Back to products', '填写订单': 'Your order',
-  '区服 (region / server)': 'Region / server', '请确认充值账号：': 'Please confirm the account: ',
-  '充值到错误的账号通常无法追回。如有误，请修改上方账号后重新核对。': 'A top-up to the wrong account usually cannot be recovered. If it is wrong, edit it above and check again.',
-  '联系方式（选填）': 'Contact (optional)', '手机号或邮箱，便于客服联系': 'Phone or e-mail, so support can reach you',
-  '查询密码（选填，至少 6 位）': 'Lookup password (optional, 6+ characters)',
-  '设置后可在其他设备凭「订单号 + 查询密码」找回订单。': 'With it you can reopen the order on another device with "order id + lookup password".',
-  '合计': 'Total', '退款规则': 'Refund policy', '订单查询': 'Find an order',
-  '也可以填写下单时保存的购买凭证 (buyer_token，以 bt_ 开头)。': 'Or paste the buyer token you saved when ordering (starts with bt_).',
-  '查询订单': 'Open order', 'kameng 卡盟 · 卡密 / 直充 / 账号担保交易': 'kameng · card keys / direct top-ups / escrowed accounts',
-  '待付款': 'Awaiting payment', '已付款，处理中': 'Paid, processing', '发货中': 'Delivering', '已发货': 'Delivered',
-  '已改退至店铺余额': 'Moved to the shop balance', '退款未能到账，需您处理': 'Refund didn\'t arrive: action needed',
-  '退款失败于 {t}': 'Failed {t}', '等待您选择退款方式': 'Waiting for you to choose how to be refunded',
-  '这笔退款已改退至店铺余额，请刷新订单': 'This refund went to the shop balance already; refresh the order',
-  '这笔退款当前不能改退': 'This refund cannot be moved now', '这笔付款已全部退回': 'This payment has been refunded in full already', '结束于 {t}': 'Ended {t}', '退至店铺余额 · {a}': 'Refund to shop balance · {a}', '未能原路退回：收款账户异常（例如银行卡已注销），渠道无法入账。': 'Couldn\'t be refunded to your original payment method: the receiving account is abnormal (a closed bank card, say), so the provider cannot pay into it.', '未能原路退回：支付渠道拒绝了这笔退款。': 'Couldn\'t be refunded to your original payment method: the payment provider refused this refund.', '渠道原话：{r}': 'The provider\'s words: {r}',
-  '退款率': 'Refund rate', '{n} / {m} 单': '{n} of {m} orders', '申请到退款到账（中位数）': 'Request to money back (median)', '{n} 笔退款': '{n} refunds',
-  '按公开规则自动处理': 'Decided automatically by the published rules', '{n} / {m} 个申请': '{n} of {m} requests', '客服按时处理': 'Decided by staff in time',
-  '{n} / {m} 个': '{n} of {m}', '还没有已付款的订单，暂无记录。': 'No paid orders yet, so nothing to show.', '本店近 {n} 天的退款记录': 'This shop\'s refunds, last {n} days', '由订单、退款和处理记录自动计算，每分钟更新；规则见': 'Computed from the orders, refunds and decisions, every minute; the rules are in the',
-  '。': '.', '卖家 {s} 近 {n} 天的记录': 'Seller {s}, last {n} days', '{d} 天': '{d} d',
-  '已超过承诺的到账时间 {t}，店铺已收到逾期提醒。': 'Past the promised date, {t}; the shop has been alerted.', '改退至店铺余额': 'Move to shop balance', '退到本店余额，立即到账，可用于下次购买': 'Paid into your balance with this shop at once, to spend on your next order',
-  '已完成': 'Completed', '已过期（未付款）': 'Expired (unpaid)', '发货失败，待退款': 'Delivery failed, refund due', '已退款': 'Refunded',
-  '待支付': 'Awaiting payment', '支付成功': 'Paid', '支付失败': 'Payment failed',
-  '重复支付，待退回': 'Duplicate payment, to be returned', '订单过期后到账，待退回': 'Arrived after expiry, to be returned',
-  '无法发货，待退回': 'Undeliverable, to be returned', '排队中': 'Queued', '已提交，等待运营商结果': 'Submitted, waiting for the carrier',
-  '处理中': 'Processing', '充值成功': 'Top-up succeeded', '充值失败': 'Top-up failed', '充值到了错误的区服': 'Credited to the wrong region',
-  '购买数量': 'Quantity', '充值账号': 'Account to top up', '区服': 'Region', '联系方式': 'Contact', '查询密码': 'Lookup password',
-  '订单号': 'Order id', '支付方式': 'Payment method', '说明': 'Details', '退款原因': 'Reason', '回复内容': 'Reply', '证据': 'Evidence',
-  '库存不足，请减少数量或稍后再试': 'Not enough stock: order fewer or try later', '订单号或查询密码不正确': 'Wrong order id or lookup password',
-  '尝试次数过多，请一分钟后再试': 'Too many attempts; try again in a minute', '查询密码至少需要 6 位': 'The lookup password needs at least 6 characters',
-  '订单已超过付款时限，请重新下单': 'The order expired; please order again', '订单当前状态不能付款': 'This order cannot be paid now',
-  '确认的账号与订单中的账号不一致': 'The confirmed account differs from the order\'s', '支付尝试次数过多，请重新下单': 'Too many payment attempts; please order again',
-  '购买凭证无效，请用订单号 + 查询密码重新查询': 'Invalid buyer token; open the order with its id and lookup password',
-  '卡密尚未发放': 'The card key is not delivered yet', '卖家尚未发货': 'The seller has not delivered yet',
-  '请填写充值账号': 'Enter the account to top up', '请选择区服': 'Choose a region',
-  '证据只能是 PNG、JPEG、WebP 图片或 PDF': 'Evidence must be a PNG, JPEG or WebP image or a PDF',
-  '文件内容与类型不符，请换一个文件': 'The file\'s content does not match its type; try another file', '文件太大（最大 4 MB）': 'File too large (4 MB at most)',
-  '请填写说明': 'Please write a message', '请填写回复内容': 'Please write a reply',
-  '付款后 {h} 小时内可申请退款': 'Refund requests within {h} hours of payment', '未提取的卡密 {d} 天无理由退款': 'Unrevealed keys: {d}-day no-reason refund',
-  '直充 {m} 分钟未到账自动退款': 'Automatic refund if not credited within {m} minutes', '担保 {d} 天：确认收货后货款才付给卖家': '{d}-day escrow: the seller is paid only after you confirm',
-  '；': '; ', '虚拟商品售出后不支持退款': 'No refunds once sold', '出错了，请重试': 'Something went wrong; please retry',
-  '暂时缺货': 'Out of stock', '购买': 'Buy', '暂无商品': 'No products yet', '缺货': 'Out of stock', '库存 {n}': '{n} in stock', '面值 {v}': 'face value {v}',
-  '游戏账号 (account)': 'Game account', '充值手机号': 'Phone number to top up', '4–32 位字母、数字或 _ . @ -': '4–32 letters, digits or _ . @ -',
-  '如 138 0013 8000': 'e.g. 138 0013 8000', '核对充值账号': 'Check the account', '提交订单': 'Place order', '账号无误，提交订单': 'Account is right, place order',
-  '加载中…': 'Loading…', '用查询密码重新打开': 'Reopen with the lookup password', '充值中': 'Topping up', '等待卖家发货': 'Waiting for the seller',
-  '卡密已发放': 'Keys delivered', '已到账': 'Credited', '卖家已发货，待确认收货': 'Delivered, please confirm receipt', '充值失败，待退款': 'Top-up failed, refund due',
-  '订单详情': 'Order', '请立即保存订单号与购买凭证': 'Save the order id and buyer token now',
-  '购买凭证 (buyer_token) 只显示这一次。关闭此标签页后，需凭它或「订单号 + 查询密码」才能再次打开订单。': 'The buyer token is shown only this once. After closing this tab you need it, or the order id and lookup password, to open the order again.',
-  '购买凭证': 'Buyer token', '我已保存': 'I saved it', '金额': 'Amount', '充值进度': 'Top-up', '状态': 'Status', '实际到账区服': 'Credited region',
-  '提交时间': 'Submitted', '结果时间': 'Result', '退款': 'Refunds', '刷新订单': 'Refresh', '原路退回 · {m} {a}': 'Back to {m} · {a}',
-  '到账时间 {t}': 'arrived {t}', '预计 {t} 前到账': 'expected by {t}', '支付': 'Payment', '应付': 'To pay', '请在 {t} 前完成支付': 'pay before {t}',
-  '去支付': 'Pay', '正在确认支付结果…': 'Confirming the payment…', '沙箱收银台 (sandbox checkout)': 'Sandbox checkout', '支付单': 'payment',
-  '确认支付': 'Confirm payment', '模拟失败': 'Simulate failure', '更换支付方式': 'Change payment method',
-  '支付失败（模拟），可重新选择支付方式再试。': 'Payment failed (simulated); choose a method and try again.',
-  '支付成功，但发货失败，已自动发起原路退款。': 'Paid, but delivery failed: a refund back to your payment route has started.',
-  '支付成功，但发货失败，款项将退回。': 'Paid, but delivery failed: the money will be returned.', '支付成功，正在发货…': 'Paid, delivering…', '支付成功。': 'Paid.',
-  '仍在处理中，请稍后点击「刷新订单」。': 'Still processing; press Refresh in a moment.', '已提取 · {t}': 'revealed · {t}', '未提取': 'not revealed',
-  '查看': 'Show', '提取': 'Reveal', '提取后，这张卡密将不再享受 {d} 天无理由退款。确定提取吗？': 'Once revealed, this key loses its {d}-day no-reason refund. Reveal it?',
-  '提取后，这张卡密将不再享受无理由退款。确定提取吗？': 'Once revealed, this key loses its no-reason refund. Reveal it?', '确定提取': 'Reveal', '取消': 'Cancel',
-  '卡号': 'Number', '密码': 'Password', '提取后即视为已使用，不再适用无理由退款；每次提取都记录时间和 IP。': 'A revealed key counts as used for no-reason refunds; every reveal is recorded with time and IP.',
-  '已确认收货，交易完成。': 'Receipt confirmed; the order is complete.', '未确认将于 {t} 自动确认。': ' Confirmed automatically at {t} otherwise.', '账号商品': 'Account goods',
-  '查看账号': 'Show account', '请登录核对无误后再确认收货，确认后担保款将付给卖家。': 'Log in and check before confirming; confirming pays the seller from escrow.',
-  '确认收货': 'Confirm receipt', '下单': 'Ordered', '付款': 'Paid', '发货': 'Delivered', '完成': 'Completed', '超时关闭': 'Expired',
-  '担保到期自动确认': 'Escrow ends', '时间线': 'Timeline', '支付记录': 'Payments', '有 {a} 未用于本订单（重复或逾期支付），将原路退回。': '{a} was not used for this order (duplicate or late payment) and goes back the way it came.',
-  '提取记录': 'Reveals', '账号信息': 'account details', '已确认放弃无理由退款': 'no-reason refund waived', '退款申请': 'Refund requests',
-  '提交前会先告诉您适用哪条规则、结果如何、钱何时到账。': 'Before you submit we show which rule applies, what will happen and when the money is back.',
-  '申请退款': 'Request a refund', '交易凭证': 'Receipt',
-  '付款、发货、提取和退款决定都记入防篡改的证据日志 (Merkle 透明日志，带签名检查点)。下载凭证后，任何人都可以离线核验：': 'Payments, deliveries, reveals and refund decisions are written to a tamper-evident evidence log (a Merkle transparency log with signed checkpoints). Anyone can check the downloaded receipt offline:',
-  'verifier_key 就在凭证文件里，也可向商家索取其公布的公钥进行比对。': 'The verifier_key is in the receipt; compare it with the key the shop publishes.',
-  '下载凭证 (JSON)': 'Download receipt (JSON)', '补充说明（选填，客服会看到）': 'Message (optional, the agent reads it)',
-  '例如：充值后游戏里没有到账；附上截图更快处理': 'e.g. the top-up never showed up in the game; a screenshot speeds things up', '提交退款申请': 'Submit refund request',
-  '← 返回订单': '← Back to the order', '1. 选择原因': '1. Choose a reason', '2. 提交前先看结果': '2. What will happen (before you submit)',
-  '3. 说明与证据': '3. Message and evidence', '退款规则全文': 'The full refund policy', '正在按退款规则核对…': 'Checking against the refund policy…',
-  '系统自动处理': 'decided automatically', '客服人工审核': 'an agent decides', '退款金额': 'Refund', '系统结果最迟': 'System result by',
-  '预计到账': 'Money back', '{t} 前原路退回': 'by {t}, the way you paid', '审核时限': 'Review', '客服 24 小时内处理': 'an agent decides within 24 hours',
-  '规则版本': 'Policy version', '移除': 'Remove', '上传证据（截图或 PDF，单个最大 4 MB）': 'Evidence (screenshots or PDFs, 4 MB each)',
-  '我': 'Me', '系统': 'System', '客服': 'Agent',
-  '客服请您补充材料：请在 {t} 前回复（{left}），逾期将按现有材料处理。': 'The agent asked you for evidence: reply before {t} ({left}); after that the case is decided on what is there.',
-  '客服将在 {t} 前处理（{left}）。': 'An agent decides before {t} ({left}).', '系统将在 {t} 前确认结果，未到账会自动退款。': 'The system knows by {t}; if not credited, it refunds automatically.',
-  '已提出申诉': 'Appealed', '退款已到账 {a}': 'Refund arrived: {a}', '申诉决定': 'Appeal decision', '处理决定': 'Decision', '系统自动': 'automatic',
-  '回复客服': 'Reply to the agent', '发送': 'Send', '不服这个决定？申诉一次': 'Disagree? Appeal once', '提交申诉': 'Submit appeal',
-  '申诉只能提出一次，截止 {t}，由另一位客服处理；请附上新的证据。': 'You can appeal once, until {t}; a different agent decides. Please add new evidence.',
-  '向支付机构发起交易纠纷（支付宝交易纠纷 / 微信支付投诉），通常 7–15 个工作日处理；商家会用本案证据答复。': 'Open a dispute with your payment provider (Alipay / WeChat Pay); they usually decide in 7–15 working days, and the shop answers with this case\'s evidence.',
-  '带上本案记录向 12315 或黑猫投诉反映。': 'Complain to 12315 or 黑猫投诉 with this case\'s record.', '金额较大（如超过 2000 元）可向小额诉讼法庭起诉。': 'For larger sums (e.g. over 2000 CNY), a small-claims court.',
-  '退款进度': 'Refund case', '原因': 'Reason', '提交时的预判': 'Preview when submitted', '当前结果': 'Decision', '处理记录': 'Timeline',
-  '平台内已是最终结果，您还可以：': 'Final on the platform. What you can still do:', '刷新': 'Refresh', '内容': 'Message', '请填写订单号': 'Enter the order id', '附件': 'File', '这是员工 API 密钥，不能在买家页面使用。': 'That is a staff API key; it is not used on the buyer\'s page.',
+    'kameng 卡盟 · 虚拟商品自助购买' : 'kameng · virtual goods, self-service',
+    '商品' : 'Products',
+    '当前订单' : 'My order',
+    '查订单' : 'Find order',
+    '沙箱环境 (sandbox)：支付与充值均为模拟，不会产生真实扣款。' :
+        'Sandbox: payments and top-ups are simulated; no real money moves.',
+    '全部商品' : 'All products',
+    '← 返回商品列表' : '← Back to products',
+    '填写订单' : 'Your order',
+    '区服 (region / server)' : 'Region / server',
+    '请确认充值账号：' : 'Please confirm the account: ',
+    '充值到错误的账号通常无法追回。如有误，请修改上方账号后重新核对。' :
+        'A top-up to the wrong account usually cannot be recovered. If it is wrong, edit it above and check again.',
+    '联系方式（选填）' : 'Contact (optional)',
+    '手机号或邮箱，便于客服联系' : 'Phone or e-mail, so support can reach you',
+    '查询密码（选填，至少 6 位）' : 'Lookup password (optional, 6+ characters)',
+    '设置后可在其他设备凭「订单号 + 查询密码」找回订单。' :
+        'With it you can reopen the order on another device with "order id + lookup password".',
+    '合计' : 'Total',
+    '退款规则' : 'Refund policy',
+    '订单查询' : 'Find an order',
+    '也可以填写下单时保存的购买凭证 (buyer_token，以 bt_ 开头)。' :
+        'Or paste the buyer token you saved when ordering (starts with bt_).',
+    '查询订单' : 'Open order',
+    'kameng 卡盟 · 卡密 / 直充 / 账号担保交易' :
+        'kameng · card keys / direct top-ups / escrowed accounts',
+    '待付款' : 'Awaiting payment',
+    '已付款，处理中' : 'Paid, processing',
+    '发货中' : 'Delivering',
+    '已发货' : 'Delivered',
+    '已改退至店铺余额' : 'Moved to the shop balance',
+    '退款未能到账，需您处理' : 'Refund didn\'t arrive: action needed',
+    '退款失败于 {t}' : 'Failed {t}',
+    '等待您选择退款方式' : 'Waiting for you to choose how to be refunded',
+    '这笔退款已改退至店铺余额，请刷新订单' :
+        'This refund went to the shop balance already; refresh the order',
+    '这笔退款当前不能改退' : 'This refund cannot be moved now',
+    '这笔付款已全部退回' : 'This payment has been refunded in full already',
+    '结束于 {t}' : 'Ended {t}',
+    '退至店铺余额 · {a}' : 'Refund to shop balance · {a}',
+    '未能原路退回：收款账户异常（例如银行卡已注销），渠道无法入账。' :
+        'Couldn\'t be refunded to your original payment method: the receiving account is abnormal (a closed bank card, say), so the provider cannot pay into it.',
+    '未能原路退回：支付渠道拒绝了这笔退款。' :
+        'Couldn\'t be refunded to your original payment method: the payment provider refused this refund.',
+    '渠道原话：{r}' : 'The provider\'s words: {r}',
+    '退款率' : 'Refund rate',
+    '{n} / {m} 单' : '{n} of {m} orders',
+    '申请到退款到账（中位数）' : 'Request to money back (median)',
+    '{n} 笔退款' : '{n} refunds',
+    '按公开规则自动处理' : 'Decided automatically by the published rules',
+    '{n} / {m} 个申请，同意 {a}' : '{n} of {m} requests; {a} approved',
+    '，{k} 笔已超过承诺时间仍未到账' : '; {k} late past the promised date',
+    '客服按时处理' : 'Decided by staff in time',
+    '{n} / {m} 个' : '{n} of {m}',
+    '还没有已付款的订单，暂无记录。' : 'No paid orders yet, so nothing to show.',
+    '本店近 {n} 天的退款记录' : 'This shop\'s refunds, last {n} days',
+    '由订单、退款和处理记录自动计算，每分钟更新；规则见' :
+        'Computed from the orders, refunds and decisions, every minute; the rules are in the',
+    '。' : '.',
+    '卖家 {s} 近 {n} 天的记录' : 'Seller {s}, last {n} days',
+    '{d} 天' : '{d} d',
+    '已超过承诺的到账时间 {t}，店铺已收到逾期提醒。' :
+        'Past the promised date, {t}; the shop has been alerted.',
+    '改退至店铺余额' : 'Move to shop balance',
+    '退到本店余额，立即到账，可用于下次购买' :
+        'Paid into your balance with this shop at once, to spend on your next order',
+    '已完成' : 'Completed',
+    '已过期（未付款）' : 'Expired (unpaid)',
+    '发货失败，待退款' : 'Delivery failed, refund due',
+    '已退款' : 'Refunded',
+    '待支付' : 'Awaiting payment',
+    '支付成功' : 'Paid',
+    '支付失败' : 'Payment failed',
+    '重复支付，待退回' : 'Duplicate payment, to be returned',
+    '订单过期后到账，待退回' : 'Arrived after expiry, to be returned',
+    '无法发货，待退回' : 'Undeliverable, to be returned',
+    '排队中' : 'Queued',
+    '已提交，等待运营商结果' : 'Submitted, waiting for the carrier',
+    '处理中' : 'Processing',
+    '充值成功' : 'Top-up succeeded',
+    '充值失败' : 'Top-up failed',
+    '充值到了错误的区服' : 'Credited to the wrong region',
+    '购买数量' : 'Quantity',
+    '充值账号' : 'Account to top up',
+    '区服' : 'Region',
+    '联系方式' : 'Contact',
+    '查询密码' : 'Lookup password',
+    '订单号' : 'Order id',
+    '支付方式' : 'Payment method',
+    '说明' : 'Details',
+    '退款原因' : 'Reason',
+    '回复内容' : 'Reply',
+    '证据' : 'Evidence',
+    '库存不足，请减少数量或稍后再试' : 'Not enough stock: order fewer or try later',
+    '订单号或查询密码不正确' : 'Wrong order id or lookup password',
+    '尝试次数过多，请一分钟后再试' : 'Too many attempts; try again in a minute',
+    '查询密码至少需要 6 位' : 'The lookup password needs at least 6 characters',
+    '订单已超过付款时限，请重新下单' : 'The order expired; please order again',
+    '订单当前状态不能付款' : 'This order cannot be paid now',
+    '确认的账号与订单中的账号不一致' : 'The confirmed account differs from the order\'s',
+    '支付尝试次数过多，请重新下单' : 'Too many payment attempts; please order again',
+    '购买凭证无效，请用订单号 + 查询密码重新查询' :
+        'Invalid buyer token; open the order with its id and lookup password',
+    '卡密尚未发放' : 'The card key is not delivered yet',
+    '卖家尚未发货' : 'The seller has not delivered yet',
+    '请填写充值账号' : 'Enter the account to top up',
+    '请选择区服' : 'Choose a region',
+    '证据只能是 PNG、JPEG、WebP 图片或 PDF' : 'Evidence must be a PNG, JPEG or WebP image or a PDF',
+    '文件内容与类型不符，请换一个文件' :
+        'The file\'s content does not match its type; try another file',
+    '文件太大（最大 4 MB）' : 'File too large (4 MB at most)',
+    '请填写说明' : 'Please write a message',
+    '请填写回复内容' : 'Please write a reply',
+    '付款后 {h} 小时内可申请退款' : 'Refund requests within {h} hours of payment',
+    '未提取的卡密 {d} 天无理由退款' : 'Unrevealed keys: {d}-day no-reason refund',
+    '直充 {m} 分钟未到账自动退款' : 'Automatic refund if not credited within {m} minutes',
+    '担保 {d} 天：确认收货后货款才付给卖家' :
+        '{d}-day escrow: the seller is paid only after you confirm',
+    '；' : '; ',
+    '虚拟商品售出后不支持退款' : 'No refunds once sold',
+    '出错了，请重试' : 'Something went wrong; please retry',
+    '暂时缺货' : 'Out of stock',
+    '购买' : 'Buy',
+    '暂无商品' : 'No products yet',
+    '缺货' : 'Out of stock',
+    '库存 {n}' : '{n} in stock',
+    '面值 {v}' : 'face value {v}',
+    '游戏账号 (account)' : 'Game account',
+    '充值手机号' : 'Phone number to top up',
+    '4–32 位字母、数字或 _ . @ -' : '4–32 letters, digits or _ . @ -',
+    '如 138 0013 8000' : 'e.g. 138 0013 8000',
+    '核对充值账号' : 'Check the account',
+    '提交订单' : 'Place order',
+    '账号无误，提交订单' : 'Account is right, place order',
+    '加载中…' : 'Loading…',
+    '用查询密码重新打开' : 'Reopen with the lookup password',
+    '充值中' : 'Topping up',
+    '等待卖家发货' : 'Waiting for the seller',
+    '卡密已发放' : 'Keys delivered',
+    '已到账' : 'Credited',
+    '卖家已发货，待确认收货' : 'Delivered, please confirm receipt',
+    '充值失败，待退款' : 'Top-up failed, refund due',
+    '订单详情' : 'Order',
+    '请立即保存订单号与购买凭证' : 'Save the order id and buyer token now',
+    '购买凭证 (buyer_token) 只显示这一次。关闭此标签页后，需凭它或「订单号 + 查询密码」才能再次打开订单。' :
+        'The buyer token is shown only this once. After closing this tab you need it, or the order id and lookup password, to open the order again.',
+    '购买凭证' : 'Buyer token',
+    '我已保存' : 'I saved it',
+    '金额' : 'Amount',
+    '充值进度' : 'Top-up',
+    '状态' : 'Status',
+    '实际到账区服' : 'Credited region',
+    '提交时间' : 'Submitted',
+    '结果时间' : 'Result',
+    '退款' : 'Refunds',
+    '刷新订单' : 'Refresh',
+    '原路退回 · {m} {a}' : 'Back to {m} · {a}',
+    '到账时间 {t}' : 'arrived {t}',
+    '预计 {t} 前到账' : 'expected by {t}',
+    '支付' : 'Payment',
+    '应付' : 'To pay',
+    '请在 {t} 前完成支付' : 'pay before {t}',
+    '去支付' : 'Pay',
+    '正在确认支付结果…' : 'Confirming the payment…',
+    '沙箱收银台 (sandbox checkout)' : 'Sandbox checkout',
+    '支付单' : 'payment',
+    '确认支付' : 'Confirm payment',
+    '模拟失败' : 'Simulate failure',
+    '更换支付方式' : 'Change payment method',
+    '支付失败（模拟），可重新选择支付方式再试。' :
+        'Payment failed (simulated); choose a method and try again.',
+    '支付成功，但发货失败，已自动发起原路退款。' :
+        'Paid, but delivery failed: a refund back to your payment route has started.',
+    '支付成功，但发货失败，款项将退回。' : 'Paid, but delivery failed: the money will be returned.',
+    '支付成功，正在发货…' : 'Paid, delivering…',
+    '支付成功。' : 'Paid.',
+    '仍在处理中，请稍后点击「刷新订单」。' : 'Still processing; press Refresh in a moment.',
+    '已提取 · {t}' : 'revealed · {t}',
+    '未提取' : 'not revealed',
+    '查看' : 'Show',
+    '提取' : 'Reveal',
+    '提取后，这张卡密将不再享受 {d} 天无理由退款。确定提取吗？' :
+        'Once revealed, this key loses its {d}-day no-reason refund. Reveal it?',
+    '提取后，这张卡密将不再享受无理由退款。确定提取吗？' :
+        'Once revealed, this key loses its no-reason refund. Reveal it?',
+    '确定提取' : 'Reveal',
+    '取消' : 'Cancel',
+    '卡号' : 'Number',
+    '密码' : 'Password',
+    '提取后即视为已使用，不再适用无理由退款；每次提取都记录时间和 IP。' :
+        'A revealed key counts as used for no-reason refunds; every reveal is recorded with time and IP.',
+    '已确认收货，交易完成。' : 'Receipt confirmed; the order is complete.',
+    '未确认将于 {t} 自动确认。' : ' Confirmed automatically at {t} otherwise.',
+    '账号商品' : 'Account goods',
+    '查看账号' : 'Show account',
+    '请登录核对无误后再确认收货，确认后担保款将付给卖家。' :
+        'Log in and check before confirming; confirming pays the seller from escrow.',
+    '确认收货' : 'Confirm receipt',
+    '下单' : 'Ordered',
+    '付款' : 'Paid',
+    '发货' : 'Delivered',
+    '完成' : 'Completed',
+    '超时关闭' : 'Expired',
+    '担保到期自动确认' : 'Escrow ends',
+    '时间线' : 'Timeline',
+    '支付记录' : 'Payments',
+    '有 {a} 未用于本订单（重复或逾期支付），将原路退回。' :
+        '{a} was not used for this order (duplicate or late payment) and goes back the way it came.',
+    '提取记录' : 'Reveals',
+    '账号信息' : 'account details',
+    '已确认放弃无理由退款' : 'no-reason refund waived',
+    '退款申请' : 'Refund requests',
+    '提交前会先告诉您适用哪条规则、结果如何、钱何时到账。' :
+        'Before you submit we show which rule applies, what will happen and when the money is back.',
+    '申请退款' : 'Request a refund',
+    '交易凭证' : 'Receipt',
+    '付款、发货、提取和退款决定都记入防篡改的证据日志 (Merkle 透明日志，带签名检查点)。下载凭证后，任何人都可以离线核验：' :
+        'Payments, deliveries, reveals and refund decisions are written to a tamper-evident evidence log (a Merkle transparency log with signed checkpoints). Anyone can check the downloaded receipt offline:',
+    'verifier_key 就在凭证文件里，也可向商家索取其公布的公钥进行比对。' :
+        'The verifier_key is in the receipt; compare it with the key the shop publishes.',
+    '下载凭证 (JSON)' : 'Download receipt (JSON)',
+    '补充说明（选填，客服会看到）' : 'Message (optional, the agent reads it)',
+    '例如：充值后游戏里没有到账；附上截图更快处理' :
+        'e.g. the top-up never showed up in the game; a screenshot speeds things up',
+    '提交退款申请' : 'Submit refund request',
+    '← 返回订单' : '← Back to the order',
+    '1. 选择原因' : '1. Choose a reason',
+    '2. 提交前先看结果' : '2. What will happen (before you submit)',
+    '3. 说明与证据' : '3. Message and evidence',
+    '退款规则全文' : 'The full refund policy',
+    '正在按退款规则核对…' : 'Checking against the refund policy…',
+    '系统自动处理' : 'decided automatically',
+    '客服人工审核' : 'an agent decides',
+    '退款金额' : 'Refund',
+    '系统结果最迟' : 'System result by',
+    '预计到账' : 'Money back',
+    '{t} 前原路退回' : 'by {t}, the way you paid',
+    '审核时限' : 'Review',
+    '客服 24 小时内处理' : 'an agent decides within 24 hours',
+    '规则版本' : 'Policy version',
+    '移除' : 'Remove',
+    '上传证据（截图或 PDF，单个最大 4 MB）' : 'Evidence (screenshots or PDFs, 4 MB each)',
+    '我' : 'Me',
+    '系统' : 'System',
+    '客服' : 'Agent',
+    '客服请您补充材料：请在 {t} 前回复（{left}），逾期将按现有材料处理。' :
+        'The agent asked you for evidence: reply before {t} ({left}); after that the case is decided on what is there.',
+    '客服将在 {t} 前处理（{left}）。' : 'An agent decides before {t} ({left}).',
+    '系统将在 {t} 前确认结果，未到账会自动退款。' :
+        'The system knows by {t}; if not credited, it refunds automatically.',
+    '已提出申诉' : 'Appealed',
+    '退款已到账 {a}' : 'Refund arrived: {a}',
+    '申诉决定' : 'Appeal decision',
+    '处理决定' : 'Decision',
+    '系统自动' : 'automatic',
+    '回复客服' : 'Reply to the agent',
+    '发送' : 'Send',
+    '不服这个决定？申诉一次' : 'Disagree? Appeal once',
+    '提交申诉' : 'Submit appeal',
+    '申诉只能提出一次，截止 {t}，由另一位客服处理；请附上新的证据。' :
+        'You can appeal once, until {t}; a different agent decides. Please add new evidence.',
+    '向支付机构发起交易纠纷（支付宝交易纠纷 / 微信支付投诉），通常 7–15 个工作日处理；商家会用本案证据答复。' :
+        'Open a dispute with your payment provider (Alipay / WeChat Pay); they usually decide in 7–15 working days, and the shop answers with this case\'s evidence.',
+    '带上本案记录向 12315 或黑猫投诉反映。' :
+        'Complain to 12315 or 黑猫投诉 with this case\'s record.',
+    '金额较大（如超过 2000 元）可向小额诉讼法庭起诉。' :
+        'For larger sums (e.g. over 2000 CNY), a small-claims court.',
+    '退款进度' : 'Refund case',
+    '原因' : 'Reason',
+    '提交时的预判' : 'Preview when submitted',
+    '当前结果' : 'Decision',
+    '处理记录' : 'Timeline',
+    '平台内已是最终结果，您还可以：' : 'Final on the platform. What you can still do:',
+    '刷新' : 'Refresh',
+    '内容' : 'Message',
+    '请填写订单号' : 'Enter the order id',
+    '附件' : 'File',
+    '这是员工 API 密钥，不能在买家页面使用。' :
+        'That is a staff API key; it is not used on the buyer\'s page.',
 });
 
 // app.js is loaded with defer: the document is parsed by now.

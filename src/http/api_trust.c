@@ -8,24 +8,49 @@
 #include "http/api_handlers.h"
 #include "service/trust.h"
 
+/* Rounded, except that a share is 0 or 10,000 only when it is exactly none or all: one late
+ * decision in 50,000 is not "all in time". */
 static json_t *share_bp(int64_t part, int64_t whole)
 {
-    return whole > 0 ? json_integer((part * 10000 + whole / 2) / whole) : json_null();
+    if (whole <= 0) {
+        return json_null();
+    }
+    int64_t bp = (part * 10000 + whole / 2) / whole;
+    if (bp == 0 && part > 0) {
+        bp = 1;
+    } else if (bp == 10000 && part < whole) {
+        bp = 9999;
+    }
+    return json_integer(bp);
 }
 
 static json_t *signals(const struct trust_counts *c)
 {
-    json_t *o = json_pack(
-        "{s:I, s:I, s:o, s:I, s:o, s:I, s:I, s:o, s:I, s:I, s:o}", "paid_orders",
-        (json_int_t)c->paid_orders, "refunded_orders", (json_int_t)c->refunded_orders,
-        "refund_rate_bp", share_bp(c->refunded_orders, c->paid_orders), "refunds_paid",
-        (json_int_t)c->refunds_paid, "median_time_to_money_s",
-        c->median_ms >= 0 ? json_integer((c->median_ms + 500) / 1000) : json_null(), "decisions",
-        (json_int_t)c->decisions, "decided_automatically", (json_int_t)c->decided_automatically,
-        "auto_decided_bp", share_bp(c->decided_automatically, c->decisions), "decisions_due",
-        (json_int_t)c->decisions_due, "decided_in_time", (json_int_t)c->decided_in_time,
-        "in_time_bp", share_bp(c->decided_in_time, c->decisions_due));
-    km_assert(o != NULL);
+    json_t *o = json_object();
+    struct {
+        const char *name;
+        json_t *value;
+    } fields[] = {
+        {"paid_orders", json_integer(c->paid_orders)},
+        {"refunded_orders", json_integer(c->refunded_orders)},
+        {"refund_rate_bp", share_bp(c->refunded_orders, c->paid_orders)},
+        {"refunds_paid", json_integer(c->refunds_paid)},
+        {"median_time_to_money_s",
+         c->median_ms >= 0 ? json_integer((c->median_ms + 500) / 1000) : json_null()},
+        {"refunds_late", json_integer(c->refunds_late)},
+        {"decisions", json_integer(c->decisions)},
+        {"decided_automatically", json_integer(c->decided_automatically)},
+        {"auto_decided_bp", share_bp(c->decided_automatically, c->decisions)},
+        {"decisions_approved", json_integer(c->decisions_approved)},
+        {"approved_bp", share_bp(c->decisions_approved, c->decisions)},
+        {"decisions_due", json_integer(c->decisions_due)},
+        {"decided_in_time", json_integer(c->decided_in_time)},
+        {"in_time_bp", share_bp(c->decided_in_time, c->decisions_due)},
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        km_assert(fields[i].value != NULL);
+        json_object_set_new(o, fields[i].name, fields[i].value);
+    }
     return o;
 }
 

@@ -289,10 +289,26 @@ int cases_request_evidence(struct db *db, const char *case_id, const char *agent
         orders_event(db, "case.evidence_requested", c.id, c.order_id, now) != 0) {
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the message was not stored");
     }
+    if (c.late_at == 0 && c.sla_due_at != 0 && now > c.sla_due_at) {
+        c.late_at = c.sla_due_at; /* asking now does not make the agent's answer timely */
+    }
     snprintf(c.status, sizeof c.status, "awaiting_buyer");
     c.buyer_reply_due_at = now + CASE_BUYER_REPLY_HOURS * HOUR_MS;
     c.sla_due_at = c.buyer_reply_due_at; /* back in the queue when the buyer's time is up */
     return save_case(db, &c, now, e);
+}
+
+/* The deadline an agent deciding now was due by, for the trust signals. While the buyer has time
+ * to answer, nobody waits on the agent; once it ran out, the agent has the usual hours from then.
+ * A deadline missed before the buyer was asked stays missed. */
+static int64_t agent_deadline(const struct case_row *c, bool appeal)
+{
+    int64_t due = c->sla_due_at;
+    if (strcmp(c->status, "awaiting_buyer") == 0) {
+        due = c->buyer_reply_due_at +
+              (int64_t)(appeal ? CASE_APPEAL_SLA_HOURS : CASE_SLA_HOURS) * HOUR_MS;
+    }
+    return c->late_at != 0 && c->late_at < due ? c->late_at : due;
 }
 
 int cases_decide(struct db *db, const char *case_id, const char *agent, const char *outcome,
@@ -311,6 +327,7 @@ int cases_decide(struct db *db, const char *case_id, const char *agent, const ch
         return km_fail(e, KM_ESTATE, "case_state", "case_id", "case %s is %s; nothing to decide",
                        c.id, c.status);
     }
+    int64_t due = agent_deadline(&c, appeal); /* before the case's state moves on */
     if (appeal && strcmp(c.first_decided_by, agent) == 0) {
         return km_fail(e, KM_EFORBIDDEN, "same_agent", "case_id",
                        "an appeal is decided by a different agent than the first decision");
@@ -372,7 +389,9 @@ int cases_decide(struct db *db, const char *case_id, const char *agent, const ch
     } else {
         snprintf(c.status, sizeof c.status, "closed");
     }
-    int64_t due = c.sla_due_at;
+    if (initial) {
+        c.late_at = 0; /* an appeal is a new turn with its own deadline */
+    }
     c.sla_due_at = 0;
     c.buyer_reply_due_at = 0;
     if (save_case(db, &c, now, e) != 0) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "service/cases.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct trust_report cached;
@@ -35,8 +36,12 @@ int trust_report(struct db *reader, int64_t now, struct trust_report *out)
         pthread_mutex_unlock(&lock);
         return -KM_EINTERNAL;
     }
-    int rc = store_trust_counts(reader, out->from, out->to, &out->shop, out->sellers,
-                                TRUST_SELLERS_MAX, &out->seller_count);
+    struct trust_window w = {.from = out->from,
+                             .to = out->to,
+                             .first_deadline_ms = (int64_t)CASE_SLA_HOURS * 3600 * 1000,
+                             .appeal_deadline_ms = (int64_t)CASE_APPEAL_SLA_HOURS * 3600 * 1000};
+    int rc = store_trust_counts(reader, &w, &out->shop, out->sellers, TRUST_SELLERS_MAX,
+                                &out->seller_count);
     db_rollback(reader);
     pthread_mutex_lock(&lock);
     computing = false;

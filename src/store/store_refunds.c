@@ -11,11 +11,10 @@ static const char *or_null(const char *s)
     return s != NULL && s[0] != '\0' ? s : NULL;
 }
 
-
-#define CASE_COLUMNS                                                                             \
-    "id, order_id, origin, reason, status, policy_version, preview_outcome, preview_rule,"       \
-    " COALESCE(first_decided_by, ''), COALESCE(appealed_at, 0), COALESCE(sla_due_at, 0),"         \
-    " COALESCE(buyer_reply_due_at, 0), created_at, updated_at"
+#define CASE_COLUMNS                                                                               \
+    "id, order_id, origin, reason, status, policy_version, preview_outcome, preview_rule,"         \
+    " COALESCE(first_decided_by, ''), COALESCE(appealed_at, 0), COALESCE(sla_due_at, 0),"          \
+    " COALESCE(buyer_reply_due_at, 0), created_at, updated_at, COALESCE(late_at, 0)"
 
 static void case_read(struct db_stmt *st, struct case_row *c)
 {
@@ -34,6 +33,7 @@ static void case_read(struct db_stmt *st, struct case_row *c)
     c->buyer_reply_due_at = db_int(st, 11);
     c->created_at = db_int(st, 12);
     c->updated_at = db_int(st, 13);
+    c->late_at = db_int(st, 14);
 }
 
 int store_case_insert(struct db *db, const struct case_row *c)
@@ -63,9 +63,9 @@ int store_case_update(struct db *db, const struct case_row *c)
     return db_run(db_query(db,
                            "UPDATE cases SET status = $1, first_decided_by = $2, appealed_at ="
                            " NULLIF($3, 0), sla_due_at = NULLIF($4, 0), buyer_reply_due_at ="
-                           " NULLIF($5, 0), updated_at = $6 WHERE id = $7",
-                           "ssiiiis", c->status, or_null(c->first_decided_by), c->appealed_at,
-                           c->sla_due_at, c->buyer_reply_due_at, c->updated_at, c->id));
+                           " NULLIF($5, 0), updated_at = $6, late_at = NULLIF($8, 0) WHERE id = $7",
+                           "ssiiiisi", c->status, or_null(c->first_decided_by), c->appealed_at,
+                           c->sla_due_at, c->buyer_reply_due_at, c->updated_at, c->id, c->late_at));
 }
 
 int store_cases_of_order(struct db *db, const char *order_id, struct case_row *out, int max,

@@ -28,6 +28,7 @@ struct case_row {
     int64_t buyer_reply_due_at;
     int64_t created_at;
     int64_t updated_at;
+    int64_t late_at; /* the first agent's deadline this case missed, 0 if none */
 };
 
 struct decision_row {

@@ -71,48 +71,92 @@ static int refunded_orders(struct db *db, int64_t from, int64_t to, struct group
     return rc < 0 ? rc : 0;
 }
 
-/* First decisions of the window: by the machine, or by a person before their deadline; and
- * cases still waiting for a person past theirs, which count as late. */
-static int decisions(struct db *db, int64_t from, int64_t to, struct groups *g)
+/* Adds each row's integer columns 1..n to the shop's figures and its seller's (column 0). */
+typedef void (*add_fn)(struct trust_counts *t, struct db_stmt *st);
+
+static int add_rows(struct db_stmt *st, struct groups *g, add_fn add)
 {
-    struct db_stmt *st = db_query(
-        db,
-        "SELECT COALESCE(o.seller_id, ''), COUNT(*),"
-        " SUM(CASE WHEN d.automatic = 1 THEN 1 ELSE 0 END),"
-        " SUM(CASE WHEN d.automatic = 0 AND d.sla_due_at IS NOT NULL THEN 1 ELSE 0 END),"
-        " SUM(CASE WHEN d.automatic = 0 AND d.created_at <= d.sla_due_at THEN 1 ELSE 0 END)"
-        " FROM decisions d JOIN cases c ON c.id = d.case_id JOIN orders o ON o.id = c.order_id"
-        " WHERE d.stage = 'initial' AND d.created_at >= $1 AND d.created_at < $2"
-        " GROUP BY COALESCE(o.seller_id, '')",
-        "ii", from, to);
     int rc;
     while ((rc = db_step(st)) == DB_ROW) {
-        struct trust_counts *targets[2] = {g->shop, seller_of(g, db_text(st, 0))};
-        for (int i = 0; i < 2 && targets[i] != NULL; i++) {
-            targets[i]->decisions += db_int(st, 1);
-            targets[i]->decided_automatically += db_int(st, 2);
-            targets[i]->decisions_due += db_int(st, 3);
-            targets[i]->decided_in_time += db_int(st, 4);
-        }
-    }
-    db_done(st);
-    if (rc < 0) {
-        return rc;
-    }
-    st = db_query(db,
-                  "SELECT COALESCE(o.seller_id, ''), COUNT(*) FROM cases c"
-                  " JOIN orders o ON o.id = c.order_id WHERE c.status = 'open'"
-                  " AND c.sla_due_at < $2 AND c.created_at >= $1"
-                  " GROUP BY COALESCE(o.seller_id, '')",
-                  "ii", from, to);
-    while ((rc = db_step(st)) == DB_ROW) {
-        struct trust_counts *targets[2] = {g->shop, seller_of(g, db_text(st, 0))};
-        for (int i = 0; i < 2 && targets[i] != NULL; i++) {
-            targets[i]->decisions_due += db_int(st, 1);
+        add(g->shop, st);
+        struct trust_counts *s = seller_of(g, db_text(st, 0));
+        if (s != NULL) {
+            add(s, st);
         }
     }
     db_done(st);
     return rc < 0 ? rc : 0;
+}
+
+static void add_first(struct trust_counts *t, struct db_stmt *st)
+{
+    t->decisions += db_int(st, 1);
+    t->decided_automatically += db_int(st, 2);
+    t->decisions_approved += db_int(st, 3);
+}
+
+static void add_due(struct trust_counts *t, struct db_stmt *st)
+{
+    t->decisions_due += db_int(st, 1);
+    t->decided_in_time += db_int(st, 2);
+}
+
+static void add_late(struct trust_counts *t, struct db_stmt *st)
+{
+    t->refunds_late += db_int(st, 1);
+}
+
+/* First decisions on buyers' requests in the window (the refunds the shop made unasked are not
+ * requests), by the machine and approved; a person's decisions, first or on appeal, made before
+ * their deadline; and cases waiting on a person past theirs now, however old, which count as late
+ * (a case waiting on the buyer is late once the buyer's time and the agent's after it ran out). */
+static int decisions(struct db *db, const struct trust_window *w, struct groups *g)
+{
+    int64_t from = w->from, to = w->to;
+    int rc =
+        add_rows(db_query(db,
+                          "SELECT COALESCE(o.seller_id, ''), COUNT(*),"
+                          " SUM(CASE WHEN d.automatic = 1 THEN 1 ELSE 0 END),"
+                          " SUM(CASE WHEN d.outcome = 'approve' THEN 1 ELSE 0 END)"
+                          " FROM decisions d JOIN cases c ON c.id = d.case_id"
+                          " JOIN orders o ON o.id = c.order_id WHERE d.stage = 'initial'"
+                          " AND c.origin = 'buyer' AND d.created_at >= $1 AND d.created_at < $2"
+                          " GROUP BY COALESCE(o.seller_id, '')",
+                          "ii", from, to),
+                 g, add_first);
+    rc = rc != 0 ? rc
+                 : add_rows(db_query(db,
+                                     "SELECT COALESCE(o.seller_id, ''), COUNT(*),"
+                                     " SUM(CASE WHEN d.created_at <= d.sla_due_at THEN 1 ELSE 0"
+                                     " END) FROM decisions d JOIN cases c ON c.id = d.case_id"
+                                     " JOIN orders o ON o.id = c.order_id WHERE d.automatic = 0"
+                                     " AND d.sla_due_at IS NOT NULL AND d.created_at >= $1"
+                                     " AND d.created_at < $2 GROUP BY COALESCE(o.seller_id, '')",
+                                     "ii", from, to),
+                            g, add_due);
+    return rc != 0 ? rc
+                   : add_rows(db_query(db,
+                                       "SELECT COALESCE(o.seller_id, ''), COUNT(*), 0 FROM cases c"
+                                       " JOIN orders o ON o.id = c.order_id"
+                                       " WHERE ((c.status = 'open' OR c.status = 'appealed')"
+                                       " AND (c.sla_due_at < $1 OR c.late_at IS NOT NULL))"
+                                       " OR (c.status = 'awaiting_buyer' AND (c.late_at IS NOT"
+                                       " NULL OR c.buyer_reply_due_at + CASE WHEN c.appealed_at"
+                                       " IS NULL THEN $2 ELSE $3 END < $1))"
+                                       " GROUP BY COALESCE(o.seller_id, '')",
+                                       "iii", to, w->first_deadline_ms, w->appeal_deadline_ms),
+                              g, add_due);
+}
+
+/* Refunds still with the provider past the date the buyer was promised, now. */
+static int refunds_late(struct db *db, int64_t to, struct groups *g)
+{
+    return add_rows(db_query(db,
+                             "SELECT COALESCE(o.seller_id, ''), COUNT(*) FROM refunds r"
+                             " JOIN orders o ON o.id = r.order_id WHERE r.status = 'pending'"
+                             " AND r.expected_by < $1 GROUP BY COALESCE(o.seller_id, '')",
+                             "i", to),
+                    g, add_late);
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -130,15 +174,16 @@ static int64_t median(int64_t *v, int64_t n)
     return n % 2 == 1 ? v[n / 2] : v[n / 2 - 1] + (v[n / 2] - v[n / 2 - 1]) / 2;
 }
 
-/* Refunds that reached the buyer in the window, and how long each took from the buyer's request
- * (or from the refund itself, when the shop refunded unasked). */
+/* Refunds a buyer asked for that reached them in the window, and how long each took from the
+ * request. The refunds the shop made unasked (a failed top-up, a second payment) are not timed:
+ * nobody waited for them. */
 static int time_to_money(struct db *db, int64_t from, int64_t to, struct groups *g)
 {
     struct db_stmt *st = db_query(
         db,
-        "SELECT COALESCE(o.seller_id, ''), r.completed_at - COALESCE(c.created_at, r.created_at)"
+        "SELECT COALESCE(o.seller_id, ''), r.completed_at - c.created_at"
         " FROM refunds r JOIN orders o ON o.id = r.order_id"
-        " LEFT JOIN cases c ON c.id = r.case_id WHERE r.status = 'succeeded'"
+        " JOIN cases c ON c.id = r.case_id WHERE c.origin = 'buyer' AND r.status = 'succeeded'"
         " AND r.completed_at >= $1 AND r.completed_at < $2",
         "ii", from, to);
     int64_t cap = 256, n = 0;
@@ -178,20 +223,21 @@ static int time_to_money(struct db *db, int64_t from, int64_t to, struct groups 
     return rc < 0 ? rc : 0;
 }
 
-int store_trust_counts(struct db *db, int64_t from, int64_t to, struct trust_counts *shop,
+int store_trust_counts(struct db *db, const struct trust_window *w, struct trust_counts *shop,
                        struct trust_counts *sellers, int max, int *count)
 {
     memset(shop, 0, sizeof *shop);
     memset(sellers, 0, (size_t)max * sizeof *sellers);
     shop->median_ms = -1;
     struct groups g = {.shop = shop, .sellers = sellers, .count = 0};
-    int rc = paid_orders(db, from, to, &g, max);
+    int rc = paid_orders(db, w->from, w->to, &g, max);
     for (int i = 0; i < g.count; i++) {
         sellers[i].median_ms = -1;
     }
-    rc = rc != 0 ? rc : refunded_orders(db, from, to, &g);
-    rc = rc != 0 ? rc : decisions(db, from, to, &g);
-    rc = rc != 0 ? rc : time_to_money(db, from, to, &g);
+    rc = rc != 0 ? rc : refunded_orders(db, w->from, w->to, &g);
+    rc = rc != 0 ? rc : decisions(db, w, &g);
+    rc = rc != 0 ? rc : time_to_money(db, w->from, w->to, &g);
+    rc = rc != 0 ? rc : refunds_late(db, w->to, &g);
     *count = g.count;
     return rc;
 }

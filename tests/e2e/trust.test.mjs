@@ -59,8 +59,8 @@ test('the figures come from the data: refund rate, time to money, decided by the
   const t = await trust();
   assert.deepEqual({ ...t.shop }, {
     paid_orders: 5, refunded_orders: 2, refund_rate_bp: 4000,
-    refunds_paid: 2, median_time_to_money_s: Math.round((waits[0] + waits[1]) / 2 / 1000),
-    decisions: 2, decided_automatically: 1, auto_decided_bp: 5000,
+    refunds_paid: 2, median_time_to_money_s: Math.round((waits[0] + waits[1]) / 2 / 1000), refunds_late: 0,
+    decisions: 2, decided_automatically: 1, auto_decided_bp: 5000, decisions_approved: 2, approved_bp: 10000,
     decisions_due: 2, decided_in_time: 1, in_time_bp: 5000,
   });
   assert.equal(t.sellers.length, 1);
@@ -76,6 +76,53 @@ test('the figures come from the data: refund rate, time to money, decided by the
   assert.equal((await trust()).shop.paid_orders, 5);
   await shop.advance(MIN);
   assert.equal((await trust()).shop.paid_orders, 6);
+});
+
+// Asking the buyer for evidence does not reset an agent's clock: a deadline missed before asking
+// stays missed. While the buyer has time, nobody waits on the agent; once it ran out, the agent has
+// the usual 24 hours from then, and a case left past that counts as late even undecided.
+test('decided in time counts the agent\'s own deadline, whatever the buyer was asked', async () => {
+  const s = await startShop();
+  try {
+    const agent = s.keys.agent;
+    const reviewed = async () => {
+      const { product } = await cardProduct(s, { digits: ['7'] });
+      const o = await paidOrder(s, product.id, { method: 'alipay' });
+      const rv = await s.post(`/v1/orders/${o.order.id}/card_keys/${o.order.card_keys[0].id}/reveal`, undefined, { token: o.token });
+      assert.equal(rv.status, 200, JSON.stringify(rv.body));
+      const c = await openCase(s, o.order.id, o.token, 'key_not_working', { message: '提示卡密已被使用。' });
+      assert.equal(c.status, 'open');
+      return { ...o, c };
+    };
+    const askBuyer = async (c) => {
+      const r = await s.post(`/v1/cases/${c.id}/request_evidence`, { message: '请提供截图。' }, { token: agent });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+    };
+    const hours = async (n) => { for (let i = 0; i < n; i++) await s.advance(HOUR); };
+    const late = await reviewed(); // asked after its deadline, answered, then decided
+    const waited = await reviewed(); // asked in time, the buyer never answers, decided after
+    const left = await reviewed(); // asked in time, the buyer never answers, never decided
+    await hours(1);
+    await askBuyer(waited.c);
+    await askBuyer(left.c);
+    await hours(29); // 30 h: past the first deadline
+    await askBuyer(late.c);
+    const reply = await s.post(`/v1/cases/${late.c.id}/messages`, { body: '截图已上传。' }, { token: late.token });
+    assert.equal(reply.status, 201, JSON.stringify(reply.body));
+    const d1 = await decide(s, late.c.id, agent, { outcome: 'approve', rule: 'E2' });
+    assert.equal(d1.status, 200, JSON.stringify(d1.body));
+    await hours(50); // 80 h: the buyer's 72 h for the other two ran out at 73 h
+    const d2 = await decide(s, waited.c.id, agent, { outcome: 'reject', rule: 'N1' });
+    assert.equal(d2.status, 200, JSON.stringify(d2.body));
+    await hours(20); // 100 h: past 73 + 24 for the case nobody decided
+
+    const t = (await s.get('/v1/trust')).body.shop;
+    assert.deepEqual([t.decisions, t.decided_automatically, t.decisions_approved, t.approved_bp], [2, 0, 1, 5000]);
+    assert.deepEqual([t.decisions_due, t.decided_in_time, t.in_time_bp], [3, 1, 3333],
+      'late asked is late; decided after the buyer\'s time, within a day, is in time; left undecided is late');
+  } finally {
+    await s.cleanup();
+  }
 });
 
 test('anyone may read them, and nothing else is accepted', async () => {
