@@ -43,22 +43,11 @@ int payouts_accepted(struct db *db, const char *refund_id, const char *provider_
                : km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
 }
 
-/* After a refund succeeded: the payment's succeeded refunds add up to more than it captured only
- * when a provider paid a refund the shop had ended and paid another way. The buyer was paid twice;
- * the shop says so in the order's events (and webhooks), the evidence log and its own log, for a
- * person to recover it. */
-static int alert_if_paid_twice(struct db *db, const struct refund_row *r, int64_t now,
-                               struct km_error *e)
+/* The buyer was paid twice, over_fen too much: the shop says so in the order's events (and
+ * webhooks), the evidence log and its own log, for a person to recover it. */
+static int raise_paid_twice(struct db *db, const struct refund_row *r, int64_t over_fen,
+                            int64_t now, struct km_error *e)
 {
-    struct payment p;
-    int64_t paid = 0;
-    if (store_payment_get(db, r->payment_id, &p) != 0 ||
-        store_paid_of_payment(db, p.id, &paid) != 0) {
-        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
-    }
-    if (paid <= p.amount_fen) {
-        return 0;
-    }
     if (orders_event(db, "refund.paid_twice", r->id, r->order_id, now) != 0) {
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "event not stored");
     }
@@ -67,10 +56,35 @@ static int alert_if_paid_twice(struct db *db, const struct refund_row *r, int64_
         return rc;
     }
     char over[24];
-    snprintf(over, sizeof over, "%lld", (long long)(paid - p.amount_fen));
+    snprintf(over, sizeof over, "%lld", (long long)over_fen);
     executor_log(LOG_ERROR, "refund_paid_twice", "refund_id", r->id, "order_id", r->order_id,
-                 "payment_id", p.id, "over_fen", over, NULL);
+                 "payment_id", r->payment_id, "over_fen", over, NULL);
     return 0;
+}
+
+/* How much more than it captured a payment's succeeded refunds add up to: above zero only when a
+ * provider paid a refund the shop had ended and paid another way. */
+static int paid_over_captured(struct db *db, const struct refund_row *r, int64_t *over)
+{
+    struct payment p;
+    int64_t paid = 0;
+    if (store_payment_get(db, r->payment_id, &p) != 0 ||
+        store_paid_of_payment(db, p.id, &paid) != 0) {
+        return -KM_EINTERNAL;
+    }
+    *over = paid > p.amount_fen ? paid - p.amount_fen : 0;
+    return 0;
+}
+
+/* After a refund succeeded. */
+static int alert_if_paid_twice(struct db *db, const struct refund_row *r, int64_t now,
+                               struct km_error *e)
+{
+    int64_t over = 0;
+    if (paid_over_captured(db, r, &over) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
+    }
+    return over > 0 ? raise_paid_twice(db, r, over, now, e) : 0;
 }
 
 static int finish(struct db *db, struct refund_row *r, const char *was, const char *status,
@@ -141,18 +155,25 @@ int payouts_unanswered(struct db *db, const char *refund_id, const char *why, in
 }
 
 /* The provider paid a refund after the shop had ended it as failed (a bank's late settlement).
- * The money left by this refund, so it succeeded; the order gives it up, out of the shop's
- * revenue if the order's money went back to the buyer another way meanwhile. */
+ * The money left by this refund, so it succeeded. It is paid out of what came back to the order
+ * when it failed; if that went back to the buyer another way meanwhile (moved to the balance, or
+ * the next refund), the buyer has been paid twice: the shop bears it out of its revenue, never out
+ * of a seller's escrow, and says so. A moved refund was paid twice whatever the amounts: a partial
+ * refund paid twice stays under what the payment captured. */
 static int paid_after_failure(struct db *db, struct refund_row *r, int64_t now, struct km_error *e)
 {
     struct order o;
     if (store_order_get(db, r->order_id, &o) != 0) {
         return km_fail(e, KM_EINTERNAL, "corrupt_refund", NULL, "refund without order");
     }
+    char successor[ID_BYTES_MAX];
+    if (store_refund_successor(db, r->id, successor) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
+    }
     char order_acct[LEDGER_ACCOUNT_ID_BYTES_MAX], psp[LEDGER_ACCOUNT_ID_BYTES_MAX];
     books_account(order_acct, "order", o.id);
     books_account(psp, "psp", r->method);
-    int rc = refunds_free_order_money(db, &o, r->amount_fen, r->id, now, e);
+    int rc = refunds_free_order_money(db, &o, r->amount_fen, r->id, false, now, e);
     rc = rc != 0 ? rc : books_post(db, order_acct, psp, r->amount_fen, "refund", r->id, now, e);
     if (rc != 0) {
         return rc;
@@ -166,7 +187,17 @@ static int paid_after_failure(struct db *db, struct refund_row *r, int64_t now, 
     }
     rc = refunds_log_payout(db, r, r->status, now, e);
     rc = rc != 0 ? rc : refunds_settle_order(db, &o, now, e);
-    return rc != 0 ? rc : alert_if_paid_twice(db, r, now, e);
+    if (rc != 0) {
+        return rc;
+    }
+    int64_t over = 0;
+    if (paid_over_captured(db, r, &over) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
+    }
+    if (successor[0] != '\0' && over < r->amount_fen) {
+        over = r->amount_fen;
+    }
+    return over > 0 ? raise_paid_twice(db, r, over, now, e) : 0;
 }
 
 int payouts_result(struct db *db, const char *refund_id, const char *status, const char *detail,

@@ -227,7 +227,8 @@ void refunds_facts_json(const struct refund_facts *f, uint32_t used, char *buf, 
 /* Make amount_fen available in the order's account: release an escrow hold, and take back from
  * revenue what delivery recognised. */
 int refunds_free_order_money(struct db *db, const struct order *o, int64_t amount_fen,
-                             const char *refund_id, int64_t now, struct km_error *e)
+                             const char *refund_id, bool from_escrow, int64_t now,
+                             struct km_error *e)
 {
     char order_acct[LEDGER_ACCOUNT_ID_BYTES_MAX];
     books_account(order_acct, "order", o->id);
@@ -243,7 +244,7 @@ int refunds_free_order_money(struct db *db, const struct order *o, int64_t amoun
     char pending[ID_BYTES_MAX], debit[LEDGER_ACCOUNT_ID_BYTES_MAX],
         credit[LEDGER_ACCOUNT_ID_BYTES_MAX], state[16];
     int64_t held = 0;
-    if (store_ledger_pending_find(db, "escrow", o->id, pending) == 0 &&
+    if (from_escrow && store_ledger_pending_find(db, "escrow", o->id, pending) == 0 &&
         store_ledger_pending_get(db, pending, debit, credit, &held, state) == 0) {
         /* Take from the escrow only what this refund needs: void the hold and hold the rest
          * for the seller again. */
@@ -312,7 +313,7 @@ int refunds_pay_back(struct db *db, const struct order *o, const struct payment 
     r.created_at = now;
     r.next_attempt_at = now;
     r.expected_by = refunds_expected_by(p->method, amount_fen, now);
-    int rc = refunds_free_order_money(db, o, amount_fen, r.id, now, e);
+    int rc = refunds_free_order_money(db, o, amount_fen, r.id, true, now, e);
     if (rc != 0) {
         return rc;
     }

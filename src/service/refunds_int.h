@@ -3,6 +3,7 @@
 #ifndef KM_REFUNDS_INT_H
 #define KM_REFUNDS_INT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/check.h"
@@ -10,10 +11,11 @@
 #include "store/store.h"
 #include "store/store_refunds.h"
 
-/* Make amount_fen available in the order's account: release an escrow hold, and take back from
- * the shop's revenue what delivered goods had earned. */
+/* Make amount_fen available in the order's account: release an escrow hold (when from_escrow),
+ * and take back from the shop's revenue what delivered goods had earned. */
 KM_MUST_USE int refunds_free_order_money(struct db *db, const struct order *o, int64_t amount_fen,
-                                         const char *refund_id, int64_t now, struct km_error *e);
+                                         const char *refund_id, bool from_escrow, int64_t now,
+                                         struct km_error *e);
 /* The payout's result in the evidence log: the refund's status, or what the provider did that
  * the status does not say (paid_twice). */
 KM_MUST_USE int refunds_log_payout(struct db *db, const struct refund_row *r, const char *status,

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { startShop } from './lib/server.mjs';
 import { assertError, startRecordedShop } from './lib/flows.mjs';
 import {
-  MIN, DAY, assertBalanced, cardProduct, paidOrder, completeAtProvider, orderOf, refundOf, preview,
+  MIN, DAY, assertBalanced, cardProduct, createProduct, paidOrder, completeAtProvider, orderOf, refundOf, preview,
   requestRefund, openCase, decide, assertDecision, assertRefund, assertNotOverRefunded,
 } from './lib/refunds.mjs';
 
@@ -327,6 +327,49 @@ test('reported failed, moved to the balance, then paid by the provider too (..16
     o = await orderOf(s, order.id, token);
     assert.equal(paidTwice(o).length, 1);
     assert.equal((await assertBalanced(s)).revenue_fen, after.revenue_fen);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+// Account goods: the seller's money is held in escrow until the buyer confirms. A partial refund
+// takes its share from that hold; when the bank then pays a refund the buyer already had from the
+// shop balance, the loss is the shop's, not the seller's.
+test('paid twice on escrowed account goods (..16): out of the shop\'s revenue, the seller\'s hold untouched', async () => {
+  const s = await startRecordedShop();
+  try {
+    const demo = await s.product('account');
+    const product = await createProduct(s, {
+      kind: 'account', price_fen: 10000, seller_id: demo.seller_id, escrow_days: 3, refund_window_hours: 48,
+    });
+    const { order, token } = await paidOrder(s, product.id, { method: 'wechat' });
+    const d = await s.post(`/v1/orders/${order.id}/deliver`, { content: 'account: a\npassword: b' }, { token: s.keys.seller });
+    assert.equal(d.status, 200, JSON.stringify(d.body));
+    assert.equal((await assertBalanced(s)).debits_pending_fen, 10000, 'all of it held for the seller');
+    const c = await openCase(s, order.id, token, 'not_as_described', { message: '等级与描述不符。' });
+    assert.equal(c.status, 'open');
+    const decided = await decide(s, c.id, s.keys.agent, { outcome: 'approve', rule: 'E2', amount_fen: 2016 });
+    assert.equal(decided.status, 200, JSON.stringify(decided.body));
+    const refund = decided.body.refunds[0];
+    await s.advance(0);
+    await s.advance(WECHAT_DELAY_S);
+    assert.equal((await refundOf(s, refund.id, token)).status, 'failed');
+    const moved = await s.post(`/v1/refunds/${refund.id}/reroute`, { method: 'balance' }, { token });
+    assert.equal(moved.status, 201, JSON.stringify(moved.body));
+    const before = await assertBalanced(s);
+    assert.equal(before.debits_pending_fen, 7984, 'the seller keeps what was not refunded');
+
+    await s.advance(PAID_LATE_S);
+    assert.equal((await refundOf(s, refund.id, token)).status, 'succeeded');
+    const o = await orderOf(s, order.id, token);
+    assert.deepEqual(paidTwice(o).map((e) => e.object_id), [refund.id]);
+    const after = await assertBalanced(s);
+    assert.equal(after.debits_pending_fen, 7984, 'the seller\'s hold is not charged for the shop\'s double payment');
+    assert.equal(after.revenue_fen - before.revenue_fen, -2016, 'the shop bears it');
+    // The buyer confirms: the seller is paid what the hold kept.
+    const done = await s.post(`/v1/orders/${order.id}/confirm`, undefined, { token });
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    assert.equal((await assertBalanced(s)).debits_pending_fen, 0);
   } finally {
     await s.cleanup();
   }
