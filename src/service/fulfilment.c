@@ -285,6 +285,15 @@ int fulfil_confirm(struct db *db, const char *order_id, const char *by, int64_t 
                        "order %s is %s; only delivered account goods are confirmed", o.id,
                        o.status);
     }
+    /* The window ran out while the buyer's refund request waits for a decision: the seller is
+     * paid once it is decided, from what is left then (the timers come back to it). */
+    char pending_case[ID_BYTES_MAX] = "";
+    if (strcmp(by, "escrow_timeout") == 0 &&
+        store_case_active_of_order(db, o.id, pending_case) == 0 && pending_case[0] != '\0') {
+        return km_fail(e, KM_ESTATE, "case_pending", "order_id",
+                       "order %s has a refund request waiting for a decision (%s)", o.id,
+                       pending_case);
+    }
     int rc = books_resolve(db, "escrow", o.id, true, now, e);
     if (rc != 0) {
         return rc;

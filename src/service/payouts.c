@@ -186,7 +186,9 @@ static int paid_after_failure(struct db *db, struct refund_row *r, int64_t now, 
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
     }
     rc = refunds_log_payout(db, r, r->status, now, e);
-    rc = rc != 0 ? rc : refunds_settle_order(db, &o, now, e);
+    /* A moved refund's claim was settled by its move: counting both would call the order refunded
+     * in full, returning its keys or stranding a seller's escrow. */
+    rc = rc != 0 || successor[0] != '\0' ? rc : refunds_settle_order(db, &o, now, e);
     if (rc != 0) {
         return rc;
     }

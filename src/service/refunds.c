@@ -224,31 +224,25 @@ void refunds_facts_json(const struct refund_facts *f, uint32_t used, char *buf, 
     free(text);
 }
 
-/* Make amount_fen available in the order's account: release an escrow hold, and take back from
- * revenue what delivery recognised. */
+/* Make amount_fen available in the order's account. A refund for the goods (from_escrow) takes
+ * first from the seller's escrow hold, which holds what is left of the applied payment; money
+ * lying in the order's account may be a second payment's, owed back by its own refund. Then what
+ * lies there, and last what delivered goods earned the shop (revenue). */
 int refunds_free_order_money(struct db *db, const struct order *o, int64_t amount_fen,
                              const char *refund_id, bool from_escrow, int64_t now,
                              struct km_error *e)
 {
     char order_acct[LEDGER_ACCOUNT_ID_BYTES_MAX];
     books_account(order_acct, "order", o->id);
-    struct ledger_account acct;
-    if (store_ledger_account_load(db, order_acct, LEDGER_DEBITS_MUST_NOT_EXCEED_CREDITS, &acct) !=
-        0) {
-        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "ledger unavailable");
-    }
-    int64_t available = acct.credits_posted - acct.debits_posted - acct.debits_pending;
-    if (available >= amount_fen) {
-        return 0; /* a duplicate payment, say: the seller's escrow is not touched */
-    }
+    int64_t needed = amount_fen;
     char pending[ID_BYTES_MAX], debit[LEDGER_ACCOUNT_ID_BYTES_MAX],
         credit[LEDGER_ACCOUNT_ID_BYTES_MAX], state[16];
     int64_t held = 0;
     if (from_escrow && store_ledger_pending_find(db, "escrow", o->id, pending) == 0 &&
         store_ledger_pending_get(db, pending, debit, credit, &held, state) == 0) {
         /* Take from the escrow only what this refund needs: void the hold and hold the rest
-         * for the seller again. */
-        int64_t take = amount_fen - available < held ? amount_fen - available : held;
+         * for the seller again. The money voided lands in the order's account. */
+        int64_t take = needed < held ? needed : held;
         int rc = books_resolve(db, "escrow", o->id, false, now, e);
         if (rc == 0 && held - take > 0) {
             rc = books_hold(db, order_acct, credit, held - take, "escrow", o->id, now, e);
@@ -256,15 +250,23 @@ int refunds_free_order_money(struct db *db, const struct order *o, int64_t amoun
         if (rc != 0) {
             return rc;
         }
-        available += take;
-        if (available >= amount_fen) {
-            return 0;
-        }
+        needed -= take;
+    }
+    struct ledger_account acct;
+    if (store_ledger_account_load(db, order_acct, LEDGER_DEBITS_MUST_NOT_EXCEED_CREDITS, &acct) !=
+        0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "ledger unavailable");
+    }
+    /* What lies in the account beyond what the escrow just gave back. */
+    int64_t available = acct.credits_posted - acct.debits_posted - acct.debits_pending -
+                        (amount_fen - needed);
+    if (available >= needed) {
+        return 0;
     }
     /* Delivered goods: the refund comes back out of the shop's revenue (or, for confirmed
      * escrow, the platform pays it and recovers it from the seller off-line). */
-    return books_post(db, "revenue:shop", order_acct, amount_fen - available, "refund_reversal",
-                      refund_id, now, e);
+    return books_post(db, "revenue:shop", order_acct, needed - (available > 0 ? available : 0),
+                      "refund_reversal", refund_id, now, e);
 }
 
 /* The payout's result in the evidence log: the refund's status, or what the provider did that
@@ -313,7 +315,10 @@ int refunds_pay_back(struct db *db, const struct order *o, const struct payment 
     r.created_at = now;
     r.next_attempt_at = now;
     r.expected_by = refunds_expected_by(p->method, amount_fen, now);
-    int rc = refunds_free_order_money(db, o, amount_fen, r.id, true, now, e);
+    /* A new claim on the goods comes out of the seller's escrow first; a move pays again what
+     * came back to the order when the refund it replaces failed. */
+    bool for_goods = strcmp(p->disposition, "applied") == 0 && rerouted_from == NULL;
+    int rc = refunds_free_order_money(db, o, amount_fen, r.id, for_goods, now, e);
     if (rc != 0) {
         return rc;
     }

@@ -177,8 +177,10 @@ int store_orders_escrow_due(struct db *db, int64_t now, char (*ids)[ID_BYTES_MAX
 {
     return collect_ids(db_query(db,
                                 "SELECT id FROM orders WHERE status = 'delivered' AND kind ="
-                                " 'account' AND escrow_release_at <= $1 ORDER BY"
-                                " escrow_release_at LIMIT $2",
+                                " 'account' AND escrow_release_at <= $1 AND NOT EXISTS (SELECT 1"
+                                " FROM cases c WHERE c.order_id = orders.id AND c.status IN"
+                                " ('waiting', 'open', 'awaiting_buyer', 'appealed'))"
+                                " ORDER BY escrow_release_at LIMIT $2",
                                 "ii", now, (int64_t)max),
                        ids, max, count);
 }

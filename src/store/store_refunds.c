@@ -127,6 +127,14 @@ int store_case_waiting_of_order(struct db *db, const char *order_id, char *case_
                  order_id, case_id);
 }
 
+int store_case_active_of_order(struct db *db, const char *order_id, char *case_id)
+{
+    return id_by(db,
+                 "SELECT id FROM cases WHERE order_id = $1 AND status IN ('waiting', 'open',"
+                 " 'awaiting_buyer', 'appealed') ORDER BY created_at LIMIT 1",
+                 order_id, case_id);
+}
+
 int store_decision_insert(struct db *db, const struct decision_row *d)
 {
     return db_run(db_query(db,

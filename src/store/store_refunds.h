@@ -85,6 +85,8 @@ KM_MUST_USE int store_cases_queue(struct db *db, const char *after_id, int limit
                                   struct case_row *out, int *count, bool *has_more);
 /* Waiting cases (the machine decides when due) of an order. */
 KM_MUST_USE int store_case_waiting_of_order(struct db *db, const char *order_id, char *case_id);
+/* A case of the order someone still has to decide ("" if none). */
+KM_MUST_USE int store_case_active_of_order(struct db *db, const char *order_id, char *case_id);
 
 KM_MUST_USE int store_decision_insert(struct db *db, const struct decision_row *d);
 KM_MUST_USE int store_decisions_of_case(struct db *db, const char *case_id,

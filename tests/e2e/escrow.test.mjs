@@ -149,3 +149,35 @@ test('delivered goods are text: line breaks and tabs are kept, other control cha
   assert.equal(r.body.content, text);
   await assertBalanced(shop);
 });
+
+// The seller is paid when the window ends, unless the buyer's refund request is still waiting for a
+// decision then: the money stays held until it is decided, so an approval is paid from the escrow,
+// not by the shop after the seller has the money.
+test('a refund request still undecided when the window ends keeps the money held until it is decided', async () => {
+  const made = await shop.post('/v1/products', {
+    kind: 'account', name: 'escrow and a request', price_fen: 5000, face_value_fen: 5000,
+    seller_id: product.seller_id, escrow_days: 1, refund_window_hours: 72,
+  }, { token: shop.keys.admin });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const start = await shop.ledger();
+  const { order, token } = await buy(shop, made.body.id);
+  const d = await shop.post(`/v1/orders/${order.id}/deliver`, { content: CONTENT }, { token: shop.keys.seller });
+  assert.equal(d.status, 200, JSON.stringify(d.body));
+  await shop.advance(23 * 3600);
+  const c = await shop.post(`/v1/orders/${order.id}/cases`, { reason: 'not_as_described', message: '账号等级与描述不符。' }, { token });
+  assert.equal(c.status, 201, JSON.stringify(c.body));
+  assert.equal(c.body.status, 'open', JSON.stringify(c.body));
+
+  await shop.advance(2 * 3600); // the window ended an hour ago
+  let view = await orderView(shop, order.id, token);
+  assert.equal(view.status, 'delivered', 'not released while the request waits');
+  assert.equal((await assertBalanced(shop)).debits_pending_fen - start.debits_pending_fen, 5000);
+
+  const r = await shop.post(`/v1/cases/${c.body.id}/decide`, { outcome: 'reject', rule: 'N1', explanation: '账号与描述一致。' }, { token: shop.keys.agent });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  await shop.advance(60);
+  view = await orderView(shop, order.id, token);
+  assert.equal(view.status, 'completed', 'released once decided');
+  const end = await assertBalanced(shop);
+  assert.equal(end.debits_pending_fen, start.debits_pending_fen);
+});
