@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { startShop } from './lib/server.mjs';
 import { assertError, startRecordedShop } from './lib/flows.mjs';
 import {
-  MIN, DAY, assertBalanced, cardProduct, createProduct, paidOrder, completeAtProvider, orderOf, refundOf, preview,
+  MIN, HOUR, DAY, assertBalanced, cardProduct, createProduct, paidOrder, completeAtProvider, orderOf, refundOf, preview,
   requestRefund, openCase, decide, assertDecision, assertRefund, assertNotOverRefunded,
 } from './lib/refunds.mjs';
 
@@ -372,6 +372,59 @@ test('paid twice on escrowed account goods (..16): out of the shop\'s revenue, t
     const done = await s.post(`/v1/orders/${order.id}/confirm`, undefined, { token });
     assert.equal(done.status, 200, JSON.stringify(done.body));
     assert.equal((await assertBalanced(s)).debits_pending_fen, 0);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+// A second payment (by WeChat Pay) on escrowed account goods whose refund the route refuses for
+// good (..14), then the goods refunded to the shop balance they were paid from: the goods' refund
+// comes out of the seller's hold, and the second payment's money is still there for its own
+// refund to be moved.
+test('a refund for the goods comes out of the seller\'s escrow, not out of a second payment left in the order', async () => {
+  const s = await startRecordedShop();
+  try {
+    const demo = await s.product('account');
+    const product = await createProduct(s, {
+      kind: 'account', price_fen: 1014, seller_id: demo.seller_id, escrow_days: 3, refund_window_hours: 48,
+    });
+    const start = await assertBalanced(s);
+    const created = await s.post('/v1/orders', { product_id: product.id });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const order = created.body, token = order.buyer_token;
+    const pays = [];
+    for (const method of ['balance', 'wechat']) {
+      const p = await s.post(`/v1/orders/${order.id}/payments`, { method }, { token });
+      assert.equal(p.status, 201, JSON.stringify(p.body));
+      pays.push(p.body.id);
+    }
+    for (const id of pays) await completeAtProvider(s, order.id, token, [id]);
+    let o = await orderOf(s, order.id, token);
+    const second = o.refunds.find((r) => r.payment_id === pays[1]);
+    assert.equal(second.rule, 'E3');
+    // Eight refusals, each after its doubling wait (the timers run once per step of the clock).
+    await s.advance(0);
+    for (let n = 1; n < 8; n++) await s.advance(RETRY_BACKOFF_S * 2 ** (n - 1));
+    assert.equal((await refundOf(s, second.id, token)).status, 'failed');
+
+    // The seller never delivers; the buyer asks, and the policy refunds the goods (E5).
+    const c = await openCase(s, order.id, token, 'not_received');
+    assertDecision(c, { outcome: 'approve', rule: 'E5', automatic: true, amount_fen: 1014 });
+    o = await orderOf(s, order.id, token); // paid by the shop balance: back at once
+    assert.equal(o.status, 'refunded');
+    const goods = o.refunds.find((r) => r.payment_id === pays[0]);
+    assert.equal(goods.status, 'succeeded');
+    assert.equal((await assertBalanced(s)).debits_pending_fen, start.debits_pending_fen,
+      'nothing left held for a seller whose goods were refunded');
+    // The second payment's refund is still owed, and its money is there to move it.
+    assert.equal((await refundOf(s, second.id, token)).movable, true);
+    const moved = await s.post(`/v1/refunds/${second.id}/reroute`, { method: 'balance' }, { token });
+    assert.equal(moved.status, 201, JSON.stringify(moved.body));
+    o = await orderOf(s, order.id, token);
+    assert.equal(o.amount_refunded_fen, 2028, 'both payments back, once each');
+    const end = await assertBalanced(s);
+    assert.equal(end.revenue_fen, start.revenue_fen, 'the shop neither gains nor pays');
+    assert.equal(end.debits_pending_fen, start.debits_pending_fen);
   } finally {
     await s.cleanup();
   }
