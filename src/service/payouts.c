@@ -233,6 +233,22 @@ int payouts_result(struct db *db, const char *refund_id, const char *status, con
     return finish(db, &r, "pending", status, detail != NULL ? detail : "", now, e);
 }
 
+/* A refund of a top-up that was not delivered (E1) whose top-up reached the account after all:
+ * paying it again would give the buyer both. */
+static int credited_after_refund(struct db *db, const struct refund_row *r, bool *credited)
+{
+    *credited = false;
+    if (strcmp(r->rule, "E1") != 0) {
+        return 0;
+    }
+    struct topup t;
+    if (store_topup_get_by_order(db, r->order_id, &t) != 0) {
+        return 0; /* not a top-up order */
+    }
+    *credited = strcmp(t.status, "succeeded") == 0;
+    return 0;
+}
+
 int payouts_movable(struct db *db, const struct refund_row *r, bool *movable)
 {
     *movable = false;
@@ -244,7 +260,8 @@ int payouts_movable(struct db *db, const struct refund_row *r, bool *movable)
     if (store_refund_successor(db, r->id, successor) != 0) {
         return -1;
     }
-    if (successor[0] != '\0') {
+    bool credited = false;
+    if (successor[0] != '\0' || credited_after_refund(db, r, &credited) != 0 || credited) {
         return 0;
     }
     if (!failed) {
@@ -309,6 +326,12 @@ int payouts_move_to_balance(struct db *db, const char *refund_id, const char *by
     struct payment p;
     if (store_order_get(db, r.order_id, &o) != 0 || store_payment_get(db, r.payment_id, &p) != 0) {
         return km_fail(e, KM_EINTERNAL, "corrupt_refund", NULL, "refund without order");
+    }
+    bool credited = false;
+    if (strcmp(by, "buyer") == 0 && credited_after_refund(db, &r, &credited) == 0 && credited) {
+        return km_fail(e, KM_ESTATE, "topup_credited", "refund_id",
+                       "the top-up reached the account after this refund was made; the shop "
+                       "settles it with you");
     }
     int rc;
     if (stuck) {

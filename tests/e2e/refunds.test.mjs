@@ -414,3 +414,36 @@ test('the preview shown before submitting is the decision made after submitting'
   assert.equal(o.status, 'refunded');
   await assertBalanced(shop);
 });
+
+// The sandbox upstream credits a number ending in 7777 two hours late, after the shop refunded at
+// the timeout (E1); the refund of 10.99 by WeChat Pay was refused for good (..99). The buyer now
+// has the top-up: moving the refund would pay them twice, so only staff, who settle it with the
+// buyer, may move it.
+test('E1 then the top-up arrives after all: a refused refund is not the buyer\'s to move', async () => {
+  const made = await shop.post('/v1/products', {
+    kind: 'direct_topup', name: `话费 10.99 ${Date.now()}`, price_fen: 1099, face_value_fen: 1099,
+    target_format: 'phone_cn', topup_timeout_minutes: 30, refund_window_hours: 48,
+  }, { token: shop.keys.admin });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const { order, token } = await paidOrder(shop, made.body.id, { method: 'wechat', extra: { target_account: '13812347777' } });
+  await shop.advance(30 * MIN); // the timeout: refunded unasked
+  await shop.advance(0);
+  await shop.advance(5 * MIN); // WeChat's payout: refused for good
+  let o = await orderOf(shop, order.id, token);
+  assert.equal(o.refunds.length, 1);
+  const refund = o.refunds[0];
+  assert.deepEqual([refund.rule, refund.status, refund.movable], ['E1', 'failed', true]);
+
+  for (let i = 0; i < 3; i++) await shop.advance(HOUR); // the upstream credits the number
+  o = await orderOf(shop, order.id, token);
+  assert.equal(o.topup.status, 'succeeded');
+  assert.ok(o.timeline.some((e) => e.type === 'topup.credited_after_refund'));
+  assert.equal(o.refunds[0].movable, false, 'the buyer has the top-up');
+  assertError(await shop.post(`/v1/refunds/${refund.id}/reroute`, { method: 'balance' }, { token }), 409,
+    { code: 'topup_credited', param: 'refund_id' });
+  assert.equal((await orderOf(shop, order.id, token)).refunds.length, 1, 'nothing moved');
+  // Staff settle it with the buyer, and may still move it when that is the settlement.
+  const staff = await shop.post(`/v1/refunds/${refund.id}/reroute`, { method: 'balance' }, { token: shop.keys.agent });
+  assert.equal(staff.status, 201, JSON.stringify(staff.body));
+  await assertBalanced(shop);
+});
