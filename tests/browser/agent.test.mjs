@@ -177,14 +177,20 @@ describe('agent console', () => {
     return { order, token, refund: decided.body.refunds[0], again };
   }
 
-  it('pays a refund the route refused by moving it, not by approving the claim again', async () => {
-    const { order, token, refund, again } = await refusedThenAskedAgain();
-
+  // The agent opens the buyer's second request; the refund to move is listed above the decision.
+  async function openUnpaid(again) {
     const page = await openPage(browser, shop.base, DESKTOP);
     await signIn(page, shop.keys.agent);
     await page.goto(`${shop.base}/web/agent.html#/case/${again.id}`);
     const unpaid = page.locator('#unpaid');
     await unpaid.waitFor();
+    return { page, unpaid };
+  }
+
+  it('pays a refund the route refused by moving it, not by approving the claim again', async () => {
+    const { order, token, refund, again } = await refusedThenAskedAgain();
+
+    const { page, unpaid } = await openUnpaid(again);
     assert.match(await unpaid.innerText(), /¥2\.99 · 微信支付 · 退款失败/);
     await shot(page, 'agent-desktop-unpaid-refund', { at: '#unpaid' });
     // Approving again is refused, and says which refund to move.
@@ -253,11 +259,7 @@ describe('agent console', () => {
   it('says so when a refund was moved by someone else before the agent could', async () => {
     const { order, token, refund, again } = await refusedThenAskedAgain();
 
-    const page = await openPage(browser, shop.base, DESKTOP);
-    await signIn(page, shop.keys.agent);
-    await page.goto(`${shop.base}/web/agent.html#/case/${again.id}`);
-    const unpaid = page.locator('#unpaid');
-    await unpaid.waitFor();
+    const { page, unpaid } = await openUnpaid(again);
     // Meanwhile the buyer moves it from the order page.
     const moved = await shop.post(`/v1/refunds/${refund.id}/reroute`, { method: 'balance' }, { token });
     assert.equal(moved.status, 201, JSON.stringify(moved.body));

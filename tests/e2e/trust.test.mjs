@@ -11,6 +11,18 @@ let shop;
 before(async () => { shop = await startShop(); });
 after(async () => { await shop?.cleanup(); });
 
+// A paid card key, revealed, that the issuer cannot void (an odd last digit): the buyer's request
+// waits for an agent.
+async function reviewedCase(s) {
+  const { product } = await cardProduct(s, { digits: ['7'] });
+  const o = await paidOrder(s, product.id, { method: 'alipay' });
+  const rv = await s.post(`/v1/orders/${o.order.id}/card_keys/${o.order.card_keys[0].id}/reveal`, undefined, { token: o.token });
+  assert.equal(rv.status, 200, JSON.stringify(rv.body));
+  const c = await openCase(s, o.order.id, o.token, 'key_not_working', { message: '提示卡密已被使用。' });
+  assert.equal(c.status, 'open');
+  return { ...o, c };
+}
+
 const trust = async () => {
   const r = await shop.get('/v1/trust');
   assert.equal(r.status, 200, JSON.stringify(r.body));
@@ -29,18 +41,8 @@ test('the figures come from the data: refund rate, time to money, decided by the
   const a = await paidOrder(shop, noReason.product.id, { method: 'wechat' });
   const auto = await openCase(shop, a.order.id, a.token, 'changed_mind');
   assert.equal(auto.decisions[0].automatic, true);
-  // A key revealed that the issuer cannot void (an odd last digit): an agent decides.
-  const reviewed = async () => {
-    const { product } = await cardProduct(shop, { digits: ['7'] });
-    const o = await paidOrder(shop, product.id, { method: 'alipay' });
-    const rv = await shop.post(`/v1/orders/${o.order.id}/card_keys/${o.order.card_keys[0].id}/reveal`, undefined, { token: o.token });
-    assert.equal(rv.status, 200, JSON.stringify(rv.body));
-    const c = await openCase(shop, o.order.id, o.token, 'key_not_working', { message: '提示卡密已被使用。' });
-    assert.equal(c.status, 'open');
-    return { ...o, c };
-  };
-  const b = await reviewed();
-  const late = await reviewed();
+  const b = await reviewedCase(shop);
+  const late = await reviewedCase(shop);
   await shop.advance(2 * HOUR);
   const d = await decide(shop, b.c.id, shop.keys.agent, { outcome: 'approve', rule: 'E2' });
   assert.equal(d.status, 200, JSON.stringify(d.body));
@@ -85,15 +87,7 @@ test('decided in time counts the agent\'s own deadline, whatever the buyer was a
   const s = await startShop();
   try {
     const agent = s.keys.agent;
-    const reviewed = async () => {
-      const { product } = await cardProduct(s, { digits: ['7'] });
-      const o = await paidOrder(s, product.id, { method: 'alipay' });
-      const rv = await s.post(`/v1/orders/${o.order.id}/card_keys/${o.order.card_keys[0].id}/reveal`, undefined, { token: o.token });
-      assert.equal(rv.status, 200, JSON.stringify(rv.body));
-      const c = await openCase(s, o.order.id, o.token, 'key_not_working', { message: '提示卡密已被使用。' });
-      assert.equal(c.status, 'open');
-      return { ...o, c };
-    };
+    const reviewed = () => reviewedCase(s);
     const askBuyer = async (c) => {
       const r = await s.post(`/v1/cases/${c.id}/request_evidence`, { message: '请提供截图。' }, { token: agent });
       assert.equal(r.status, 200, JSON.stringify(r.body));
