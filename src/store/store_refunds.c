@@ -425,8 +425,9 @@ int store_refund_mark_overdue(struct db *db, const char *id, int64_t now)
 int store_refunded_of_payment(struct db *db, const char *payment_id, int64_t *fen)
 {
     return int_by(db,
-                  "SELECT COALESCE(SUM(amount_fen), 0) FROM refunds WHERE payment_id = $1"
-                  " AND status != 'failed'",
+                  "SELECT COALESCE(SUM(r.amount_fen), 0) FROM refunds r WHERE r.payment_id = $1"
+                  " AND r.status != 'failed' AND NOT EXISTS (SELECT 1 FROM refunds s WHERE"
+                  " s.rerouted_from = r.id)",
                   payment_id, fen);
 }
 

@@ -339,14 +339,14 @@ test('paid twice on escrowed account goods (..16): out of the shop\'s revenue, t
   const s = await startRecordedShop();
   try {
     const demo = await s.product('account');
-    // 40.32: half of it refunded, then paid twice, adds up to the whole order without being so.
+    // 40.40: 20.16 refunded, then paid twice, adds up to nearly the whole order without being so.
     const product = await createProduct(s, {
-      kind: 'account', price_fen: 4032, seller_id: demo.seller_id, escrow_days: 3, refund_window_hours: 48,
+      kind: 'account', price_fen: 4040, seller_id: demo.seller_id, escrow_days: 3, refund_window_hours: 72,
     });
     const { order, token } = await paidOrder(s, product.id, { method: 'wechat' });
     const d = await s.post(`/v1/orders/${order.id}/deliver`, { content: 'account: a\npassword: b' }, { token: s.keys.seller });
     assert.equal(d.status, 200, JSON.stringify(d.body));
-    assert.equal((await assertBalanced(s)).debits_pending_fen, 4032, 'all of it held for the seller');
+    assert.equal((await assertBalanced(s)).debits_pending_fen, 4040, 'all of it held for the seller');
     const c = await openCase(s, order.id, token, 'not_as_described', { message: '等级与描述不符。' });
     assert.equal(c.status, 'open');
     const decided = await decide(s, c.id, s.keys.agent, { outcome: 'approve', rule: 'E2', amount_fen: 2016 });
@@ -358,20 +358,32 @@ test('paid twice on escrowed account goods (..16): out of the shop\'s revenue, t
     const moved = await s.post(`/v1/refunds/${refund.id}/reroute`, { method: 'balance' }, { token });
     assert.equal(moved.status, 201, JSON.stringify(moved.body));
     const before = await assertBalanced(s);
-    assert.equal(before.debits_pending_fen, 2016, 'the seller keeps what was not refunded');
+    assert.equal(before.debits_pending_fen, 2024, 'the seller keeps what was not refunded');
 
     await s.advance(PAID_LATE_S);
     assert.equal((await refundOf(s, refund.id, token)).status, 'succeeded');
     const o = await orderOf(s, order.id, token);
     assert.deepEqual(paidTwice(o).map((e) => e.object_id), [refund.id]);
     assert.equal(o.status, 'delivered', 'one claim of half the order, not a refund of all of it');
+    assert.equal(o.amount_refunded_fen, 4032, 'the buyer has it twice');
     const after = await assertBalanced(s);
-    assert.equal(after.debits_pending_fen, 2016, 'the seller\'s hold is not charged for the shop\'s double payment');
+    assert.equal(after.debits_pending_fen, 2024, 'the seller\'s hold is not charged for the shop\'s double payment');
     assert.equal(after.revenue_fen - before.revenue_fen, -2016, 'the shop bears it');
-    // The buyer confirms: the seller is paid what the hold kept.
-    const done = await s.post(`/v1/orders/${order.id}/confirm`, undefined, { token });
-    assert.equal(done.status, 200, JSON.stringify(done.body));
-    assert.equal((await assertBalanced(s)).debits_pending_fen, 0);
+    // The claim was paid twice but is one claim: the rest of the order can still be claimed, and
+    // refunding it takes what the seller's hold kept, leaving nothing held.
+    const again = await openCase(s, order.id, token, 'not_as_described', { message: '其余部分也不符。' });
+    assert.equal(again.status, 'open', JSON.stringify(again));
+    const over = await decide(s, again.id, s.keys.agent, { outcome: 'approve', rule: 'E2', amount_fen: 2025 });
+    assert.equal(over.status, 400, 'no more than what is left');
+    assert.equal(over.body.error.code, 'refund_exceeds_captured');
+    const rest = await decide(s, again.id, s.keys.agent, { outcome: 'approve', rule: 'E2', amount_fen: 2024 });
+    assert.equal(rest.status, 200, JSON.stringify(rest.body));
+    assert.equal((await assertBalanced(s)).debits_pending_fen, 2024, 'the rest on its way, by WeChat Pay');
+    await s.advance(0);
+    await s.advance(WECHAT_DELAY_S);
+    const end = await orderOf(s, order.id, token);
+    assert.equal(end.status, 'refunded');
+    assert.equal((await assertBalanced(s)).debits_pending_fen, 0, 'nothing left held for the seller');
   } finally {
     await s.cleanup();
   }
