@@ -51,6 +51,28 @@ int cases_check_evidence(struct db *db, const char *order_id, const char *eviden
     return 0;
 }
 
+/* A rejected request may be appealed for CASE_APPEAL_WINDOW_DAYS: account goods still held in
+ * escrow stay held until then, so an appeal approved later is paid from the seller's hold, not by
+ * the shop after the seller has the money. */
+static int hold_escrow_for_appeal(struct db *db, const struct case_row *c, int64_t now,
+                                  struct km_error *e)
+{
+    struct order o;
+    if (store_order_get(db, c->order_id, &o) != 0) {
+        return km_fail(e, KM_EINTERNAL, "corrupt_case", NULL, "case without order");
+    }
+    int64_t until = now + (int64_t)CASE_APPEAL_WINDOW_DAYS * 24 * HOUR_MS;
+    if (strcmp(o.kind, "account") != 0 || strcmp(o.status, "delivered") != 0 ||
+        o.escrow_release_at >= until) {
+        return 0;
+    }
+    o.escrow_release_at = until;
+    o.updated_at = now;
+    return store_order_update(db, &o) == 0
+               ? 0
+               : km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the order was not stored");
+}
+
 /* due: the deadline a person's decision was due by (0 for the machine's), kept for the trust
  * signals once the case's own is cleared. */
 static int record_decision(struct db *db, struct case_row *c, const char *stage,
@@ -96,7 +118,7 @@ static int record_decision(struct db *db, struct case_row *c, const char *stage,
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the decision was not stored");
     }
     if (strcmp(outcome, "approve") != 0) {
-        return 0;
+        return strcmp(stage, "initial") == 0 ? hold_escrow_for_appeal(db, c, now, e) : 0;
     }
     struct order o;
     if (store_order_get(db, c->order_id, &o) != 0) {

@@ -151,12 +151,22 @@ test('delivered goods are text: line breaks and tabs are kept, other control cha
 });
 
 // The seller is paid when the window ends, unless the buyer's refund request is still waiting for a
-// decision then: the money stays held until it is decided, so an approval is paid from the escrow,
-// not by the shop after the seller has the money.
-test('a refund request still undecided when the window ends keeps the money held until it is decided', async () => {
+// decision then, or was rejected and may still be appealed: the money stays held until then, so an
+// approval is paid from the escrow, not by the shop after the seller has the money.
+test('a refund request undecided, or rejected and still appealable, when the window ends keeps the money held', async () => {
+  // A shop of its own: the week of waiting would release other tests' holds too.
+  const own = await startShop();
+  try {
+    await heldUntilDecided(own, (await own.product('account')).seller_id);
+  } finally {
+    await own.cleanup();
+  }
+});
+
+async function heldUntilDecided(shop, sellerId) {
   const made = await shop.post('/v1/products', {
     kind: 'account', name: 'escrow and a request', price_fen: 5000, face_value_fen: 5000,
-    seller_id: product.seller_id, escrow_days: 1, refund_window_hours: 72,
+    seller_id: sellerId, escrow_days: 1, refund_window_hours: 72,
   }, { token: shop.keys.admin });
   assert.equal(made.status, 201, JSON.stringify(made.body));
   const start = await shop.ledger();
@@ -173,11 +183,17 @@ test('a refund request still undecided when the window ends keeps the money held
   assert.equal(view.status, 'delivered', 'not released while the request waits');
   assert.equal((await assertBalanced(shop)).debits_pending_fen - start.debits_pending_fen, 5000);
 
+  // Rejected: the buyer may still appeal for seven days, and the money waits for that too.
   const r = await shop.post(`/v1/cases/${c.body.id}/decide`, { outcome: 'reject', rule: 'N1', explanation: '账号与描述一致。' }, { token: shop.keys.agent });
   assert.equal(r.status, 200, JSON.stringify(r.body));
   await shop.advance(60);
   view = await orderView(shop, order.id, token);
-  assert.equal(view.status, 'completed', 'released once decided');
+  assert.equal(view.status, 'delivered', 'held while the rejection can be appealed');
+  const decidedAt = Date.parse(r.body.decisions[0].decided_at);
+  assert.equal(Date.parse(view.escrow_release_at), decidedAt + 7 * 86400 * 1000);
+  await shop.advance(7 * 86400);
+  view = await orderView(shop, order.id, token);
+  assert.equal(view.status, 'completed', 'released once nothing can be claimed');
   const end = await assertBalanced(shop);
   assert.equal(end.debits_pending_fen, start.debits_pending_fen);
-});
+}
