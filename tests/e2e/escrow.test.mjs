@@ -197,3 +197,26 @@ async function heldUntilDecided(shop, sellerId) {
   const end = await assertBalanced(shop);
   assert.equal(end.debits_pending_fen, start.debits_pending_fen);
 }
+
+// The same while the agent waits on the buyer: a request awaiting the buyer's evidence is still
+// undecided, and the hold stays until it is decided.
+test('a request awaiting the buyer\'s evidence keeps the money held past the window', async () => {
+  const made = await shop.post('/v1/products', {
+    kind: 'account', name: 'escrow and evidence', price_fen: 6000, face_value_fen: 6000,
+    seller_id: product.seller_id, escrow_days: 1, refund_window_hours: 72,
+  }, { token: shop.keys.admin });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const { order, token } = await buy(shop, made.body.id);
+  const d = await shop.post(`/v1/orders/${order.id}/deliver`, { content: CONTENT }, { token: shop.keys.seller });
+  assert.equal(d.status, 200, JSON.stringify(d.body));
+  await shop.advance(23 * 3600);
+  const c = await shop.post(`/v1/orders/${order.id}/cases`, { reason: 'not_as_described', message: '等级不符。' }, { token });
+  assert.equal(c.status, 201, JSON.stringify(c.body));
+  const ask = await shop.post(`/v1/cases/${c.body.id}/request_evidence`, { message: '请提供截图。' }, { token: shop.keys.agent });
+  assert.equal(ask.status, 200, JSON.stringify(ask.body));
+  assert.equal(ask.body.status, 'awaiting_buyer');
+  await shop.advance(2 * 3600); // the window ended an hour ago
+  const view = await orderView(shop, order.id, token);
+  assert.equal(view.status, 'delivered', 'not released while the request waits on the buyer');
+  assert.equal(view.completed_at, null);
+});
