@@ -260,7 +260,9 @@ describe('agent console', () => {
     const { order, token, refund, again } = await refusedThenAskedAgain();
 
     const { page, unpaid } = await openUnpaid(again);
-    // Meanwhile the buyer moves it from the order page.
+    // The console has finished loading the case (a later load would show the refund gone); then
+    // the buyer moves it from the order page.
+    await page.waitForLoadState('networkidle');
     const moved = await shop.post(`/v1/refunds/${refund.id}/reroute`, { method: 'balance' }, { token });
     assert.equal(moved.status, 201, JSON.stringify(moved.body));
     await unpaid.locator('button.move').click();
