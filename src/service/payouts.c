@@ -234,7 +234,7 @@ int payouts_result(struct db *db, const char *refund_id, const char *status, con
 }
 
 /* A refund of a top-up that was not delivered (E1) whose top-up reached the account after all:
- * paying it again would give the buyer both. */
+ * paying it again would give the buyer both. A storage error is not read as "not credited". */
 static int credited_after_refund(struct db *db, const struct refund_row *r, bool *credited)
 {
     *credited = false;
@@ -242,11 +242,12 @@ static int credited_after_refund(struct db *db, const struct refund_row *r, bool
         return 0;
     }
     struct topup t;
-    if (store_topup_get_by_order(db, r->order_id, &t) != 0) {
+    int rc = store_topup_get_by_order(db, r->order_id, &t);
+    if (rc == -KM_ENOTFOUND) {
         return 0; /* not a top-up order */
     }
-    *credited = strcmp(t.status, "succeeded") == 0;
-    return 0;
+    *credited = rc == 0 && strcmp(t.status, "succeeded") == 0;
+    return rc;
 }
 
 int payouts_movable(struct db *db, const struct refund_row *r, bool *movable)
@@ -260,8 +261,14 @@ int payouts_movable(struct db *db, const struct refund_row *r, bool *movable)
     if (store_refund_successor(db, r->id, successor) != 0) {
         return -1;
     }
+    if (successor[0] != '\0') {
+        return 0;
+    }
     bool credited = false;
-    if (successor[0] != '\0' || credited_after_refund(db, r, &credited) != 0 || credited) {
+    if (credited_after_refund(db, r, &credited) != 0) {
+        return -1;
+    }
+    if (credited) {
         return 0;
     }
     if (!failed) {
@@ -328,7 +335,10 @@ int payouts_move_to_balance(struct db *db, const char *refund_id, const char *by
         return km_fail(e, KM_EINTERNAL, "corrupt_refund", NULL, "refund without order");
     }
     bool credited = false;
-    if (strcmp(by, "buyer") == 0 && credited_after_refund(db, &r, &credited) == 0 && credited) {
+    if (credited_after_refund(db, &r, &credited) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "top-up unavailable");
+    }
+    if (credited && strcmp(by, "buyer") == 0) {
         return km_fail(e, KM_ESTATE, "topup_credited", "refund_id",
                        "the top-up reached the account after this refund was made; the shop "
                        "settles it with you");

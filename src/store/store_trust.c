@@ -47,30 +47,6 @@ static int paid_orders(struct db *db, int64_t from, int64_t to, struct groups *g
     return rc < 0 ? rc : 0;
 }
 
-/* Of those, the orders some money for the goods came back to (not a second payment's). */
-static int refunded_orders(struct db *db, int64_t from, int64_t to, struct groups *g)
-{
-    struct db_stmt *st =
-        db_query(db,
-                 "SELECT COALESCE(o.seller_id, ''), COUNT(DISTINCT o.id) FROM orders o"
-                 " JOIN refunds r ON r.order_id = o.id JOIN payments p ON p.id = r.payment_id"
-                 " WHERE o.created_at >= $1 AND o.created_at < $2 AND o.paid_at IS NOT NULL"
-                 " AND r.status = 'succeeded' AND p.disposition = 'applied'"
-                 " GROUP BY COALESCE(o.seller_id, '')",
-                 "ii", from, to);
-    int rc;
-    while ((rc = db_step(st)) == DB_ROW) {
-        int64_t n = db_int(st, 1);
-        g->shop->refunded_orders += n;
-        struct trust_counts *s = seller_of(g, db_text(st, 0));
-        if (s != NULL) {
-            s->refunded_orders = n;
-        }
-    }
-    db_done(st);
-    return rc < 0 ? rc : 0;
-}
-
 /* Adds each row's integer columns 1..n to the shop's figures and its seller's (column 0). */
 typedef void (*add_fn)(struct trust_counts *t, struct db_stmt *st);
 
@@ -86,6 +62,25 @@ static int add_rows(struct db_stmt *st, struct groups *g, add_fn add)
     }
     db_done(st);
     return rc < 0 ? rc : 0;
+}
+
+static void add_refunded(struct trust_counts *t, struct db_stmt *st)
+{
+    t->refunded_orders += db_int(st, 1);
+}
+
+/* Of the paid orders, those some money for the goods came back to (not a second payment's). */
+static int refunded_orders(struct db *db, int64_t from, int64_t to, struct groups *g)
+{
+    return add_rows(db_query(db,
+                             "SELECT COALESCE(o.seller_id, ''), COUNT(DISTINCT o.id) FROM orders o"
+                             " JOIN refunds r ON r.order_id = o.id JOIN payments p"
+                             " ON p.id = r.payment_id WHERE o.created_at >= $1"
+                             " AND o.created_at < $2 AND o.paid_at IS NOT NULL"
+                             " AND r.status = 'succeeded' AND p.disposition = 'applied'"
+                             " GROUP BY COALESCE(o.seller_id, '')",
+                             "ii", from, to),
+                    g, add_refunded);
 }
 
 static void add_first(struct trust_counts *t, struct db_stmt *st)
