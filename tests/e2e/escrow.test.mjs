@@ -163,13 +163,14 @@ test('a refund request undecided, or rejected and still appealable, when the win
   }
 });
 
-async function heldUntilDecided(shop, sellerId) {
+// Account goods of sellerId with a one-day escrow, bought, delivered, and 23 hours on the buyer's
+// request about them, waiting for an agent.
+async function requestAnHourBeforeRelease(shop, sellerId, price) {
   const made = await shop.post('/v1/products', {
-    kind: 'account', name: 'escrow and a request', price_fen: 5000, face_value_fen: 5000,
+    kind: 'account', name: `escrow and a request ${price}`, price_fen: price, face_value_fen: price,
     seller_id: sellerId, escrow_days: 1, refund_window_hours: 72,
   }, { token: shop.keys.admin });
   assert.equal(made.status, 201, JSON.stringify(made.body));
-  const start = await shop.ledger();
   const { order, token } = await buy(shop, made.body.id);
   const d = await shop.post(`/v1/orders/${order.id}/deliver`, { content: CONTENT }, { token: shop.keys.seller });
   assert.equal(d.status, 200, JSON.stringify(d.body));
@@ -177,6 +178,12 @@ async function heldUntilDecided(shop, sellerId) {
   const c = await shop.post(`/v1/orders/${order.id}/cases`, { reason: 'not_as_described', message: '账号等级与描述不符。' }, { token });
   assert.equal(c.status, 201, JSON.stringify(c.body));
   assert.equal(c.body.status, 'open', JSON.stringify(c.body));
+  return { order, token, c };
+}
+
+async function heldUntilDecided(shop, sellerId) {
+  const start = await shop.ledger();
+  const { order, token, c } = await requestAnHourBeforeRelease(shop, sellerId, 5000);
 
   await shop.advance(2 * 3600); // the window ended an hour ago
   let view = await orderView(shop, order.id, token);
@@ -201,17 +208,7 @@ async function heldUntilDecided(shop, sellerId) {
 // The same while the agent waits on the buyer: a request awaiting the buyer's evidence is still
 // undecided, and the hold stays until it is decided.
 test('a request awaiting the buyer\'s evidence keeps the money held past the window', async () => {
-  const made = await shop.post('/v1/products', {
-    kind: 'account', name: 'escrow and evidence', price_fen: 6000, face_value_fen: 6000,
-    seller_id: product.seller_id, escrow_days: 1, refund_window_hours: 72,
-  }, { token: shop.keys.admin });
-  assert.equal(made.status, 201, JSON.stringify(made.body));
-  const { order, token } = await buy(shop, made.body.id);
-  const d = await shop.post(`/v1/orders/${order.id}/deliver`, { content: CONTENT }, { token: shop.keys.seller });
-  assert.equal(d.status, 200, JSON.stringify(d.body));
-  await shop.advance(23 * 3600);
-  const c = await shop.post(`/v1/orders/${order.id}/cases`, { reason: 'not_as_described', message: '等级不符。' }, { token });
-  assert.equal(c.status, 201, JSON.stringify(c.body));
+  const { order, token, c } = await requestAnHourBeforeRelease(shop, product.seller_id, 6000);
   const ask = await shop.post(`/v1/cases/${c.body.id}/request_evidence`, { message: '请提供截图。' }, { token: shop.keys.agent });
   assert.equal(ask.status, 200, JSON.stringify(ask.body));
   assert.equal(ask.body.status, 'awaiting_buyer');

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { startShop } from './lib/server.mjs';
 import { assertError, startRecordedShop } from './lib/flows.mjs';
 import {
-  MIN, HOUR, DAY, assertBalanced, cardProduct, createProduct, paidOrder, completeAtProvider, orderOf, refundOf, preview,
+  MIN, HOUR, DAY, assertBalanced, cardProduct, accountProduct, paidOrder, completeAtProvider, orderOf, refundOf, preview,
   requestRefund, openCase, decide, assertDecision, assertRefund, assertNotOverRefunded,
 } from './lib/refunds.mjs';
 
@@ -338,11 +338,8 @@ test('reported failed, moved to the balance, then paid by the provider too (..16
 test('paid twice on escrowed account goods (..16): out of the shop\'s revenue, the seller\'s hold untouched', async () => {
   const s = await startRecordedShop();
   try {
-    const demo = await s.product('account');
     // 40.40: 20.16 refunded, then paid twice, adds up to nearly the whole order without being so.
-    const product = await createProduct(s, {
-      kind: 'account', price_fen: 4040, seller_id: demo.seller_id, escrow_days: 3, refund_window_hours: 72,
-    });
+    const product = await accountProduct(s, { price: 4040, windowHours: 72 });
     const { order, token } = await paidOrder(s, product.id, { method: 'wechat' });
     const d = await s.post(`/v1/orders/${order.id}/deliver`, { content: 'account: a\npassword: b' }, { token: s.keys.seller });
     assert.equal(d.status, 200, JSON.stringify(d.body));
@@ -396,10 +393,7 @@ test('paid twice on escrowed account goods (..16): out of the shop\'s revenue, t
 test('a refund for the goods comes out of the seller\'s escrow, not out of a second payment left in the order', async () => {
   const s = await startRecordedShop();
   try {
-    const demo = await s.product('account');
-    const product = await createProduct(s, {
-      kind: 'account', price_fen: 1014, seller_id: demo.seller_id, escrow_days: 3, refund_window_hours: 48,
-    });
+    const product = await accountProduct(s, { price: 1014 });
     const start = await assertBalanced(s);
     const created = await s.post('/v1/orders', { product_id: product.id });
     assert.equal(created.status, 201, JSON.stringify(created.body));

@@ -119,6 +119,24 @@ test('decided in time counts the agent\'s own deadline, whatever the buyer was a
   }
 });
 
+// A refund still with a slow bank (..17) past the date promised is late now; it has not reached
+// the buyer, so it is not timed.
+test('a refund past its promised date counts as late, not as paid', async () => {
+  const s = await startShop();
+  try {
+    const { product } = await cardProduct(s, { price: 1017, noReasonDays: 7 });
+    const o = await paidOrder(s, product.id, { method: 'wechat' });
+    const c = await openCase(s, o.order.id, o.token, 'changed_mind');
+    assert.equal(c.refunds[0].status, 'pending');
+    await s.advance(0);
+    await s.advance(3 * DAY); // one working day was promised for WeChat Pay
+    const t = (await s.get('/v1/trust')).body.shop;
+    assert.deepEqual([t.refunds_late, t.refunds_paid, t.median_time_to_money_s, t.refunded_orders], [1, 0, null, 0]);
+  } finally {
+    await s.cleanup();
+  }
+});
+
 test('anyone may read them, and nothing else is accepted', async () => {
   assert.equal((await shop.get('/v1/trust')).status, 200, 'no key needed');
   const r = await shop.get('/v1/trust', { token: 'not-a-token' });

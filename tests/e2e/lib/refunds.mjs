@@ -25,6 +25,14 @@ export async function createProduct(shop, fields) {
   return r.body;
 }
 
+// Account goods of the demo seller at a chosen price, held in escrow for escrowDays.
+export async function accountProduct(shop, { price, escrowDays = 3, windowHours = 48 }) {
+  const demo = await shop.product('account');
+  return createProduct(shop, {
+    kind: 'account', price_fen: price, seller_id: demo.seller_id, escrow_days: escrowDays, refund_window_hours: windowHours,
+  });
+}
+
 // Card keys whose numbers end in the given digits (the sandbox issuer voids a revealed key whose
 // number ends in an even digit). Returns [{number, password}] in the order given.
 export function keysEnding(digits) {
