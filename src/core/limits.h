@@ -11,6 +11,10 @@
                                          */
 #define HTTP_CONNECTION_TIMEOUT_S 30    /* idle keep-alive connections are closed after this */
 #define HTTP_THREADS 4                  /* 2 cores; blocking reads and argon2 need a spare thread */
+/* Each connection's buffer for the request head and the answer's headers (bodies stream past
+ * it). libmicrohttpd zeroes the unused part after every request, so its default of 32 KiB cost
+ * a memset of 32 KiB per request; 16 KiB still takes request heads of over 8 KiB. */
+#define HTTP_CONNECTION_MEMORY_BYTES 16384
 /* Memory for order views kept, 2-4 KiB each. Unless set, a sixteenth of the memory the shop may
  * use, within these bounds (the upper one holds about 150,000 views); 64 MiB if that memory is
  * unknown. */

@@ -478,15 +478,21 @@ int server_start(const struct server_config *cfg)
         log_write(LOG_ERROR, "bad_bind_address", "address", cfg->bind_addr, NULL);
         return -KM_EINVAL;
     }
+    /* poll(), not epoll: every write suspends its connection until the WAL sync, and with epoll
+     * libmicrohttpd takes a suspended connection out of the epoll set and puts it back on resume,
+     * two system calls per write, and reads the socket once more to EAGAIN after each request.
+     * poll() skips a suspended connection for free; each thread polls only its share of the
+     * connections. Measured in bench/README.md ("poll instead of epoll"). */
     daemon_handle = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME |
             MHD_USE_ERROR_LOG,
         cfg->port, NULL, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned int)HTTP_CONNECTIONS_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned int)HTTP_CONNECTIONS_PER_IP_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)HTTP_CONNECTION_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        (unsigned int)HTTP_CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)HTTP_CONNECTION_MEMORY_BYTES, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
         MHD_OPTION_END);
     if (daemon_handle == NULL) {
         log_write(LOG_ERROR, "http_start_failed", "address", cfg->bind_addr, NULL);
