@@ -47,10 +47,13 @@
 #define SYNC_PIPELINE 16
 /* WAL frames (4 KiB pages) after which the writer checkpoints and restarts the WAL itself. Under
  * steady writes a background checkpoint never finds a moment to restart it, and a WAL of gigabytes
- * slows every read; 64 MiB is a few seconds of the heaviest write load. */
-#define WAL_RESTART_FRAMES 16384
-#define WAL_CHECKPOINT_FRAMES 4096 /* from here the background checkpointer copies */
-#define WAL_NUDGE_FRAMES 1024      /* ... each time this many more were written */
+ * slows every read; 256 MiB is two or three seconds of the heaviest write load. The later the
+ * background checkpointer starts and the fewer times it runs, the more often a page it copies was
+ * written many times over meanwhile: from 16,384 frames every 4,096 instead of from 4,096 every
+ * 1,024, its CPU per write request fell by two fifths (bench/README.md). */
+#define WAL_RESTART_FRAMES 65536
+#define WAL_CHECKPOINT_FRAMES 16384 /* from here the background checkpointer copies */
+#define WAL_NUDGE_FRAMES 4096       /* ... each time this many more were written */
 #define WAL_RESTART_WAIT_MS                                                                        \
     5 /* for readers of older snapshots; else again WAL_NUDGE_FRAMES later */
 
