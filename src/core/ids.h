@@ -23,7 +23,12 @@ void id_new(const char *prefix, char *out);
 /* True if text is prefix + '_' + ID_CHARS chars of our alphabet. */
 bool id_valid(const char *prefix, const char *text);
 void secret_new(const char *prefix, char *out);
-/* SHA-256 of a token or key, what the database stores to find it without a password hash. */
+/* A secret whose first characters after the '_' are its creation time, like an id's: "bt_" +
+ * ID_TIME_CHARS + SECRET_RANDOM_CHARS. token_hash() puts that time first in the key, so a new
+ * buyer token's row lands on the last page of the token index instead of on a random one. */
+void secret_new_timed(const char *prefix, char *out);
+/* What the database stores to find a token or key without a password hash: its SHA-256, or for
+ * a secret_new_timed() secret the 6 bytes of its time followed by the first 26 bytes of that. */
 void token_hash(const char *token, uint8_t out[TOKEN_HASH_BYTES]);
 /* Lower-case hex of n bytes into out (2n+1). */
 void hex_encode(const uint8_t *in, size_t n, char *out);

@@ -50,7 +50,7 @@ int orders_apply(struct db *db, struct order *o, int event, int64_t now, struct 
 static int new_token(struct db *db, const char *order_id, const char *via, int64_t now,
                      char token[SECRET_BYTES_MAX])
 {
-    secret_new("bt", token);
+    secret_new_timed("bt", token);
     uint8_t hash[TOKEN_HASH_BYTES];
     token_hash(token, hash);
     return store_order_token_insert(db, hash, order_id, via, now);

@@ -53,6 +53,44 @@ Test(ids, token_hash_is_sha256_of_the_token)
     cr_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+Test(ids, a_timed_token_is_keyed_by_its_time_then_its_hash)
+{
+    cr_assert_geq(sodium_init(), 0);
+    clock_use_test(1700000000123); /* 0x018bcfe5687b */
+    char t[SECRET_BYTES_MAX];
+    secret_new_timed("bt", t);
+    cr_assert_eq(strncmp(t, "bt_", 3), 0);
+    cr_assert_eq(strlen(t), 3 + ID_TIME_CHARS + SECRET_RANDOM_CHARS);
+    uint8_t key[TOKEN_HASH_BYTES], sha[32];
+    token_hash(t, key);
+    crypto_hash_sha256(sha, (const unsigned char *)t, strlen(t));
+    static const uint8_t ms[6] = {0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x7b};
+    cr_assert_arr_eq(key, ms, 6);
+    cr_assert_arr_eq(key + 6, sha, TOKEN_HASH_BYTES - 6);
+
+    /* Later tokens sort after earlier ones, so the token index is written at its end. */
+    clock_advance(1);
+    char later[SECRET_BYTES_MAX];
+    uint8_t later_key[TOKEN_HASH_BYTES];
+    secret_new_timed("bt", later);
+    token_hash(later, later_key);
+    cr_assert_lt(memcmp(key, later_key, 6), 0);
+    cr_assert_str_neq(t + 3 + ID_TIME_CHARS, later + 3 + ID_TIME_CHARS);
+
+    /* Tokens from before timed ones, API keys and made-up tokens are plain SHA-256. */
+    char old[SECRET_BYTES_MAX];
+    secret_new("bt", old);
+    token_hash(old, key);
+    crypto_hash_sha256(sha, (const unsigned char *)old, strlen(old));
+    cr_assert_arr_eq(key, sha, 32);
+    char forged[SECRET_BYTES_MAX];
+    memcpy(forged, t, sizeof forged);
+    forged[3] = 'I'; /* not in the alphabet: the shape is not a timed token's */
+    token_hash(forged, key);
+    crypto_hash_sha256(sha, (const unsigned char *)forged, strlen(forged));
+    cr_assert_arr_eq(key, sha, 32);
+}
+
 Test(clock, rfc3339_round_trips)
 {
     int64_t ms = 0;
