@@ -111,8 +111,10 @@ static pthread_mutex_t *stripe(uint64_t set_index)
 
 static struct token_set *token_set(const uint8_t hash[TOKEN_HASH_BYTES], pthread_mutex_t **lock)
 {
+    /* The last 8 bytes: hash bytes in every key, where a buyer token's key starts with its time
+     * (token_hash), which would put every token of a day in one set. */
     uint64_t h;
-    memcpy(&h, hash, sizeof h); /* already a SHA-256: uniform */
+    memcpy(&h, hash + TOKEN_HASH_BYTES - sizeof h, sizeof h);
     *lock = stripe(h % TOKEN_SETS);
     return &rc.tokens[h % TOKEN_SETS];
 }
