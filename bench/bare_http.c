@@ -23,7 +23,7 @@
 #define CONNECTIONS_MAX 1024
 #define CONNECTIONS_PER_IP_MAX 512
 #define CONNECTION_TIMEOUT_S 30
-#define CONNECTION_MEMORY_BYTES 16384
+#define CONNECTION_MEMORY_BYTES 32768
 
 static char body[201];
 static volatile sig_atomic_t stop;

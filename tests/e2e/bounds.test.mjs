@@ -1,6 +1,7 @@
 // The bounds a user can run into: an order holds at most 20 pieces of evidence and takes at most
 // 10 payment attempts, and a webhook receiver that never acknowledges gets each event 12 times
-// and then no more — the shop stops trying instead of retrying forever.
+// and then no more — the shop stops trying instead of retrying forever. A browser's request head
+// full of a parent domain's cookies is still answered.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -92,4 +93,15 @@ test('a webhook nobody acknowledges is delivered 12 times, then given up', async
   assert.deepEqual(attempts, before, 'nothing more after giving up');
   // The shop itself is unaffected.
   assert.equal((await shop.get('/healthz')).status, 200);
+});
+
+test('a request head with 12 KiB of cookies from a parent domain is answered', async () => {
+  // 60 analytics cookies and a proxy's headers, as a shop on a subdomain of a busy site gets them.
+  const cookie = Array.from({ length: 60 }, (_, i) => `_ga_c${i}=${'x'.repeat(200)}`).join('; ');
+  assert.ok(cookie.length > 12000);
+  const r = await shop.req('GET', '/v1/products', {
+    headers: { cookie, 'x-forwarded-for': '203.0.113.7, 198.51.100.9', 'x-request-pad': 'y'.repeat(1000) },
+  });
+  assert.equal(r.status, 200);
+  assert.ok(Array.isArray(r.body.data));
 });
