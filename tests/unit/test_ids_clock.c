@@ -89,6 +89,27 @@ Test(ids, a_timed_token_is_keyed_by_its_time_then_its_hash)
     token_hash(forged, key);
     crypto_hash_sha256(sha, (const unsigned char *)forged, strlen(forged));
     cr_assert_arr_eq(key, sha, 32);
+
+    /* One character short or long, a bad last time character, no '_' at all: plain SHA-256. */
+    const char *odd[4];
+    char short_t[SECRET_BYTES_MAX], long_t[SECRET_BYTES_MAX], bad_time[SECRET_BYTES_MAX];
+    memcpy(short_t, t, sizeof short_t);
+    short_t[strlen(t) - 1] = '\0';
+    size_t n = strlen(t);
+    memcpy(long_t, t, n);
+    long_t[n] = 'a';
+    long_t[n + 1] = '\0';
+    memcpy(bad_time, t, sizeof bad_time);
+    bad_time[3 + ID_TIME_CHARS - 1] = '!';
+    odd[0] = short_t;
+    odd[1] = long_t;
+    odd[2] = bad_time;
+    odd[3] = t + 3; /* the characters after "bt_" alone */
+    for (int i = 0; i < 4; i++) {
+        token_hash(odd[i], key);
+        crypto_hash_sha256(sha, (const unsigned char *)odd[i], strlen(odd[i]));
+        cr_assert_arr_eq(key, sha, 32, "odd token %d", i);
+    }
 }
 
 Test(clock, rfc3339_round_trips)
