@@ -58,6 +58,9 @@
 #define WAL_NUDGE_FRAMES 4096       /* ... each time this many more were written */
 #define WAL_RESTART_WAIT_MS                                                                        \
     5 /* for readers of older snapshots; else again WAL_NUDGE_FRAMES later */
+/* A commit's WAL frames are gathered into writes of at most this: SQLite's unix VFS passes at
+ * most 128 KiB - 1 to one pwrite (it masks the length with 0x1ffff), so 29 frames of 4 KiB. */
+#define WAL_WRITE_BUFFER_BYTES (120 * 1024)
 
 /* Lists */
 #define LIST_LIMIT_DEFAULT 20

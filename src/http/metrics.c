@@ -14,6 +14,7 @@
 #include "service/executor.h"
 #include "service/read_cache.h"
 #include "service/view_warmer.h"
+#include "store/db.h"
 
 #define METRICS_ROUTES_MAX 96 /* the route table has fewer; asserted */
 #define LATENCY_BUCKETS 12
@@ -159,6 +160,14 @@ char *metrics_render(void)
         es.batches, es.commands, es.commit_failures, es.queue_depth, es.batch_size_max, es.syncs,
         (double)es.sync_us_total / 1e6, es.wal_restarts, es.wal_restarts_busy,
         (double)es.wal_restart_us_total / 1e6);
+    long long wal_asked, wal_made;
+    db_wal_write_stats(&wal_asked, &wal_made);
+    put(&t,
+        "# HELP kameng_wal_writes_total Writes to the WAL: asked for by SQLite, and made to the "
+        "file (a commit's frames gathered into one).\n"
+        "# TYPE kameng_wal_writes_total counter\n"
+        "kameng_wal_writes_total{by=\"sqlite\"} %lld\nkameng_wal_writes_total{by=\"file\"} %lld\n",
+        wal_asked, wal_made);
     struct checkpointer_stats cs;
     checkpointer_stats_get(&cs);
     put(&t,

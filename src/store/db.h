@@ -42,6 +42,9 @@ KM_MUST_USE int db_wal_sync(struct db *db);
 
 /* Frames in the WAL after this connection's last commit (kept by a WAL hook). */
 int64_t db_wal_frames(struct db *db);
+/* Writes to the WAL by every writer connection so far: asked for by the engine, and made to the
+ * file system (the writer's are gathered, a commit's frames into one). */
+void db_wal_write_stats(long long *asked, long long *made);
 /* On the writer, between transactions: copy the whole WAL into the database, syncing both, and
  * make the next commit start the WAL from its beginning. Waits at most wait_ms for readers of
  * older snapshots (and a running checkpoint); -KM_EBUSY if they are still there. */
