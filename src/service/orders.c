@@ -59,7 +59,11 @@ static int new_token(struct db *db, const char *order_id, const char *via, int64
 int orders_create(struct db *db, const struct order_input *in, struct order_created *created,
                   struct km_error *e)
 {
-    memset(created, 0, sizeof *created);
+    /* All but the keys, which are 8 KiB and filled up to key_count. */
+    memset(&created->order, 0, sizeof created->order);
+    memset(&created->product, 0, sizeof created->product);
+    created->key_count = 0;
+    memset(created->token, 0, sizeof created->token);
     struct order *out = &created->order;
     struct product p;
     if (store_product_get(db, in->product_id, &p) != 0 || !p.active) {
