@@ -185,10 +185,14 @@ static enum MHD_Result queue_answer(struct api_req *r)
     if (r->attachment) {
         MHD_add_response_header(resp, "Content-Disposition", "attachment");
     }
+    /* A page may load the shop's own scripts, styles and images; any other answer (JSON, a
+     * file) may load nothing, were it ever opened as a document. */
     MHD_add_response_header(
         resp, "Content-Security-Policy",
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
+        strncmp(type, "text/html", 9) == 0
+            ? "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+              "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+            : "default-src 'none'; frame-ancestors 'none'");
     enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned int)r->status, resp);
     MHD_destroy_response(resp);
     metrics_request_done(r->route_name, r->status, clock_mono_us() - r->started_us);

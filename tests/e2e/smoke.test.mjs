@@ -16,3 +16,29 @@ test('a card key is bought, paid through the sandbox and delivered masked', asyn
   const ledger = await shop.ledger();
   assert.equal(ledger.balanced, true);
 });
+
+test('every answer keeps out of caches, frames and content sniffing; only pages may load the shop\'s own files', async () => {
+  const common = (h) => {
+    assert.equal(h.get('cache-control'), 'no-store');
+    assert.equal(h.get('x-content-type-options'), 'nosniff');
+    assert.equal(h.get('referrer-policy'), 'no-referrer');
+    assert.match(h.get('content-security-policy'), /frame-ancestors 'none'/);
+    assert.match(h.get('request-id') ?? '', /^req_/);
+  };
+  const api = await fetch(shop.base + '/v1/policy');
+  assert.equal(api.status, 200);
+  common(api.headers);
+  // JSON opened as a document could run nothing: no source is allowed.
+  assert.equal(api.headers.get('content-security-policy'), "default-src 'none'; frame-ancestors 'none'");
+  const refused = await fetch(shop.base + '/v1/orders/ord_nope', { headers: { Authorization: 'Bearer bt_nope' } });
+  assert.ok(refused.status >= 400 && refused.status < 500);
+  common(refused.headers);
+  const page = await fetch(shop.base + '/');
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-type'), /^text\/html/);
+  common(page.headers);
+  const csp = page.headers.get('content-security-policy');
+  assert.match(csp, /script-src 'self'/);
+  assert.match(csp, /object-src 'none'/);
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+});
