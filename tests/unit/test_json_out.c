@@ -67,3 +67,17 @@ Test(json_out, keeps_object_keys_in_insertion_order)
     free(got);
     same_as_jansson(o);
 }
+
+Test(json_out, writes_integers_of_every_length_and_sign_as_jansson_does)
+{
+    json_t *a = json_array();
+    for (json_int_t p = 1; p > 0 && p <= INT64_MAX / 10; p *= 10) {
+        json_int_t near[] = {p - 1, p, p + 1, -(p - 1), -p, -(p + 1), 9 * p, -9 * p};
+        for (size_t i = 0; i < sizeof near / sizeof near[0]; i++) {
+            json_array_append_new(a, json_integer(near[i]));
+        }
+    }
+    json_array_append_new(a, json_integer(INT64_MIN + 1));
+    json_array_append_new(a, json_integer(-1));
+    same_as_jansson(a);
+}
