@@ -10,10 +10,10 @@
 
 static const char alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz"; /* Crockford, lower case */
 
-/* Each thread draws from its own pool of CSPRNG bytes, refilled 512 at a time: libsodium reads
+/* Each thread draws from its own pool of CSPRNG bytes, refilled 4 KiB at a time: libsodium reads
  * the kernel's generator with a system call per request, which showed in every request's cost (a
  * request id each). A byte is used once and wiped as it is taken. */
-#define POOL_BYTES 512
+#define POOL_BYTES 4096 /* an order takes some 250 characters: ids, its buyer token, events */
 static _Thread_local uint8_t pool[POOL_BYTES];
 static _Thread_local int pool_left;
 
