@@ -14,7 +14,9 @@
  *   scan     GET /v1/orders/{id} for each line of --in once; --out gets the delivered ones.
  *   reveal   POST /v1/orders/{id}/card_keys/{ck}/reveal for the lines of --in, in turn; after the
  *            last line it starts again (a repeat reveal is also a committed write: it records a
- *            reveal row and an order event), and says how many were repeats.
+ *            reveal row and an order event), and says how many were repeats. With
+ *            --then-read 1 each reveal is followed by GET /v1/orders/{id}, as the buyer's page
+ *            reloads the order after a reveal (counted as "orders_get").
  *   read     GET /v1/orders/{id} with the buyer token, cycling over --in.
  *
  * Only 2xx answers count as done; anything else is counted per type as an error, and the first
@@ -66,6 +68,7 @@ static struct {
     struct item *items;
     long item_count;
     long next_item; /* atomic */
+    bool then_read; /* reveal: GET the order after each reveal, as the buyer's page does */
     int64_t deadline_us;
     int errors_printed; /* atomic */
 } cfg = {.threads = 2, .conns = 64, .seconds = 10, .path = "/"};
@@ -216,6 +219,13 @@ static int next_request(struct conn *c, struct stats *s)
     case M_SCAN:
     case M_REVEAL:
     case M_READ: {
+        if (cfg.mode == M_REVEAL && cfg.then_read && c->step == K_REVEAL) {
+            const struct item *it = &cfg.items[c->item_no];
+            c->step = K_READ;
+            snprintf(path, sizeof path, "/v1/orders/%s", it->order);
+            build(c, "GET", path, it->token, NULL);
+            return 0;
+        }
         long n = __atomic_fetch_add(&cfg.next_item, 1, __ATOMIC_RELAXED);
         if (cfg.item_count == 0 || (cfg.mode == M_SCAN && n >= cfg.item_count)) {
             return -1;
@@ -527,6 +537,8 @@ int main(int argc, char **argv)
             cfg.in = v;
         } else if (strcmp(k, "--out") == 0) {
             cfg.out = v;
+        } else if (strcmp(k, "--then-read") == 0) {
+            cfg.then_read = strcmp(v, "1") == 0;
         } else if (strcmp(k, "--mode") == 0) {
             cfg.mode = strcmp(v, "flow") == 0     ? M_FLOW
                        : strcmp(v, "scan") == 0   ? M_SCAN

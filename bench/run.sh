@@ -185,10 +185,10 @@ log "B: finding delivered orders (<= ${T_SCAN}s)"
     --out "$R/spread.delivered" >"$R/scan.kv"
 snapshot "$R/m5.kv"
 settle
-log "B: reveals of delivered card keys (${T_REVEAL}s, 200 connections)"
+log "B: reveals of delivered card keys, each then read (${T_REVEAL}s, 200 connections)"
 if [ -s "$R/spread.delivered" ]; then
-    "$W/loadgen" --port "$PORT" --mode reveal --in "$R/spread.delivered" --conns 200 \
-        --seconds "$T_REVEAL" >"$R/reveal.kv"
+    "$W/loadgen" --port "$PORT" --mode reveal --then-read 1 --in "$R/spread.delivered" \
+        --conns 200 --seconds "$T_REVEAL" >"$R/reveal.kv"
 else
     echo "bench: no order was delivered in time; reveal phase skipped" >&2
     : >"$R/reveal.kv"
@@ -263,6 +263,7 @@ if [ "$(get "$R/flow.kv" orders_create_err)" != 0 ]; then
     echo "  the answered ones, and the refusals took CPU from them: seed more keys (seed.mjs)"
 fi
 row "  reveal (durable write)" "$REVEAL_RPS" "$(get "$R/reveal.kv" reveal_p50_ms)" "$(get "$R/reveal.kv" reveal_p99_ms)" "$(ratio "$REVEAL_RPS" "$CEIL") of bare; $(get "$R/reveal.kv" reveal_ok) ok, $(get "$R/reveal.kv" repeats) repeat reveals, errors $(get "$R/reveal.kv" reveal_err)"
+row "  its order read after each reveal" "$(get "$R/reveal.kv" orders_get_rps)" "$(get "$R/reveal.kv" orders_get_p50_ms)" "$(get "$R/reveal.kv" orders_get_p99_ms)" "as the buyer's page reloads it; errors $(get "$R/reveal.kv" orders_get_err)"
 row "order reads GET /v1/orders/{id}, -c64" "$READ_RPS" "$(get "$R/read.kv" total_p50_ms)" "$(get "$R/read.kv" total_p99_ms)" "$(ratio "$READ_RPS" "$CEIL") of bare (target >= 50%); errors $(get "$R/read.kv" total_err); $(hit_rate m6b m7)"
 echo "  before the reads: $(get "$R/settle.kv" settle_s)s for the notification backlog to clear; $(get "$R/settle.kv" backlog) paid orders still unnotified, $(get "$R/settle.kv" warm_pending) views still to warm"
 echo "  order views rebuilt ahead of their reads by then: $(get "$R/m6b.kv" warmed); notes the warmer's full queue forgot: $(get "$R/m6b.kv" forgotten)"
