@@ -13,22 +13,7 @@
 
 #include "store/sqlite_pcache.h"
 
-static void exec(sqlite3 *db, const char *sql)
-{
-    char *msg = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-    cr_assert_eq(rc, SQLITE_OK, "%s: %s", sql, msg != NULL ? msg : "");
-}
-
-static long long scalar(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
-    long long v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
+#include "raw_sqlite.h"
 
 static void insert_random(sqlite3 *db, sqlite3_stmt *ins, int n, unsigned *seed)
 {
@@ -58,10 +43,10 @@ static void grow_and_roll_back(const char *journal_mode)
     snprintf(pragmas, sizeof pragmas,
              "PRAGMA journal_mode=%s; PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY",
              journal_mode);
-    exec(db, pragmas);
-    exec(db, "CREATE TABLE t(k TEXT PRIMARY KEY, v BLOB) WITHOUT ROWID");
-    exec(db, "CREATE TABLE u(id INTEGER PRIMARY KEY, k TEXT, v BLOB)");
-    exec(db, "CREATE INDEX u_k ON u(k)");
+    raw_exec(db, pragmas);
+    raw_exec(db, "CREATE TABLE t(k TEXT PRIMARY KEY, v BLOB) WITHOUT ROWID");
+    raw_exec(db, "CREATE TABLE u(id INTEGER PRIMARY KEY, k TEXT, v BLOB)");
+    raw_exec(db, "CREATE INDEX u_k ON u(k)");
     sqlite3_stmt *ins_t = NULL, *ins_u = NULL;
     cr_assert_eq(sqlite3_prepare_v2(db, "INSERT INTO t(k, v) VALUES (?1, ?2)", -1, &ins_t, NULL),
                  SQLITE_OK);
@@ -70,32 +55,32 @@ static void grow_and_roll_back(const char *journal_mode)
     unsigned seed = 20261126;
     long long kept_t = 0, kept_u = 0;
     for (int round = 0; round < 60; round++) {
-        exec(db, "BEGIN IMMEDIATE");
+        raw_exec(db, "BEGIN IMMEDIATE");
         insert_random(db, ins_t, 150, &seed);
         insert_random(db, ins_u, 100, &seed);
         /* A savepoint that grows the file a lot and is rolled back, as a failing command's. */
-        exec(db, "SAVEPOINT cmd");
+        raw_exec(db, "SAVEPOINT cmd");
         insert_random(db, ins_t, 400, &seed);
         insert_random(db, ins_u, 300, &seed);
-        exec(db, "ROLLBACK TO cmd; RELEASE cmd");
-        exec(db, "SAVEPOINT cmd");
+        raw_exec(db, "ROLLBACK TO cmd; RELEASE cmd");
+        raw_exec(db, "SAVEPOINT cmd");
         insert_random(db, ins_u, 50, &seed);
-        exec(db, "RELEASE cmd");
+        raw_exec(db, "RELEASE cmd");
         if (round % 3 == 2) {
-            exec(db, "ROLLBACK"); /* the whole batch's commit failed */
+            raw_exec(db, "ROLLBACK"); /* the whole batch's commit failed */
         } else {
-            exec(db, "COMMIT");
+            raw_exec(db, "COMMIT");
             kept_t += 150;
             kept_u += 150;
         }
         if (round % 10 == 9) {
-            exec(db, "DELETE FROM u WHERE id % 3 = 0"); /* free pages, reused out of order */
-            kept_u = scalar(db, "SELECT count(*) FROM u");
+            raw_exec(db, "DELETE FROM u WHERE id % 3 = 0"); /* free pages, reused out of order */
+            kept_u = raw_scalar(db, "SELECT count(*) FROM u");
         }
     }
-    cr_assert_eq(scalar(db, "SELECT count(*) FROM t"), kept_t);
-    cr_assert_eq(scalar(db, "SELECT count(*) FROM u"), kept_u);
-    cr_assert_eq(scalar(db, "SELECT count(*) FROM u INDEXED BY u_k WHERE k > ''"), kept_u);
+    cr_assert_eq(raw_scalar(db, "SELECT count(*) FROM t"), kept_t);
+    cr_assert_eq(raw_scalar(db, "SELECT count(*) FROM u"), kept_u);
+    cr_assert_eq(raw_scalar(db, "SELECT count(*) FROM u INDEXED BY u_k WHERE k > ''"), kept_u);
     sqlite3_stmt *check = NULL;
     cr_assert_eq(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &check, NULL), SQLITE_OK);
     cr_assert_eq(sqlite3_step(check), SQLITE_ROW);
@@ -107,8 +92,8 @@ static void grow_and_roll_back(const char *journal_mode)
 
     /* A fresh connection reads the same from the file. */
     cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
-    cr_assert_eq(scalar(db, "SELECT count(*) FROM t"), kept_t);
-    cr_assert_eq(scalar(db, "SELECT count(*) FROM u"), kept_u);
+    cr_assert_eq(raw_scalar(db, "SELECT count(*) FROM t"), kept_t);
+    cr_assert_eq(raw_scalar(db, "SELECT count(*) FROM u"), kept_u);
     sqlite3_close(db);
     long long passed = 0, skipped = 0;
     sqlite_pcache_stats(&passed, &skipped);

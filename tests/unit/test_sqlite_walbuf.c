@@ -16,22 +16,7 @@
 
 #include "store/sqlite_walbuf.h"
 
-static void exec(sqlite3 *db, const char *sql)
-{
-    char *msg = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-    cr_assert_eq(rc, SQLITE_OK, "%s: %s", sql, msg != NULL ? msg : "");
-}
-
-static long long scalar(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s", sql);
-    cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "%s", sql);
-    long long v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
+#include "raw_sqlite.h"
 
 static void integrity_ok(sqlite3 *db)
 {
@@ -65,12 +50,12 @@ static sqlite3 *open_writer(const char *path, const char *pragmas)
 {
     cr_assert_eq(sqlite_walbuf_install(), 0);
     sqlite3 *db = NULL;
-    cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                                 SQLITE_WALBUF_VFS),
-                 SQLITE_OK);
-    exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=0");
-    exec(db, pragmas);
-    exec(db, "CREATE TABLE IF NOT EXISTS t(id INTEGER PRIMARY KEY, k TEXT UNIQUE, v BLOB)");
+    cr_assert_eq(
+        sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, SQLITE_WALBUF_VFS),
+        SQLITE_OK);
+    raw_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=0");
+    raw_exec(db, pragmas);
+    raw_exec(db, "CREATE TABLE IF NOT EXISTS t(id INTEGER PRIMARY KEY, k TEXT UNIQUE, v BLOB)");
     return db;
 }
 
@@ -109,14 +94,14 @@ Test(sqlite_walbuf, every_commit_is_seen_by_another_connection_at_once)
     sqlite_walbuf_stats(&asked0, &made0);
     int rows = 0;
     for (int round = 0; round < 40; round++) {
-        exec(w, "BEGIN IMMEDIATE");
+        raw_exec(w, "BEGIN IMMEDIATE");
         insert_rows(w, rows, 60); /* ~10 pages of rows and index each commit */
-        exec(w, "COMMIT");
+        raw_exec(w, "COMMIT");
         rows += 60;
         /* The reader's next transaction starts at the commit that just returned. */
-        cr_assert_eq(scalar(r, "SELECT count(*) FROM t"), rows);
-        cr_assert_eq(scalar(r, "SELECT sum(length(v)) FROM t WHERE id >= (SELECT max(id) - 59 FROM t)"),
-                     scalar(w, "SELECT sum(length(v)) FROM t WHERE id >= (SELECT max(id) - 59 FROM t)"));
+        cr_assert_eq(raw_scalar(r, "SELECT count(*) FROM t"), rows);
+        const char *last = "SELECT sum(length(v)) FROM t WHERE id >= (SELECT max(id) - 59 FROM t)";
+        cr_assert_eq(raw_scalar(r, last), raw_scalar(w, last));
     }
     long long asked, made;
     sqlite_walbuf_stats(&asked, &made);
@@ -139,19 +124,19 @@ Test(sqlite_walbuf, spilled_rewritten_and_rolled_back_frames_leave_the_committed
     sqlite3 *r = open_reader(path);
     int rows = 0;
     for (int round = 0; round < 12; round++) {
-        exec(w, "BEGIN IMMEDIATE");
+        raw_exec(w, "BEGIN IMMEDIATE");
         insert_rows(w, 100000 + round * 400, 400);
-        exec(w, "UPDATE t SET v = randomblob(350) WHERE id >= 100000");
+        raw_exec(w, "UPDATE t SET v = randomblob(350) WHERE id >= 100000");
         if (round % 3 == 2) {
-            exec(w, "ROLLBACK"); /* its spilled frames are in the WAL, never committed */
+            raw_exec(w, "ROLLBACK"); /* its spilled frames are in the WAL, never committed */
         } else {
-            exec(w, "DELETE FROM t WHERE id >= 100000");
+            raw_exec(w, "DELETE FROM t WHERE id >= 100000");
             insert_rows(w, rows, 300);
-            exec(w, "COMMIT");
+            raw_exec(w, "COMMIT");
             rows += 300;
         }
-        cr_assert_eq(scalar(r, "SELECT count(*) FROM t"), rows);
-        cr_assert_eq(scalar(r, "SELECT count(*) FROM t WHERE id >= 100000"), 0);
+        cr_assert_eq(raw_scalar(r, "SELECT count(*) FROM t"), rows);
+        cr_assert_eq(raw_scalar(r, "SELECT count(*) FROM t WHERE id >= 100000"), 0);
     }
     sqlite3_close(r);
     sqlite3_close(w);
@@ -159,8 +144,8 @@ Test(sqlite_walbuf, spilled_rewritten_and_rolled_back_frames_leave_the_committed
     sqlite3 *check = NULL;
     cr_assert_eq(sqlite3_open_v2(path, &check, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
     integrity_ok(check);
-    cr_assert_eq(scalar(check, "SELECT count(*) FROM t"), rows);
-    cr_assert_eq(scalar(check, "SELECT sum(300 + id % 500 = length(v)) FROM t"), rows);
+    cr_assert_eq(raw_scalar(check, "SELECT count(*) FROM t"), rows);
+    cr_assert_eq(raw_scalar(check, "SELECT sum(300 + id % 500 = length(v)) FROM t"), rows);
     sqlite3_close(check);
     remove_db(dir, path);
 }
@@ -177,9 +162,9 @@ Test(sqlite_walbuf, a_commit_that_returned_survives_sigkill)
         close(fds[0]);
         sqlite3 *w = open_writer(path, "PRAGMA cache_size=-16384");
         for (int round = 0;; round++) {
-            exec(w, "BEGIN IMMEDIATE");
+            raw_exec(w, "BEGIN IMMEDIATE");
             insert_rows(w, round * 50, 50);
-            exec(w, "COMMIT");
+            raw_exec(w, "COMMIT");
             int done = round + 1;
             if (write(fds[1], &done, sizeof done) != (ssize_t)sizeof done) {
                 _exit(1);
@@ -199,7 +184,7 @@ Test(sqlite_walbuf, a_commit_that_returned_survives_sigkill)
     /* A new process's view: SQLite rebuilds the wal-index from the WAL file. */
     sqlite3 *check = NULL;
     cr_assert_eq(sqlite3_open_v2(path, &check, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-    long long n = scalar(check, "SELECT count(*) FROM t");
+    long long n = raw_scalar(check, "SELECT count(*) FROM t");
     cr_assert_geq(n, acknowledged * 50LL, "%lld rows, %d commits acknowledged", n, acknowledged);
     cr_assert_eq(n % 50, 0, "a commit is whole or absent");
     integrity_ok(check);
