@@ -38,13 +38,13 @@ static void put(struct out *o, const char *s, size_t n)
 
 /* The characters with a two-character escape; every other control character is \u00XX. */
 static const char short_escape[] = {['"'] = '"',  ['\\'] = '\\', ['\b'] = 'b', ['\f'] = 'f',
-                                    ['\n'] = 'n', ['\r'] = 'r',   ['\t'] = 't'};
+                                    ['\n'] = 'n', ['\r'] = 'r',  ['\t'] = 't'};
 
 /* Bytes a string cannot hold as they are: the control characters, the quote and the backslash. */
 #define ESCAPED4(n) [n] = true, [(n) + 1] = true, [(n) + 2] = true, [(n) + 3] = true
-static const bool escaped[256] = {ESCAPED4(0),  ESCAPED4(4),  ESCAPED4(8),  ESCAPED4(12),
-                                  ESCAPED4(16), ESCAPED4(20), ESCAPED4(24), ESCAPED4(28),
-                                  ['"'] = true, ['\\'] = true};
+static const bool escaped[256] = {
+    ESCAPED4(0),  ESCAPED4(4),  ESCAPED4(8),  ESCAPED4(12), ESCAPED4(16),
+    ESCAPED4(20), ESCAPED4(24), ESCAPED4(28), ['"'] = true, ['\\'] = true};
 
 static void put_string(struct out *o, const char *s, size_t n)
 {

@@ -38,11 +38,11 @@
 #define FRAME_HEADER_BYTES 24 /* SQLite's WAL_FRAME_HDRSIZE */
 
 struct wb_file {
-    sqlite3_file base;    /* base.pMethods is &wb_methods once the inner file is open */
-    sqlite3_file *inner;  /* the wrapped VFS's file, in the same allocation, after this struct */
+    sqlite3_file base;   /* base.pMethods is &wb_methods once the inner file is open */
+    sqlite3_file *inner; /* the wrapped VFS's file, in the same allocation, after this */
     bool wal;
     bool after_commit_header; /* the last write was a commit frame's header */
-    char *buf;                /* WAL bytes not yet written, for [buf_offset, buf_offset + buf_len) */
+    char *buf;                /* WAL bytes not yet written: [buf_offset, buf_offset + buf_len) */
     size_t buf_len;
     sqlite3_int64 buf_offset;
 };
@@ -53,7 +53,7 @@ struct wb_file {
 static sqlite3_vfs *inner_vfs;
 static sqlite3_vfs wb_vfs;
 static sqlite3_io_methods wb_methods;
-static _Thread_local struct wb_file *pending; /* the file holding this thread's buffered bytes */
+static _Thread_local struct wb_file *pending;   /* the file holding this thread's buffered bytes */
 static _Atomic long long writes_in, writes_out; /* to WAL files: by SQLite, to the file */
 
 static int flush(struct wb_file *f)
@@ -144,8 +144,7 @@ static int wal_write(struct wb_file *f, const void *data, int amount, sqlite3_in
         return flush(f);
     }
     const unsigned char *h = data;
-    f->after_commit_header =
-        amount == FRAME_HEADER_BYTES && (h[4] | h[5] | h[6] | h[7]) != 0;
+    f->after_commit_header = amount == FRAME_HEADER_BYTES && (h[4] | h[5] | h[6] | h[7]) != 0;
     return SQLITE_OK;
 }
 
@@ -211,8 +210,7 @@ static int wb_device_characteristics(sqlite3_file *file)
     return wb(file)->inner->pMethods->xDeviceCharacteristics(wb(file)->inner);
 }
 
-static int wb_shm_map(sqlite3_file *file, int page, int page_size, int extend,
-                      void volatile **out)
+static int wb_shm_map(sqlite3_file *file, int page, int page_size, int extend, void volatile **out)
 {
     FLUSH_OR_RETURN();
     return wb(file)->inner->pMethods->xShmMap(wb(file)->inner, page, page_size, extend, out);
