@@ -41,8 +41,8 @@ struct wb_file {
     sqlite3_file base;   /* base.pMethods is &wb_methods once the inner file is open */
     sqlite3_file *inner; /* the wrapped VFS's file, in the same allocation, after this */
     bool wal;
-    bool after_commit_header; /* the last write was a commit frame's header */
-    char *buf;                /* WAL bytes not yet written: [buf_offset, buf_offset + buf_len) */
+    sqlite3_int64 commit_page_at; /* where the commit frame's page goes, after its header; -1 */
+    char *buf; /* WAL bytes not yet written: [buf_offset, buf_offset + buf_len) */
     size_t buf_len;
     sqlite3_int64 buf_offset;
 };
@@ -93,6 +93,9 @@ static int wb_close(sqlite3_file *file)
 {
     struct wb_file *f = wb(file);
     int rc = flush_pending();
+    if (rc == SQLITE_OK) {
+        rc = flush(f); /* its own bytes too, were they ever left by another thread */
+    }
     int rc_close = f->inner->pMethods->xClose(f->inner);
     free(f->buf);
     f->buf = NULL;
@@ -107,6 +110,13 @@ static int wb_read(sqlite3_file *file, void *out, int amount, sqlite3_int64 offs
 
 static int wal_write(struct wb_file *f, const void *data, int amount, sqlite3_int64 offset)
 {
+    atomic_fetch_add_explicit(&writes_in, 1, memory_order_relaxed);
+    /* The commit frame: its header carries the database size after the commit (bytes 4-7, not
+     * zero), and its page, written next at the offset after the header, ends the transaction's
+     * frames. A header rewritten later (SQLite redoing checksums) is followed by something else,
+     * and the mark is dropped. */
+    bool commit_page = offset == f->commit_page_at;
+    f->commit_page_at = -1;
     if (pending != NULL && pending != f) {
         FLUSH_OR_RETURN();
     }
@@ -135,16 +145,13 @@ static int wal_write(struct wb_file *f, const void *data, int amount, sqlite3_in
     memcpy(f->buf + f->buf_len, data, n);
     f->buf_len += n;
     pending = f;
-    atomic_fetch_add_explicit(&writes_in, 1, memory_order_relaxed);
-
-    /* The commit frame: its header carries the database size after the commit (bytes 4-7, not
-     * zero); the page that follows it ends the transaction's frames. */
-    if (f->after_commit_header) {
-        f->after_commit_header = false;
+    if (commit_page) {
         return flush(f);
     }
     const unsigned char *h = data;
-    f->after_commit_header = amount == FRAME_HEADER_BYTES && (h[4] | h[5] | h[6] | h[7]) != 0;
+    if (amount == FRAME_HEADER_BYTES && (h[4] | h[5] | h[6] | h[7]) != 0) {
+        f->commit_page_at = offset + FRAME_HEADER_BYTES;
+    }
     return SQLITE_OK;
 }
 
@@ -283,6 +290,7 @@ static int wb_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *file, 
     f->inner = (sqlite3_file *)((char *)file + INNER_OFFSET);
     f->inner->pMethods = NULL;
     f->wal = (flags & SQLITE_OPEN_WAL) != 0;
+    f->commit_page_at = -1;
     int rc = inner_vfs->xOpen(inner_vfs, name, f->inner, flags, out_flags);
     /* Every method is passed on, the shared-memory and mmap ones included. */
     km_assert(f->inner->pMethods == NULL || f->inner->pMethods->iVersion >= 3);

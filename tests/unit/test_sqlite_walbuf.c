@@ -256,7 +256,18 @@ Test(sqlite_walbuf, frames_reach_the_file_at_the_commit_frame_or_the_shm_barrier
     cr_assert_eq(wal->pMethods->xWrite(wal, back, sizeof back, rewrite_at), SQLITE_OK);
     cr_assert_eq(size_on_disk(wal_path), offset, "frame 6 written before the rewrite of frame 1");
 
+    /* SQLite may rewrite a commit frame's header in place (redoing checksums); the frames that
+     * follow, a one-page commit here, are still written at their own commit frame. */
+    unsigned char header3[24] = {0, 0, 0, 3, 0, 0, 0, 3};
+    cr_assert_eq(wal->pMethods->xWrite(wal, header3, sizeof header3, 32 + 2 * 4120), SQLITE_OK);
+    write_frame(wal, &offset, 8, 8);
+    cr_assert_eq(size_on_disk(wal_path), offset, "a one-frame commit after a rewritten header");
+
+    /* And closing the file. */
+    write_frame(wal, &offset, 7, 0);
+    cr_assert_eq(size_on_disk(wal_path), offset - 4120);
     cr_assert_eq(wal->pMethods->xClose(wal), SQLITE_OK);
+    cr_assert_eq(size_on_disk(wal_path), offset);
     cr_assert_eq(db->pMethods->xClose(db), SQLITE_OK);
     free(wal);
     free(db);
