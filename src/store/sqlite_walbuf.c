@@ -1,4 +1,4 @@
-/* A VFS over SQLite's default one that gathers a transaction's WAL frames into one write.
+/* A VFS over SQLite's default one that gathers a transaction's WAL frames into a few writes.
  *
  * SQLite writes each WAL frame with two calls, a 24-byte header and then the page: a commit of
  * 150 pages is 300 pwrite calls, and on a virtual machine a system call costs more than the copy
@@ -36,6 +36,8 @@
 #include "core/log.h"
 
 #define FRAME_HEADER_BYTES 24 /* SQLite's WAL_FRAME_HDRSIZE */
+/* The unix VFS masks a write's length with 0x1ffff; a longer flush would be cut short. */
+_Static_assert(WAL_WRITE_BUFFER_BYTES <= 0x1ffff, "one flush must fit one unix VFS write");
 
 struct wb_file {
     sqlite3_file base;   /* base.pMethods is &wb_methods once the inner file is open */
@@ -56,6 +58,13 @@ static sqlite3_io_methods wb_methods;
 static _Thread_local struct wb_file *pending;   /* the file holding this thread's buffered bytes */
 static _Atomic long long writes_in, writes_out; /* to WAL files: by SQLite, to the file */
 
+/* A write that reaches the file. */
+static int write_out(struct wb_file *f, const void *data, int amount, sqlite3_int64 offset)
+{
+    atomic_fetch_add_explicit(&writes_out, 1, memory_order_relaxed);
+    return f->inner->pMethods->xWrite(f->inner, data, amount, offset);
+}
+
 static int flush(struct wb_file *f)
 {
     if (f->buf_len == 0) {
@@ -66,8 +75,7 @@ static int flush(struct wb_file *f)
     if (pending == f) {
         pending = NULL;
     }
-    atomic_fetch_add_explicit(&writes_out, 1, memory_order_relaxed);
-    return f->inner->pMethods->xWrite(f->inner, f->buf, (int)len, f->buf_offset);
+    return write_out(f, f->buf, (int)len, f->buf_offset);
 }
 
 /* Before any call other than a WAL write that continues the buffer. */
@@ -128,16 +136,11 @@ static int wal_write(struct wb_file *f, const void *data, int amount, sqlite3_in
             return rc;
         }
     }
-    if (n > WAL_WRITE_BUFFER_BYTES) {
-        atomic_fetch_add_explicit(&writes_out, 1, memory_order_relaxed);
-        return f->inner->pMethods->xWrite(f->inner, data, amount, offset);
-    }
     if (f->buf == NULL) {
         f->buf = malloc(WAL_WRITE_BUFFER_BYTES);
-        if (f->buf == NULL) {
-            atomic_fetch_add_explicit(&writes_out, 1, memory_order_relaxed);
-            return f->inner->pMethods->xWrite(f->inner, data, amount, offset);
-        }
+    }
+    if (n > WAL_WRITE_BUFFER_BYTES || f->buf == NULL) {
+        return write_out(f, data, amount, offset); /* unbuffered, as SQLite would have */
     }
     if (f->buf_len == 0) {
         f->buf_offset = offset;

@@ -3,10 +3,14 @@
  * nothing torn; transactions that spill pages to the WAL before their commit, rewrite those
  * frames in place, or roll back leave exactly the committed rows and a database SQLite itself
  * checks as sound; and a process killed with SIGKILL right after a commit returned leaves that
- * commit in the WAL for the next process, because the buffer never outlives the commit. */
+ * commit in the WAL for the next process, because the buffer never outlives the commit. Below
+ * SQLite, frame by frame: what waits and what each call writes; a long transaction goes out in
+ * pieces no larger than one unix VFS write; a write that fails at the commit frame fails that
+ * write, and one that fails at the barrier before the wal-index header stops the process. */
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +18,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/limits.h"
 #include "store/sqlite_walbuf.h"
 
 #include "raw_sqlite.h"
+#include "temp_dir.h"
 
 static void integrity_ok(sqlite3 *db)
 {
@@ -29,20 +35,8 @@ static void integrity_ok(sqlite3 *db)
 
 static void temp_db(char *dir, size_t dir_len, char *path, size_t path_len)
 {
-    snprintf(dir, dir_len, "/tmp/kameng-walbuf-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
+    temp_dir_make("walbuf", dir, dir_len);
     snprintf(path, path_len, "%s/t.db", dir);
-}
-
-static void remove_db(const char *dir, const char *path)
-{
-    char p[160];
-    unlink(path);
-    snprintf(p, sizeof p, "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", path);
-    unlink(p);
-    rmdir(dir);
 }
 
 /* The writer as kameng opens it: through the buffer, WAL, commits that do not sync. */
@@ -111,7 +105,7 @@ Test(sqlite_walbuf, every_commit_is_seen_by_another_connection_at_once)
                  asked - asked0);
     sqlite3_close(r);
     sqlite3_close(w);
-    remove_db(dir, path);
+    temp_dir_remove(dir);
 }
 
 Test(sqlite_walbuf, spilled_rewritten_and_rolled_back_frames_leave_the_committed_rows)
@@ -147,7 +141,7 @@ Test(sqlite_walbuf, spilled_rewritten_and_rolled_back_frames_leave_the_committed
     cr_assert_eq(raw_scalar(check, "SELECT count(*) FROM t"), rows);
     cr_assert_eq(raw_scalar(check, "SELECT sum(300 + id % 500 = length(v)) FROM t"), rows);
     sqlite3_close(check);
-    remove_db(dir, path);
+    temp_dir_remove(dir);
 }
 
 Test(sqlite_walbuf, a_commit_that_returned_survives_sigkill)
@@ -189,7 +183,7 @@ Test(sqlite_walbuf, a_commit_that_returned_survives_sigkill)
     cr_assert_eq(n % 50, 0, "a commit is whole or absent");
     integrity_ok(check);
     sqlite3_close(check);
-    remove_db(dir, path);
+    temp_dir_remove(dir);
 }
 
 static long long size_on_disk(const char *path)
@@ -213,26 +207,60 @@ static void write_frame(sqlite3_file *f, long long *offset, unsigned page, unsig
     *offset += 24 + 4096;
 }
 
-Test(sqlite_walbuf, frames_reach_the_file_at_the_commit_frame_or_the_shm_barrier)
+/* A database file and its WAL opened through the buffer, as SQLite opens them; the WAL read-only
+ * when a test needs its writes to fail. */
+struct files {
+    char dir[64], path[96], wal_path[112];
+    sqlite3_file *db, *wal;
+};
+
+static void files_open(struct files *f, bool wal_writable)
 {
     cr_assert_eq(sqlite_walbuf_install(), 0);
     sqlite3_vfs *vfs = sqlite3_vfs_find(SQLITE_WALBUF_VFS);
     cr_assert_not_null(vfs);
-    char dir[64], path[96], wal_path[112];
-    temp_db(dir, sizeof dir, path, sizeof path);
-    snprintf(wal_path, sizeof wal_path, "%s-wal", path);
-    sqlite3_file *db = calloc(1, (size_t)vfs->szOsFile);
-    sqlite3_file *wal = calloc(1, (size_t)vfs->szOsFile);
+    temp_db(f->dir, sizeof f->dir, f->path, sizeof f->path);
+    snprintf(f->wal_path, sizeof f->wal_path, "%s-wal", f->path);
+    FILE *created = fopen(f->wal_path, "w");
+    cr_assert_not_null(created);
+    fclose(created);
+    f->db = calloc(1, (size_t)vfs->szOsFile);
+    f->wal = calloc(1, (size_t)vfs->szOsFile);
     int out = 0;
-    cr_assert_eq(vfs->xOpen(vfs, path, db,
+    cr_assert_eq(vfs->xOpen(vfs, f->path, f->db,
                             SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &out),
                  SQLITE_OK);
-    cr_assert_eq(vfs->xOpen(vfs, wal_path, wal,
-                            SQLITE_OPEN_WAL | SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &out),
-                 SQLITE_OK);
-    long long offset = 32;
+    cr_assert_eq(
+        vfs->xOpen(vfs, f->wal_path, f->wal,
+                   SQLITE_OPEN_WAL | (wal_writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY),
+                   &out),
+        SQLITE_OK);
+}
+
+static void files_close(struct files *f)
+{
+    cr_assert_eq(f->wal->pMethods->xClose(f->wal), SQLITE_OK);
+    cr_assert_eq(f->db->pMethods->xClose(f->db), SQLITE_OK);
+    free(f->wal);
+    free(f->db);
+    temp_dir_remove(f->dir);
+}
+
+/* The WAL's own header, as a new WAL begins. */
+static void write_wal_header(sqlite3_file *wal)
+{
     unsigned char wal_header[32] = {0x37, 0x7f, 0x06, 0x82};
     cr_assert_eq(wal->pMethods->xWrite(wal, wal_header, sizeof wal_header, 0), SQLITE_OK);
+}
+
+Test(sqlite_walbuf, frames_reach_the_file_at_the_commit_frame_or_the_shm_barrier)
+{
+    struct files f;
+    files_open(&f, true);
+    sqlite3_file *db = f.db, *wal = f.wal;
+    const char *wal_path = f.wal_path;
+    long long offset = 32;
+    write_wal_header(wal);
     write_frame(wal, &offset, 1, 0);
     write_frame(wal, &offset, 2, 0);
     cr_assert_eq(size_on_disk(wal_path), 0, "frames before the commit frame wait");
@@ -271,5 +299,63 @@ Test(sqlite_walbuf, frames_reach_the_file_at_the_commit_frame_or_the_shm_barrier
     cr_assert_eq(db->pMethods->xClose(db), SQLITE_OK);
     free(wal);
     free(db);
-    remove_db(dir, path);
+    temp_dir_remove(f.dir);
+}
+
+Test(sqlite_walbuf, a_long_transaction_is_written_in_pieces_the_file_system_takes_whole)
+{
+    struct files f;
+    files_open(&f, true);
+    long long offset = 32;
+    write_wal_header(f.wal);
+    for (unsigned page = 1; page <= 40; page++) { /* more than the buffer holds */
+        write_frame(f.wal, &offset, page, 0);
+    }
+    long long written = size_on_disk(f.wal_path);
+    cr_assert_gt(written, 0, "a full buffer is written before the commit");
+    cr_assert_leq(written, WAL_WRITE_BUFFER_BYTES, "one piece, no larger than the buffer");
+    write_frame(f.wal, &offset, 41, 41);
+    cr_assert_eq(size_on_disk(f.wal_path), offset);
+    unsigned char back[4096];
+    for (unsigned page = 1; page <= 41; page++) {
+        long long at = 32 + (long long)(page - 1) * 4120 + 24;
+        cr_assert_eq(f.wal->pMethods->xRead(f.wal, back, sizeof back, at), SQLITE_OK);
+        cr_assert_eq(back[0], (unsigned char)page, "page %u where SQLite put it", page);
+    }
+    files_close(&f);
+}
+
+Test(sqlite_walbuf, a_write_that_fails_at_the_commit_frame_fails_that_write)
+{
+    struct files f;
+    files_open(&f, false); /* every write to the WAL fails once it reaches the file */
+    long long offset = 32;
+    write_wal_header(f.wal);
+    write_frame(f.wal, &offset, 1, 0); /* buffered: no error yet */
+    unsigned char header[24] = {0, 0, 0, 2, 0, 0, 0, 2};
+    static unsigned char data[4096];
+    cr_assert_eq(f.wal->pMethods->xWrite(f.wal, header, sizeof header, offset), SQLITE_OK);
+    int rc = f.wal->pMethods->xWrite(f.wal, data, sizeof data, offset + 24);
+    cr_assert_neq(rc, SQLITE_OK, "the commit frame's page reports the failed write");
+    cr_assert_eq(size_on_disk(f.wal_path), 0);
+    /* Nothing is left waiting to fail again: the next calls go on. */
+    sqlite3_int64 size = -1;
+    cr_assert_eq(f.wal->pMethods->xFileSize(f.wal, &size), SQLITE_OK);
+    cr_assert_eq(size, 0);
+    f.db->pMethods->xShmBarrier(f.db);
+    files_close(&f);
+}
+
+Test(sqlite_walbuf, frames_that_cannot_be_written_at_the_barrier_stop_the_process,
+     .signal = SIGABRT)
+{
+    struct files f;
+    files_open(&f, false);
+    long long offset = 32;
+    write_wal_header(f.wal);
+    write_frame(f.wal, &offset, 1, 0);
+    temp_dir_remove(f.dir); /* now: the process will not get to it; the files stay open */
+    /* The wal-index header would follow and count a frame the WAL does not hold. */
+    f.db->pMethods->xShmBarrier(f.db);
+    cr_assert_fail("the barrier returned after a failed write");
 }
