@@ -5,11 +5,11 @@
 #include <stdlib.h>
 
 #include "store/store.h"
+#include "temp_dir.h"
 
 struct db *loose_store_open(const char *name, char *dir, size_t dir_len)
 {
-    snprintf(dir, dir_len, "/tmp/kameng-%s-XXXXXX", name);
-    cr_assert_not_null(mkdtemp(dir));
+    temp_dir_make(name, dir, dir_len);
     char path[128];
     snprintf(path, sizeof path, "%s/shop.db", dir);
     struct db *db = NULL;
@@ -24,7 +24,5 @@ struct db *loose_store_open(const char *name, char *dir, size_t dir_len)
 void loose_store_close(struct db *db, const char *dir)
 {
     db_close(db);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
+    temp_dir_remove(dir);
 }

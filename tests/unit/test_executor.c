@@ -18,14 +18,14 @@
 #include "service/executor.h"
 #include "store/db.h"
 #include "store/store.h"
+#include "temp_dir.h"
 
 static char dir[64];
 static char path[96];
 
 static void start(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/kameng-executor-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
+    temp_dir_make("executor", dir, sizeof dir);
     snprintf(path, sizeof path, "%s/shop.db", dir);
     struct db *db = NULL;
     cr_assert_eq(db_open(path, true, &db), 0);
@@ -40,9 +40,7 @@ static void start(void)
 static void finish(void)
 {
     executor_stop();
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
+    temp_dir_remove(dir);
 }
 
 static void pause_ms(long ms)
@@ -167,9 +165,7 @@ Test(executor, keeps_committing_while_a_sync_is_outstanding)
     cr_assert_eq(rows(reader), N);
     db_close(reader);
     free(a);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
+    temp_dir_remove(dir);
 }
 
 Test(executor, a_fence_returns_at_once_when_nothing_waits_for_a_sync)
@@ -254,9 +250,7 @@ Test(executor, restarting_the_wal_keeps_it_from_growing)
     cr_assert_eq(db_checkpoint_restart(w, 5), 0, "once the reader is done");
     db_close(r);
     db_close(w);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
+    temp_dir_remove(dir);
 }
 
 /* A restarted WAL's new header must reach the disk before frames are written after it, or a power
@@ -390,9 +384,7 @@ Test(executor, a_restarted_wal_header_is_synced_before_frames_follow_it)
     cr_assert_eq(frames_after_unsynced_header, 0,
                  "frames were written after a WAL header that was not synced");
     db_close(w);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
+    temp_dir_remove(dir);
 }
 
 static void fence_released(void *arg)

@@ -11,22 +11,20 @@
 #include "store/db.h"
 #include "store/migrations.h"
 #include "store/store.h"
+#include "temp_dir.h"
 
 static char dir[64];
 static char path[96];
 
 static void start(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/kameng-schema-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
+    temp_dir_make("schema", dir, sizeof dir);
     snprintf(path, sizeof path, "%s/shop.db", dir);
 }
 
 static void finish(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
+    temp_dir_remove(dir);
 }
 
 static void migrate_all(void)

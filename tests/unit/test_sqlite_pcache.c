@@ -14,6 +14,7 @@
 #include "store/sqlite_pcache.h"
 
 #include "raw_sqlite.h"
+#include "temp_dir.h"
 
 static void insert_random(sqlite3 *db, sqlite3_stmt *ins, int n, unsigned *seed)
 {
@@ -33,8 +34,8 @@ static void grow_and_roll_back(const char *journal_mode)
 {
     /* SQLite is not initialised yet in this test's process, so the wrapper goes in. */
     cr_assert_eq(sqlite_pcache_install(), 0);
-    char dir[] = "/tmp/kameng-pcache-XXXXXX";
-    cr_assert_not_null(mkdtemp(dir));
+    char dir[64];
+    temp_dir_make("pcache", dir, sizeof dir);
     char path[96];
     snprintf(path, sizeof path, "%s/t.db", dir);
     sqlite3 *db = NULL;
@@ -99,9 +100,7 @@ static void grow_and_roll_back(const char *journal_mode)
     sqlite_pcache_stats(&passed, &skipped);
     cr_assert_gt(skipped, 0, "commits after page splits skip the scan");
     cr_assert_gt(passed, 0, "truncates that may find a page still happen");
-    char cmd[96];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
+    temp_dir_remove(dir);
 }
 
 Test(sqlite_pcache, wal_rollbacks_of_a_growing_database_leave_no_page_behind)

@@ -13,6 +13,7 @@
 #include "service/read_cache.h"
 #include "service/view_warmer.h"
 #include "store/db.h"
+#include "temp_dir.h"
 
 static char dir[64];
 static char path[96];
@@ -43,8 +44,7 @@ static int build(struct db *db, const char *order_id, int64_t now, char **text, 
 
 static void start(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/kameng-warmer-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
+    temp_dir_make("warmer", dir, sizeof dir);
     snprintf(path, sizeof path, "%s/shop.db", dir);
     struct db *db = NULL;
     cr_assert_eq(db_open(path, true, &db), 0); /* creates the file the warmer reads */
@@ -60,9 +60,7 @@ static void finish(void)
 {
     view_warmer_stop();
     read_cache_reset();
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
+    temp_dir_remove(dir);
 }
 
 static uint64_t warmed_within(uint64_t want, int ms)
