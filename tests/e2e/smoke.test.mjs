@@ -42,3 +42,23 @@ test('every answer keeps out of caches, frames and content sniffing; only pages 
   assert.match(csp, /object-src 'none'/);
   assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
 });
+
+test("the writer's WAL frames reach the file gathered, a commit's in a write or a few", async () => {
+  const counters = async () => {
+    const text = (await shop.get('/metrics')).body;
+    const pick = (by) => Number((text.match(new RegExp(`^kameng_wal_writes_total\\{by="${by}"\\} (\\d+)$`, 'm')) ?? [, NaN])[1]);
+    return { sqlite: pick('sqlite'), file: pick('file') };
+  };
+  const before = await counters();
+  const product = await shop.product('card_key');
+  for (let i = 0; i < 3; i++) {
+    const { order } = await buy(shop, product.id, { quantity: 1 });
+    assert.equal(order.status, 'delivered');
+  }
+  const after = await counters();
+  const asked = after.sqlite - before.sqlite;
+  const made = after.file - before.file;
+  // Two writes a frame asked for (header, page); each commit reaches the file in one or a few.
+  assert.ok(made > 0, `made ${made}`);
+  assert.ok(asked >= 4 * made, `asked ${asked}, made ${made}`);
+});
