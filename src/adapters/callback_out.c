@@ -1,6 +1,8 @@
 /* Signing, posting and the backoff schedule, once. */
 #include "adapters/callback_out.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +10,7 @@
 #include "adapters/signature.h"
 #include "core/check.h"
 #include "core/clock.h"
+#include "core/limits.h"
 #include "core/log.h"
 #include "service/executor.h"
 
@@ -24,8 +27,8 @@ bool callback_post(const uint8_t key[32], const char *url, json_t *body, int64_t
     long status = 0;
     bool ok = http_out_post(url, text, sig, &status) == 0 && status >= 200 && status < 300;
     free(text);
-    int64_t doublings = attempts_before < BACKOFF_DOUBLINGS_MAX ? attempts_before
-                                                                : BACKOFF_DOUBLINGS_MAX;
+    int64_t doublings =
+        attempts_before < BACKOFF_DOUBLINGS_MAX ? attempts_before : BACKOFF_DOUBLINGS_MAX;
     *retry_at = ok ? 0 : clock_now_ms() + (base_ms << doublings);
     return ok;
 }
@@ -50,15 +53,16 @@ void callback_post_all(const uint8_t key[32], const char *url, json_t **bodies,
     for (int i = 0; i < n; i++) {
         free(texts[i]);
         acked[i] = statuses[i] >= 200 && statuses[i] < 300;
-        int64_t doublings = attempts_before[i] < BACKOFF_DOUBLINGS_MAX ? attempts_before[i]
-                                                                      : BACKOFF_DOUBLINGS_MAX;
+        int64_t doublings =
+            attempts_before[i] < BACKOFF_DOUBLINGS_MAX ? attempts_before[i] : BACKOFF_DOUBLINGS_MAX;
         retry_at[i] = acked[i] ? 0 : clock_now_ms() + (base_ms << doublings);
     }
 }
 
 struct mark_all {
     int (*mark)(struct db *db, const char *id, int64_t now, int64_t retry_at);
-    const struct callback_batch *batch;
+    int count;
+    const char *const *ids;
     const int64_t *retry_at;
 };
 
@@ -66,8 +70,8 @@ static int mark_all_run(struct db *db, void *arg)
 {
     const struct mark_all *m = arg;
     int64_t now = clock_now_ms();
-    for (int i = 0; i < m->batch->count; i++) {
-        int rc = m->mark(db, m->batch->ids[i], now, m->retry_at[i]);
+    for (int i = 0; i < m->count; i++) {
+        int rc = m->mark(db, m->ids[i], now, m->retry_at[i]);
         if (rc != 0) {
             return rc;
         }
@@ -96,9 +100,220 @@ int callback_deliver(const uint8_t key[32], const char *url, struct callback_bat
                       NULL);
         }
     }
-    struct mark_all m = {mark, batch, retry_at};
+    struct mark_all m = {mark, batch->count, batch->ids, retry_at};
     if (executor_run(mark_all_run, &m) != 0) {
         log_write(LOG_ERROR, "callback_mark_failed", "sender", what, NULL);
     }
     return sent;
+}
+
+/* Outcomes waiting to be recorded: at most a batch short of a record, plus a whole window. */
+#define MARKS_MAX (CALLBACK_MARK_BATCH + HTTP_OUT_PARALLEL_MAX)
+/* Records being committed while the window goes on: the pass waits for a free one when all are
+ * out, and for all of them before it ends, so the next pass reads only what they left due. */
+#define RECORDS_IN_FLIGHT 4
+
+struct record {
+    struct write_cmd cmd;
+    struct mark_all m;
+    char ids[MARKS_MAX][ID_BYTES_MAX];
+    const char *ptrs[MARKS_MAX];
+    int64_t retry_at[MARKS_MAX];
+    bool busy; /* under records_lock */
+};
+
+static pthread_mutex_t records_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t records_free = PTHREAD_COND_INITIALIZER;
+
+/* One pass of callback_deliver_window; the timer thread's only, under its lock. */
+static struct window {
+    const char *what;
+    int64_t base_ms;
+    int (*mark)(struct db *db, const char *id, int64_t now, int64_t retry_at);
+    struct {
+        char id[ID_BYTES_MAX];
+        int64_t attempts;
+        bool used;
+    } post[HTTP_OUT_PARALLEL_MAX];
+    struct record records[RECORDS_IN_FLIGHT];
+    struct record *filling; /* the record the outcomes go into, not yet submitted */
+    int acked;
+} win;
+
+static int record_run(struct db *db, void *arg)
+{
+    struct record *r = arg;
+    return mark_all_run(db, &r->m);
+}
+
+static void record_done(void *arg, int rc)
+{
+    struct record *r = arg;
+    if (rc != 0) {
+        /* Not recorded, so due again: the receiver takes a repeated notification as done. */
+        log_write(LOG_ERROR, "callback_mark_failed", "sender", win.what, NULL);
+    }
+    pthread_mutex_lock(&records_lock);
+    r->busy = false;
+    pthread_cond_broadcast(&records_free);
+    pthread_mutex_unlock(&records_lock);
+}
+
+/* A record to put outcomes in: the one being filled, else one free (waiting for it). */
+static struct record *record_open(void)
+{
+    if (win.filling != NULL) {
+        return win.filling;
+    }
+    pthread_mutex_lock(&records_lock);
+    for (;;) {
+        for (int i = 0; i < RECORDS_IN_FLIGHT; i++) {
+            if (!win.records[i].busy) {
+                win.filling = &win.records[i];
+                win.filling->busy = true;
+                win.filling->m.count = 0;
+                pthread_mutex_unlock(&records_lock);
+                return win.filling;
+            }
+        }
+        pthread_cond_wait(&records_free, &records_lock);
+    }
+}
+
+/* Sends the record being filled to the writer; waits for it only if the queue is full. */
+static void record_submit(void)
+{
+    struct record *r = win.filling;
+    if (r == NULL) {
+        return;
+    }
+    win.filling = NULL;
+    r->m.mark = win.mark;
+    r->m.ids = r->ptrs;
+    r->m.retry_at = r->retry_at;
+    for (int i = 0; i < r->m.count; i++) {
+        r->ptrs[i] = r->ids[i];
+    }
+    r->cmd = (struct write_cmd){.run = record_run, .done = record_done, .arg = r};
+    if (r->m.count == 0 || executor_submit(&r->cmd) != 0) {
+        int rc = r->m.count == 0 ? 0 : executor_run(mark_all_run, &r->m);
+        record_done(r, rc);
+    }
+}
+
+static void records_wait_all(void)
+{
+    pthread_mutex_lock(&records_lock);
+    for (int i = 0; i < RECORDS_IN_FLIGHT; i++) {
+        while (win.records[i].busy) {
+            pthread_cond_wait(&records_free, &records_lock);
+        }
+    }
+    pthread_mutex_unlock(&records_lock);
+}
+
+static void window_outcome(int slot, long status)
+{
+    bool ok = status >= 200 && status < 300;
+    int64_t attempts = win.post[slot].attempts;
+    int64_t doublings = attempts < BACKOFF_DOUBLINGS_MAX ? attempts : BACKOFF_DOUBLINGS_MAX;
+    if (ok) {
+        win.acked++;
+    } else {
+        log_write(LOG_WARN, "callback_not_acknowledged", "sender", win.what, "id",
+                  win.post[slot].id, NULL);
+    }
+    struct record *r = record_open();
+    km_assert(r->m.count < MARKS_MAX);
+    memcpy(r->ids[r->m.count], win.post[slot].id, sizeof r->ids[0]);
+    r->retry_at[r->m.count] = ok ? 0 : clock_now_ms() + (win.base_ms << doublings);
+    r->m.count++;
+    win.post[slot].used = false;
+}
+
+static void window_done(void *ud, void *tag, char *body, long status)
+{
+    (void)ud;
+    free(body);
+    window_outcome((int)(intptr_t)tag, status);
+}
+
+/* Reads what is due after *after and puts as much of it in the window as has room. Returns how
+ * many were due. */
+static int window_fill(const uint8_t key[32], const char *url, struct db *reader,
+                       int (*due)(struct db *reader, int64_t now, int64_t after,
+                                  struct callback_due *out, int max, int *count),
+                       int64_t *after)
+{
+    static struct callback_due items[HTTP_OUT_PARALLEL_MAX];
+    int room = HTTP_OUT_PARALLEL_MAX - http_out_pipe_in_flight();
+    int count = 0;
+    if (db_begin_read(reader) != 0) {
+        return 0;
+    }
+    int rc = due(reader, clock_now_ms(), *after, items, room, &count);
+    db_rollback(reader);
+    if (rc != 0) {
+        return 0;
+    }
+    int slot = 0;
+    for (int i = 0; i < count; i++) {
+        struct callback_due *d = &items[i];
+        while (win.post[slot].used) {
+            slot++;
+        }
+        win.post[slot].used = true;
+        memcpy(win.post[slot].id, d->id, sizeof d->id);
+        win.post[slot].attempts = d->attempts;
+        *after = d->due_at > *after ? d->due_at : *after;
+        char *text = json_dumps(d->body, JSON_COMPACT);
+        json_decref(d->body);
+        km_assert(text != NULL);
+        char sig[SIGNATURE_HEADER_BYTES];
+        signature_make(key, clock_now_ms(), text, strlen(text), sig);
+        if (http_out_pipe_add(url, text, sig, (void *)(intptr_t)slot) != 0) {
+            free(text);
+            window_outcome(slot, 0);
+        }
+    }
+    return count;
+}
+
+int callback_deliver_window(const uint8_t key[32], const char *url, struct db *reader,
+                            int (*due)(struct db *reader, int64_t now, int64_t after,
+                                       struct callback_due *out, int max, int *count),
+                            int64_t base_ms,
+                            int (*mark)(struct db *db, const char *id, int64_t now,
+                                        int64_t retry_at),
+                            const char *what)
+{
+    km_assert(http_out_pipe_in_flight() == 0 && win.filling == NULL);
+    win.what = what;
+    win.base_ms = base_ms;
+    win.mark = mark;
+    win.acked = 0;
+    int64_t after = INT64_MIN;
+    int64_t until_us = clock_mono_us() + (int64_t)CALLBACK_PASS_MS * 1000;
+    bool filling = true;
+    for (;;) {
+        /* Refilled once a good part of the window is free: each read waits for the last
+         * commit's sync (the reader's fence), so not after every answer. */
+        if (filling && http_out_pipe_in_flight() <= HTTP_OUT_PARALLEL_MAX / 2) {
+            int got = window_fill(key, url, reader, due, &after);
+            filling = (got > 0 || http_out_pipe_in_flight() > 0) && clock_mono_us() < until_us;
+        }
+        if (http_out_pipe_in_flight() == 0) {
+            if (!filling) {
+                break;
+            }
+            continue;
+        }
+        (void)http_out_pipe_collect(100, window_done, NULL);
+        if (win.filling != NULL && win.filling->m.count >= CALLBACK_MARK_BATCH) {
+            record_submit();
+        }
+    }
+    record_submit();
+    records_wait_all();
+    return win.acked;
 }

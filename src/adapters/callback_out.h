@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "adapters/http_out.h"
+#include "core/ids.h"
 
 /* Post body (stolen) to url signed with key. True when acknowledged; otherwise *retry_at is when
  * to try again, given the attempts made before this one. */
@@ -34,5 +35,27 @@ int callback_deliver(const uint8_t key[32], const char *url, struct callback_bat
                      int64_t base_ms,
                      int (*mark)(struct db *db, const char *id, int64_t now, int64_t retry_at),
                      const char *what);
+
+/* For a provider whose notifications come faster than one batch at a time carries them (the
+ * sandbox payment provider under a buyers' rush): they go out through a window of posts kept
+ * full (http_out_pipe_*), and the outcomes are recorded by mark() in transactions of up to
+ * CALLBACK_MARK_BATCH, until nothing is due or CALLBACK_PASS_MS have passed and the window is
+ * empty. due() reads, on the reader connection, at most max notifications whose attempt is due
+ * by now and whose due time is later than after, earliest first: the pass moves past what it
+ * has taken, so none goes out twice in one pass, and one whose due time equals the last one
+ * taken waits for the next pass. Returns how many were acknowledged. */
+struct callback_due {
+    char id[ID_BYTES_MAX];
+    json_t *body;     /* stolen */
+    int64_t attempts; /* made before this one, for the backoff */
+    int64_t due_at;   /* when this attempt became due */
+};
+int callback_deliver_window(const uint8_t key[32], const char *url, struct db *reader,
+                            int (*due)(struct db *reader, int64_t now, int64_t after,
+                                       struct callback_due *out, int max, int *count),
+                            int64_t base_ms,
+                            int (*mark)(struct db *db, const char *id, int64_t now,
+                                        int64_t retry_at),
+                            const char *what);
 
 #endif

@@ -1,5 +1,5 @@
-/* One libcurl easy handle per thread, reused so that callbacks to the same host ride one
- * keep-alive connection; freed when the thread ends. */
+/* One libcurl easy handle and one multi handle per thread, reused so that callbacks to the same
+ * host ride kept-alive connections; freed when the thread ends. */
 #include "adapters/http_out.h"
 
 #include <curl/curl.h>
@@ -122,11 +122,63 @@ int http_out_get(const char *url, char **body, long *status)
     return 0;
 }
 
+static pthread_key_t multi_key;
+static pthread_once_t multi_once = PTHREAD_ONCE_INIT;
+
+static void multi_free(void *p)
+{
+    curl_multi_cleanup(p);
+}
+
+static void multi_key_init(void)
+{
+    (void)pthread_key_create(&multi_key, multi_free);
+}
+
+static _Thread_local bool keep_connections;
+
+void http_out_keep_connections(void)
+{
+    keep_connections = true;
+}
+
+/* A connection to kameng itself belongs to one of its server threads, and a thread that posts
+ * from inside a request (a test's clock advance runs the timers) may be that very one: it would
+ * wait for itself. Such threads open a connection for each post. */
+static void connection_policy(CURL *easy)
+{
+    if (!keep_connections) {
+        curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
+    }
+}
+
+/* The connection cache is the multi handle's, so it outlives each call: the next batch to the
+ * same host finds as many connections open as the last one used, where opening and closing one
+ * per callback cost both ends a dozen system calls and the TCP handshake each time. */
+static CURLM *thread_multi(void)
+{
+    pthread_once(&multi_once, multi_key_init);
+    CURLM *m = pthread_getspecific(multi_key);
+    if (m == NULL) {
+        m = curl_multi_init();
+        if (m == NULL) {
+            return NULL;
+        }
+        curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, (long)HTTP_OUT_PARALLEL_MAX);
+        if (pthread_setspecific(multi_key, m) != 0) {
+            curl_multi_cleanup(m);
+            return NULL;
+        }
+    }
+    return m;
+}
+
 void http_out_post_all(const char *url, char *const *bodies, char *const *signatures, int n,
                        long *statuses)
 {
     km_assert(n >= 0 && n <= HTTP_OUT_PARALLEL_MAX);
-    CURLM *multi = curl_multi_init();
+    CURLM *multi = thread_multi();
     CURL *easy[HTTP_OUT_PARALLEL_MAX] = {0};
     struct curl_slist *headers[HTTP_OUT_PARALLEL_MAX] = {0};
     for (int i = 0; i < n; i++) {
@@ -145,9 +197,8 @@ void http_out_post_all(const char *url, char *const *bodies, char *const *signat
         curl_easy_setopt(easy[i], CURLOPT_POSTFIELDSIZE, (long)strlen(bodies[i]));
         curl_easy_setopt(easy[i], CURLOPT_TIMEOUT_MS, (long)HTTP_OUT_TIMEOUT_MS);
         curl_easy_setopt(easy[i], CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(easy[i], CURLOPT_FRESH_CONNECT, 1L);
-        curl_easy_setopt(easy[i], CURLOPT_FORBID_REUSE, 1L);
         curl_easy_setopt(easy[i], CURLOPT_WRITEFUNCTION, discard);
+        connection_policy(easy[i]);
         curl_multi_add_handle(multi, easy[i]);
     }
     int running = 0;
@@ -173,5 +224,103 @@ void http_out_post_all(const char *url, char *const *bodies, char *const *signat
         curl_easy_cleanup(easy[i]);
         curl_slist_free_all(headers[i]);
     }
-    curl_multi_cleanup(multi);
+}
+
+/* A post in flight on the thread's window (http_out_pipe_*). */
+struct pipe_post {
+    CURL *easy;
+    struct curl_slist *headers;
+    char *body;
+    void *tag;
+};
+
+static _Thread_local int pipe_in_flight;
+
+int http_out_pipe_add(const char *url, char *body, const char *signature, void *tag)
+{
+    km_assert(pipe_in_flight < HTTP_OUT_PARALLEL_MAX);
+    CURLM *multi = thread_multi();
+    struct pipe_post *p = calloc(1, sizeof *p);
+    if (multi == NULL || p == NULL || (p->easy = curl_easy_init()) == NULL) {
+        free(p);
+        return -KM_EINTERNAL;
+    }
+    char sig[160];
+    snprintf(sig, sizeof sig, "Kameng-Signature: %s", signature);
+    p->headers = curl_slist_append(NULL, "Content-Type: application/json");
+    p->headers = curl_slist_append(p->headers, sig);
+    p->body = body;
+    p->tag = tag;
+    curl_easy_setopt(p->easy, CURLOPT_URL, url);
+    curl_easy_setopt(p->easy, CURLOPT_HTTPHEADER, p->headers);
+    curl_easy_setopt(p->easy, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(p->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    curl_easy_setopt(p->easy, CURLOPT_TIMEOUT_MS, (long)HTTP_OUT_TIMEOUT_MS);
+    curl_easy_setopt(p->easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(p->easy, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(p->easy, CURLOPT_PRIVATE, p);
+    connection_policy(p->easy);
+    if (curl_multi_add_handle(multi, p->easy) != CURLM_OK) {
+        curl_easy_cleanup(p->easy);
+        curl_slist_free_all(p->headers);
+        free(p);
+        return -KM_EINTERNAL;
+    }
+    pipe_in_flight++;
+    return 0;
+}
+
+int http_out_pipe_in_flight(void)
+{
+    return pipe_in_flight;
+}
+
+/* Hands every finished post to done(); returns how many there were. */
+static int pipe_reap(CURLM *multi, void (*done)(void *ud, void *tag, char *body, long status),
+                     void *ud)
+{
+    int finished = 0, left = 0;
+    CURLMsg *m;
+    while ((m = curl_multi_info_read(multi, &left)) != NULL) {
+        if (m->msg != CURLMSG_DONE) {
+            continue;
+        }
+        struct pipe_post *p = NULL;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&p);
+        long status = 0;
+        if (m->data.result == CURLE_OK) {
+            curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &status);
+        }
+        curl_multi_remove_handle(multi, p->easy);
+        curl_easy_cleanup(p->easy);
+        curl_slist_free_all(p->headers);
+        pipe_in_flight--;
+        finished++;
+        done(ud, p->tag, p->body, status);
+        free(p);
+    }
+    return finished;
+}
+
+int http_out_pipe_collect(int wait_ms, void (*done)(void *ud, void *tag, char *body, long status),
+                          void *ud)
+{
+    CURLM *multi = thread_multi();
+    if (multi == NULL || pipe_in_flight == 0) {
+        return 0;
+    }
+    int running = 0;
+    /* Bounded by the transfers' own timeouts: each gives up after HTTP_OUT_TIMEOUT_MS. */
+    if (curl_multi_perform(multi, &running) != CURLM_OK) {
+        return 0;
+    }
+    int finished = pipe_reap(multi, done, ud);
+    if (finished > 0 || running == 0) {
+        return finished;
+    }
+    if (curl_multi_poll(multi, NULL, 0, wait_ms, NULL) != CURLM_OK ||
+        curl_multi_perform(multi, &running) != CURLM_OK) {
+        return 0;
+    }
+    return pipe_reap(multi, done, ud);
 }

@@ -37,8 +37,8 @@ int payment_sandbox_charge(struct db *db, const char *payment_id, const char *ou
                        "outcome must be succeeded or failed");
     }
     if (strcmp(p.status, "requires_payment") != 0) {
-        return km_fail(e, KM_ESTATE, "payment_not_open", "payment_id", "payment %s is %s",
-                       p.id, p.status);
+        return km_fail(e, KM_ESTATE, "payment_not_open", "payment_id", "payment %s is %s", p.id,
+                       p.status);
     }
     struct sandbox_charge c = {0};
     id_new("sbx", c.id);
@@ -59,41 +59,40 @@ int payment_sandbox_charge(struct db *db, const char *payment_id, const char *ou
     return 0;
 }
 
+/* The notifications due, as the window asks for them. */
+static int charges_due(struct db *reader, int64_t now, int64_t after, struct callback_due *out,
+                       int max, int *count)
+{
+    static struct sandbox_charge due[HTTP_OUT_PARALLEL_MAX]; /* the timer thread only */
+    km_assert(max <= HTTP_OUT_PARALLEL_MAX);
+    int rc = store_sandbox_charges_due(reader, now, after, CALLBACK_ATTEMPTS_MAX, due, max, count);
+    if (rc != 0) {
+        return rc;
+    }
+    for (int i = 0; i < *count; i++) {
+        const struct sandbox_charge *c = &due[i];
+        memcpy(out[i].id, c->id, sizeof out[i].id);
+        out[i].attempts = c->notify_attempts;
+        out[i].due_at = c->notify_next_at;
+        out[i].body = json_pack(
+            "{s:s, s:s, s:s, s:s, s:I, s:s, s:I}", "id", c->id, "type",
+            strcmp(c->outcome, "succeeded") == 0 ? "payment.succeeded" : "payment.failed",
+            "payment_id", c->payment_id, "provider_txn_id", c->id, "amount_fen",
+            (json_int_t)c->amount_fen, "method", c->method, "created", (json_int_t)c->created_at);
+    }
+    return 0;
+}
+
 int payment_sandbox_notify(struct db *reader, const char *base_url)
 {
-    struct sandbox_charge due[HTTP_OUT_PARALLEL_MAX];
-    int count = 0;
-    int64_t now = clock_now_ms();
-    if (db_begin_read(reader) != 0) {
-        return 0;
-    }
-    int rc = store_sandbox_charges_due(reader, now, CALLBACK_ATTEMPTS_MAX, due,
-                                       HTTP_OUT_PARALLEL_MAX, &count);
-    db_rollback(reader);
-    if (rc != 0 || count == 0) {
-        return 0;
-    }
     uint8_t key[32];
     payment_sandbox_key(key);
     char url[512];
     snprintf(url, sizeof url, "%s/v1/callbacks/payments/sandbox", base_url);
-    /* All at once, like a provider's notification workers: the shop commits their captures in
-     * one group, where one at a time would wait out a commit each. */
-    static struct callback_batch batch; /* the timer thread only, under its lock */
-    batch.count = count;
-    for (int i = 0; i < count; i++) {
-        const struct sandbox_charge *c = &due[i];
-        batch.ids[i] = c->id;
-        batch.attempts[i] = c->notify_attempts;
-        batch.bodies[i] = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:I}", "id", c->id, "type",
-                                    strcmp(c->outcome, "succeeded") == 0 ? "payment.succeeded"
-                                                                         : "payment.failed",
-                                    "payment_id", c->payment_id, "provider_txn_id", c->id,
-                                    "amount_fen", (json_int_t)c->amount_fen, "method", c->method,
-                                    "created", (json_int_t)c->created_at);
-    }
-    int sent = callback_deliver(key, url, &batch, NOTIFY_BACKOFF_BASE_MS,
-                                store_sandbox_charge_notified, "sandbox_payments");
+    /* Kept in flight like a provider's notification workers, which send each payment's as it
+     * completes: the shop group-commits their captures, and a slow answer holds up no other. */
+    int sent = callback_deliver_window(key, url, reader, charges_due, NOTIFY_BACKOFF_BASE_MS,
+                                       store_sandbox_charge_notified, "sandbox_payments");
     sodium_memzero(key, sizeof key);
     return sent;
 }

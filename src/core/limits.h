@@ -90,6 +90,12 @@
 #define JOB_BACKLOG_PAUSE_MS 5      /* between passes while work is still coming */
 #define UPSTREAM_POLL_INTERVAL_S 60 /* ask the upstream about an unanswered top-up each minute */
 #define CALLBACK_ATTEMPTS_MAX 8     /* sandbox callbacks: then polling alone finds the result */
+/* A sandbox provider keeps posting its notifications for at most this long in one timer pass,
+ * then lets the other timers run; under a steady stream of payments it would never stop. */
+#define CALLBACK_PASS_MS 500
+/* Acknowledged notifications recorded in one transaction: each record waits for a commit, during
+ * which the window keeps going, so fewer and larger ones. */
+#define CALLBACK_MARK_BATCH 128
 
 /* Logs */
 #define LOG_LINE_BYTES_MAX 2048

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "adapters/http_out.h"
 #include "adapters/payment_sandbox.h"
 #include "adapters/refund_sandbox.h"
 #include "adapters/upstream.h"
@@ -337,6 +338,7 @@ static void *jobs_main(void *unused)
 {
     (void)unused;
     pthread_setname_np(pthread_self(), "kameng-timers");
+    http_out_keep_connections(); /* its notifications to the shop reuse their connections */
     /* A tick's sleep comes first: at start-up the server begins listening meanwhile. */
     while (!atomic_load(&stopping)) {
         long ms = atomic_load(&backlog) ? JOB_BACKLOG_PAUSE_MS : JOB_TICK_MS;

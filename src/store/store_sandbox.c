@@ -15,16 +15,17 @@ int store_sandbox_charge_insert(struct db *db, const struct sandbox_charge *c)
                            c->created_at));
 }
 
-int store_sandbox_charges_due(struct db *db, int64_t now, int attempts_max,
+int store_sandbox_charges_due(struct db *db, int64_t now, int64_t after, int attempts_max,
                               struct sandbox_charge *out, int max, int *count)
 {
     *count = 0;
     struct db_stmt *st = db_query(db,
                                   "SELECT id, payment_id, outcome, method, amount_fen, created_at,"
-                                  " notify_attempts FROM sandbox_charges WHERE notified_at IS NULL"
-                                  " AND notify_next_at <= $1 AND notify_attempts < $2 ORDER BY"
-                                  " notify_next_at LIMIT $3",
-                                  "iii", now, (int64_t)attempts_max, (int64_t)max);
+                                  " notify_attempts, notify_next_at FROM sandbox_charges WHERE"
+                                  " notified_at IS NULL AND notify_next_at <= $1 AND"
+                                  " notify_next_at > $2 AND notify_attempts < $3 ORDER BY"
+                                  " notify_next_at LIMIT $4",
+                                  "iiii", now, after, (int64_t)attempts_max, (int64_t)max);
     int rc = DB_DONE;
     while (*count < max && (rc = db_step(st)) == DB_ROW) {
         struct sandbox_charge *c = &out[(*count)++];
@@ -36,6 +37,7 @@ int store_sandbox_charges_due(struct db *db, int64_t now, int attempts_max,
         c->amount_fen = db_int(st, 4);
         c->created_at = db_int(st, 5);
         c->notify_attempts = db_int(st, 6);
+        c->notify_next_at = db_int(st, 7);
     }
     db_done(st);
     return *count < max && rc < 0 ? rc : 0;
@@ -82,14 +84,14 @@ static void sandbox_topup_read(struct db_stmt *st, struct sandbox_topup *t)
     t->notify_attempts = db_int(st, 9);
 }
 
-#define SANDBOX_TOPUP_COLUMNS                                                                    \
-    "id, topup_id, target_account, COALESCE(target_region, ''), outcome, callback,"              \
+#define SANDBOX_TOPUP_COLUMNS                                                                      \
+    "id, topup_id, target_account, COALESCE(target_region, ''), outcome, callback,"                \
     " COALESCE(credited_region, ''), created_at, COALESCE(result_at, 0), notify_attempts"
 
 int store_sandbox_topup_get(struct db *db, const char *id, struct sandbox_topup *out)
 {
-    struct db_stmt *st = db_query(
-        db, "SELECT " SANDBOX_TOPUP_COLUMNS " FROM sandbox_topups WHERE id = $1", "s", id);
+    struct db_stmt *st =
+        db_query(db, "SELECT " SANDBOX_TOPUP_COLUMNS " FROM sandbox_topups WHERE id = $1", "s", id);
     int rc = db_step(st);
     if (rc == DB_ROW) {
         sandbox_topup_read(st, out);
@@ -141,8 +143,8 @@ int store_sandbox_topup_find(struct db *db, const char *topup_id, char *id)
     return db_found(rc);
 }
 
-#define SANDBOX_REFUND_COLUMNS                                                                   \
-    "id, request_no, payment_id, method, amount_fen, outcome, failures_left, created_at,"        \
+#define SANDBOX_REFUND_COLUMNS                                                                     \
+    "id, request_no, payment_id, method, amount_fen, outcome, failures_left, created_at,"          \
     " result_at, notify_attempts"
 
 static void sandbox_refund_read(struct db_stmt *st, struct sandbox_refund *r)
@@ -210,8 +212,8 @@ int store_sandbox_refunds_due(struct db *db, int64_t now, int attempts_max,
     return rc < 0 ? rc : 0;
 }
 
-int store_sandbox_refund_paid_late(struct db *db, const char *id, int64_t cents,
-                                   int64_t result_at, bool *changed)
+int store_sandbox_refund_paid_late(struct db *db, const char *id, int64_t cents, int64_t result_at,
+                                   bool *changed)
 {
     int rc = db_run(db_query(db,
                              "UPDATE sandbox_refunds SET outcome = 'succeeded', result_at = $1,"

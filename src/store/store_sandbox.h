@@ -17,6 +17,7 @@ struct sandbox_charge {
     int64_t amount_fen;
     int64_t created_at;
     int64_t notify_attempts;
+    int64_t notify_next_at;
 };
 
 struct sandbox_topup {
@@ -33,8 +34,10 @@ struct sandbox_topup {
 };
 
 KM_MUST_USE int store_sandbox_charge_insert(struct db *db, const struct sandbox_charge *c);
-KM_MUST_USE int store_sandbox_charges_due(struct db *db, int64_t now, int attempts_max,
-                                          struct sandbox_charge *out, int max, int *count);
+/* Charges whose notification is due by now and became due later than after, earliest first. */
+KM_MUST_USE int store_sandbox_charges_due(struct db *db, int64_t now, int64_t after,
+                                          int attempts_max, struct sandbox_charge *out, int max,
+                                          int *count);
 KM_MUST_USE int store_sandbox_charge_notified(struct db *db, const char *id, int64_t now,
                                               int64_t retry_at);
 
@@ -54,10 +57,10 @@ struct sandbox_refund {
     char payment_id[ID_BYTES_MAX];
     char method[16];
     int64_t amount_fen;
-    char outcome[20];        /* succeeded | failed | requires_action */
-    int64_t failures_left;   /* transient refusals before the provider accepts it */
+    char outcome[20];      /* succeeded | failed | requires_action */
+    int64_t failures_left; /* transient refusals before the provider accepts it */
     int64_t created_at;
-    int64_t result_at;       /* 0 until accepted */
+    int64_t result_at; /* 0 until accepted */
     int64_t notify_attempts;
 };
 

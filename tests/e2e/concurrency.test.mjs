@@ -126,3 +126,38 @@ test('many unpaid orders expiring together give back exactly what they held', as
   assert.deepEqual(await stockOf(shop, product.id), { available: 20, reserved: 0, delivered: 0 });
   await assertBalanced(shop);
 });
+
+test('300 payments at once: the provider notifies each exactly once, more than one window of them', async () => {
+  // The sandbox provider keeps up to 256 notifications in flight and tops the window up as they
+  // are answered, so 300 need it refilled; none may be lost or sent twice on the way.
+  const n = 300;
+  const { product } = await productWithKeys(n, 100);
+  const notified = async () => {
+    const text = (await shop.get('/metrics')).body;
+    const m = text.match(/^kameng_http_requests_total\{route="callbacks\.payment",status="2xx"\} (\d+)$/m);
+    return m ? Number(m[1]) : 0;
+  };
+  const before = await notified();
+  const orders = [];
+  for (let i = 0; i < n; i += 50) {
+    orders.push(...await Promise.all(Array.from({ length: Math.min(50, n - i) }, async () => {
+      const c = await shop.post('/v1/orders', { product_id: product.id });
+      assert.equal(c.status, 201, JSON.stringify(c.body));
+      const token = c.body.buyer_token;
+      const p = await shop.post(`/v1/orders/${c.body.id}/payments`, { method: 'alipay' }, { token });
+      assert.equal(p.status, 201, JSON.stringify(p.body));
+      const s = await shop.post(`/v1/sandbox/payments/${p.body.id}/pay`, { outcome: 'succeeded' });
+      assert.equal(s.status, 202, JSON.stringify(s.body));
+      return { id: c.body.id, token };
+    })));
+  }
+  await shop.advance(0);
+  for (const o of orders) {
+    assert.equal((await orderView(shop, o.id, o.token)).status, 'delivered', o.id);
+  }
+  assert.equal(await notified() - before, n, 'one acknowledged notification per payment');
+  await shop.advance(5); // past the first retry's backoff: nothing is due again
+  assert.equal(await notified() - before, n);
+  assert.deepEqual(await stockOf(shop, product.id), { available: 0, reserved: 0, delivered: n });
+  await assertBalanced(shop);
+});
