@@ -235,6 +235,13 @@ secs() { awk -v a="$(get "$1" at)" -v b="$(get "$2" at)" 'BEGIN { printf "%.1f",
 row() { printf '%-44s %10s %9s %9s %s\n' "$@"; }
 
 FLOW_RPS=$(get "$R/flow.kv" total_rps)
+# A paid order is delivered when the sandbox provider's notification reaches the shop, a durable
+# write request like the buyers' (kameng captures the payment and hands out the key before it
+# answers). Those made during the flow count with the buyers' requests; those a backlog leaves
+# for later do not, so a flow that outruns its deliveries is not taken for throughput.
+NOTIFIED=$(delta callbacks "$R/m2.kv" "$R/m3.kv")
+NOTIFY_RPS=$(awk -v n="$NOTIFIED" -v s="$(secs "$R/m2.kv" "$R/m3.kv")" 'BEGIN { printf "%.0f", n / s }')
+WRITES_RPS=$((FLOW_RPS + NOTIFY_RPS))
 REVEAL_RPS=$(get "$R/reveal.kv" reveal_rps)
 READ_RPS=$(get "$R/read.kv" total_rps)
 FLOWB_RPS=$(get "$R/flow_big.kv" total_rps)
@@ -257,7 +264,9 @@ echo "B: 250,000 keys spread over 100 products (2,500 each); $B_CONNS connection
 for k in orders_create payments_create sandbox_pay; do
     row "  $k" "$(get "$R/flow.kv" ${k}_rps)" "$(get "$R/flow.kv" ${k}_p50_ms)" "$(get "$R/flow.kv" ${k}_p99_ms)" "errors $(get "$R/flow.kv" ${k}_err)"
 done
-row "durable writes (the three above)" "$FLOW_RPS" "$(get "$R/flow.kv" total_p50_ms)" "$(get "$R/flow.kv" total_p99_ms)" "$(ratio "$FLOW_RPS" "$CEIL") of bare (target >= 25%); $(ratio "$FLOW_RPS" "$CEIL_WRK") of wrk's best"
+row "  the provider's notifications" "$NOTIFY_RPS" "" "" "each captures and delivers an order: $NOTIFIED of the $(wc -l <"$R/spread.paid") paid in the flow, during it"
+row "durable writes (the four above)" "$WRITES_RPS" "" "" "$(ratio "$WRITES_RPS" "$CEIL") of bare (target >= 25%); $(ratio "$WRITES_RPS" "$CEIL_WRK") of wrk's best"
+row "  the buyers' three alone" "$FLOW_RPS" "$(get "$R/flow.kv" total_p50_ms)" "$(get "$R/flow.kv" total_p99_ms)" "$(ratio "$FLOW_RPS" "$CEIL") of bare"
 if [ "$(get "$R/flow.kv" orders_create_err)" != 0 ]; then
     echo "  NOTE: orders were refused during the flow (stock ran out?); the rate above counts only"
     echo "  the answered ones, and the refusals took CPU from them: seed more keys (seed.mjs)"
