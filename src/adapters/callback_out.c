@@ -60,7 +60,7 @@ void callback_post_all(const uint8_t key[32], const char *url, json_t **bodies,
 }
 
 struct mark_all {
-    int (*mark)(struct db *db, const char *id, int64_t now, int64_t retry_at);
+    callback_mark_fn mark;
     int count;
     const char *const *ids;
     const int64_t *retry_at;
@@ -80,9 +80,7 @@ static int mark_all_run(struct db *db, void *arg)
 }
 
 int callback_deliver(const uint8_t key[32], const char *url, struct callback_batch *batch,
-                     int64_t base_ms,
-                     int (*mark)(struct db *db, const char *id, int64_t now, int64_t retry_at),
-                     const char *what)
+                     int64_t base_ms, callback_mark_fn mark, const char *what)
 {
     if (batch->count == 0) {
         return 0;
@@ -129,7 +127,7 @@ static pthread_cond_t records_free = PTHREAD_COND_INITIALIZER;
 static struct window {
     const char *what;
     int64_t base_ms;
-    int (*mark)(struct db *db, const char *id, int64_t now, int64_t retry_at);
+    callback_mark_fn mark;
     struct {
         char id[ID_BYTES_MAX];
         int64_t attempts;
@@ -241,9 +239,7 @@ static void window_done(void *ud, void *tag, char *body, long status)
 /* Reads what is due after *after and puts as much of it in the window as has room. Returns how
  * many were due. */
 static int window_fill(const uint8_t key[32], const char *url, struct db *reader,
-                       int (*due)(struct db *reader, int64_t now, int64_t after,
-                                  struct callback_due *out, int max, int *count),
-                       int64_t *after)
+                       callback_due_fn due, int64_t *after)
 {
     static struct callback_due items[HTTP_OUT_PARALLEL_MAX];
     int room = HTTP_OUT_PARALLEL_MAX - http_out_pipe_in_flight();
@@ -280,11 +276,7 @@ static int window_fill(const uint8_t key[32], const char *url, struct db *reader
 }
 
 int callback_deliver_window(const uint8_t key[32], const char *url, struct db *reader,
-                            int (*due)(struct db *reader, int64_t now, int64_t after,
-                                       struct callback_due *out, int max, int *count),
-                            int64_t base_ms,
-                            int (*mark)(struct db *db, const char *id, int64_t now,
-                                        int64_t retry_at),
+                            callback_due_fn due, int64_t base_ms, callback_mark_fn mark,
                             const char *what)
 {
     km_assert(http_out_pipe_in_flight() == 0 && win.filling == NULL);

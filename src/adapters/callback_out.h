@@ -31,10 +31,10 @@ struct callback_batch {
     int64_t attempts[HTTP_OUT_PARALLEL_MAX]; /* made before this one, for the backoff */
 };
 struct db;
+/* Records one outcome in the provider's books: retry_at 0 for acknowledged, else when next. */
+typedef int (*callback_mark_fn)(struct db *db, const char *id, int64_t now, int64_t retry_at);
 int callback_deliver(const uint8_t key[32], const char *url, struct callback_batch *batch,
-                     int64_t base_ms,
-                     int (*mark)(struct db *db, const char *id, int64_t now, int64_t retry_at),
-                     const char *what);
+                     int64_t base_ms, callback_mark_fn mark, const char *what);
 
 /* For a provider whose notifications come faster than one batch at a time carries them (the
  * sandbox payment provider under a buyers' rush): they go out through a window of posts kept
@@ -50,12 +50,10 @@ struct callback_due {
     int64_t attempts; /* made before this one, for the backoff */
     int64_t due_at;   /* when this attempt became due */
 };
+typedef int (*callback_due_fn)(struct db *reader, int64_t now, int64_t after,
+                               struct callback_due *out, int max, int *count);
 int callback_deliver_window(const uint8_t key[32], const char *url, struct db *reader,
-                            int (*due)(struct db *reader, int64_t now, int64_t after,
-                                       struct callback_due *out, int max, int *count),
-                            int64_t base_ms,
-                            int (*mark)(struct db *db, const char *id, int64_t now,
-                                        int64_t retry_at),
+                            callback_due_fn due, int64_t base_ms, callback_mark_fn mark,
                             const char *what);
 
 #endif
