@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/err.h"
 
@@ -234,14 +237,97 @@ struct pipe_post {
     void *tag;
 };
 
-static _Thread_local int pipe_in_flight;
+/* The window runs on libcurl's socket interface: curl_multi_perform visits every transfer of
+ * the handle each time it is called, a system call or two each, which with 256 in flight was a
+ * third of the timers' time; here epoll says which connections are ready and only those are
+ * driven. Its own multi handle, so its connection cache is apart from http_out_post_all's. */
+struct pipe {
+    CURLM *multi;
+    int epfd;
+    int in_flight;
+    int64_t timer_at_us; /* when libcurl wants CURL_SOCKET_TIMEOUT; -1: no timer */
+};
+
+static _Thread_local struct pipe pipe_of_thread = {.epfd = -1, .timer_at_us = -1};
+static pthread_key_t pipe_key;
+static pthread_once_t pipe_once = PTHREAD_ONCE_INIT;
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void pipe_free(void *p)
+{
+    struct pipe *pp = p;
+    curl_multi_cleanup(pp->multi);
+    close(pp->epfd);
+}
+
+static void pipe_key_init(void)
+{
+    (void)pthread_key_create(&pipe_key, pipe_free);
+}
+
+static int pipe_socket(CURL *easy, curl_socket_t s, int what, void *ud, void *socketp)
+{
+    (void)easy;
+    (void)socketp;
+    struct pipe *pp = ud;
+    if (what == CURL_POLL_REMOVE) {
+        (void)epoll_ctl(pp->epfd, EPOLL_CTL_DEL, s, NULL);
+        return 0;
+    }
+    struct epoll_event ev = {.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) |
+                                       (what & CURL_POLL_OUT ? EPOLLOUT : 0u),
+                             .data.fd = s};
+    if (epoll_ctl(pp->epfd, EPOLL_CTL_MOD, s, &ev) != 0) {
+        (void)epoll_ctl(pp->epfd, EPOLL_CTL_ADD, s, &ev);
+    }
+    return 0;
+}
+
+static int pipe_timer(CURLM *multi, long timeout_ms, void *ud)
+{
+    (void)multi;
+    struct pipe *pp = ud;
+    pp->timer_at_us = timeout_ms < 0 ? -1 : mono_us() + (int64_t)timeout_ms * 1000;
+    return 0;
+}
+
+static struct pipe *thread_pipe(void)
+{
+    struct pipe *pp = &pipe_of_thread;
+    if (pp->multi != NULL) {
+        return pp;
+    }
+    pthread_once(&pipe_once, pipe_key_init);
+    pp->epfd = epoll_create1(EPOLL_CLOEXEC);
+    pp->multi = pp->epfd >= 0 ? curl_multi_init() : NULL;
+    if (pp->multi == NULL) {
+        if (pp->epfd >= 0) {
+            close(pp->epfd);
+        }
+        pp->epfd = -1;
+        return NULL;
+    }
+    curl_multi_setopt(pp->multi, CURLMOPT_MAXCONNECTS, (long)HTTP_OUT_PARALLEL_MAX);
+    curl_multi_setopt(pp->multi, CURLMOPT_SOCKETFUNCTION, pipe_socket);
+    curl_multi_setopt(pp->multi, CURLMOPT_SOCKETDATA, pp);
+    curl_multi_setopt(pp->multi, CURLMOPT_TIMERFUNCTION, pipe_timer);
+    curl_multi_setopt(pp->multi, CURLMOPT_TIMERDATA, pp);
+    (void)pthread_setspecific(pipe_key, pp);
+    return pp;
+}
 
 int http_out_pipe_add(const char *url, char *body, const char *signature, void *tag)
 {
-    km_assert(pipe_in_flight < HTTP_OUT_PARALLEL_MAX);
-    CURLM *multi = thread_multi();
+    struct pipe *pp = thread_pipe();
+    km_assert(pp == NULL || pp->in_flight < HTTP_OUT_PARALLEL_MAX);
     struct pipe_post *p = calloc(1, sizeof *p);
-    if (multi == NULL || p == NULL || (p->easy = curl_easy_init()) == NULL) {
+    if (pp == NULL || p == NULL || (p->easy = curl_easy_init()) == NULL) {
         free(p);
         return -KM_EINTERNAL;
     }
@@ -260,28 +346,28 @@ int http_out_pipe_add(const char *url, char *body, const char *signature, void *
     curl_easy_setopt(p->easy, CURLOPT_WRITEFUNCTION, discard);
     curl_easy_setopt(p->easy, CURLOPT_PRIVATE, p);
     connection_policy(p->easy);
-    if (curl_multi_add_handle(multi, p->easy) != CURLM_OK) {
+    if (curl_multi_add_handle(pp->multi, p->easy) != CURLM_OK) {
         curl_easy_cleanup(p->easy);
         curl_slist_free_all(p->headers);
         free(p);
         return -KM_EINTERNAL;
     }
-    pipe_in_flight++;
+    pp->in_flight++;
     return 0;
 }
 
 int http_out_pipe_in_flight(void)
 {
-    return pipe_in_flight;
+    return pipe_of_thread.in_flight;
 }
 
 /* Hands every finished post to done(); returns how many there were. */
-static int pipe_reap(CURLM *multi, void (*done)(void *ud, void *tag, char *body, long status),
+static int pipe_reap(struct pipe *pp, void (*done)(void *ud, void *tag, char *body, long status),
                      void *ud)
 {
     int finished = 0, left = 0;
     CURLMsg *m;
-    while ((m = curl_multi_info_read(multi, &left)) != NULL) {
+    while ((m = curl_multi_info_read(pp->multi, &left)) != NULL) {
         if (m->msg != CURLMSG_DONE) {
             continue;
         }
@@ -291,10 +377,10 @@ static int pipe_reap(CURLM *multi, void (*done)(void *ud, void *tag, char *body,
         if (m->data.result == CURLE_OK) {
             curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &status);
         }
-        curl_multi_remove_handle(multi, p->easy);
+        curl_multi_remove_handle(pp->multi, p->easy);
         curl_easy_cleanup(p->easy);
         curl_slist_free_all(p->headers);
-        pipe_in_flight--;
+        pp->in_flight--;
         finished++;
         done(ud, p->tag, p->body, status);
         free(p);
@@ -305,22 +391,37 @@ static int pipe_reap(CURLM *multi, void (*done)(void *ud, void *tag, char *body,
 int http_out_pipe_collect(int wait_ms, void (*done)(void *ud, void *tag, char *body, long status),
                           void *ud)
 {
-    CURLM *multi = thread_multi();
-    if (multi == NULL || pipe_in_flight == 0) {
+    struct pipe *pp = &pipe_of_thread;
+    if (pp->multi == NULL || pp->in_flight == 0) {
         return 0;
     }
     int running = 0;
-    /* Bounded by the transfers' own timeouts: each gives up after HTTP_OUT_TIMEOUT_MS. */
-    if (curl_multi_perform(multi, &running) != CURLM_OK) {
-        return 0;
+    /* Bounded by the transfers' own timeouts: each gives up after HTTP_OUT_TIMEOUT_MS, which
+     * libcurl's timer brings round. */
+    int64_t until_us = mono_us() + (int64_t)wait_ms * 1000;
+    int finished = 0;
+    while (finished == 0) {
+        int64_t now = mono_us();
+        if (pp->timer_at_us >= 0 && pp->timer_at_us <= now) {
+            pp->timer_at_us = -1;
+            (void)curl_multi_socket_action(pp->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+            finished += pipe_reap(pp, done, ud);
+            continue;
+        }
+        if (now >= until_us) {
+            break;
+        }
+        int64_t wake_us =
+            pp->timer_at_us >= 0 && pp->timer_at_us < until_us ? pp->timer_at_us : until_us;
+        struct epoll_event ev[64];
+        int n = epoll_wait(pp->epfd, ev, 64, (int)((wake_us - now + 999) / 1000));
+        for (int i = 0; i < n; i++) {
+            int mask = (ev[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+                       (ev[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                       (ev[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+            (void)curl_multi_socket_action(pp->multi, ev[i].data.fd, mask, &running);
+        }
+        finished += pipe_reap(pp, done, ud);
     }
-    int finished = pipe_reap(multi, done, ud);
-    if (finished > 0 || running == 0) {
-        return finished;
-    }
-    if (curl_multi_poll(multi, NULL, 0, wait_ms, NULL) != CURLM_OK ||
-        curl_multi_perform(multi, &running) != CURLM_OK) {
-        return 0;
-    }
-    return pipe_reap(multi, done, ud);
+    return finished;
 }
