@@ -192,7 +192,8 @@ static void record_submit(void)
     for (int i = 0; i < r->m.count; i++) {
         r->ptrs[i] = r->ids[i];
     }
-    r->cmd = (struct write_cmd){.run = record_run, .done = record_done, .arg = r};
+    r->cmd =
+        (struct write_cmd){.run = record_run, .done = record_done, .arg = r, .rerunnable = true};
     if (r->m.count == 0 || executor_submit(&r->cmd) != 0) {
         int rc = r->m.count == 0 ? 0 : executor_run(mark_all_run, &r->m);
         record_done(r, rc);

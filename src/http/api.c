@@ -241,6 +241,13 @@ int api_write(struct api_req *r, api_write_fn fn, void *arg, void (*free_arg)(vo
     return 0;
 }
 
+int api_write_rerunnable(struct api_req *r, api_write_fn fn, void *arg,
+                         void (*free_arg)(void *))
+{
+    r->write_rerunnable = true;
+    return api_write(r, fn, arg, free_arg);
+}
+
 /* A number too large for a 64-bit integer fails the strict parse; parse again with integers as
  * reals only to name the field that overflowed. */
 static const char *find_huge_number(json_t *v, char *path, size_t path_len)

@@ -74,6 +74,7 @@ struct api_req {
     api_write_fn write_fn;
     void *write_arg;          /* handler state carried to the writer, freed with write_free */
     void (*write_free)(void *arg);
+    bool write_rerunnable;    /* see api_write_rerunnable */
     void *cmd_mem;            /* the executor's command, freed with the request */
     /* A write's answer built after the commit, on a server thread, from what the write kept
      * (api_ok_later): every write waits for the one writer, so it spends no time on JSON. */
@@ -113,6 +114,10 @@ int api_status_for(int code);
 
 /* Hand `fn` to the writer; the answer is whatever fn leaves in r (api_ok/api_error). */
 int api_write(struct api_req *r, api_write_fn fn, void *arg, void (*free_arg)(void *));
+/* The same for a fn that may run twice (write_cmd.rerunnable): it changes nothing outside the
+ * database but r's answer, which a second run replaces, and leaves its arg as it found it. */
+int api_write_rerunnable(struct api_req *r, api_write_fn fn, void *arg,
+                         void (*free_arg)(void *));
 
 /* Input. The body must be a JSON object with only the listed keys. 0 or an answered error. */
 int api_body_object(struct api_req *r, const char *const *allowed, json_t **out);

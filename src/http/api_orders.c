@@ -150,7 +150,7 @@ int api_orders_create(struct api_req *r)
         free(a);
         return 0;
     }
-    return api_write(r, create_write, a, free);
+    return api_write_rerunnable(r, create_write, a, free);
 }
 
 struct view_build {
@@ -339,7 +339,7 @@ int api_orders_reveal(struct api_req *r)
         snprintf(a->actor, sizeof a->actor, "buyer");
     }
     snprintf(a->ip, sizeof a->ip, "%s", r->ip);
-    return api_write(r, reveal_write, a, free);
+    return api_write_rerunnable(r, reveal_write, a, free);
 }
 
 static int account_read_write(struct db *db, struct api_req *r)

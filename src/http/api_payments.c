@@ -74,7 +74,7 @@ int api_payments_create(struct api_req *r)
         snprintf(a->target_confirmed, sizeof a->target_confirmed, "%s", target);
     }
     json_decref(body);
-    return api_write(r, payment_create_write, a, free);
+    return api_write_rerunnable(r, payment_create_write, a, free);
 }
 
 struct charge_arg {
@@ -133,7 +133,7 @@ int api_sandbox_pay(struct api_req *r)
     snprintf(a->payment_id, sizeof a->payment_id, "%s", r->seg[3]);
     snprintf(a->outcome, sizeof a->outcome, "%s", outcome);
     json_decref(body);
-    return api_write(r, sandbox_pay_write, a, free);
+    return api_write_rerunnable(r, sandbox_pay_write, a, free);
 }
 
 struct capture_arg {
@@ -188,7 +188,7 @@ int api_callback_payment(struct api_req *r)
     snprintf(a->txn, sizeof a->txn, "%s", txn);
     a->amount = amount;
     json_decref(body);
-    return api_write(r, capture_write, a, free);
+    return api_write_rerunnable(r, capture_write, a, free);
 }
 
 struct topup_result_arg {

@@ -147,6 +147,9 @@ char *metrics_render(void)
         "# TYPE kameng_write_queue_depth gauge\nkameng_write_queue_depth %lld\n"
         "# HELP kameng_write_batch_size_max Largest batch so far.\n"
         "# TYPE kameng_write_batch_size_max gauge\nkameng_write_batch_size_max %lld\n"
+        "# HELP kameng_write_batch_reruns_total Batches rolled back for a command that failed after "
+        "writing, then run again with a savepoint for each command.\n"
+        "# TYPE kameng_write_batch_reruns_total counter\nkameng_write_batch_reruns_total %lld\n"
         "# HELP kameng_wal_syncs_total WAL syncs; each acknowledges every batch before it.\n"
         "# TYPE kameng_wal_syncs_total counter\nkameng_wal_syncs_total %lld\n"
         "# HELP kameng_wal_sync_seconds_total Time spent in WAL syncs.\n"
@@ -157,7 +160,8 @@ char *metrics_render(void)
         "kameng_wal_restarts_total{result=\"busy\"} %lld\n"
         "# HELP kameng_wal_restart_seconds_total Writer time spent checkpointing the WAL.\n"
         "# TYPE kameng_wal_restart_seconds_total counter\nkameng_wal_restart_seconds_total %.6f\n",
-        es.batches, es.commands, es.commit_failures, es.queue_depth, es.batch_size_max, es.syncs,
+        es.batches, es.commands, es.commit_failures, es.queue_depth, es.batch_size_max, es.reruns,
+        es.syncs,
         (double)es.sync_us_total / 1e6, es.wal_restarts, es.wal_restarts_busy,
         (double)es.wal_restart_us_total / 1e6);
     long long wal_asked, wal_made;

@@ -438,6 +438,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         cmd->run = write_run;
         cmd->done = write_done;
         cmd->arg = r;
+        cmd->rerunnable = r->write_rerunnable;
         /* The command struct lives in the request so it is freed with it. */
         MHD_suspend_connection(c);
         atomic_fetch_add(&writes_in_flight, 1);

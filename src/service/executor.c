@@ -193,6 +193,39 @@ static int wal_restart(void)
     return rc;
 }
 
+/* Runs a batch of rerunnable commands without savepoints. False when one failed after it had
+ * written, or the transaction ended under it: then the batch must be rolled back whole. */
+static bool run_unguarded(struct write_cmd *batch, int count, struct committed *b)
+{
+    int i = 0;
+    for (struct write_cmd *c = batch; c != NULL; c = c->next, i++) {
+        km_assert(i < count);
+        int64_t changes = db_total_changes(ex.db);
+        int logged = ex.logs.count;
+        b->rcs[i] = c->run(ex.db, c->arg);
+        if (!db_in_transaction(ex.db)) {
+            return false;
+        }
+        if (b->rcs[i] < 0) {
+            if (db_total_changes(ex.db) != changes) {
+                return false; /* its writes are mixed with the others' */
+            }
+            held_logs_drop(&ex.logs, logged); /* it failed before writing: nothing to undo */
+        }
+    }
+    return true;
+}
+
+static bool all_rerunnable(const struct write_cmd *batch)
+{
+    for (const struct write_cmd *c = batch; c != NULL; c = c->next) {
+        if (!c->rerunnable) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static void run_batch(struct write_cmd *batch, int count)
 {
     struct committed *b = slot_take();
@@ -201,10 +234,24 @@ static void run_batch(struct write_cmd *batch, int count)
     int64_t t0 = clock_mono_us();
     int64_t changes_before = db_total_changes(ex.db);
     int begin_rc = db_begin_write(ex.db);
+    bool done = false, rerun = false;
+    if (begin_rc == 0 && all_rerunnable(batch)) {
+        done = run_unguarded(batch, count, b);
+        if (!done) {
+            /* Everything the batch wrote goes, and it runs again, each command in a savepoint
+             * this time. What the first run noted for the read cache and the log goes too. */
+            db_rollback(ex.db);
+            held_logs_drop(&ex.logs, 0);
+            ex.touched.count = 0;
+            ex.status_changed.count = 0;
+            rerun = true;
+            begin_rc = db_begin_write(ex.db);
+        }
+    }
     int i = 0;
-    for (struct write_cmd *c = batch; c != NULL; c = c->next, i++) {
+    for (struct write_cmd *c = batch; !done && c != NULL; c = c->next, i++) {
         km_assert(i < count);
-        if (begin_rc != 0 || db_savepoint(ex.db) != 0) {
+        if (begin_rc != 0 || !db_in_transaction(ex.db) || db_savepoint(ex.db) != 0) {
             b->rcs[i] = -KM_EINTERNAL;
             continue;
         }
@@ -251,6 +298,7 @@ static void run_batch(struct write_cmd *batch, int count)
     int64_t took = clock_mono_us() - t0;
     pthread_mutex_lock(&ex.lock);
     ex.stats.batches++;
+    ex.stats.reruns += rerun;
     ex.stats.commands += count;
     ex.stats.commit_us_total += took;
     if (count > ex.stats.batch_size_max) {

@@ -19,8 +19,15 @@
 #include "store/db.h"
 
 struct write_cmd {
-    /* Runs on the writer thread inside a savepoint. A negative return rolls the savepoint back. */
+    /* Runs on the writer thread inside a savepoint. A negative return rolls back what it wrote. */
     int (*run)(struct db *db, void *arg);
+    /* run() may be run again after everything it wrote was rolled back, and then does the same
+     * again: it changes nothing but the database (executor_log lines and the read cache's drops
+     * are the executor's to undo) and takes nothing from arg that a second run would miss. A
+     * batch of such commands runs without a savepoint for each (SQLite copies every page a
+     * command changes into the savepoint's journal, a tenth of the writer's time); should one
+     * fail after writing, the whole batch is rolled back and run again with savepoints. */
+    bool rerunnable;
     /* Runs on the sync thread once the commit is durable: rc is run's result, or -KM_EINTERNAL
      * if the commit failed (then nothing of the batch was kept). Must not block. */
     void (*done)(void *arg, int rc);
@@ -77,6 +84,7 @@ struct executor_stats {
     long long wal_restarts;      /* the writer copied the WAL into the database and restarted it */
     long long wal_restarts_busy; /* ... or found a reader of an older snapshot and let it be */
     long long wal_restart_us_total;
+    long long reruns; /* batches rolled back after a command failed unguarded, run again */
 };
 void executor_stats_get(struct executor_stats *out);
 

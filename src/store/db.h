@@ -63,6 +63,9 @@ void db_rollback(struct db *db);
 KM_MUST_USE int db_savepoint(struct db *db);
 void db_savepoint_release(struct db *db);
 void db_savepoint_rollback(struct db *db);
+/* Whether a transaction is open: SQLite ends one by itself after some errors (a full disk, an
+ * I/O error, no memory), and the statements after would then each commit on their own. */
+bool db_in_transaction(struct db *db);
 
 /* Run a script of several statements (migrations). */
 KM_MUST_USE int db_exec_script(struct db *db, const char *sql, char *err, size_t err_len);

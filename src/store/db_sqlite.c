@@ -490,6 +490,11 @@ int64_t db_changes(struct db *db)
     return sqlite3_changes64(db->conn);
 }
 
+bool db_in_transaction(struct db *db)
+{
+    return !sqlite3_get_autocommit(db->conn);
+}
+
 int64_t db_total_changes(struct db *db)
 {
     return sqlite3_total_changes64(db->conn);

@@ -181,6 +181,125 @@ Test(executor, a_fence_returns_at_once_when_nothing_waits_for_a_sync)
     finish();
 }
 
+/* A batch of rerunnable commands runs without a savepoint for each. One that fails after
+ * writing sends the whole batch back: rolled back, then run again with savepoints, so the
+ * others' rows are kept once and the failed one's not at all. One that fails before writing
+ * needs none of that. */
+struct step {
+    struct write_cmd cmd;
+    int x;           /* the row it inserts */
+    bool fail_after; /* fails after its insert */
+    bool fail_before;
+    atomic_int runs;
+    atomic_int rc;
+    atomic_bool done;
+};
+
+static atomic_bool gate_open;
+
+static int gate_run(struct db *db, void *arg)
+{
+    (void)db;
+    (void)arg;
+    while (!atomic_load(&gate_open)) {
+        pause_ms(1); /* holds the writer while the next batch gathers */
+    }
+    return 0;
+}
+
+static int step_run(struct db *db, void *arg)
+{
+    struct step *s = arg;
+    atomic_fetch_add(&s->runs, 1);
+    if (s->fail_before) {
+        return -KM_EINVAL;
+    }
+    int rc = db_run(db_query(db, "INSERT INTO t(x) VALUES ($1)", "i", (int64_t)s->x));
+    return rc != 0 ? rc : s->fail_after ? -KM_EINVAL : 0;
+}
+
+static void step_done(void *arg, int rc)
+{
+    struct step *s = arg;
+    atomic_store(&s->rc, rc);
+    atomic_store(&s->done, true);
+}
+
+static int64_t rows_of(struct db *db, int x)
+{
+    cr_assert_eq(db_begin_read(db), 0);
+    struct db_stmt *st = db_query(db, "SELECT count(*) FROM t WHERE x = $1", "i", (int64_t)x);
+    cr_assert_eq(db_step(st), DB_ROW);
+    int64_t n = db_int(st, 0);
+    db_done(st);
+    db_rollback(db);
+    return n;
+}
+
+/* Runs a gate command, queues three rerunnable steps behind it (so they form one batch), opens
+ * the gate and waits for all to be acknowledged; returns the reruns counted meanwhile. */
+static long long run_three(struct step st[3])
+{
+    struct executor_stats before, after;
+    executor_stats_get(&before);
+    atomic_store(&gate_open, false);
+    struct acked gate = {0};
+    gate.cmd = (struct write_cmd){.run = gate_run, .done = acked_done, .arg = &gate};
+    cr_assert_eq(executor_submit(&gate.cmd), 0);
+    pause_ms(50); /* the writer is inside the gate */
+    for (int i = 0; i < 3; i++) {
+        st[i].cmd = (struct write_cmd){
+            .run = step_run, .done = step_done, .arg = &st[i], .rerunnable = true};
+        cr_assert_eq(executor_submit(&st[i].cmd), 0);
+    }
+    atomic_store(&gate_open, true);
+    for (int i = 0; i < 3; i++) {
+        for (int k = 0; k < 500 && !atomic_load(&st[i].done); k++) {
+            pause_ms(10);
+        }
+        cr_assert(atomic_load(&st[i].done));
+    }
+    executor_stats_get(&after);
+    return after.reruns - before.reruns;
+}
+
+Test(executor, a_rerunnable_batch_with_a_command_failing_after_writing_runs_again)
+{
+    start();
+    struct step st[3] = {{.x = 1}, {.x = 2, .fail_after = true}, {.x = 3}};
+    cr_assert_eq(run_three(st), 1);
+    cr_assert_eq(atomic_load(&st[0].rc), 0);
+    cr_assert_lt(atomic_load(&st[1].rc), 0);
+    cr_assert_eq(atomic_load(&st[2].rc), 0);
+    cr_assert_eq(atomic_load(&st[0].runs), 2, "run unguarded, then again");
+    cr_assert_eq(atomic_load(&st[1].runs), 2);
+    cr_assert_eq(atomic_load(&st[2].runs), 1, "the unguarded run stopped at the failure");
+    struct db *reader = NULL;
+    cr_assert_eq(db_open(path, false, &reader), 0);
+    cr_assert_eq(rows_of(reader, 1), 1, "kept once, though it ran twice");
+    cr_assert_eq(rows_of(reader, 2), 0, "nothing of the failed command");
+    cr_assert_eq(rows_of(reader, 3), 1);
+    db_close(reader);
+    finish();
+}
+
+Test(executor, a_rerunnable_command_failing_before_writing_costs_no_rerun)
+{
+    start();
+    struct step st[3] = {{.x = 1}, {.x = 2, .fail_before = true}, {.x = 3}};
+    cr_assert_eq(run_three(st), 0);
+    cr_assert_lt(atomic_load(&st[1].rc), 0);
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(atomic_load(&st[i].runs), 1);
+    }
+    struct db *reader = NULL;
+    cr_assert_eq(db_open(path, false, &reader), 0);
+    cr_assert_eq(rows_of(reader, 1), 1);
+    cr_assert_eq(rows_of(reader, 3), 1);
+    db_close(reader);
+    finish();
+}
+
 /* The writer restarts the WAL itself, since under steady writes nobody else finds a moment to:
  * the file stops growing, and a reader of an older snapshot only makes it wait and try again. */
 static int insert_blob_run(struct db *db, void *arg)
