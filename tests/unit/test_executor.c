@@ -300,6 +300,61 @@ Test(executor, a_rerunnable_command_failing_before_writing_costs_no_rerun)
     finish();
 }
 
+/* SQLite ends a transaction by itself after some errors (a full disk, an I/O error). No command
+ * after that may run: the next one's SAVEPOINT would open a transaction of its own and commit
+ * it on RELEASE, and the batch is reported failed all the same. A command that ends the
+ * transaction plays the error here. */
+static int end_transaction_run(struct db *db, void *arg)
+{
+    struct step *s = arg;
+    atomic_fetch_add(&s->runs, 1);
+    char err[128];
+    cr_assert_eq(db_exec_script(db, "ROLLBACK", err, sizeof err), 0);
+    return 0;
+}
+
+static void transaction_ended_mid_batch(bool rerunnable)
+{
+    start();
+    struct step st[3] = {{.x = 1}, {.x = 2}, {.x = 3}};
+    atomic_store(&gate_open, false);
+    struct acked gate = {0};
+    gate.cmd = (struct write_cmd){.run = gate_run, .done = acked_done, .arg = &gate};
+    cr_assert_eq(executor_submit(&gate.cmd), 0);
+    pause_ms(50);
+    for (int i = 0; i < 3; i++) {
+        st[i].cmd = (struct write_cmd){.run = i == 1 ? end_transaction_run : step_run,
+                                       .done = step_done,
+                                       .arg = &st[i],
+                                       .rerunnable = rerunnable};
+        cr_assert_eq(executor_submit(&st[i].cmd), 0);
+    }
+    atomic_store(&gate_open, true);
+    for (int i = 0; i < 3; i++) {
+        for (int k = 0; k < 500 && !atomic_load(&st[i].done); k++) {
+            pause_ms(10);
+        }
+        cr_assert(atomic_load(&st[i].done));
+        cr_assert_lt(atomic_load(&st[i].rc), 0, "command %d of a batch that was lost", i);
+    }
+    struct db *reader = NULL;
+    cr_assert_eq(db_open(path, false, &reader), 0);
+    cr_assert_eq(rows_of(reader, 1), 0);
+    cr_assert_eq(rows_of(reader, 3), 0, "a command after the end committed on its own");
+    db_close(reader);
+    finish();
+}
+
+Test(executor, no_command_runs_after_the_transaction_ended_under_the_batch)
+{
+    transaction_ended_mid_batch(false);
+}
+
+Test(executor, no_command_runs_after_the_transaction_ended_under_an_unguarded_batch)
+{
+    transaction_ended_mid_batch(true);
+}
+
 /* The writer restarts the WAL itself, since under steady writes nobody else finds a moment to:
  * the file stops growing, and a reader of an older snapshot only makes it wait and try again. */
 static int insert_blob_run(struct db *db, void *arg)
