@@ -16,6 +16,14 @@
 
 #define BACKOFF_DOUBLINGS_MAX 10 /* base 2 s doubles to about half an hour, then stays there */
 
+/* When the attempt after one that was not acknowledged is due. */
+static int64_t retry_at_after(int64_t attempts_before, int64_t base_ms)
+{
+    int64_t doublings =
+        attempts_before < BACKOFF_DOUBLINGS_MAX ? attempts_before : BACKOFF_DOUBLINGS_MAX;
+    return clock_now_ms() + (base_ms << doublings);
+}
+
 bool callback_post(const uint8_t key[32], const char *url, json_t *body, int64_t attempts_before,
                    int64_t base_ms, int64_t *retry_at)
 {
@@ -27,82 +35,8 @@ bool callback_post(const uint8_t key[32], const char *url, json_t *body, int64_t
     long status = 0;
     bool ok = http_out_post(url, text, sig, &status) == 0 && status >= 200 && status < 300;
     free(text);
-    int64_t doublings =
-        attempts_before < BACKOFF_DOUBLINGS_MAX ? attempts_before : BACKOFF_DOUBLINGS_MAX;
-    *retry_at = ok ? 0 : clock_now_ms() + (base_ms << doublings);
+    *retry_at = ok ? 0 : retry_at_after(attempts_before, base_ms);
     return ok;
-}
-
-void callback_post_all(const uint8_t key[32], const char *url, json_t **bodies,
-                       const int64_t *attempts_before, int n, int64_t base_ms, bool *acked,
-                       int64_t *retry_at)
-{
-    km_assert(n >= 0 && n <= HTTP_OUT_PARALLEL_MAX);
-    char *texts[HTTP_OUT_PARALLEL_MAX] = {0};
-    char sigs[HTTP_OUT_PARALLEL_MAX][SIGNATURE_HEADER_BYTES];
-    char *sig_ptrs[HTTP_OUT_PARALLEL_MAX] = {0};
-    long statuses[HTTP_OUT_PARALLEL_MAX];
-    for (int i = 0; i < n; i++) {
-        texts[i] = json_dumps(bodies[i], JSON_COMPACT);
-        json_decref(bodies[i]);
-        km_assert(texts[i] != NULL);
-        signature_make(key, clock_now_ms(), texts[i], strlen(texts[i]), sigs[i]);
-        sig_ptrs[i] = sigs[i];
-    }
-    http_out_post_all(url, texts, sig_ptrs, n, statuses);
-    for (int i = 0; i < n; i++) {
-        free(texts[i]);
-        acked[i] = statuses[i] >= 200 && statuses[i] < 300;
-        int64_t doublings =
-            attempts_before[i] < BACKOFF_DOUBLINGS_MAX ? attempts_before[i] : BACKOFF_DOUBLINGS_MAX;
-        retry_at[i] = acked[i] ? 0 : clock_now_ms() + (base_ms << doublings);
-    }
-}
-
-struct mark_all {
-    callback_mark_fn mark;
-    int count;
-    const char *const *ids;
-    const int64_t *retry_at;
-};
-
-static int mark_all_run(struct db *db, void *arg)
-{
-    const struct mark_all *m = arg;
-    int64_t now = clock_now_ms();
-    for (int i = 0; i < m->count; i++) {
-        int rc = m->mark(db, m->ids[i], now, m->retry_at[i]);
-        if (rc != 0) {
-            return rc;
-        }
-    }
-    return 0;
-}
-
-int callback_deliver(const uint8_t key[32], const char *url, struct callback_batch *batch,
-                     int64_t base_ms, callback_mark_fn mark, const char *what)
-{
-    if (batch->count == 0) {
-        return 0;
-    }
-    bool acked[HTTP_OUT_PARALLEL_MAX];
-    int64_t retry_at[HTTP_OUT_PARALLEL_MAX];
-    callback_post_all(key, url, batch->bodies, batch->attempts, batch->count, base_ms, acked,
-                      retry_at);
-    int sent = 0;
-    for (int i = 0; i < batch->count; i++) {
-        if (acked[i]) {
-            sent++;
-        } else {
-            log_write(LOG_WARN, "callback_not_acknowledged", "sender", what, "id", batch->ids[i],
-                      NULL);
-        }
-    }
-    struct mark_all m = {mark, batch->count, batch->ids, retry_at};
-    if (executor_run(mark_all_run, &m) != 0) {
-        log_write(LOG_ERROR, "callback_mark_failed", "sender", what, NULL);
-    }
-    return sent;
 }
 
 /* Outcomes waiting to be recorded: at most a batch short of a record, plus a whole window. */
@@ -113,11 +47,11 @@ int callback_deliver(const uint8_t key[32], const char *url, struct callback_bat
 
 struct record {
     struct write_cmd cmd;
-    struct mark_all m;
+    callback_mark_fn mark;
+    int count;
     char ids[MARKS_MAX][ID_BYTES_MAX];
-    const char *ptrs[MARKS_MAX];
-    int64_t retry_at[MARKS_MAX];
-    bool busy; /* under records_lock */
+    int64_t retry_at[MARKS_MAX]; /* 0: acknowledged */
+    bool busy;                   /* under records_lock */
 };
 
 static pthread_mutex_t records_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -140,8 +74,15 @@ static struct window {
 
 static int record_run(struct db *db, void *arg)
 {
-    struct record *r = arg;
-    return mark_all_run(db, &r->m);
+    const struct record *r = arg;
+    int64_t now = clock_now_ms();
+    for (int i = 0; i < r->count; i++) {
+        int rc = r->mark(db, r->ids[i], now, r->retry_at[i]);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
 }
 
 static void record_done(void *arg, int rc)
@@ -169,7 +110,7 @@ static struct record *record_open(void)
             if (!win.records[i].busy) {
                 win.filling = &win.records[i];
                 win.filling->busy = true;
-                win.filling->m.count = 0;
+                win.filling->count = 0;
                 pthread_mutex_unlock(&records_lock);
                 return win.filling;
             }
@@ -178,7 +119,8 @@ static struct record *record_open(void)
     }
 }
 
-/* Sends the record being filled to the writer; waits for it only if the queue is full. */
+/* Sends the record being filled to the writer. A record the writer's queue refuses is not
+ * kept: its notifications are due again, and the receiver takes a repeat as done. */
 static void record_submit(void)
 {
     struct record *r = win.filling;
@@ -186,16 +128,11 @@ static void record_submit(void)
         return;
     }
     win.filling = NULL;
-    r->m.mark = win.mark;
-    r->m.ids = r->ptrs;
-    r->m.retry_at = r->retry_at;
-    for (int i = 0; i < r->m.count; i++) {
-        r->ptrs[i] = r->ids[i];
-    }
+    r->mark = win.mark;
     r->cmd =
         (struct write_cmd){.run = record_run, .done = record_done, .arg = r, .rerunnable = true};
-    if (r->m.count == 0 || executor_submit(&r->cmd) != 0) {
-        int rc = r->m.count == 0 ? 0 : executor_run(mark_all_run, &r->m);
+    int rc = r->count == 0 ? 0 : executor_submit(&r->cmd);
+    if (r->count == 0 || rc != 0) {
         record_done(r, rc);
     }
 }
@@ -214,8 +151,6 @@ static void records_wait_all(void)
 static void window_outcome(int slot, long status)
 {
     bool ok = status >= 200 && status < 300;
-    int64_t attempts = win.post[slot].attempts;
-    int64_t doublings = attempts < BACKOFF_DOUBLINGS_MAX ? attempts : BACKOFF_DOUBLINGS_MAX;
     if (ok) {
         win.acked++;
     } else {
@@ -223,10 +158,10 @@ static void window_outcome(int slot, long status)
                   win.post[slot].id, NULL);
     }
     struct record *r = record_open();
-    km_assert(r->m.count < MARKS_MAX);
-    memcpy(r->ids[r->m.count], win.post[slot].id, sizeof r->ids[0]);
-    r->retry_at[r->m.count] = ok ? 0 : clock_now_ms() + (win.base_ms << doublings);
-    r->m.count++;
+    km_assert(r->count < MARKS_MAX);
+    memcpy(r->ids[r->count], win.post[slot].id, sizeof r->ids[0]);
+    r->retry_at[r->count] = ok ? 0 : retry_at_after(win.post[slot].attempts, win.base_ms);
+    r->count++;
     win.post[slot].used = false;
 }
 
@@ -302,7 +237,7 @@ int callback_deliver_window(const uint8_t key[32], const char *url, struct db *r
             continue;
         }
         (void)http_out_pipe_collect(100, window_done, NULL);
-        if (win.filling != NULL && win.filling->m.count >= CALLBACK_MARK_BATCH) {
+        if (win.filling != NULL && win.filling->count >= CALLBACK_MARK_BATCH) {
             record_submit();
         }
     }

@@ -16,29 +16,12 @@
 bool callback_post(const uint8_t key[32], const char *url, json_t *body, int64_t attempts_before,
                    int64_t base_ms, int64_t *retry_at);
 
-/* The same for n bodies (stolen) at once; acked[i], retry_at[i] per body. */
-void callback_post_all(const uint8_t key[32], const char *url, json_t **bodies,
-                       const int64_t *attempts_before, int n, int64_t base_ms, bool *acked,
-                       int64_t *retry_at);
-
-/* A provider's due notifications, posted all at once; each outcome is then recorded, in one
- * transaction, by mark(db, id, now, retry_at) with retry_at 0 for an acknowledged one. The
- * bodies are stolen. Returns how many were acknowledged. */
-struct callback_batch {
-    int count;
-    const char *ids[HTTP_OUT_PARALLEL_MAX];
-    json_t *bodies[HTTP_OUT_PARALLEL_MAX];
-    int64_t attempts[HTTP_OUT_PARALLEL_MAX]; /* made before this one, for the backoff */
-};
 struct db;
 /* Records one outcome in the provider's books: retry_at 0 for acknowledged, else when next. */
 typedef int (*callback_mark_fn)(struct db *db, const char *id, int64_t now, int64_t retry_at);
-int callback_deliver(const uint8_t key[32], const char *url, struct callback_batch *batch,
-                     int64_t base_ms, callback_mark_fn mark, const char *what);
-
-/* For a provider whose notifications come faster than one batch at a time carries them (the
- * sandbox payment provider under a buyers' rush): they go out through a window of posts kept
- * full (http_out_pipe_*), and the outcomes are recorded by mark() in transactions of up to
+/* A sandbox provider's due notifications (payments, top-ups, refunds), which under a buyers'
+ * rush come faster than one batch at a time carries them: they go out through a window of posts
+ * kept full (http_out_pipe_*), and the outcomes are recorded by mark() in transactions of up to
  * CALLBACK_MARK_BATCH, until nothing is due or CALLBACK_PASS_MS have passed and the window is
  * empty. due() reads, on the reader connection, at most max notifications whose attempt is due
  * by now and whose due time is later than after, earliest first: the pass moves past what it

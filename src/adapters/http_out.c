@@ -1,5 +1,5 @@
-/* One libcurl easy handle and one multi handle per thread, reused so that callbacks to the same
- * host ride kept-alive connections; freed when the thread ends. */
+/* One libcurl easy handle and one window of posts per thread, reused so that callbacks to the
+ * same host ride kept-alive connections; freed when the thread ends. */
 #include "adapters/http_out.h"
 
 #include <curl/curl.h>
@@ -125,19 +125,6 @@ int http_out_get(const char *url, char **body, long *status)
     return 0;
 }
 
-static pthread_key_t multi_key;
-static pthread_once_t multi_once = PTHREAD_ONCE_INIT;
-
-static void multi_free(void *p)
-{
-    curl_multi_cleanup(p);
-}
-
-static void multi_key_init(void)
-{
-    (void)pthread_key_create(&multi_key, multi_free);
-}
-
 static _Thread_local bool keep_connections;
 
 void http_out_keep_connections(void)
@@ -156,79 +143,6 @@ static void connection_policy(CURL *easy)
     }
 }
 
-/* The connection cache is the multi handle's, so it outlives each call: the next batch to the
- * same host finds as many connections open as the last one used, where opening and closing one
- * per callback cost both ends a dozen system calls and the TCP handshake each time. */
-static CURLM *thread_multi(void)
-{
-    pthread_once(&multi_once, multi_key_init);
-    CURLM *m = pthread_getspecific(multi_key);
-    if (m == NULL) {
-        m = curl_multi_init();
-        if (m == NULL) {
-            return NULL;
-        }
-        curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, (long)HTTP_OUT_PARALLEL_MAX);
-        if (pthread_setspecific(multi_key, m) != 0) {
-            curl_multi_cleanup(m);
-            return NULL;
-        }
-    }
-    return m;
-}
-
-void http_out_post_all(const char *url, char *const *bodies, char *const *signatures, int n,
-                       long *statuses)
-{
-    km_assert(n >= 0 && n <= HTTP_OUT_PARALLEL_MAX);
-    CURLM *multi = thread_multi();
-    CURL *easy[HTTP_OUT_PARALLEL_MAX] = {0};
-    struct curl_slist *headers[HTTP_OUT_PARALLEL_MAX] = {0};
-    for (int i = 0; i < n; i++) {
-        statuses[i] = 0;
-        easy[i] = curl_easy_init();
-        if (multi == NULL || easy[i] == NULL) {
-            continue;
-        }
-        char sig[160];
-        snprintf(sig, sizeof sig, "Kameng-Signature: %s", signatures[i]);
-        headers[i] = curl_slist_append(NULL, "Content-Type: application/json");
-        headers[i] = curl_slist_append(headers[i], sig);
-        curl_easy_setopt(easy[i], CURLOPT_URL, url);
-        curl_easy_setopt(easy[i], CURLOPT_HTTPHEADER, headers[i]);
-        curl_easy_setopt(easy[i], CURLOPT_POSTFIELDS, bodies[i]);
-        curl_easy_setopt(easy[i], CURLOPT_POSTFIELDSIZE, (long)strlen(bodies[i]));
-        curl_easy_setopt(easy[i], CURLOPT_TIMEOUT_MS, (long)HTTP_OUT_TIMEOUT_MS);
-        curl_easy_setopt(easy[i], CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(easy[i], CURLOPT_WRITEFUNCTION, discard);
-        connection_policy(easy[i]);
-        curl_multi_add_handle(multi, easy[i]);
-    }
-    int running = 0;
-    /* Bounded by the transfers' own timeouts: each gives up after HTTP_OUT_TIMEOUT_MS. */
-    do {
-        if (multi == NULL || curl_multi_perform(multi, &running) != CURLM_OK) {
-            break;
-        }
-        if (running > 0 && curl_multi_poll(multi, NULL, 0, 100, NULL) != CURLM_OK) {
-            break;
-        }
-    } while (running > 0);
-    for (int i = 0; i < n; i++) {
-        if (easy[i] == NULL) {
-            continue;
-        }
-        long code = 0;
-        curl_easy_getinfo(easy[i], CURLINFO_RESPONSE_CODE, &code);
-        statuses[i] = code;
-        if (multi != NULL) {
-            curl_multi_remove_handle(multi, easy[i]);
-        }
-        curl_easy_cleanup(easy[i]);
-        curl_slist_free_all(headers[i]);
-    }
-}
-
 /* A post in flight on the thread's window (http_out_pipe_*). */
 struct pipe_post {
     CURL *easy;
@@ -240,7 +154,9 @@ struct pipe_post {
 /* The window runs on libcurl's socket interface: curl_multi_perform visits every transfer of
  * the handle each time it is called, a system call or two each, which with 256 in flight was a
  * third of the timers' time; here epoll says which connections are ready and only those are
- * driven. Its own multi handle, so its connection cache is apart from http_out_post_all's. */
+ * driven. The multi handle's connection cache outlives each pass: the next finds as many
+ * connections open as the last one used, where opening one per post cost both ends a dozen
+ * system calls and a TCP handshake each time. */
 struct pipe {
     CURLM *multi;
     int epfd;

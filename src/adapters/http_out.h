@@ -11,24 +11,17 @@
 KM_MUST_USE int http_out_post(const char *url, const char *body, const char *signature,
                               long *status);
 
-/* Lets the calling thread's http_out_post_all and http_out_pipe_* posts keep their connections
- * open for the next ones (libcurl's connection cache); without it each opens its own. Only for
- * a thread that never posts to kameng from inside one of kameng's own requests: the timers'. */
+/* Lets the calling thread's http_out_pipe_* posts keep their connections open for the next ones
+ * (libcurl's connection cache); without it each opens its own. Only for a thread that never
+ * posts to kameng from inside one of kameng's own requests: the timers'. */
 void http_out_keep_connections(void);
 
-/* Post n bodies to url at once (libcurl multi), each with its signature header: statuses[i] is
- * the HTTP status, 0 when the transfer failed. n <= HTTP_OUT_PARALLEL_MAX. */
+/* A window of posts kept full, per thread: a post is added whenever fewer than
+ * HTTP_OUT_PARALLEL_MAX are in flight, and each is handed back as it ends, so a slow answer holds
+ * up its own place only. http_out_pipe_add takes body (a malloc'd string) and gives it back to
+ * done() with tag and the HTTP status (0 when the transfer failed). http_out_pipe_collect waits
+ * at most wait_ms for a post to end and returns how many ended. */
 #define HTTP_OUT_PARALLEL_MAX 256 /* the writer's batch: one group commit takes them all */
-void http_out_post_all(const char *url, char *const *bodies, char *const *signatures, int n,
-                       long *statuses);
-
-/* A window of posts kept full, for a sender with more to send than one batch: a post is added
- * whenever fewer than HTTP_OUT_PARALLEL_MAX are in flight, and each is handed back as it ends,
- * so a slow answer holds up its own place only, where http_out_post_all waits for the slowest of
- * its batch. Per thread, on the same kept-alive connections. http_out_pipe_add takes body (a
- * malloc'd string) and gives it back to done() with tag and the HTTP status (0 when the
- * transfer failed). http_out_pipe_collect waits at most wait_ms for a post to end and returns
- * how many ended. A thread must collect all it added before it calls http_out_post_all. */
 KM_MUST_USE int http_out_pipe_add(const char *url, char *body, const char *signature, void *tag);
 int http_out_pipe_in_flight(void);
 int http_out_pipe_collect(int wait_ms, void (*done)(void *ud, void *tag, char *body, long status),

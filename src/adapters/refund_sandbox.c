@@ -11,6 +11,7 @@
 #include "adapters/callback_out.h"
 #include "adapters/payment_sandbox.h"
 #include "adapters/signature.h"
+#include "core/check.h"
 #include "core/clock.h"
 #include "core/limits.h"
 #include "core/log.h"
@@ -183,36 +184,34 @@ static int notified(struct db *db, const char *id, int64_t now, int64_t retry_at
     return store_sandbox_refund_notified(db, id, now, retry_at);
 }
 
+/* The notifications due, as the window asks for them. */
+static int refunds_due(struct db *reader, int64_t now, int64_t after, struct callback_due *out,
+                       int max, int *count)
+{
+    static struct sandbox_refund due[HTTP_OUT_PARALLEL_MAX]; /* the timer thread only */
+    km_assert(max <= HTTP_OUT_PARALLEL_MAX);
+    int rc = store_sandbox_refunds_due(reader, now, after, CALLBACK_ATTEMPTS_MAX, due, max, count);
+    for (int i = 0; rc == 0 && i < *count; i++) {
+        struct payout_result res;
+        result_of(&due[i], now, &res);
+        memcpy(out[i].id, due[i].id, sizeof out[i].id);
+        out[i].attempts = due[i].notify_attempts;
+        out[i].due_at = due[i].notify_next_at;
+        out[i].body = json_pack("{s:s, s:s, s:s, s:s, s:I}", "id", due[i].id, "request_no",
+                                due[i].request_no, "provider_refund_id", due[i].id, "status",
+                                res.status, "amount_fen", (json_int_t)due[i].amount_fen);
+    }
+    return rc;
+}
+
 int refund_sandbox_notify(struct db *reader, const char *base_url)
 {
-    struct sandbox_refund due[HTTP_OUT_PARALLEL_MAX];
-    int count = 0;
-    if (db_begin_read(reader) != 0) {
-        return 0;
-    }
-    int rc = store_sandbox_refunds_due(reader, clock_now_ms(), CALLBACK_ATTEMPTS_MAX, due,
-                                       HTTP_OUT_PARALLEL_MAX,
-                                       &count);
-    db_rollback(reader);
-    if (rc != 0) {
-        return 0;
-    }
     uint8_t key[32];
     payment_sandbox_key(key);
     char url[512];
     snprintf(url, sizeof url, "%s/v1/callbacks/refunds/sandbox", base_url);
-    static struct callback_batch batch; /* the timer thread only, under its lock */
-    batch.count = count;
-    for (int i = 0; i < count; i++) {
-        struct payout_result res;
-        result_of(&due[i], clock_now_ms(), &res);
-        batch.ids[i] = due[i].id;
-        batch.attempts[i] = due[i].notify_attempts;
-        batch.bodies[i] = json_pack("{s:s, s:s, s:s, s:s, s:I}", "id", due[i].id, "request_no",
-                                    due[i].request_no, "provider_refund_id", due[i].id, "status",
-                                    res.status, "amount_fen", (json_int_t)due[i].amount_fen);
-    }
-    int acked = callback_deliver(key, url, &batch, NOTIFY_BACKOFF_BASE_MS, notified, "sandbox_refunds");
+    int acked = callback_deliver_window(key, url, reader, refunds_due, NOTIFY_BACKOFF_BASE_MS,
+                                        notified, "sandbox_refunds");
     sodium_memzero(key, sizeof key);
     return acked;
 }

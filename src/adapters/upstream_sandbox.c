@@ -12,6 +12,7 @@
 
 #include "adapters/callback_out.h"
 #include "adapters/signature.h"
+#include "core/check.h"
 #include "core/clock.h"
 #include "core/ids.h"
 #include "core/limits.h"
@@ -20,7 +21,7 @@
 #include "service/executor.h"
 #include "store/store_sandbox.h"
 
-#define SANDBOX_TOPUP_DELAY_MS 5000 /* a real upstream answers in seconds to minutes */
+#define SANDBOX_TOPUP_DELAY_MS 5000             /* a real upstream answers in seconds to minutes */
 #define SANDBOX_TOPUP_SLOW_MS (2 * 3600 * 1000) /* ..7777 / slow*: past any top-up's timeout */
 #define NOTIFY_BACKOFF_BASE_MS 2000
 
@@ -97,7 +98,8 @@ int upstream_sandbox_submit(const struct topup *t, char *ref, size_t ref_len, st
                              : s.row.created_at + SANDBOX_TOPUP_DELAY_MS;
     int rc = executor_run(submit_run, &s);
     if (rc != 0) {
-        return km_fail(e, KM_EINTERNAL, "upstream_unavailable", NULL, "the upstream did not answer");
+        return km_fail(e, KM_EINTERNAL, "upstream_unavailable", NULL,
+                       "the upstream did not answer");
     }
     snprintf(ref, ref_len, "%s", s.row.id);
     return 0;
@@ -120,42 +122,39 @@ int upstream_sandbox_query(struct db *reader, const char *ref, struct upstream_r
     snprintf(out->status, sizeof out->status, "%s", row.outcome);
     snprintf(out->credited_region, sizeof out->credited_region, "%s", row.credited_region);
     snprintf(out->detail, sizeof out->detail, "%s",
-             strcmp(row.outcome, "failed") == 0 ? "the account does not accept top-ups"
-             : strcmp(row.outcome, "wrong_region") == 0
-                 ? "credited, but to another region/server"
-                 : "credited");
+             strcmp(row.outcome, "failed") == 0         ? "the account does not accept top-ups"
+             : strcmp(row.outcome, "wrong_region") == 0 ? "credited, but to another region/server"
+                                                        : "credited");
     return 0;
+}
+
+/* The callbacks due, as the window asks for them. */
+static int topups_due(struct db *reader, int64_t now, int64_t after, struct callback_due *out,
+                      int max, int *count)
+{
+    static struct sandbox_topup due[HTTP_OUT_PARALLEL_MAX]; /* the timer thread only */
+    km_assert(max <= HTTP_OUT_PARALLEL_MAX);
+    int rc = store_sandbox_topups_due(reader, now, after, CALLBACK_ATTEMPTS_MAX, due, max, count);
+    for (int i = 0; rc == 0 && i < *count; i++) {
+        const struct sandbox_topup *t = &due[i];
+        memcpy(out[i].id, t->id, sizeof out[i].id);
+        out[i].attempts = t->notify_attempts;
+        out[i].due_at = t->notify_next_at;
+        out[i].body =
+            json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", t->id, "upstream_ref", t->id, "topup_id",
+                      t->topup_id, "status", t->outcome, "credited_region", t->credited_region);
+    }
+    return rc;
 }
 
 int upstream_sandbox_notify(struct db *reader, const char *base_url)
 {
-    struct sandbox_topup due[HTTP_OUT_PARALLEL_MAX];
-    int count = 0;
-    if (db_begin_read(reader) != 0) {
-        return 0;
-    }
-    int rc = store_sandbox_topups_due(reader, clock_now_ms(), CALLBACK_ATTEMPTS_MAX, due,
-                                      HTTP_OUT_PARALLEL_MAX,
-                                      &count);
-    db_rollback(reader);
-    if (rc != 0) {
-        return 0;
-    }
     uint8_t key[32];
     upstream_sandbox_key(key);
     char url[512];
     snprintf(url, sizeof url, "%s/v1/callbacks/upstream/sandbox", base_url);
-    static struct callback_batch batch; /* the timer thread only, under its lock */
-    batch.count = count;
-    for (int i = 0; i < count; i++) {
-        const struct sandbox_topup *t = &due[i];
-        batch.ids[i] = t->id;
-        batch.attempts[i] = t->notify_attempts;
-        batch.bodies[i] = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", t->id, "upstream_ref",
-                                    t->id, "topup_id", t->topup_id, "status", t->outcome,
-                                    "credited_region", t->credited_region);
-    }
-    int acked = callback_deliver(key, url, &batch, NOTIFY_BACKOFF_BASE_MS, store_sandbox_topup_notified, "sandbox_upstream");
+    int acked = callback_deliver_window(key, url, reader, topups_due, NOTIFY_BACKOFF_BASE_MS,
+                                        store_sandbox_topup_notified, "sandbox_upstream");
     sodium_memzero(key, sizeof key);
     return acked;
 }

@@ -82,11 +82,13 @@ static void sandbox_topup_read(struct db_stmt *st, struct sandbox_topup *t)
     t->created_at = db_int(st, 7);
     t->result_at = db_int(st, 8);
     t->notify_attempts = db_int(st, 9);
+    t->notify_next_at = db_int(st, 10);
 }
 
 #define SANDBOX_TOPUP_COLUMNS                                                                      \
     "id, topup_id, target_account, COALESCE(target_region, ''), outcome, callback,"                \
-    " COALESCE(credited_region, ''), created_at, COALESCE(result_at, 0), notify_attempts"
+    " COALESCE(credited_region, ''), created_at, COALESCE(result_at, 0), notify_attempts,"         \
+    " COALESCE(notify_next_at, 0)"
 
 int store_sandbox_topup_get(struct db *db, const char *id, struct sandbox_topup *out)
 {
@@ -100,15 +102,16 @@ int store_sandbox_topup_get(struct db *db, const char *id, struct sandbox_topup 
     return db_found(rc);
 }
 
-int store_sandbox_topups_due(struct db *db, int64_t now, int attempts_max,
+int store_sandbox_topups_due(struct db *db, int64_t now, int64_t after, int attempts_max,
                              struct sandbox_topup *out, int max, int *count)
 {
     *count = 0;
     struct db_stmt *st = db_query(db,
                                   "SELECT " SANDBOX_TOPUP_COLUMNS " FROM sandbox_topups WHERE"
                                   " notified_at IS NULL AND callback = 1 AND notify_next_at <= $1"
-                                  " AND notify_attempts < $2 ORDER BY notify_next_at LIMIT $3",
-                                  "iii", now, (int64_t)attempts_max, (int64_t)max);
+                                  " AND notify_next_at > $2 AND notify_attempts < $3 ORDER BY"
+                                  " notify_next_at LIMIT $4",
+                                  "iiii", now, after, (int64_t)attempts_max, (int64_t)max);
     int rc = DB_DONE;
     while (*count < max && (rc = db_step(st)) == DB_ROW) {
         sandbox_topup_read(st, &out[(*count)++]);
@@ -145,7 +148,7 @@ int store_sandbox_topup_find(struct db *db, const char *topup_id, char *id)
 
 #define SANDBOX_REFUND_COLUMNS                                                                     \
     "id, request_no, payment_id, method, amount_fen, outcome, failures_left, created_at,"          \
-    " result_at, notify_attempts"
+    " result_at, notify_attempts, notify_next_at"
 
 static void sandbox_refund_read(struct db_stmt *st, struct sandbox_refund *r)
 {
@@ -160,6 +163,7 @@ static void sandbox_refund_read(struct db_stmt *st, struct sandbox_refund *r)
     r->created_at = db_int(st, 7);
     r->result_at = db_int(st, 8);
     r->notify_attempts = db_int(st, 9);
+    r->notify_next_at = db_int(st, 10);
 }
 
 int store_sandbox_refund_get(struct db *db, const char *request_no, struct sandbox_refund *out)
@@ -195,15 +199,16 @@ int store_sandbox_refund_update(struct db *db, const struct sandbox_refund *r)
                            "iis", r->failures_left, r->result_at, r->id));
 }
 
-int store_sandbox_refunds_due(struct db *db, int64_t now, int attempts_max,
+int store_sandbox_refunds_due(struct db *db, int64_t now, int64_t after, int attempts_max,
                               struct sandbox_refund *out, int max, int *count)
 {
     *count = 0;
     struct db_stmt *st = db_query(db,
                                   "SELECT " SANDBOX_REFUND_COLUMNS " FROM sandbox_refunds WHERE"
                                   " notified_at IS NULL AND result_at > 0 AND notify_next_at <= $1"
-                                  " AND notify_attempts < $2 ORDER BY notify_next_at LIMIT $3",
-                                  "iii", now, (int64_t)attempts_max, (int64_t)max);
+                                  " AND notify_next_at > $2 AND notify_attempts < $3 ORDER BY"
+                                  " notify_next_at LIMIT $4",
+                                  "iiii", now, after, (int64_t)attempts_max, (int64_t)max);
     int rc = DB_DONE;
     while (*count < max && (rc = db_step(st)) == DB_ROW) {
         sandbox_refund_read(st, &out[(*count)++]);

@@ -31,6 +31,7 @@ struct sandbox_topup {
     int64_t created_at;
     int64_t result_at; /* 0: never */
     int64_t notify_attempts;
+    int64_t notify_next_at;
 };
 
 KM_MUST_USE int store_sandbox_charge_insert(struct db *db, const struct sandbox_charge *c);
@@ -45,8 +46,10 @@ KM_MUST_USE int store_sandbox_topup_insert(struct db *db, const struct sandbox_t
 /* The upstream order already made for a shop top-up id, if any. */
 KM_MUST_USE int store_sandbox_topup_find(struct db *db, const char *topup_id, char *id);
 KM_MUST_USE int store_sandbox_topup_get(struct db *db, const char *id, struct sandbox_topup *out);
-KM_MUST_USE int store_sandbox_topups_due(struct db *db, int64_t now, int attempts_max,
-                                         struct sandbox_topup *out, int max, int *count);
+/* Top-ups whose callback is due by now and became due later than after, earliest first. */
+KM_MUST_USE int store_sandbox_topups_due(struct db *db, int64_t now, int64_t after,
+                                         int attempts_max, struct sandbox_topup *out, int max,
+                                         int *count);
 /* retry_at 0 marks it delivered; otherwise the attempt is counted and retried then. */
 KM_MUST_USE int store_sandbox_topup_notified(struct db *db, const char *id, int64_t now,
                                              int64_t retry_at);
@@ -62,6 +65,7 @@ struct sandbox_refund {
     int64_t created_at;
     int64_t result_at; /* 0 until accepted */
     int64_t notify_attempts;
+    int64_t notify_next_at;
 };
 
 /* By the shop's request number; -KM_ENOTFOUND if the provider never saw it. */
@@ -69,8 +73,11 @@ KM_MUST_USE int store_sandbox_refund_get(struct db *db, const char *request_no,
                                          struct sandbox_refund *out);
 KM_MUST_USE int store_sandbox_refund_insert(struct db *db, const struct sandbox_refund *r);
 KM_MUST_USE int store_sandbox_refund_update(struct db *db, const struct sandbox_refund *r);
-KM_MUST_USE int store_sandbox_refunds_due(struct db *db, int64_t now, int attempts_max,
-                                          struct sandbox_refund *out, int max, int *count);
+/* Refund results whose notification is due by now and became due later than after, earliest
+ * first. */
+KM_MUST_USE int store_sandbox_refunds_due(struct db *db, int64_t now, int64_t after,
+                                          int attempts_max, struct sandbox_refund *out, int max,
+                                          int *count);
 KM_MUST_USE int store_sandbox_refund_notified(struct db *db, const char *id, int64_t now,
                                               int64_t retry_at);
 /* A failed refund whose amount ends in `cents` fen is paid after all at result_at, and notified
