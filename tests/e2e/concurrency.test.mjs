@@ -176,3 +176,47 @@ test('300 payments at once: the provider notifies each exactly once, more than o
   assert.deepEqual(await stockOf(shop, product.id), { available: 0, reserved: 0, delivered: n });
   await assertBalanced(shop);
 });
+
+test('with the real clock the timers deliver payments by themselves, a rush and then another', async () => {
+  // A test clock's advance runs the timers on a server thread, which opens a connection per
+  // notification; here the timers thread runs them, on its own kept-alive connections, and they
+  // must still reach the shop when those connections have sat idle between two rushes.
+  const real = await startShop({ testClock: false });
+  try {
+    const product = await createCardProduct(real, { price: 100 });
+    const imported = await importJson(real, product.id, freshKeys(60, 'RC'));
+    assert.equal(imported.status, 201, JSON.stringify(imported.body));
+    const notified = async () => {
+      const m = (await real.get('/metrics')).body
+        .match(/^kameng_http_requests_total\{route="callbacks\.payment",status="2xx"\} (\d+)$/m);
+      return m ? Number(m[1]) : 0;
+    };
+    const before = await notified();
+    for (const rush of [1, 2]) {
+      const orders = await Promise.all(Array.from({ length: 30 }, async () => {
+        const c = await real.post('/v1/orders', { product_id: product.id });
+        assert.equal(c.status, 201, JSON.stringify(c.body));
+        const token = c.body.buyer_token;
+        const p = await real.post(`/v1/orders/${c.body.id}/payments`, { method: 'wechat' }, { token });
+        assert.equal(p.status, 201, JSON.stringify(p.body));
+        const s = await real.post(`/v1/sandbox/payments/${p.body.id}/pay`, { outcome: 'succeeded' });
+        assert.equal(s.status, 202, JSON.stringify(s.body));
+        return { id: c.body.id, token };
+      }));
+      for (const o of orders) {
+        let status = '';
+        for (let i = 0; i < 100 && status !== 'delivered'; i++) {
+          status = (await orderView(real, o.id, o.token)).status;
+          if (status !== 'delivered') await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.equal(status, 'delivered', `rush ${rush}: ${o.id}`);
+      }
+      assert.equal(await notified() - before, 30 * rush, 'one acknowledged notification each');
+      if (rush === 1) await new Promise((r) => setTimeout(r, 1500)); // the connections sit idle
+    }
+    assert.deepEqual(await stockOf(real, product.id), { available: 0, reserved: 0, delivered: 60 });
+    await assertBalanced(real);
+  } finally {
+    await real.cleanup();
+  }
+});
