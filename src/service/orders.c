@@ -25,7 +25,9 @@ int orders_event(struct db *db, const char *type, const char *object_id, const c
     return store_event_insert(db, type, object_id, order_id, text, now);
 }
 
-int orders_apply(struct db *db, struct order *o, int event, int64_t now, struct km_error *e)
+/* Moves o through the state machine and records the event; the row is written by the caller. */
+static int apply_unwritten(struct db *db, struct order *o, int event, int64_t now,
+                           struct km_error *e)
 {
     enum order_status from, to;
     if (order_status_parse(o->status, &from) != 0) {
@@ -41,10 +43,24 @@ int orders_apply(struct db *db, struct order *o, int event, int64_t now, struct 
     o->updated_at = now;
     char type[48];
     snprintf(type, sizeof type, "order.%s", order_status_name(to));
-    if (store_order_update(db, o) != 0 || orders_event(db, type, o->id, o->id, now) != 0) {
+    if (orders_event(db, type, o->id, o->id, now) != 0) {
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the order was not updated");
     }
     return 0;
+}
+
+int orders_apply(struct db *db, struct order *o, int event, int64_t now, struct km_error *e)
+{
+    int rc = apply_unwritten(db, o, event, now, e);
+    if (rc == 0 && store_order_update(db, o) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the order was not updated");
+    }
+    return rc;
+}
+
+int orders_apply_then(struct db *db, struct order *o, int event, int64_t now, struct km_error *e)
+{
+    return apply_unwritten(db, o, event, now, e);
 }
 
 static int new_token(struct db *db, const char *order_id, const char *via, int64_t now,

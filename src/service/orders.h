@@ -47,6 +47,11 @@ KM_MUST_USE int orders_expire_loaded(struct db *db, struct order *o, int64_t now
 /* Move an order through the state machine and record the event. */
 KM_MUST_USE int orders_apply(struct db *db, struct order *o, int event /* enum order_event */,
                              int64_t now, struct km_error *e);
+/* The same, but the order's row is left as it was for the next orders_apply of the same
+ * command, which writes every step at once: for a command that moves an order twice (paid,
+ * then delivered), one write of the row instead of two. Both events are recorded. */
+KM_MUST_USE int orders_apply_then(struct db *db, struct order *o, int event /* enum order_event */,
+                                  int64_t now, struct km_error *e);
 
 /* Record a state-change event for the timeline (and the webhooks). */
 KM_MUST_USE int orders_event(struct db *db, const char *type, const char *object_id,

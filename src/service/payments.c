@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/check.h"
 #include "core/clock.h"
 #include "core/limits.h"
 #include "domain/order_state.h"
@@ -163,11 +164,11 @@ int payments_capture(struct db *db, const char *payment_id, const char *provider
         return refunds_auto(db, o.id, now, e);
     }
     o.paid_at = now;
-    rc = orders_apply(db, &o, ORDER_EV_PAY, now, e);
-    if (rc != 0) {
-        return rc;
-    }
-    return fulfil_after_payment(db, &o, now, e);
+    /* Fulfilment moves the order on from paid in every case, and its move writes the row. */
+    rc = orders_apply_then(db, &o, ORDER_EV_PAY, now, e);
+    rc = rc != 0 ? rc : fulfil_after_payment(db, &o, now, e);
+    km_assert(rc != 0 || strcmp(o.status, "paid") != 0);
+    return rc;
 }
 
 int payments_fail(struct db *db, const char *payment_id, struct payment *out, struct km_error *e)
