@@ -10,6 +10,7 @@
 #include "adapters/signature.h"
 #include "core/check.h"
 #include "core/clock.h"
+#include "core/json_out.h"
 #include "core/limits.h"
 #include "core/log.h"
 #include "service/executor.h"
@@ -27,11 +28,11 @@ static int64_t retry_at_after(int64_t attempts_before, int64_t base_ms)
 bool callback_post(const uint8_t key[32], const char *url, json_t *body, int64_t attempts_before,
                    int64_t base_ms, int64_t *retry_at)
 {
-    char *text = json_dumps(body, JSON_COMPACT);
+    size_t len = 0;
+    char *text = json_out(body, &len);
     json_decref(body);
-    km_assert(text != NULL);
     char sig[SIGNATURE_HEADER_BYTES];
-    signature_make(key, clock_now_ms(), text, strlen(text), sig);
+    signature_make(key, clock_now_ms(), text, len, sig);
     long status = 0;
     bool ok = http_out_post(url, text, sig, &status) == 0 && status >= 200 && status < 300;
     free(text);
@@ -198,11 +199,11 @@ static int window_fill(const uint8_t key[32], const char *url, struct db *reader
         memcpy(win.post[slot].id, d->id, sizeof d->id);
         win.post[slot].attempts = d->attempts;
         *after = d->due_at > *after ? d->due_at : *after;
-        char *text = json_dumps(d->body, JSON_COMPACT);
+        size_t len = 0;
+        char *text = json_out(d->body, &len);
         json_decref(d->body);
-        km_assert(text != NULL);
         char sig[SIGNATURE_HEADER_BYTES];
-        signature_make(key, clock_now_ms(), text, strlen(text), sig);
+        signature_make(key, clock_now_ms(), text, len, sig);
         if (http_out_pipe_add(url, text, sig, (void *)(intptr_t)slot) != 0) {
             free(text);
             window_outcome(slot, 0);

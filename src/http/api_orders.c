@@ -8,10 +8,10 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/json_out.h"
 #include "domain/target.h"
 #include "http/api.h"
 #include "http/api_handlers.h"
-#include "http/json_out.h"
 #include "http/ratelimit.h"
 #include "http/views.h"
 #include "service/fulfilment.h"

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/json_out.h"
 #include "core/vault.h"
-#include "http/json_out.h"
 #include "store/store.h"
 
 #define INFLIGHT_SLOTS (IDEMPOTENCY_INFLIGHT_MAX * 2) /* open addressing stays half empty */

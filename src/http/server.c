@@ -17,11 +17,11 @@
 #include <strings.h>
 
 #include "core/clock.h"
+#include "core/json_out.h"
 #include "core/log.h"
 #include "http/api.h"
 #include "http/auth.h"
 #include "http/idempotency.h"
-#include "http/json_out.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/views.h"

@@ -3,10 +3,10 @@
 
 #include <string.h>
 
-#include "domain/target.h"
 #include "core/clock.h"
+#include "core/json_out.h"
+#include "domain/target.h"
 #include "http/api.h"
-#include "http/json_out.h"
 #include "http/views_refunds.h"
 #include "store/store_refunds.h"
 #include "service/fulfilment.h"

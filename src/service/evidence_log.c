@@ -13,6 +13,7 @@
 
 #include "core/clock.h"
 #include "core/files.h"
+#include "core/json_out.h"
 #include "core/log.h"
 #include "core/vault.h"
 #include "store/store_log.h"
@@ -180,10 +181,9 @@ int evlog_append(struct db *db, const char *kind, const char *order_id, json_t *
         json_object_set_new(fields, "order_id", json_string(order_id));
     }
     /* Canonical: keys sorted, no white space, ASCII only; the same facts give the same bytes. */
-    char *text = json_dumps(fields, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+    size_t n = 0;
+    char *text = json_out_canonical(fields, &n);
     json_decref(fields);
-    km_assert(text != NULL);
-    size_t n = strlen(text);
     if (n > LOG_ENTRY_BYTES_MAX) {
         free(text);
         return km_fail(e, KM_EINTERNAL, "log_entry_too_large", NULL, "a log entry is too large");

@@ -1,15 +1,30 @@
-/* json_out writes exactly what json_dumps(JSON_COMPACT) writes, for every kind of value and every
- * character a string may hold. */
+/* json_out writes exactly what json_dumps(JSON_COMPACT) writes, and json_out_canonical what it
+ * writes with JSON_SORT_KEYS | JSON_ENSURE_ASCII (the evidence log's entries), for every kind of
+ * value and every character a string may hold. */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "http/json_out.h"
+#include "core/json_out.h"
+
+static void canonical_same_as_jansson(const json_t *v)
+{
+    char *want = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII | JSON_ENCODE_ANY);
+    size_t len = 0;
+    char *got = json_out_canonical(v, &len);
+    cr_assert_not_null(want);
+    cr_assert_str_eq(got, want);
+    cr_assert_eq(len, strlen(want));
+    free(want);
+    free(got);
+}
 
 static void same_as_jansson(json_t *v)
 {
+    canonical_same_as_jansson(v);
     char *want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     size_t len = 0;
     char *got = json_out(v, &len);
@@ -80,4 +95,39 @@ Test(json_out, writes_integers_of_every_length_and_sign_as_jansson_does)
     json_array_append_new(a, json_integer(INT64_MIN + 1));
     json_array_append_new(a, json_integer(-1));
     same_as_jansson(a);
+}
+
+Test(json_out, canonical_sorts_keys_by_their_bytes_at_every_depth)
+{
+    json_t *inner = json_object();
+    const char *keys[] = {"b", "ab", "a", "", "B", "aa", "\xC3\xA9", "\xE4\xB8\xAD", "z\"q", "a\n"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        json_object_set_new(inner, keys[i], json_integer((json_int_t)i));
+    }
+    json_t *o = json_pack("{s:s, s:[{s:i, s:i}, o], s:{}}", "seq", "7", "list", "y", 1, "x", 2,
+                          inner, "empty");
+    size_t len = 0;
+    char *got = json_out_canonical(o, &len);
+    cr_assert_eq(strncmp(got, "{\"empty\":{},\"list\":[{\"x\":2,\"y\":1},{\"\":3,", 36), 0, "%s",
+                 got);
+    free(got);
+    same_as_jansson(o);
+    /* More keys than the sort keeps on the stack. */
+    json_t *many = json_object();
+    for (int i = 40; i > 0; i--) {
+        char key[8];
+        snprintf(key, sizeof key, "k%d", i * 7 % 41);
+        json_object_set_new(many, key, json_integer(i));
+    }
+    same_as_jansson(many);
+}
+
+Test(json_out, canonical_writes_every_character_past_ascii_as_jansson_does)
+{
+    /* Two-, three- and four-byte sequences: the last two-byte, three-byte and BMP characters,
+     * U+2028, and past U+FFFF (a surrogate pair), up to U+10FFFF. */
+    same_as_jansson(json_string("caf\xC3\xA9 \xDF\xBF \xE0\xA0\x80 \xE2\x80\xA8 \xEF\xBF\xBF"
+                                " \xF0\x90\x80\x80 \xF0\x9F\x98\x80 \xF4\x8F\xBF\xBF"));
+    same_as_jansson(json_string("\xE5\x8D\xA1\xE5\xAF\x86\n\x7f\x01"));
+    same_as_jansson(json_pack("{s:s}", "\xE9\x87\x91\xE9\xA2\x9D", "\xF0\x9F\x92\xB0"));
 }
