@@ -173,7 +173,9 @@ function unpaidPane(o) {
       h('strong', null, `${yuan(r.amount_fen)} · ${METHOD()[r.method] || r.method} · ${REFUND()[r.status] || r.status}`), ' ',
       h('code', { class: 'small' }, r.id),
       r.failure_reason && h('p', { class: 'small muted' }, t('原因：{r}', { r: r.failure_reason })),
-      h('button', { type: 'button', class: 'primary move', onclick: (ev) => move(ev.target, r) }, t('改退至店铺余额'))))),
+      r.movable_fen < r.amount_fen && h('p', { class: 'small' }, t('另一笔退款已付 {b}，改退只付其余的 {a}。', { b: yuan(r.amount_fen - r.movable_fen), a: yuan(r.movable_fen) })),
+      h('button', { type: 'button', class: 'primary move', onclick: (ev) => move(ev.target, r) },
+        r.movable_fen < r.amount_fen ? t('改退 {a} 至店铺余额', { a: yuan(r.movable_fen) }) : t('改退至店铺余额'))))),
     err);
 }
 
@@ -438,6 +440,7 @@ addEN({
   '请买家补充（买家有 72 小时回复）': 'Ask the buyer (they have 72 hours to reply)', '请求补充证据': 'Ask for evidence', '请写明需要什么材料': 'Say what you need',
   '补充证据': 'Evidence request', '已请买家补充，等待回复（截止 {t}）。': 'Asked the buyer; waiting for the reply (due {t}).', '无权操作：{m}': 'Not allowed: {m}',
   '未能到账的退款': 'Refunds not paid out', '{t}（已逾期）': '{t} (overdue)', '原因：{r}': 'Reason: {r}', '改退至店铺余额': 'Move to the shop balance',
+  '改退 {a} 至店铺余额': 'Move {a} to the shop balance', '另一笔退款已付 {b}，改退只付其余的 {a}。': 'Another refund of the payment has paid {b} of it; a move pays the other {a}.',
   '这些退款已同意，但原路未能退回。请改退至店铺余额，而不是再次同意退款，以免同一诉求退两次。': 'These refunds were approved, but the original route could not pay them. Move them to the shop balance rather than approve again, so that no claim is paid twice.',
 });
 

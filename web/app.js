@@ -364,7 +364,10 @@ function refundList(refunds, orderId, after) {
         ? t('未能原路退回：收款账户异常（例如银行卡已注销），渠道无法入账。')
         : t('未能原路退回：支付渠道拒绝了这笔退款。')),
       stuck && r.failure_reason && h('p', { class: 'small muted provider-words' }, t('渠道原话：{r}', { r: r.failure_reason })),
-      stuck && h('div', { class: 'row' }, h('button', { type: 'button', class: 'small-btn primary', onclick: move }, t('改退至店铺余额')),
+      stuck && r.movable_fen < r.amount_fen && h('p', { class: 'small' },
+        t('其中 {b} 已由同一笔付款的另一笔退款退回，改退只退其余的 {a}。', { b: yuan(r.amount_fen - r.movable_fen), a: yuan(r.movable_fen) })),
+      stuck && h('div', { class: 'row' }, h('button', { type: 'button', class: 'small-btn primary', onclick: move },
+        r.movable_fen < r.amount_fen ? t('改退 {a} 至店铺余额', { a: yuan(r.movable_fen) }) : t('改退至店铺余额')),
         h('span', { class: 'small muted' }, t('退到本店余额，立即到账，可用于下次购买'))),
       stuck && err);
   }));
@@ -882,6 +885,9 @@ addEN({
     '已超过承诺的到账时间 {t}，店铺已收到逾期提醒。' :
         'Past the promised date, {t}; the shop has been alerted.',
     '改退至店铺余额' : 'Move to shop balance',
+    '改退 {a} 至店铺余额' : 'Move {a} to shop balance',
+    '其中 {b} 已由同一笔付款的另一笔退款退回，改退只退其余的 {a}。' :
+        '{b} of it has reached you by another refund of the same payment; a move pays the other {a}.',
     '退到本店余额，立即到账，可用于下次购买' :
         'Paid into your balance with this shop at once, to spend on your next order',
     '已完成' : 'Completed',

@@ -19,13 +19,14 @@
 #define VIEW_LOG_ENTRIES_MAX 256 /* an order's life is a few dozen events */
 #define APPEAL_WINDOW_MS ((int64_t)CASE_APPEAL_WINDOW_DAYS * 24 * 3600 * 1000)
 
-static json_t *refund_json(const struct refund_row *r, bool movable)
+/* movable_fen: what moving it to the shop balance would pay (payouts_movable), 0 if it may not. */
+static json_t *refund_json(const struct refund_row *r, int64_t movable_fen)
 {
     /* Still with the provider past the promised date (noted once by the timers). */
     bool overdue = r->overdue_at != 0 && strcmp(r->status, "pending") == 0;
     json_t *v = json_pack(
         "{s:s, s:s, s:s, s:o, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o,"
-        " s:b, s:b}",
+        " s:b, s:I, s:b}",
         "id",
         r->id, "object", "refund", "order_id", r->order_id, "case_id",
         r->case_id[0] ? json_string(r->case_id) : json_null(), "payment_id", r->payment_id,
@@ -34,19 +35,19 @@ static json_t *refund_json(const struct refund_row *r, bool movable)
         (json_int_t)r->attempts, "expected_by", api_time(r->expected_by), "created_at",
         api_time(r->created_at), "completed_at", api_time(r->completed_at), "failure_reason",
         r->failure_reason[0] ? json_string(r->failure_reason) : json_null(), "rerouted_from",
-        r->rerouted_from[0] ? json_string(r->rerouted_from) : json_null(), "movable", movable,
-        "overdue", overdue);
+        r->rerouted_from[0] ? json_string(r->rerouted_from) : json_null(), "movable",
+        movable_fen > 0, "movable_fen", (json_int_t)movable_fen, "overdue", overdue);
     km_assert(v != NULL);
     return v;
 }
 
 json_t *view_refund(struct db *db, const struct refund_row *r)
 {
-    bool movable = false;
-    if (payouts_movable(db, r, &movable) != 0) {
+    int64_t movable_fen = 0;
+    if (payouts_movable(db, r, &movable_fen) != 0) {
         return NULL;
     }
-    return refund_json(r, movable);
+    return refund_json(r, movable_fen);
 }
 
 json_t *view_case_summary(const struct case_row *c, int64_t now)

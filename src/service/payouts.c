@@ -87,6 +87,37 @@ static int alert_if_paid_twice(struct db *db, const struct refund_row *r, int64_
     return over > 0 ? raise_paid_twice(db, r, over, now, e) : 0;
 }
 
+/* After a refund failed for good and its money came back to the order: the part of it that its
+ * payment no longer owes the buyer goes back to the shop's revenue. That part exists only when
+ * another refund of the payment, one the shop had ended as failed, was paid late by its provider
+ * while this one was in flight: the late payment came out of revenue (paid_after_failure), and
+ * without this the same amount would lie in the order's account with no claim on it. What is
+ * still owed (the payment less its other refunds) stays for the buyer's next request. */
+static int return_unowed(struct db *db, const struct refund_row *r, int64_t now, struct km_error *e)
+{
+    struct payment p;
+    int64_t refunded = 0;
+    char order_acct[LEDGER_ACCOUNT_ID_BYTES_MAX];
+    books_account(order_acct, "order", r->order_id);
+    struct ledger_account acct;
+    if (store_payment_get(db, r->payment_id, &p) != 0 ||
+        store_refunded_of_payment(db, p.id, &refunded) != 0 ||
+        store_ledger_account_load(db, order_acct, LEDGER_DEBITS_MUST_NOT_EXCEED_CREDITS, &acct) !=
+            0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
+    }
+    int64_t owed = p.amount_fen > refunded ? p.amount_fen - refunded : 0;
+    int64_t unowed = r->amount_fen > owed ? r->amount_fen - owed : 0;
+    int64_t available = acct.credits_posted - acct.debits_posted - acct.debits_pending;
+    if (unowed > available) {
+        unowed = available; /* never more than lies there */
+    }
+    if (unowed <= 0) {
+        return 0;
+    }
+    return books_post(db, order_acct, "revenue:shop", unowed, "unowed_refund", r->id, now, e);
+}
+
 static int finish(struct db *db, struct refund_row *r, const char *was, const char *status,
                   const char *detail, int64_t now, struct km_error *e)
 {
@@ -109,7 +140,10 @@ static int finish(struct db *db, struct refund_row *r, const char *was, const ch
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
     }
     int rc = refunds_log_payout(db, r, r->status, now, e);
-    return rc != 0 || !ok ? rc : alert_if_paid_twice(db, r, now, e);
+    if (rc != 0 || held) {
+        return rc;
+    }
+    return ok ? alert_if_paid_twice(db, r, now, e) : return_unowed(db, r, now, e);
 }
 
 /* Store a pending refund that goes to the provider again at r->next_attempt_at. */
@@ -250,9 +284,9 @@ static int credited_after_refund(struct db *db, const struct refund_row *r, bool
     return rc;
 }
 
-int payouts_movable(struct db *db, const struct refund_row *r, bool *movable)
+int payouts_movable(struct db *db, const struct refund_row *r, int64_t *movable_fen)
 {
-    *movable = false;
+    *movable_fen = 0;
     bool failed = strcmp(r->status, "failed") == 0;
     if (!failed && strcmp(r->status, "requires_action") != 0) {
         return 0;
@@ -271,18 +305,18 @@ int payouts_movable(struct db *db, const struct refund_row *r, bool *movable)
     if (credited) {
         return 0;
     }
-    if (!failed) {
-        *movable = true; /* its money is still held for it */
-        return 0;
-    }
-    /* A failed refund whose payment was refunded in full some other way is owed nothing. */
+    /* What the payment still owes besides this refund caps the move: nothing once it was
+     * refunded in full some other way, and only the rest when another refund of it, ended as
+     * failed, was paid late meanwhile. */
     struct payment p;
     int64_t refunded = 0;
     if (store_payment_get(db, r->payment_id, &p) != 0 ||
         store_refunded_of_payment(db, p.id, &refunded) != 0) {
         return -1;
     }
-    *movable = refunded + r->amount_fen <= p.amount_fen;
+    int64_t others = failed ? refunded : refunded - r->amount_fen; /* a held one counts itself */
+    int64_t owed = p.amount_fen - others;
+    *movable_fen = owed <= 0 ? 0 : owed < r->amount_fen ? owed : r->amount_fen;
     return 0;
 }
 
@@ -295,10 +329,10 @@ int payouts_unsettled(struct db *db, const char *order_id, struct refund_row *ou
         found = km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
     }
     for (int i = 0; i < n && found == 0; i++) {
-        bool movable = false;
-        if (payouts_movable(db, &rs[i], &movable) != 0) {
+        int64_t movable_fen = 0;
+        if (payouts_movable(db, &rs[i], &movable_fen) != 0) {
             found = km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
-        } else if (movable) {
+        } else if (movable_fen > 0) {
             *out = rs[i];
             found = 1;
         }
@@ -364,17 +398,20 @@ int payouts_move_to_balance(struct db *db, const char *refund_id, const char *by
         }
     }
     /* A failed refund moves once: what is left of this payment to refund caps the new one, so
-     * moving it again, or after it was paid some other way, refunds nothing twice. */
+     * moving it again, or after it was paid some other way, refunds nothing twice. When another
+     * refund of the payment was paid late meanwhile, the move pays only the rest. */
     int64_t refunded = 0;
     if (store_refunded_of_payment(db, p.id, &refunded) != 0) {
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
     }
-    if (refunded + r.amount_fen > p.amount_fen) {
+    int64_t amount =
+        p.amount_fen - refunded < r.amount_fen ? p.amount_fen - refunded : r.amount_fen;
+    if (amount <= 0) {
         return km_fail(e, KM_ESTATE, "refund_exceeds_captured", "refund_id",
                        "this payment has been refunded already");
     }
     snprintf(p.method, sizeof p.method, "balance");
-    rc = refunds_pay_back(db, &o, &p, r.case_id, r.rule, r.amount_fen, r.id, now, e);
+    rc = refunds_pay_back(db, &o, &p, r.case_id, r.rule, amount, r.id, now, e);
     if (rc != 0) {
         return rc;
     }
@@ -390,8 +427,9 @@ int payouts_move_to_balance(struct db *db, const char *refund_id, const char *by
     char body[256];
     snprintf(body, sizeof body,
              "Refund %s of %lld.%02lld CNY, which was not paid out, is moved to the shop balance "
-             "as refund %s.",
-             r.id, (long long)(r.amount_fen / 100), (long long)(r.amount_fen % 100), out->id);
+             "as refund %s of %lld.%02lld CNY.",
+             r.id, (long long)(r.amount_fen / 100), (long long)(r.amount_fen % 100), out->id,
+             (long long)(out->amount_fen / 100), (long long)(out->amount_fen % 100));
     return cases_message(db, r.case_id, by, false, body, "[]", e);
 }
 

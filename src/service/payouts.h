@@ -31,9 +31,10 @@ KM_MUST_USE int payouts_unanswered(struct db *db, const char *refund_id, const c
  * refund.paid_twice). */
 KM_MUST_USE int payouts_result(struct db *db, const char *refund_id, const char *status,
                                const char *detail, int64_t now, struct km_error *e);
-/* Whether the refund was not paid out (failed, or held on an abnormal account), is not moved
- * yet, and is still owed: what the buyer or an agent may move to the shop balance. */
-KM_MUST_USE int payouts_movable(struct db *db, const struct refund_row *r, bool *movable);
+/* What a move of the refund to the shop balance would pay, 0 if it may not be moved: a refund
+ * not paid out (failed, or held on an abnormal account), not moved yet, and still owed, up to
+ * what its payment still owes besides it. */
+KM_MUST_USE int payouts_movable(struct db *db, const struct refund_row *r, int64_t *movable_fen);
 /* The order's first refund that is movable: 1 with it in *out, 0 if there is none, or a
  * negative code. */
 KM_MUST_USE int payouts_unsettled(struct db *db, const char *order_id, struct refund_row *out,

@@ -159,6 +159,46 @@ describe('buyer pages', () => {
     });
   }
 
+  // A refund (50.16) the bank reported failed is paid late while the next one, all 100.99, is
+  // still with the bank; that one then fails for good (..99). Only 50.83 of it is still owed: the
+  // page says so, and the move pays that.
+  it('moves only what is still owed when another refund of the payment was paid late', async () => {
+    const DAY = 24 * 3600;
+    const { product } = await cardProduct(shop, { name: 'Q币卡 · 迟到的退款', price: 10099, windowHours: 72 });
+    const { order, token } = await paidOrder(shop, product.id, { method: 'bank_card' });
+    const first = await openCase(shop, order.id, token, 'key_not_working', { message: 'the card does not load' });
+    const part = await shop.post(`/v1/cases/${first.id}/decide`,
+      { outcome: 'approve', rule: 'E2', amount_fen: 5016, explanation: 'half of the card failed' }, { token: shop.keys.agent });
+    assert.equal(part.status, 200, JSON.stringify(part.body));
+    await shop.advance(0);
+    await shop.advance(2 * DAY); // the bank reports the 50.16 failed
+    await shop.advance(30 * 60);
+    const rv = await shop.post(`/v1/orders/${order.id}/card_keys/${order.card_keys[0].id}/reveal`, undefined, { token });
+    assert.equal(rv.status, 200, JSON.stringify(rv.body));
+    const second = await openCase(shop, order.id, token, 'key_not_working', { message: 'it still does not load' });
+    assert.equal(second.refunds[0].amount_fen, 10099);
+    await shop.advance(0);
+    await shop.advance(2 * DAY - 30 * 60 + 60); // the 50.16 is paid after all
+    await shop.advance(60 * 60); // the 100.99 fails for good
+
+    const page = await openPage(browser, shop.base, PHONE);
+    await page.context().addInitScript(([id, tok]) =>
+      sessionStorage.setItem('km.tokens', JSON.stringify({ [id]: tok })), [order.id, token]);
+    await page.goto(`${shop.base}/#/order/${order.id}`);
+    const stuck = page.locator('.refunds li', { has: page.locator('.pay-failed') })
+      .filter({ hasText: '100.99' });
+    await stuck.waitFor();
+    assert.match(await stuck.innerText(), /其中 ¥50\.16 已由同一笔付款的另一笔退款退回，改退只退其余的 ¥50\.83。/);
+    await shot(page, 'buyer-phone-refund-partial-move', { at: '.refunds' });
+    await stuck.getByRole('button', { name: '改退 ¥50.83 至店铺余额' }).click();
+    await page.waitForSelector('.refunds li:has-text("退至店铺余额 · ¥50.83")');
+    assert.equal(await page.getByRole('button', { name: /^改退/ }).count(), 0, 'offered no more');
+    const o = (await shop.get(`/v1/orders/${order.id}`, { token })).body;
+    assert.equal(o.amount_refunded_fen, 10099, 'each fen once');
+    assertClean(page);
+    await page.context().close();
+  });
+
   // A refund of an amount ending in 17 sits with a slow bank for ten days, past the date promised.
   it('shows a refund past its promised date as overdue', async () => {
     const { product } = await cardProduct(shop, { name: 'Q币卡 · 慢银行', price: 1017, noReasonDays: 7 });
