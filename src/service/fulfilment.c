@@ -18,6 +18,7 @@
 #include "service/evidence_log.h"
 #include "service/executor.h"
 #include "service/orders.h"
+#include "service/payouts.h"
 #include "service/refunds.h"
 #include "store/store_ledger.h"
 #include "store/store_refunds.h"
@@ -220,11 +221,13 @@ int fulfil_topup_result(struct db *db, const char *topup_id, const char *status,
         if (ok || wrong) {
             executor_log(LOG_WARN, "topup_credited_after_refund", "order_id", o.id, "topup_id",
                          t.id, NULL);
-            return orders_event(db, "topup.credited_after_refund", t.id, o.id, now) == 0
-                       ? 0
-                       : km_fail(e, KM_EINTERNAL, "storage_error", NULL, "event not stored");
+            if (orders_event(db, "topup.credited_after_refund", t.id, o.id, now) != 0) {
+                return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "event not stored");
+            }
         }
-        return 0;
+        /* Credited as ordered: a refund that failed is owed nothing now. (Credited elsewhere,
+         * it was no delivery of what was ordered, and the refund is still owed.) */
+        return ok ? payouts_topup_credited(db, o.id, now, e) : 0;
     }
     int rc;
     if (ok || wrong) {

@@ -87,27 +87,35 @@ static int alert_if_paid_twice(struct db *db, const struct refund_row *r, int64_
     return over > 0 ? raise_paid_twice(db, r, over, now, e) : 0;
 }
 
-/* After a refund failed for good and its money came back to the order: the part of it that its
- * payment no longer owes the buyer goes back to the shop's revenue. That part exists only when
- * another refund of the payment, one the shop had ended as failed, was paid late by its provider
- * while this one was in flight: the late payment came out of revenue (paid_after_failure), and
- * without this the same amount would lie in the order's account with no claim on it. What is
- * still owed (the payment less its other refunds) stays for the buyer's next request. */
+static int credited_after_refund(struct db *db, const struct refund_row *r, bool *credited);
+
+/* A refund that failed for good, and its money came back to the order: the part of it nobody is
+ * owed goes back to the shop's revenue, instead of lying in the order's account with no claim on
+ * it. That is all of it when the top-up it refunded (E1) reached the account after all: the buyer
+ * has what they paid for. Otherwise it is what its payment no longer owes (the captured amount
+ * less its other refunds), which exists when another refund of the payment, ended as failed, was
+ * paid late by its provider while this one was in flight: that late payment came out of revenue
+ * (paid_after_failure). What is still owed stays for the buyer to move or claim. Run when the
+ * refund fails and when a top-up is credited after its refund; what went back before counts, so
+ * nothing goes back twice. */
 static int return_unowed(struct db *db, const struct refund_row *r, int64_t now, struct km_error *e)
 {
     struct payment p;
-    int64_t refunded = 0;
+    int64_t refunded = 0, returned = 0;
+    bool credited = false;
     char order_acct[LEDGER_ACCOUNT_ID_BYTES_MAX];
     books_account(order_acct, "order", r->order_id);
     struct ledger_account acct;
     if (store_payment_get(db, r->payment_id, &p) != 0 ||
         store_refunded_of_payment(db, p.id, &refunded) != 0 ||
+        credited_after_refund(db, r, &credited) != 0 ||
+        store_ledger_posted_of(db, "unowed_refund", r->id, &returned) != 0 ||
         store_ledger_account_load(db, order_acct, LEDGER_DEBITS_MUST_NOT_EXCEED_CREDITS, &acct) !=
             0) {
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
     }
-    int64_t owed = p.amount_fen > refunded ? p.amount_fen - refunded : 0;
-    int64_t unowed = r->amount_fen > owed ? r->amount_fen - owed : 0;
+    int64_t owed = credited ? 0 : p.amount_fen > refunded ? p.amount_fen - refunded : 0;
+    int64_t unowed = (r->amount_fen > owed ? r->amount_fen - owed : 0) - returned;
     int64_t available = acct.credits_posted - acct.debits_posted - acct.debits_pending;
     if (unowed > available) {
         unowed = available; /* never more than lies there */
@@ -116,6 +124,28 @@ static int return_unowed(struct db *db, const struct refund_row *r, int64_t now,
         return 0;
     }
     return books_post(db, order_acct, "revenue:shop", unowed, "unowed_refund", r->id, now, e);
+}
+
+int payouts_topup_credited(struct db *db, const char *order_id, int64_t now, struct km_error *e)
+{
+    struct refund_row *rs = NULL;
+    int n = 0;
+    int rc = store_refunds_of_order(db, order_id, &rs, &n) == 0
+                 ? 0
+                 : km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
+    for (int i = 0; i < n && rc == 0; i++) {
+        char successor[ID_BYTES_MAX];
+        if (strcmp(rs[i].status, "failed") != 0) {
+            continue;
+        }
+        if (store_refund_successor(db, rs[i].id, successor) != 0) {
+            rc = km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
+        } else if (successor[0] == '\0') {
+            rc = return_unowed(db, &rs[i], now, e);
+        }
+    }
+    free(rs);
+    return rc;
 }
 
 static int finish(struct db *db, struct refund_row *r, const char *was, const char *status,

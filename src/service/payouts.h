@@ -31,6 +31,10 @@ KM_MUST_USE int payouts_unanswered(struct db *db, const char *refund_id, const c
  * refund.paid_twice). */
 KM_MUST_USE int payouts_result(struct db *db, const char *refund_id, const char *status,
                                const char *detail, int64_t now, struct km_error *e);
+/* The order's top-up reached the account after its refund (E1): what a refund of it that failed
+ * brought back to the order is nobody's claim any more, and goes back to the shop's revenue. */
+KM_MUST_USE int payouts_topup_credited(struct db *db, const char *order_id, int64_t now,
+                                       struct km_error *e);
 /* What a move of the refund to the shop balance would pay, 0 if it may not be moved: a refund
  * not paid out (failed, or held on an abnormal account), not moved yet, and still owed, up to
  * what its payment still owes besides it. */

@@ -97,6 +97,21 @@ int store_ledger_pending_find(struct db *db, const char *ref_type, const char *r
     return db_found(rc);
 }
 
+int store_ledger_posted_of(struct db *db, const char *ref_type, const char *ref_id, int64_t *fen)
+{
+    *fen = 0;
+    struct db_stmt *st = db_query(db,
+                                  "SELECT COALESCE(SUM(amount_fen), 0) FROM ledger_transfers WHERE"
+                                  " ref_type = $1 AND ref_id = $2 AND kind = 'posted'",
+                                  "ss", ref_type, ref_id);
+    int rc = db_step(st);
+    if (rc == DB_ROW) {
+        *fen = db_int(st, 0);
+    }
+    db_done(st);
+    return rc < 0 ? rc : 0;
+}
+
 int store_ledger_totals(struct db *db, struct ledger_totals *out)
 {
     memset(out, 0, sizeof *out);

@@ -28,6 +28,9 @@ KM_MUST_USE int store_ledger_pending_set_state(struct db *db, const char *id, co
 /* The open pending transfer for a business event, if any. */
 KM_MUST_USE int store_ledger_pending_find(struct db *db, const char *ref_type, const char *ref_id,
                                           char *id);
+/* What was posted outright (not through a hold) for a business event, in fen. */
+KM_MUST_USE int store_ledger_posted_of(struct db *db, const char *ref_type, const char *ref_id,
+                                       int64_t *fen);
 
 /* Trial balance over every account and, independently, over every transfer. */
 struct ledger_totals {

@@ -417,33 +417,74 @@ test('the preview shown before submitting is the decision made after submitting'
 
 // The sandbox upstream credits a number ending in 7777 two hours late, after the shop refunded at
 // the timeout (E1); the refund of 10.99 by WeChat Pay was refused for good (..99). The buyer now
-// has the top-up: moving the refund would pay them twice, so only staff, who settle it with the
-// buyer, may move it.
-test('E1 then the top-up arrives after all: a refused refund is not the buyer\'s to move', async () => {
-  const made = await shop.post('/v1/products', {
-    kind: 'direct_topup', name: `话费 10.99 ${Date.now()}`, price_fen: 1099, face_value_fen: 1099,
-    target_format: 'phone_cn', topup_timeout_minutes: 30, refund_window_hours: 48,
-  }, { token: shop.keys.admin });
-  assert.equal(made.status, 201, JSON.stringify(made.body));
-  const { order, token } = await paidOrder(shop, made.body.id, { method: 'wechat', extra: { target_account: '13812347777' } });
-  await shop.advance(30 * MIN); // the timeout: refunded unasked
-  await shop.advance(0);
-  await shop.advance(5 * MIN); // WeChat's payout: refused for good
-  let o = await orderOf(shop, order.id, token);
-  assert.equal(o.refunds.length, 1);
-  const refund = o.refunds[0];
-  assert.deepEqual([refund.rule, refund.status, refund.movable], ['E1', 'failed', true]);
+// has the top-up: the money that came back to the order is nobody's claim, and goes back to the
+// shop's revenue; moving the refund would pay them twice, so only staff, who settle it with the
+// buyer, may move it, and then the shop's revenue pays.
+test('E1 then the top-up arrives after all: a refused refund is not the buyer\'s to move, and its money goes back to revenue', async () => {
+  const s = await startShop();
+  try {
+    const start = await assertBalanced(s);
+    const made = await s.post('/v1/products', {
+      kind: 'direct_topup', name: `话费 10.99 ${Date.now()}`, price_fen: 1099, face_value_fen: 1099,
+      target_format: 'phone_cn', topup_timeout_minutes: 30, refund_window_hours: 48,
+    }, { token: s.keys.admin });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const { order, token } = await paidOrder(s, made.body.id, { method: 'wechat', extra: { target_account: '13812347777' } });
+    await s.advance(30 * MIN); // the timeout: refunded unasked
+    await s.advance(0);
+    await s.advance(5 * MIN); // WeChat's payout: refused for good
+    let o = await orderOf(s, order.id, token);
+    assert.equal(o.refunds.length, 1);
+    const refund = o.refunds[0];
+    assert.deepEqual([refund.rule, refund.status, refund.movable, refund.movable_fen], ['E1', 'failed', true, 1099]);
+    assert.equal((await assertBalanced(s)).revenue_fen, start.revenue_fen, 'the 10.99 waits in the order for the buyer');
 
-  for (let i = 0; i < 3; i++) await shop.advance(HOUR); // the upstream credits the number
-  o = await orderOf(shop, order.id, token);
-  assert.equal(o.topup.status, 'succeeded');
-  assert.ok(o.timeline.some((e) => e.type === 'topup.credited_after_refund'));
-  assert.equal(o.refunds[0].movable, false, 'the buyer has the top-up');
-  assertError(await shop.post(`/v1/refunds/${refund.id}/reroute`, { method: 'balance' }, { token }), 409,
-    { code: 'topup_credited', param: 'refund_id' });
-  assert.equal((await orderOf(shop, order.id, token)).refunds.length, 1, 'nothing moved');
-  // Staff settle it with the buyer, and may still move it when that is the settlement.
-  const staff = await shop.post(`/v1/refunds/${refund.id}/reroute`, { method: 'balance' }, { token: shop.keys.agent });
-  assert.equal(staff.status, 201, JSON.stringify(staff.body));
-  await assertBalanced(shop);
+    for (let i = 0; i < 3; i++) await s.advance(HOUR); // the upstream credits the number
+    o = await orderOf(s, order.id, token);
+    assert.equal(o.topup.status, 'succeeded');
+    assert.ok(o.timeline.some((e) => e.type === 'topup.credited_after_refund'));
+    assert.deepEqual([o.refunds[0].movable, o.refunds[0].movable_fen], [false, 0], 'the buyer has the top-up');
+    assert.equal((await assertBalanced(s)).revenue_fen - start.revenue_fen, 1099, 'delivered after all: the shop keeps it');
+    assertError(await s.post(`/v1/refunds/${refund.id}/reroute`, { method: 'balance' }, { token }), 409,
+      { code: 'topup_credited', param: 'refund_id' });
+    assert.equal((await orderOf(s, order.id, token)).refunds.length, 1, 'nothing moved');
+    // Staff settle it with the buyer, and may still move it when that is the settlement: out of
+    // the revenue it went back to.
+    const staff = await s.post(`/v1/refunds/${refund.id}/reroute`, { method: 'balance' }, { token: s.keys.agent });
+    assert.equal(staff.status, 201, JSON.stringify(staff.body));
+    assert.equal(staff.body.amount_fen, 1099);
+    assert.equal((await assertBalanced(s)).revenue_fen, start.revenue_fen);
+    // Another report of the credit changes nothing.
+    await s.advance(HOUR);
+    assert.equal((await assertBalanced(s)).revenue_fen, start.revenue_fen);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+// The same late credit while the refund, by bank card, is still with the bank; the bank then
+// refuses it (..99). The refund's money comes back to an order that was delivered after all.
+test('E1, the top-up arrives, then the refund by bank card fails: its money goes back to revenue', async () => {
+  const s = await startShop();
+  try {
+    const start = await assertBalanced(s);
+    const made = await s.post('/v1/products', {
+      kind: 'direct_topup', name: `话费 20.99 ${Date.now()}`, price_fen: 2099, face_value_fen: 2099,
+      target_format: 'phone_cn', topup_timeout_minutes: 30, refund_window_hours: 48,
+    }, { token: s.keys.admin });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const { order, token } = await paidOrder(s, made.body.id, { method: 'bank_card', extra: { target_account: '13812347777' } });
+    await s.advance(30 * MIN); // the timeout: refunded unasked, by bank card
+    await s.advance(0);
+    for (let i = 0; i < 3; i++) await s.advance(HOUR); // the upstream credits the number
+    let o = await orderOf(s, order.id, token);
+    assert.equal(o.topup.status, 'succeeded');
+    assert.equal(o.refunds[0].status, 'pending');
+    await s.advance(2 * DAY); // the bank refuses the refund for good
+    o = await orderOf(s, order.id, token);
+    assert.deepEqual([o.refunds[0].status, o.refunds[0].movable, o.amount_refunded_fen], ['failed', false, 0]);
+    assert.equal((await assertBalanced(s)).revenue_fen - start.revenue_fen, 2099, 'delivered after all: the shop keeps it');
+  } finally {
+    await s.cleanup();
+  }
 });
