@@ -13,6 +13,7 @@
 #include "service/orders.h"
 #include "service/refunds.h"
 #include "service/refunds_int.h"
+#include "store/store_events.h"
 #include "store/store_ledger.h"
 
 /* The refund a payout report is about: 1 while it is pending; 0 once it ended, when a late or
@@ -126,28 +127,6 @@ static int return_unowed(struct db *db, const struct refund_row *r, int64_t now,
     return books_post(db, order_acct, "revenue:shop", unowed, "unowed_refund", r->id, now, e);
 }
 
-int payouts_topup_credited(struct db *db, const char *order_id, int64_t now, struct km_error *e)
-{
-    struct refund_row *rs = NULL;
-    int n = 0;
-    int rc = store_refunds_of_order(db, order_id, &rs, &n) == 0
-                 ? 0
-                 : km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
-    for (int i = 0; i < n && rc == 0; i++) {
-        char successor[ID_BYTES_MAX];
-        if (strcmp(rs[i].status, "failed") != 0) {
-            continue;
-        }
-        if (store_refund_successor(db, rs[i].id, successor) != 0) {
-            rc = km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
-        } else if (successor[0] == '\0') {
-            rc = return_unowed(db, &rs[i], now, e);
-        }
-    }
-    free(rs);
-    return rc;
-}
-
 static int finish(struct db *db, struct refund_row *r, const char *was, const char *status,
                   const char *detail, int64_t now, struct km_error *e)
 {
@@ -174,6 +153,38 @@ static int finish(struct db *db, struct refund_row *r, const char *was, const ch
         return rc;
     }
     return ok ? alert_if_paid_twice(db, r, now, e) : return_unowed(db, r, now, e);
+}
+
+int payouts_topup_credited(struct db *db, const char *order_id, int64_t now, struct km_error *e)
+{
+    struct refund_row *rs = NULL;
+    int n = 0;
+    int rc = store_refunds_of_order(db, order_id, &rs, &n) == 0
+                 ? 0
+                 : km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
+    for (int i = 0; i < n && rc == 0; i++) {
+        char successor[ID_BYTES_MAX];
+        bool held = strcmp(rs[i].status, "requires_action") == 0;
+        bool credited = false;
+        if (!held && strcmp(rs[i].status, "failed") != 0) {
+            continue;
+        }
+        if (store_refund_successor(db, rs[i].id, successor) != 0 ||
+            credited_after_refund(db, &rs[i], &credited) != 0) {
+            rc = km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
+        } else if (successor[0] != '\0' || !credited) {
+            continue;
+        } else if (held) {
+            /* Held on an abnormal account, waiting for the buyer to choose another route: there
+             * is nothing to choose now. It ends, and its money goes back with the rest. */
+            rc = finish(db, &rs[i], "requires_action", "failed",
+                        "the top-up reached the account after all: nothing is owed", now, e);
+        } else {
+            rc = return_unowed(db, &rs[i], now, e);
+        }
+    }
+    free(rs);
+    return rc;
 }
 
 /* Store a pending refund that goes to the provider again at r->next_attempt_at. */
@@ -260,7 +271,12 @@ static int paid_after_failure(struct db *db, struct refund_row *r, int64_t now, 
     if (paid_over_captured(db, r, &over) != 0) {
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
     }
-    if (successor[0] != '\0' && over < r->amount_fen) {
+    bool credited = false;
+    if (credited_after_refund(db, r, &credited) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "top-up unavailable");
+    }
+    /* Moved, or refunding a top-up that reached the account after all: the buyer has it twice. */
+    if ((successor[0] != '\0' || credited) && over < r->amount_fen) {
         over = r->amount_fen;
     }
     return over > 0 ? raise_paid_twice(db, r, over, now, e) : 0;
@@ -310,8 +326,13 @@ static int credited_after_refund(struct db *db, const struct refund_row *r, bool
     if (rc == -KM_ENOTFOUND) {
         return 0; /* not a top-up order */
     }
-    *credited = rc == 0 && strcmp(t.status, "succeeded") == 0;
-    return rc;
+    if (rc != 0 || strcmp(t.status, "succeeded") != 0) {
+        return rc; /* credited elsewhere (wrong_region) is no delivery: the refund is owed */
+    }
+    /* And credited after the order was refunded (fulfilment raised the event then): a top-up
+     * credited before its refund is no late credit, and a refund an agent approved under E1
+     * after that is owed as approved. */
+    return store_event_of_order_exists(db, r->order_id, "topup.credited_after_refund", credited);
 }
 
 int payouts_movable(struct db *db, const struct refund_row *r, int64_t *movable_fen)
@@ -423,6 +444,7 @@ int payouts_move_to_balance(struct db *db, const char *refund_id, const char *by
             return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the refund was not stored");
         }
         rc = refunds_log_payout(db, &r, r.status, now, e);
+        rc = rc != 0 ? rc : return_unowed(db, &r, now, e);
         if (rc != 0) {
             return rc;
         }

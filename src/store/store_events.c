@@ -70,3 +70,13 @@ int store_events_of_order(struct db *db, const char *order_id, struct event_row 
     db_done(st);
     return rc < 0 ? rc : 0;
 }
+
+int store_event_of_order_exists(struct db *db, const char *order_id, const char *type, bool *exists)
+{
+    struct db_stmt *st = db_query(
+        db, "SELECT 1 FROM events WHERE order_id = $1 AND type = $2 LIMIT 1", "ss", order_id, type);
+    int rc = db_step(st);
+    db_done(st);
+    *exists = rc == DB_ROW;
+    return rc < 0 ? rc : 0;
+}

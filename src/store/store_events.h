@@ -32,5 +32,8 @@ KM_MUST_USE int store_event_webhook_mark(struct db *db, const char *id, const ch
 /* The timeline of one order (events whose data names it), oldest first. */
 KM_MUST_USE int store_events_of_order(struct db *db, const char *order_id, struct event_row *out,
                                       int max, int *count);
+/* Whether the order's timeline holds an event of this type. */
+KM_MUST_USE int store_event_of_order_exists(struct db *db, const char *order_id, const char *type,
+                                            bool *exists);
 
 #endif

@@ -462,6 +462,62 @@ test('E1 then the top-up arrives after all: a refused refund is not the buyer\'s
   }
 });
 
+// A top-up of 10.66 by WeChat Pay, refunded at its timeout (E1); WeChat cannot pay into the
+// buyer's account (..66: requires_action), and the refund waits for the buyer to choose another
+// route. Then the upstream credits the number after all: there is nothing left to choose. And a
+// top-up of 10.16 whose refund WeChat reports failed, then pays two days later (..16), after the
+// credit: the buyer has the top-up and the money, and the shop says so.
+async function lateCreditedTopup(s, price) {
+  const made = await s.post('/v1/products', {
+    kind: 'direct_topup', name: `话费 ${price} ${Date.now()}`, price_fen: price, face_value_fen: price,
+    target_format: 'phone_cn', topup_timeout_minutes: 30, refund_window_hours: 48,
+  }, { token: s.keys.admin });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const { order, token } = await paidOrder(s, made.body.id, { method: 'wechat', extra: { target_account: '13812347777' } });
+  await s.advance(30 * MIN); // the timeout: refunded unasked
+  await s.advance(0);
+  await s.advance(5 * MIN); // WeChat's answer
+  return { order, token };
+}
+
+test('E1 held on an abnormal account, then the top-up arrives: the refund ends and its money goes back to revenue', async () => {
+  const s = await startShop();
+  try {
+    const start = await assertBalanced(s);
+    const { order, token } = await lateCreditedTopup(s, 1066);
+    let o = await orderOf(s, order.id, token);
+    assert.deepEqual([o.refunds[0].status, o.refunds[0].movable], ['requires_action', true]);
+    for (let i = 0; i < 3; i++) await s.advance(HOUR); // the upstream credits the number
+    o = await orderOf(s, order.id, token);
+    assert.equal(o.topup.status, 'succeeded');
+    assert.deepEqual([o.refunds[0].status, o.refunds[0].movable, o.amount_refunded_fen], ['failed', false, 0]);
+    assert.match(o.refunds[0].failure_reason, /top-up reached the account/);
+    assert.equal((await assertBalanced(s)).revenue_fen - start.revenue_fen, 1066, 'delivered after all: the shop keeps it');
+    assert.equal(o.timeline.filter((e) => e.type === 'refund.failed').length, 1);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('E1 refused, the top-up arrives, then the bank pays the refund after all (..16): paid twice, and said so', async () => {
+  const s = await startShop();
+  try {
+    const start = await assertBalanced(s);
+    const { order, token } = await lateCreditedTopup(s, 1016);
+    assert.equal((await orderOf(s, order.id, token)).refunds[0].status, 'failed');
+    for (let i = 0; i < 3; i++) await s.advance(HOUR); // the upstream credits the number
+    assert.equal((await assertBalanced(s)).revenue_fen - start.revenue_fen, 1016);
+    await s.advance(2 * DAY); // WeChat pays the refund after all
+    const o = await orderOf(s, order.id, token);
+    assert.deepEqual([o.topup.status, o.refunds[0].status, o.amount_refunded_fen], ['succeeded', 'succeeded', 1016]);
+    assert.deepEqual(o.timeline.filter((e) => e.type === 'refund.paid_twice').map((e) => e.object_id), [o.refunds[0].id],
+      'the buyer has the top-up and the money');
+    assert.equal((await assertBalanced(s)).revenue_fen, start.revenue_fen, 'out of the revenue it went back to');
+  } finally {
+    await s.cleanup();
+  }
+});
+
 // The same late credit while the refund, by bank card, is still with the bank; the bank then
 // refuses it (..99). The refund's money comes back to an order that was delivered after all.
 test('E1, the top-up arrives, then the refund by bank card fails: its money goes back to revenue', async () => {

@@ -194,6 +194,37 @@ test('agent flow: evidence asked for, uploaded (checked) and replied; decisions 
   await assertBalanced(shop);
 });
 
+// An agent may still approve under E1 a top-up that was credited normally (on appeal, say). If
+// that refund fails, it is owed as approved: the credit came before it, so it is no late credit
+// that leaves the buyer with both.
+test('a refund approved under E1 after a normal credit stays owed when it fails (..99)', async () => {
+  const made = await shop.post('/v1/products', {
+    kind: 'direct_topup', name: `话费 10.99 ${Date.now()}`, price_fen: 1099, face_value_fen: 1099,
+    target_format: 'phone_cn', topup_timeout_minutes: 30, refund_window_hours: 48,
+  }, { token: shop.keys.admin });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const { order, token } = await paidOrder(shop, made.body.id, { method: 'wechat', extra: { target_account: '13800138000' } });
+  await shop.advance(0);
+  await shop.advance(60); // submitted, then credited
+  assert.equal((await orderOf(shop, order.id, token)).topup.status, 'succeeded');
+  const c = await openCase(shop, order.id, token, 'not_received', { message: 'my phone shows nothing' });
+  assertDecision(c, { outcome: 'reject', rule: 'N1', automatic: true });
+  const ap = await shop.post(`/v1/cases/${c.id}/appeal`, { message: 'the operator says it never came' }, { token });
+  assert.equal(ap.status, 200, JSON.stringify(ap.body));
+  const d = await decide(shop, c.id, secondAgent, { outcome: 'approve', rule: 'E1', amount_fen: 1099, explanation: 'the operator confirms nothing arrived' });
+  assert.equal(d.status, 200, JSON.stringify(d.body));
+  const refund = assertRefund(d.body.refunds[0], { amount_fen: 1099, method: 'wechat', rule: 'E1' });
+  await shop.advance(0);
+  await shop.advance(5 * 60); // WeChat refuses it for good
+  const ord = await orderOf(shop, order.id, token);
+  const r = ord.refunds.find((x) => x.id === refund.id);
+  assert.deepEqual([r.status, r.movable, r.movable_fen], ['failed', true, 1099], 'still owed: the buyer may move it');
+  const moved = await shop.post(`/v1/refunds/${refund.id}/reroute`, { method: 'balance' }, { token });
+  assert.equal(moved.status, 201, JSON.stringify(moved.body));
+  assert.equal(assertNotOverRefunded(await orderOf(shop, order.id, token)), 1099);
+  await assertBalanced(shop);
+});
+
 test('the appeal that overturns: a different agent approves, and the refund follows', async () => {
   const { order, token, c } = await rejected();
   assertError(await shop.post(`/v1/cases/${c.id}/appeal`, { message: 'x' }, { token: shop.keys.agent }), 403);
