@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { startShop } from './lib/server.mjs';
 import { assertError } from './lib/flows.mjs';
 import {
-  MIN, HOUR, DAY, assertBalanced, cardProduct, paidOrder, completeAtProvider, orderOf, caseOf,
+  MIN, HOUR, DAY, assertBalanced, cardProduct, phoneTopupProduct, paidOrder, completeAtProvider, orderOf, caseOf,
   preview, requestRefund, openCase, decide, assertDecision, assertRefund, assertNotOverRefunded,
 } from './lib/refunds.mjs';
 
@@ -424,15 +424,7 @@ test('E1 then the top-up arrives after all: a refused refund is not the buyer\'s
   const s = await startShop();
   try {
     const start = await assertBalanced(s);
-    const made = await s.post('/v1/products', {
-      kind: 'direct_topup', name: `话费 10.99 ${Date.now()}`, price_fen: 1099, face_value_fen: 1099,
-      target_format: 'phone_cn', topup_timeout_minutes: 30, refund_window_hours: 48,
-    }, { token: s.keys.admin });
-    assert.equal(made.status, 201, JSON.stringify(made.body));
-    const { order, token } = await paidOrder(s, made.body.id, { method: 'wechat', extra: { target_account: '13812347777' } });
-    await s.advance(30 * MIN); // the timeout: refunded unasked
-    await s.advance(0);
-    await s.advance(5 * MIN); // WeChat's payout: refused for good
+    const { order, token } = await lateCreditedTopup(s, 1099); // WeChat refuses it for good
     let o = await orderOf(s, order.id, token);
     assert.equal(o.refunds.length, 1);
     const refund = o.refunds[0];
@@ -467,17 +459,20 @@ test('E1 then the top-up arrives after all: a refused refund is not the buyer\'s
 // route. Then the upstream credits the number after all: there is nothing left to choose. And a
 // top-up of 10.16 whose refund WeChat reports failed, then pays two days later (..16), after the
 // credit: the buyer has the top-up and the money, and the shop says so.
-async function lateCreditedTopup(s, price) {
-  const made = await s.post('/v1/products', {
-    kind: 'direct_topup', name: `话费 ${price} ${Date.now()}`, price_fen: price, face_value_fen: price,
-    target_format: 'phone_cn', topup_timeout_minutes: 30, refund_window_hours: 48,
-  }, { token: s.keys.admin });
-  assert.equal(made.status, 201, JSON.stringify(made.body));
-  const { order, token } = await paidOrder(s, made.body.id, { method: 'wechat', extra: { target_account: '13812347777' } });
-  await s.advance(30 * MIN); // the timeout: refunded unasked
+// A top-up to a number the upstream credits two hours late (..7777), paid by `method`, past its
+// 30-minute timeout: refunded unasked (E1), the refund submitted to the provider.
+async function refundedAtTimeout(s, price, method = 'wechat') {
+  const product = await phoneTopupProduct(s, price);
+  const { order, token } = await paidOrder(s, product.id, { method, extra: { target_account: '13812347777' } });
+  await s.advance(30 * MIN);
   await s.advance(0);
-  await s.advance(5 * MIN); // WeChat's answer
   return { order, token };
+}
+
+async function lateCreditedTopup(s, price) {
+  const r = await refundedAtTimeout(s, price);
+  await s.advance(5 * MIN); // WeChat's answer
+  return r;
 }
 
 test('E1 held on an abnormal account, then the top-up arrives: the refund ends and its money goes back to revenue', async () => {
@@ -524,14 +519,7 @@ test('E1, the top-up arrives, then the refund by bank card fails: its money goes
   const s = await startShop();
   try {
     const start = await assertBalanced(s);
-    const made = await s.post('/v1/products', {
-      kind: 'direct_topup', name: `话费 20.99 ${Date.now()}`, price_fen: 2099, face_value_fen: 2099,
-      target_format: 'phone_cn', topup_timeout_minutes: 30, refund_window_hours: 48,
-    }, { token: s.keys.admin });
-    assert.equal(made.status, 201, JSON.stringify(made.body));
-    const { order, token } = await paidOrder(s, made.body.id, { method: 'bank_card', extra: { target_account: '13812347777' } });
-    await s.advance(30 * MIN); // the timeout: refunded unasked, by bank card
-    await s.advance(0);
+    const { order, token } = await refundedAtTimeout(s, 2099, 'bank_card');
     for (let i = 0; i < 3; i++) await s.advance(HOUR); // the upstream credits the number
     let o = await orderOf(s, order.id, token);
     assert.equal(o.topup.status, 'succeeded');

@@ -8,7 +8,7 @@ import { startShop } from './lib/server.mjs';
 import { assertError } from './lib/flows.mjs';
 import {
   HOUR, DAY, MIN, assertBalanced, cardProduct, paidOrder, orderOf, caseOf, preview, requestRefund,
-  openCase, decide, assertDecision, assertRefund, assertNotOverRefunded, queue, newAgent,
+  openCase, decide, assertDecision, assertRefund, assertNotOverRefunded, queue, newAgent, phoneTopupProduct,
   uploadEvidence, PNG_1X1, PDF_MIN,
 } from './lib/refunds.mjs';
 
@@ -198,12 +198,8 @@ test('agent flow: evidence asked for, uploaded (checked) and replied; decisions 
 // that refund fails, it is owed as approved: the credit came before it, so it is no late credit
 // that leaves the buyer with both.
 test('a refund approved under E1 after a normal credit stays owed when it fails (..99)', async () => {
-  const made = await shop.post('/v1/products', {
-    kind: 'direct_topup', name: `话费 10.99 ${Date.now()}`, price_fen: 1099, face_value_fen: 1099,
-    target_format: 'phone_cn', topup_timeout_minutes: 30, refund_window_hours: 48,
-  }, { token: shop.keys.admin });
-  assert.equal(made.status, 201, JSON.stringify(made.body));
-  const { order, token } = await paidOrder(shop, made.body.id, { method: 'wechat', extra: { target_account: '13800138000' } });
+  const product = await phoneTopupProduct(shop, 1099);
+  const { order, token } = await paidOrder(shop, product.id, { method: 'wechat', extra: { target_account: '13800138000' } });
   await shop.advance(0);
   await shop.advance(60); // submitted, then credited
   assert.equal((await orderOf(shop, order.id, token)).topup.status, 'succeeded');

@@ -25,6 +25,13 @@ export async function createProduct(shop, fields) {
   return r.body;
 }
 
+// A direct phone top-up product at a chosen price, 30 minutes to deliver.
+export function phoneTopupProduct(shop, price) {
+  return createProduct(shop, {
+    kind: 'direct_topup', price_fen: price, target_format: 'phone_cn', topup_timeout_minutes: 30, refund_window_hours: 48,
+  });
+}
+
 // Account goods of the demo seller at a chosen price, held in escrow for escrowDays.
 export async function accountProduct(shop, { price, escrowDays = 3, windowHours = 48 }) {
   const demo = await shop.product('account');
