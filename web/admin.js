@@ -278,24 +278,23 @@ function measure({ full, cases }) {
   return { keys, rows: keys.map((k) => days.get(k)), all };
 }
 
-// What a person must act on, from the same orders: a refund the provider paid after the buyer had
-// it another way (money to recover), a top-up that arrived after its refund, a refund past its
-// promised date, and one the route refused that nobody has moved yet. The first two come first.
-function attention(full) {
-  const rows = [];
-  for (const o of full) {
-    const events = o.timeline || [];
-    for (const e of events.filter((x) => x.type === 'topup.credited_after_refund')) {
-      rows.push({ rank: 0, kind: t('退款后充值到账'), o, at: e.at, note: t('买家同时得到了充值和退款，需人工与买家结清') });
-    }
-    for (const r of o.refunds || []) {
-      const twice = events.find((x) => x.type === 'refund.paid_twice' && x.object_id === r.id);
-      if (twice) rows.push({ rank: 0, kind: t('重复到账'), o, r, at: twice.at, note: t('渠道在退款改退后仍然付了款，买家收到两次，需人工追回') });
-      if (r.overdue) rows.push({ rank: 1, kind: t('逾期未到账'), o, r, at: r.expected_by, note: r.failure_reason || t('渠道尚未给出结果') });
-      if (r.movable) rows.push({ rank: 2, kind: t('原路未退回，待改退'), o, r, at: r.completed_at || r.created_at, note: r.failure_reason || '' });
-    }
-  }
-  return rows.sort((a, b) => a.rank - b.rank || Date.parse(a.at) - Date.parse(b.at));
+// What a person must act on, as the shop reads it from its books (GET /v1/attention): a buyer
+// paid twice (money to recover), a top-up that arrived after its refund was paid, a refund past
+// its promised date, and one the route did not pay that is still owed. The shop sorts them:
+// money to recover first, then the oldest.
+const ATTENTION = () => ({
+  paid_twice: [0, t('重复到账'), () => t('渠道在店铺结清后仍然付了款，买家收到两次，需人工追回')],
+  topup_credited_after_refund: [0, t('退款后充值到账'), () => t('买家同时得到了充值和退款，需人工与买家结清')],
+  overdue: [1, t('逾期未到账'), (r) => r.failure_reason || t('渠道尚未给出结果')],
+  unpaid_refund: [2, t('原路未退回，待改退'), (r) => r.failure_reason || ''],
+});
+
+async function attention() {
+  const list = await aapi('GET', '/v1/attention');
+  return list.data.map((x) => {
+    const [rank, kind, note] = ATTENTION()[x.kind] || [2, x.kind, () => ''];
+    return { rank, kind, o: { id: x.order_id }, r: x.refund, at: x.since, note: note(x.refund || {}) };
+  });
 }
 
 function attentionSection(rows) {
@@ -338,7 +337,7 @@ async function dashboard(me) {
   const dataTable = (head, fn) => h('details', null, h('summary', null, t('数据表')),
     tbl([t('日期'), ...head], rows.map((r, i) => [day(keys[i]), ...fn(r)])));
   paint(me,
-    attentionSection(attention(raw.full)),
+    attentionSection(await attention()),
     h('div', { class: 'kpis' },
       [[String(all.n), t('退款笔数')], [yuan(all.fen), t('退款金额')],
         [all.decided ? `${pct(all.auto, all.decided)}%` : '—', t('自动决定占比')],
@@ -394,7 +393,7 @@ addEN({
   '决定用时（小时，中位数 / 最长）': 'Time to decision (hours, median / longest)', '中位数': 'median', '最长': 'longest',
   '需要人工处理（{n}）': 'Needs a person ({n})', '没有需要人工处理的退款。': 'No refund needs a person.', '情况': 'What', '订单': 'Order', '退款': 'Refund', '时间': 'Since',
   '退款后充值到账': 'Top-up after refund', '买家同时得到了充值和退款，需人工与买家结清': 'The buyer has both the top-up and the refund; settle it with them',
-  '重复到账': 'Paid twice', '渠道在退款改退后仍然付了款，买家收到两次，需人工追回': 'The provider paid after the refund was moved, so the buyer got it twice; recover it',
+  '重复到账': 'Paid twice', '渠道在店铺结清后仍然付了款，买家收到两次，需人工追回': 'The provider paid after the shop had settled it another way, so the buyer got it twice; recover it',
   '逾期未到账': 'Overdue', '渠道尚未给出结果': 'No result from the provider yet', '原路未退回，待改退': 'Refused by the route, not moved yet',
   '到账用时（小时，中位数 / 最长）': 'Time to money (hours, median / longest)', '退款金额（元）': 'Refunded (CNY)', '自动决定占比 %': 'Automatic %',
 });

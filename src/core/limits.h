@@ -65,6 +65,8 @@
 /* Lists */
 #define LIST_LIMIT_DEFAULT 20
 #define LIST_LIMIT_MAX 100 /* a page is one screen; more pages for more */
+#define ATTENTION_EVENTS_MAX 500 /* paid-twice and late-credit events read for the staff list */
+#define ATTENTION_LIST_MAX 500   /* items the staff list of what needs a person answers */
 
 /* Orders */
 #define ORDER_QUANTITY_MAX 100           /* a buyer buying more is a wholesaler, not a shop buyer */

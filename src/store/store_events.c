@@ -80,3 +80,27 @@ int store_event_of_order_exists(struct db *db, const char *order_id, const char 
     *exists = rc == DB_ROW;
     return rc < 0 ? rc : 0;
 }
+
+int store_events_needing_a_person(struct db *db, struct event_row *out,
+                                  char (*order_ids)[ID_BYTES_MAX], int max, int *count)
+{
+    *count = 0;
+    struct db_stmt *st = db_query(db,
+                                  "SELECT id, type, object_id, COALESCE(order_id, ''), created_at"
+                                  " FROM events WHERE type IN ('refund.paid_twice',"
+                                  " 'topup.credited_after_refund') ORDER BY created_at LIMIT $1",
+                                  "i", (int64_t)max);
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        struct event_row *e = &out[*count];
+        memset(e, 0, sizeof *e);
+        db_text_copy(st, 0, e->id, sizeof e->id);
+        db_text_copy(st, 1, e->type, sizeof e->type);
+        db_text_copy(st, 2, e->object_id, sizeof e->object_id);
+        db_text_copy(st, 3, order_ids[*count], ID_BYTES_MAX);
+        e->created_at = db_int(st, 4);
+        (*count)++;
+    }
+    db_done(st);
+    return rc < 0 ? rc : 0;
+}

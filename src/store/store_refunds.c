@@ -342,14 +342,11 @@ int store_refund_update(struct db *db, const struct refund_row *r, const char *w
                                r->id, was));
 }
 
-int store_refunds_of_order(struct db *db, const char *order_id, struct refund_row **out, int *count)
+/* Every refund st lists, into a grown array (free it). */
+static int refunds_listed(struct db_stmt *st, struct refund_row **out, int *count)
 {
     *out = NULL;
     *count = 0;
-    struct db_stmt *st = db_query(db,
-                                  "SELECT " REFUND_COLUMNS " FROM refunds WHERE order_id = $1"
-                                  " ORDER BY created_at, rowid",
-                                  "s", order_id);
     int cap = 0, rc;
     while ((rc = db_step(st)) == DB_ROW) {
         if (*count == cap) {
@@ -367,6 +364,35 @@ int store_refunds_of_order(struct db *db, const char *order_id, struct refund_ro
         return rc;
     }
     return 0;
+}
+
+int store_refunds_of_order(struct db *db, const char *order_id, struct refund_row **out, int *count)
+{
+    return refunds_listed(db_query(db,
+                                   "SELECT " REFUND_COLUMNS " FROM refunds WHERE order_id = $1"
+                                   " ORDER BY created_at, rowid",
+                                   "s", order_id),
+                          out, count);
+}
+
+int store_refunds_overdue(struct db *db, struct refund_row **out, int *count)
+{
+    return refunds_listed(db_query(db,
+                                   "SELECT " REFUND_COLUMNS " FROM refunds WHERE status = 'pending'"
+                                   " AND overdue_at IS NOT NULL ORDER BY expected_by, rowid",
+                                   ""),
+                          out, count);
+}
+
+int store_refunds_unpaid(struct db *db, struct refund_row **out, int *count)
+{
+    return refunds_listed(db_query(db,
+                                   "SELECT " REFUND_COLUMNS " FROM refunds r WHERE r.status IN"
+                                   " ('failed', 'requires_action') AND NOT EXISTS (SELECT 1 FROM"
+                                   " refunds s WHERE s.rerouted_from = r.id) ORDER BY"
+                                   " COALESCE(r.completed_at, r.created_at), r.rowid",
+                                   ""),
+                          out, count);
 }
 
 /* The ids a timer's query lists: its SQL takes the time ($1) and a limit ($2). */

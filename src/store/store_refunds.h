@@ -122,6 +122,11 @@ KM_MUST_USE int store_refund_update(struct db *db, const struct refund_row *r, c
 /* All of an order's refunds, oldest first, in an array the caller frees (NULL when none). */
 KM_MUST_USE int store_refunds_of_order(struct db *db, const char *order_id, struct refund_row **out,
                                        int *count);
+/* Refunds still with their provider past the promised date, the longest overdue first. */
+KM_MUST_USE int store_refunds_overdue(struct db *db, struct refund_row **out, int *count);
+/* Refunds not paid out (failed, or held on an abnormal account) and not moved, the oldest end
+ * first: each may still be owed (payouts_movable says). */
+KM_MUST_USE int store_refunds_unpaid(struct db *db, struct refund_row **out, int *count);
 /* Refunds whose next attempt (submit or poll) is due. */
 KM_MUST_USE int store_refunds_due(struct db *db, int64_t now, char (*ids)[ID_BYTES_MAX], int max,
                                   int *count);

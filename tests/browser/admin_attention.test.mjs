@@ -1,7 +1,7 @@
-// The admin dashboard lists what a person must act on, from the orders themselves: a refund the
-// provider paid after the buyer had moved it to the shop balance (paid twice), a refund past its
-// promised date, and one the route refused that nobody has moved. A shop of its own, so the
-// refund figures of the dashboard test stay as they are.
+// The admin dashboard lists what a person must act on, as the shop reads it from its books
+// (GET /v1/attention): a refund the provider paid after the buyer had moved it to the shop
+// balance (paid twice), a refund past its promised date, and one the route refused that nobody
+// has moved. A shop of its own, so the refund figures of the dashboard test stay as they are.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DESKTOP, assertClean, cardProduct, launch, openPage, paidOrder, shot, startShop } from './lib.mjs';

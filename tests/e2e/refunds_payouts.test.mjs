@@ -584,6 +584,63 @@ test('a refund still with the bank past its promised date (..17) is overdue: sho
   }
 });
 
+// What a person must act on, read by the shop from its books (GET /v1/attention), for staff only:
+// the buyer paid twice (..16, moved to the balance, then paid by the bank too) first, then a
+// refund past its promised date (..17), then refunds not paid out that are still owed: one held
+// on an abnormal account (..66), and the automatic refund of a payment that arrived after its
+// order expired, which the route refused (..99). A refund that arrived (..12) is not listed.
+test('the refunds that need a person are listed for staff, money to recover first', async () => {
+  const s = await startRecordedShop();
+  try {
+    const twice = await refundedOrder(s, 2016, 'wechat');
+    const late = await refundedOrder(s, 1017, 'wechat');
+    const held = await refundedOrder(s, 1066, 'wechat');
+    const fine = await refundedOrder(s, 1012, 'wechat');
+    const { product } = await cardProduct(s, { price: 1399 });
+    const created = await s.post('/v1/orders', { product_id: product.id });
+    const expiredToken = created.body.buyer_token;
+    const p = await s.post(`/v1/orders/${created.body.id}/payments`, { method: 'wechat' }, { token: expiredToken });
+    assert.equal(p.status, 201, JSON.stringify(p.body));
+    await s.advance(16 * MIN); // the order expires unpaid
+    await completeAtProvider(s, created.body.id, expiredToken, [p.body.id]); // then the payment lands
+    await s.advance(0);
+    await s.advance(WECHAT_DELAY_S);
+    const moved = await s.post(`/v1/refunds/${twice.refund.id}/reroute`, { method: 'balance' }, { token: twice.token });
+    assert.equal(moved.status, 201, JSON.stringify(moved.body));
+    await s.advance(PAID_LATE_S);
+
+    const list = await s.get('/v1/attention', { token: s.keys.agent });
+    assert.equal(list.status, 200, JSON.stringify(list.body));
+    assert.equal(list.body.object, 'list');
+    const rows = list.body.data.map((x) => [x.kind, x.order_id, x.refund && x.refund.amount_fen]);
+    const late3 = (await orderOf(s, created.body.id, expiredToken)).refunds[0];
+    assert.deepEqual(rows, [
+      ['paid_twice', twice.order.id, 2016],
+      ['overdue', late.order.id, 1017],
+      ['unpaid_refund', held.order.id, 1066],
+      ['unpaid_refund', created.body.id, 1399],
+    ]);
+    assert.equal(list.body.data[3].refund.id, late3.id);
+    assert.deepEqual([list.body.total, list.body.has_more], [4, false]);
+    assert.ok(!JSON.stringify(list.body).includes(fine.order.id), 'a refund that arrived is not listed');
+    assert.ok(list.body.data.every((x) => x.object === 'attention' && !Number.isNaN(Date.parse(x.since))));
+    assert.deepEqual((await s.get('/v1/attention', { token: s.keys.admin })).body.data, list.body.data);
+
+    // Staff only: a buyer's token and a seller's key are refused, and no key at all.
+    assertError(await s.get('/v1/attention', { token: twice.token }), 403);
+    assertError(await s.get('/v1/attention', { token: s.keys.seller }), 403);
+    assertError(await s.get('/v1/attention'), 401);
+
+    // Moving the held one takes it off the list.
+    const m = await s.post(`/v1/refunds/${held.refund.id}/reroute`, { method: 'balance' }, { token: held.token });
+    assert.equal(m.status, 201, JSON.stringify(m.body));
+    const after = await s.get('/v1/attention', { token: s.keys.agent });
+    assert.deepEqual(after.body.data.map((x) => x.kind), ['paid_twice', 'overdue', 'unpaid_refund']);
+  } finally {
+    await s.cleanup();
+  }
+});
+
 test('a balance-paid order is refunded to the balance at once', async () => {
   const { order, token, refund } = await refundedOrder(shop, 700, 'balance');
   assert.ok(refund.completed_at);

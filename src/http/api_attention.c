@@ -1,0 +1,162 @@
+/* GET /v1/attention: what a person must act on about refunds, for staff, read from the books
+ * rather than from a page of orders: a buyer paid twice, a top-up credited after its refund that
+ * the buyer has both of, a refund past its promised date, a refund not paid out that is still
+ * owed. Money to recover first, then the oldest. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/check.h"
+#include "core/limits.h"
+#include "http/api.h"
+#include "http/api_handlers.h"
+#include "http/views_refunds.h"
+#include "service/payouts.h"
+#include "store/db.h"
+#include "store/store_events.h"
+#include "store/store_refunds.h"
+
+enum { RANK_MONEY, RANK_OVERDUE, RANK_UNPAID };
+
+struct item {
+    int rank;
+    int64_t since;
+    json_t *v;
+};
+
+struct items {
+    struct item *at;
+    int count, cap;
+};
+
+static void add(struct items *l, int rank, int64_t since, const char *kind, const char *order_id,
+                json_t *refund)
+{
+    if (l->count == l->cap) {
+        l->cap = l->cap == 0 ? 16 : l->cap * 2;
+        l->at = realloc(l->at, (size_t)l->cap * sizeof *l->at);
+        km_assert(l->at != NULL);
+    }
+    json_t *v = json_pack("{s:s, s:s, s:s, s:o, s:o}", "object", "attention", "kind", kind,
+                          "order_id", order_id, "refund", refund != NULL ? refund : json_null(),
+                          "since", api_time(since));
+    km_assert(v != NULL);
+    l->at[l->count++] = (struct item){rank, since, v};
+}
+
+static int by_rank_then_time(const void *a, const void *b)
+{
+    const struct item *x = a, *y = b;
+    if (x->rank != y->rank) {
+        return x->rank - y->rank;
+    }
+    return (x->since > y->since) - (x->since < y->since);
+}
+
+/* A top-up credited after its refund needs a person only when a refund of it was paid: the buyer
+ * then has both. One that failed gave its money back to revenue by itself. */
+static int paid_back(struct db *db, const char *order_id, bool *paid)
+{
+    struct refund_row *rs = NULL;
+    int n = 0;
+    *paid = false;
+    if (store_refunds_of_order(db, order_id, &rs, &n) != 0) {
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        *paid = *paid || (strcmp(rs[i].rule, "E1") == 0 && strcmp(rs[i].status, "succeeded") == 0);
+    }
+    free(rs);
+    return 0;
+}
+
+static int money_to_recover(struct db *db, struct items *l)
+{
+    static __thread struct event_row ev[ATTENTION_EVENTS_MAX];
+    static __thread char orders[ATTENTION_EVENTS_MAX][ID_BYTES_MAX];
+    int n = 0;
+    if (store_events_needing_a_person(db, ev, orders, ATTENTION_EVENTS_MAX, &n) != 0) {
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        if (strcmp(ev[i].type, "refund.paid_twice") == 0) {
+            struct refund_row rf;
+            json_t *v =
+                store_refund_get(db, ev[i].object_id, &rf) == 0 ? view_refund(db, &rf) : NULL;
+            if (v == NULL) {
+                return -1;
+            }
+            add(l, RANK_MONEY, ev[i].created_at, "paid_twice", orders[i], v);
+            continue;
+        }
+        bool paid = false;
+        if (paid_back(db, orders[i], &paid) != 0) {
+            return -1;
+        }
+        if (paid) {
+            add(l, RANK_MONEY, ev[i].created_at, "topup_credited_after_refund", orders[i], NULL);
+        }
+    }
+    return 0;
+}
+
+/* Overdue refunds (rank RANK_OVERDUE) or unpaid ones still owed (RANK_UNPAID). */
+static int refunds_listed(struct db *db, struct items *l, int rank)
+{
+    struct refund_row *rs = NULL;
+    int n = 0;
+    int rc = rank == RANK_OVERDUE ? store_refunds_overdue(db, &rs, &n)
+                                  : store_refunds_unpaid(db, &rs, &n);
+    for (int i = 0; rc == 0 && i < n; i++) {
+        int64_t movable_fen = 0;
+        if (rank == RANK_UNPAID && payouts_movable(db, &rs[i], &movable_fen) != 0) {
+            rc = -1;
+        } else if (rank == RANK_OVERDUE || movable_fen > 0) {
+            json_t *v = view_refund(db, &rs[i]);
+            if (v == NULL) {
+                rc = -1;
+                break;
+            }
+            add(l, rank,
+                rank == RANK_OVERDUE      ? rs[i].expected_by
+                : rs[i].completed_at != 0 ? rs[i].completed_at
+                                          : rs[i].created_at,
+                rank == RANK_OVERDUE ? "overdue" : "unpaid_refund", rs[i].order_id, v);
+        }
+    }
+    free(rs);
+    return rc;
+}
+
+int api_attention(struct api_req *r)
+{
+    if (api_require_role(r, AUTH_AGENT) != 0) {
+        return 0;
+    }
+    struct items l = {0};
+    if (db_begin_read(r->db) != 0) {
+        return api_fail(r, KM_EINTERNAL, "storage_error", NULL, "database unavailable");
+    }
+    int rc = money_to_recover(r->db, &l);
+    rc = rc != 0 ? rc : refunds_listed(r->db, &l, RANK_OVERDUE);
+    rc = rc != 0 ? rc : refunds_listed(r->db, &l, RANK_UNPAID);
+    db_rollback(r->db);
+    json_t *data = json_array();
+    if (rc == 0) {
+        qsort(l.at, (size_t)l.count, sizeof *l.at, by_rank_then_time);
+    }
+    for (int i = 0; i < l.count; i++) {
+        if (rc == 0 && i < ATTENTION_LIST_MAX) {
+            json_array_append_new(data, l.at[i].v);
+        } else {
+            json_decref(l.at[i].v);
+        }
+    }
+    free(l.at);
+    if (rc != 0) {
+        json_decref(data);
+        return api_fail(r, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
+    }
+    return api_ok(r, 200,
+                  json_pack("{s:s, s:o, s:b, s:i}", "object", "list", "data", data, "has_more",
+                            l.count > ATTENTION_LIST_MAX, "total", l.count));
+}
