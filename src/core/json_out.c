@@ -229,6 +229,7 @@ static void put_value(struct out *o, const json_t *v)
 
 static char *out_text(const json_t *v, size_t *len, bool canonical)
 {
+    km_assert(v != NULL); /* a json_pack that failed: stop here, with the place, as before */
     struct out o = {.canonical = canonical};
     reserve(&o, 0);
     put_value(&o, v);
