@@ -74,7 +74,9 @@ $(BUILD)/gen/calendar_data.c: data/cn-calendar.tsv scripts/embed-file.sh
 $(BUILD)/gen/calendar_data.o: $(BUILD)/gen/calendar_data.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
+# Made afresh: a source renamed or removed must not leave its old object in the archive.
 $(BUILD)/libkameng.a: $(LIB_OBJ)
+	rm -f $@
 	ar rcs $@ $^
 
 $(BUILD)/kameng: $(BUILD)/src/main.o $(BUILD)/libkameng.a
