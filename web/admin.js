@@ -220,63 +220,14 @@ async function apiKeys(me) {
 
 // ---- the dashboard ----
 const HOUR = 3600e3;
-const dayKey = (ts) => { const d = new Date(ts); d.setHours(0, 0, 0, 0); return d.getTime(); };
-const median = (xs) => { if (!xs.length) return null; const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const hrs = (ms) => (ms == null ? '—' : ms < HOUR ? t('{m} 分钟', { m: Math.round(ms / 60000) }) : t('{h} 小时', { h: (ms / HOUR).toFixed(1) }));
 
 // Runs fn over items, n at a time.
-async function pool(items, n, fn) {
-  const out = new Array(items.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (next < items.length) { const i = next++; out[i] = await fn(items[i]); }
-  }));
-  return out;
-}
-
-async function collect(progress) {
-  const orders = await allPages('/v1/orders');
-  const paid = orders.filter((o) => o.paid_at);
-  progress(t('读取 {n} 个已付款订单…', { n: paid.length }));
-  const full = await pool(paid, 8, (o) => aapi('GET', `/v1/orders/${encodeURIComponent(o.id)}`));
-  const caseIds = full.flatMap((o) => (o.cases || []).map((c) => c.id));
-  progress(t('读取 {n} 个工单…', { n: caseIds.length }));
-  const cases = await pool(caseIds, 8, (id) => aapi('GET', `/v1/cases/${encodeURIComponent(id)}`));
-  return { orders, full, cases };
-}
-
-// Days × measures: refund count and amount, decisions (automatic or not), time to decision (case
-// opened → first decision) and time to money (request → refund arrived).
-function measure({ full, cases }) {
-  const byCase = Object.fromEntries(cases.map((c) => [c.id, c]));
-  const days = new Map();
-  const at = (ts) => { const k = dayKey(ts); if (!days.has(k)) days.set(k, { n: 0, fen: 0, auto: 0, decided: 0, toDecision: [], toMoney: [] }); return days.get(k); };
-  const all = { n: 0, fen: 0, auto: 0, decided: 0, toDecision: [], toMoney: [], manualDecision: [] };
-  for (const o of full) {
-    for (const r of o.refunds || []) {
-      if (r.status === 'failed') continue;
-      const d = at(r.created_at);
-      d.n++; d.fen += r.amount_fen; all.n++; all.fen += r.amount_fen;
-      if (!r.case_id) { d.auto++; d.decided++; all.auto++; all.decided++; d.toDecision.push(0); all.toDecision.push(0); } // refunded unasked (E1, E3)
-      if (r.status === 'succeeded' && r.completed_at) {
-        const from = r.case_id && byCase[r.case_id] ? byCase[r.case_id].created_at : r.created_at;
-        const ms = Date.parse(r.completed_at) - Date.parse(from);
-        at(r.completed_at).toMoney.push(ms);
-        all.toMoney.push(ms);
-      }
-    }
-  }
-  for (const c of cases) {
-    const first = c.decisions[0];
-    if (!first) continue;
-    const d = at(first.decided_at), ms = Date.parse(first.decided_at) - Date.parse(c.created_at);
-    d.decided++; all.decided++;
-    if (first.automatic) { d.auto++; all.auto++; } else all.manualDecision.push(ms);
-    d.toDecision.push(ms); all.toDecision.push(ms);
-  }
-  const keys = [...days.keys()].sort((a, b) => a - b);
-  return { keys, rows: keys.map((k) => days.get(k)), all };
-}
+// The refund dashboard's figures for the last 90 days, which the shop computes from its books per
+// day of the viewer's clock (GET /v1/stats/refunds): refunds made and their amount, decisions
+// and the machine's share, time to a decision and time to the money.
+const STATS_DAYS = 90;
+const statsOf = () => aapi('GET', `/v1/stats/refunds?days=${STATS_DAYS}&tz_offset_minutes=${-new Date().getTimezoneOffset()}`);
 
 // What a person must act on, as the shop reads it from its books (GET /v1/attention): a buyer
 // paid twice (money to recover), a top-up that arrived after its refund was paid, a refund past
@@ -324,40 +275,38 @@ function chart(el, title, series, xs, ys, { bars = false, yLabel = '', fmt = (v)
 }
 
 async function dashboard(me) {
-  const status = h('p', { class: 'muted' }, t('读取订单…'));
-  paint(me, status);
-  const raw = await collect((m) => { status.textContent = m; });
-  const { keys, rows, all } = measure(raw);
-  const xs = keys.map((k) => k / 1000);
+  paint(me, h('p', { class: 'muted' }, t('加载中…')));
+  const [stats, needs] = await Promise.all([statsOf(), attention()]);
+  const rows = stats.days, all = stats.total;
+  const xs = rows.map((r) => Date.parse(r.day_start) / 1000);
   const pct = (a, b) => (b ? Math.round((a / b) * 100) : null);
   const plots = {
     volume: h('div', { class: 'plot', id: 'plot-volume' }), auto: h('div', { class: 'plot', id: 'plot-auto' }),
     decision: h('div', { class: 'plot', id: 'plot-decision' }), money: h('div', { class: 'plot', id: 'plot-money' }),
   };
   const dataTable = (head, fn) => h('details', null, h('summary', null, t('数据表')),
-    tbl([t('日期'), ...head], rows.map((r, i) => [day(keys[i]), ...fn(r)])));
+    tbl([t('日期'), ...head], rows.map((r) => [day(r.day_start), ...fn(r)])));
   paint(me,
-    attentionSection(await attention()),
+    attentionSection(needs),
     h('div', { class: 'kpis' },
-      [[String(all.n), t('退款笔数')], [yuan(all.fen), t('退款金额')],
-        [all.decided ? `${pct(all.auto, all.decided)}%` : '—', t('自动决定占比')],
-        [hrs(median(all.toDecision)), t('决定用时（中位数）')], [hrs(median(all.toMoney)), t('到账用时（中位数）')]]
+      [[String(all.refunds), t('退款笔数')], [yuan(all.refunded_fen), t('退款金额')],
+        [all.decided ? `${pct(all.automatic, all.decided)}%` : '—', t('自动决定占比')],
+        [hrs(all.decision_ms_median), t('决定用时（中位数）')], [hrs(all.money_ms_median), t('到账用时（中位数）')]]
         .map(([v, l]) => h('div', { class: 'kpi' }, h('b', null, v), h('span', null, l)))),
-    h('p', { class: 'small muted' }, t('根据 {o} 个订单（{p} 个已付款）与 {c} 个工单计算；按本地日期汇总。',
-      { o: raw.orders.length, p: raw.full.length, c: raw.cases.length })),
-    keys.length === 0 ? h('p', { class: 'muted', id: 'no-data' }, t('还没有退款数据。')) : h('div', { class: 'grid2' },
-      section(t('每日退款金额'), plots.volume, dataTable([t('笔数'), t('金额')], (r) => [String(r.n), yuan(r.fen)])),
-      section(t('自动决定占比'), plots.auto, dataTable([t('自动 / 全部'), t('占比')], (r) => [`${r.auto} / ${r.decided}`, r.decided ? `${pct(r.auto, r.decided)}%` : '—'])),
-      section(t('决定用时（小时，中位数 / 最长）'), plots.decision, dataTable([t('中位数'), t('最长')], (r) => [hrs(median(r.toDecision)), hrs(r.toDecision.length ? Math.max(...r.toDecision) : null)])),
-      section(t('到账用时（小时，中位数 / 最长）'), plots.money, dataTable([t('中位数'), t('最长')], (r) => [hrs(median(r.toMoney)), hrs(r.toMoney.length ? Math.max(...r.toMoney) : null)]))));
-  if (!keys.length) return;
-  const H = (ms) => (ms == null ? null : +(ms / HOUR).toFixed(2));
-  chart(plots.volume, '', [t('退款金额（元）')], xs, [rows.map((r) => r.fen / 100)], { bars: true, fmt: (v) => `¥${v}` });
-  chart(plots.auto, '', [t('自动决定占比 %')], xs, [rows.map((r) => pct(r.auto, r.decided))], { fmt: (v) => `${v}%` });
+    h('p', { class: 'small muted' }, t('近 {d} 天，由店铺按账目计算；按本地日期汇总。', { d: stats.window_days })),
+    rows.length === 0 ? h('p', { class: 'muted', id: 'no-data' }, t('还没有退款数据。')) : h('div', { class: 'grid2' },
+      section(t('每日退款金额'), plots.volume, dataTable([t('笔数'), t('金额')], (r) => [String(r.refunds), yuan(r.refunded_fen)])),
+      section(t('自动决定占比'), plots.auto, dataTable([t('自动 / 全部'), t('占比')], (r) => [`${r.automatic} / ${r.decided}`, r.decided ? `${pct(r.automatic, r.decided)}%` : '—'])),
+      section(t('决定用时（小时，中位数 / 最长）'), plots.decision, dataTable([t('中位数'), t('最长')], (r) => [hrs(r.decision_ms_median), hrs(r.decision_ms_max)])),
+      section(t('到账用时（小时，中位数 / 最长）'), plots.money, dataTable([t('中位数'), t('最长')], (r) => [hrs(r.money_ms_median), hrs(r.money_ms_max)]))));
+  if (!rows.length) return;
+  const H = (v) => (v == null ? null : +(v / HOUR).toFixed(2));
+  chart(plots.volume, '', [t('退款金额（元）')], xs, [rows.map((r) => r.refunded_fen / 100)], { bars: true, fmt: (v) => `¥${v}` });
+  chart(plots.auto, '', [t('自动决定占比 %')], xs, [rows.map((r) => pct(r.automatic, r.decided))], { fmt: (v) => `${v}%` });
   chart(plots.decision, '', [t('中位数'), t('最长')], xs,
-    [rows.map((r) => H(median(r.toDecision))), rows.map((r) => H(r.toDecision.length ? Math.max(...r.toDecision) : null))], { fmt: (v) => `${v}h` });
+    [rows.map((r) => H(r.decision_ms_median)), rows.map((r) => H(r.decision_ms_max))], { fmt: (v) => `${v}h` });
   chart(plots.money, '', [t('中位数'), t('最长')], xs,
-    [rows.map((r) => H(median(r.toMoney))), rows.map((r) => H(r.toMoney.length ? Math.max(...r.toMoney) : null))], { fmt: (v) => `${v}h` });
+    [rows.map((r) => H(r.money_ms_median)), rows.map((r) => H(r.money_ms_max))], { fmt: (v) => `${v}h` });
 }
 
 addEN({
@@ -386,9 +335,9 @@ addEN({
   '请立即交给使用者并妥善保存；服务器只保存其哈希，丢失后只能新建。': 'Hand it over now and keep it safe: the server stores only its hash, so a lost key can only be replaced.',
   '我已保存': 'I saved it', '新建 API 密钥': 'New API key',
   '客服台：/web/agent.html（客服或管理员密钥）· 管理后台：/web/admin.html（管理员密钥）': 'Agent console: /web/agent.html (agent or admin key) · admin: /web/admin.html (admin key)',
-  '{m} 分钟': '{m} min', '{h} 小时': '{h} h', '读取 {n} 个已付款订单…': 'Reading {n} paid orders…', '读取 {n} 个工单…': 'Reading {n} cases…', '读取订单…': 'Reading orders…',
+  '{m} 分钟': '{m} min', '{h} 小时': '{h} h',
   '日期': 'Day', '数据表': 'Data', '退款笔数': 'Refunds', '退款金额': 'Refunded', '自动决定占比': 'Decided automatically', '决定用时（中位数）': 'Time to decision (median)',
-  '到账用时（中位数）': 'Time to money (median)', '根据 {o} 个订单（{p} 个已付款）与 {c} 个工单计算；按本地日期汇总。': 'From {o} orders ({p} paid) and {c} cases; by local day.',
+  '到账用时（中位数）': 'Time to money (median)', '近 {d} 天，由店铺按账目计算；按本地日期汇总。': 'The last {d} days, computed by the shop from its books; by local day.',
   '还没有退款数据。': 'No refunds yet.', '每日退款金额': 'Refund volume per day', '笔数': 'Count', '金额': 'Amount', '自动 / 全部': 'Automatic / all', '占比': 'Share',
   '决定用时（小时，中位数 / 最长）': 'Time to decision (hours, median / longest)', '中位数': 'median', '最长': 'longest',
   '需要人工处理（{n}）': 'Needs a person ({n})', '没有需要人工处理的退款。': 'No refund needs a person.', '情况': 'What', '订单': 'Order', '退款': 'Refund', '时间': 'Since',

@@ -521,3 +521,40 @@ int store_orders_refund_candidates(struct db *db, int64_t now, char (*ids)[ID_BY
         " LIMIT $2",
         now, ids, max, count);
 }
+
+int store_refund_facts(struct db *db, int64_t since,
+                       void (*each)(void *ctx, const struct refund_fact *f), void *ctx)
+{
+    struct db_stmt *st = db_query(
+        db,
+        "SELECT r.created_at, r.amount_fen, CASE WHEN r.status = 'succeeded' THEN"
+        " COALESCE(r.completed_at, 0) ELSE 0 END, COALESCE(c.created_at, r.created_at),"
+        " r.case_id IS NULL FROM refunds r LEFT JOIN cases c ON c.id = r.case_id WHERE"
+        " r.status != 'failed' AND (r.created_at >= $1 OR r.completed_at >= $1)",
+        "i", since);
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        struct refund_fact f = {db_int(st, 0), db_int(st, 1), db_int(st, 2), db_int(st, 3),
+                                db_int(st, 4) != 0};
+        each(ctx, &f);
+    }
+    db_done(st);
+    return rc < 0 ? rc : 0;
+}
+
+int store_first_decisions(struct db *db, int64_t since,
+                          void (*each)(void *ctx, const struct decision_fact *f), void *ctx)
+{
+    struct db_stmt *st = db_query(db,
+                                  "SELECT c.created_at, d.created_at, d.automatic FROM decisions d"
+                                  " JOIN cases c ON c.id = d.case_id WHERE d.stage = 'initial' AND"
+                                  " d.created_at >= $1",
+                                  "i", since);
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        struct decision_fact f = {db_int(st, 0), db_int(st, 1), db_int(st, 2) != 0};
+        each(ctx, &f);
+    }
+    db_done(st);
+    return rc < 0 ? rc : 0;
+}

@@ -122,6 +122,25 @@ KM_MUST_USE int store_refund_update(struct db *db, const struct refund_row *r, c
 /* All of an order's refunds, oldest first, in an array the caller frees (NULL when none). */
 KM_MUST_USE int store_refunds_of_order(struct db *db, const char *order_id, struct refund_row **out,
                                        int *count);
+/* What the refund dashboard reads of one refund made (not failed) or one first decision. */
+struct refund_fact {
+    int64_t created_at, amount_fen;
+    int64_t completed_at; /* 0 unless it succeeded */
+    int64_t asked_at;     /* its case's opening, or its own creation when made unasked */
+    bool unasked;         /* made without a case (E1, E3) */
+};
+struct decision_fact {
+    int64_t asked_at, decided_at;
+    bool automatic;
+};
+/* Each refund made that was created or arrived from since on. */
+KM_MUST_USE int store_refund_facts(struct db *db, int64_t since,
+                                   void (*each)(void *ctx, const struct refund_fact *f),
+                                   void *ctx);
+/* Each case's first decision taken from since on. */
+KM_MUST_USE int store_first_decisions(struct db *db, int64_t since,
+                                      void (*each)(void *ctx, const struct decision_fact *f),
+                                      void *ctx);
 /* Refunds still with their provider past the promised date, the longest overdue first. */
 KM_MUST_USE int store_refunds_overdue(struct db *db, struct refund_row **out, int *count);
 /* Refunds not paid out (failed, or held on an abnormal account) and not moved, the oldest end

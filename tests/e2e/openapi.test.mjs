@@ -270,6 +270,8 @@ test('answers of a walk through the shop validate against the document', async (
   await call('post', `/v1/orders/${order.body.id}/card_keys/${delivered.body.card_keys[0].id}/reveal`, { token: agent });
   await call('get', '/v1/attention', { token: agent });
   await call('get', '/v1/attention', { token });
+  await call('get', '/v1/stats/refunds?days=7', { token: admin });
+  await call('get', '/v1/stats/refunds?days=0', { token: admin });
 
   // Every documented operation of the shop's foundation was exercised at least once. (Refunds and
   // cases have their own suites; their answers are checked here only where the walk meets them.)

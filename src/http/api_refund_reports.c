@@ -1,16 +1,19 @@
-/* GET /v1/attention: what a person must act on about refunds, for staff, read from the books
- * rather than from a page of orders: a buyer paid twice, a top-up credited after its refund that
- * the buyer has both of, a refund past its promised date, a refund not paid out that is still
- * owed. Money to recover first, then the oldest. */
+/* What staff read about refunds as a whole, from the books rather than from a page of orders.
+ * GET /v1/attention: what a person must act on: a buyer paid twice, a top-up credited after its
+ * refund that the buyer has both of, a refund past its promised date, a refund not paid out that
+ * is still owed; money to recover first, then the oldest. GET /v1/stats/refunds: the refund
+ * dashboard's figures per local day (service/refund_stats.c). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/check.h"
+#include "core/clock.h"
 #include "core/limits.h"
 #include "http/api.h"
 #include "http/api_handlers.h"
 #include "http/views_refunds.h"
 #include "service/payouts.h"
+#include "service/refund_stats.h"
 #include "store/db.h"
 #include "store/store_events.h"
 #include "store/store_refunds.h"
@@ -159,4 +162,71 @@ int api_attention(struct api_req *r)
     return api_ok(r, 200,
                   json_pack("{s:s, s:o, s:b, s:i}", "object", "list", "data", data, "has_more",
                             l.count > ATTENTION_LIST_MAX, "total", l.count));
+}
+
+/* A query integer from lo to hi, or def when absent; -1 after answering 400. */
+static int query_int(struct api_req *r, const char *name, long lo, long hi, long def, long *out)
+{
+    *out = def;
+    const char *v = api_query(r, name);
+    if (v == NULL) {
+        return 0;
+    }
+    char *end = NULL;
+    long n = strtol(v, &end, 10);
+    if (end == v || *end != '\0' || n < lo || n > hi) {
+        api_fail(r, KM_EINVAL, "parameter_out_of_range", name,
+                 "%s must be an integer from %ld to %ld", name, lo, hi);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+static json_t *ms_or_null(int64_t ms)
+{
+    return ms < 0 ? json_null() : json_integer(ms);
+}
+
+static json_t *figures_json(const struct refund_stats_figures *f)
+{
+    json_t *v = json_pack(
+        "{s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "refunds", (json_int_t)f->refunds,
+        "refunded_fen", (json_int_t)f->refunded_fen, "decided", (json_int_t)f->decided, "automatic",
+        (json_int_t)f->automatic, "decision_ms_median", ms_or_null(f->decision_ms_median),
+        "decision_ms_max", ms_or_null(f->decision_ms_max), "money_ms_median",
+        ms_or_null(f->money_ms_median), "money_ms_max", ms_or_null(f->money_ms_max));
+    km_assert(v != NULL);
+    return v;
+}
+
+int api_refund_stats(struct api_req *r)
+{
+    if (api_require_role(r, AUTH_ADMIN) != 0) {
+        return 0;
+    }
+    long days = 0, offset = 0;
+    if (query_int(r, "days", 1, REFUND_STATS_DAYS_MAX, 90, &days) != 0 ||
+        query_int(r, "tz_offset_minutes", -840, 840, 480, &offset) != 0) {
+        return 0;
+    }
+    int64_t now = clock_now_ms();
+    int64_t since = now - (days - 1) * 24 * 3600 * 1000LL;
+    struct refund_stats *st = malloc(sizeof *st);
+    km_assert(st != NULL);
+    if (refund_stats_compute(r->db, since, now, (int)offset, st) != 0) {
+        free(st);
+        return api_fail(r, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
+    }
+    json_t *list = json_array();
+    for (int i = 0; i < st->day_count; i++) {
+        json_t *d = figures_json(&st->days[i].f);
+        json_object_set_new(d, "day_start", api_time(st->days[i].start_ms));
+        json_array_append_new(list, d);
+    }
+    json_t *v = json_pack("{s:s, s:i, s:i, s:o, s:o}", "object", "refund_stats", "window_days",
+                          (int)days, "tz_offset_minutes", (int)offset, "days", list, "total",
+                          figures_json(&st->total));
+    free(st);
+    return api_ok(r, 200, v);
 }
