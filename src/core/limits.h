@@ -65,7 +65,6 @@
 /* Lists */
 #define LIST_LIMIT_DEFAULT 20
 #define LIST_LIMIT_MAX 100 /* a page is one screen; more pages for more */
-#define ATTENTION_EVENTS_MAX 500 /* paid-twice and late-credit events read for the staff list */
 #define ATTENTION_LIST_MAX 500   /* items the staff list of what needs a person answers */
 
 /* Orders */

@@ -55,18 +55,26 @@ static int by_rank_then_time(const void *a, const void *b)
     return (x->since > y->since) - (x->since < y->since);
 }
 
-/* A top-up credited after its refund needs a person only when a refund of it was paid: the buyer
- * then has both. One that failed gave its money back to revenue by itself. */
-static int paid_back(struct db *db, const char *order_id, bool *paid)
+/* A top-up credited after its refund needs a person only when it was credited as ordered and a
+ * refund of it was paid: the buyer then has both. One whose refund failed gave its money back to
+ * revenue by itself; one credited to another region is no delivery, and its refund is owed. */
+static int has_both(struct db *db, const char *order_id, bool *both)
 {
+    *both = false;
+    struct topup t;
+    if (store_topup_get_by_order(db, order_id, &t) != 0) {
+        return -1;
+    }
+    if (strcmp(t.status, "succeeded") != 0) {
+        return 0;
+    }
     struct refund_row *rs = NULL;
     int n = 0;
-    *paid = false;
     if (store_refunds_of_order(db, order_id, &rs, &n) != 0) {
         return -1;
     }
     for (int i = 0; i < n; i++) {
-        *paid = *paid || (strcmp(rs[i].rule, "E1") == 0 && strcmp(rs[i].status, "succeeded") == 0);
+        *both = *both || (strcmp(rs[i].rule, "E1") == 0 && strcmp(rs[i].status, "succeeded") == 0);
     }
     free(rs);
     return 0;
@@ -74,32 +82,31 @@ static int paid_back(struct db *db, const char *order_id, bool *paid)
 
 static int money_to_recover(struct db *db, struct items *l)
 {
-    static __thread struct event_row ev[ATTENTION_EVENTS_MAX];
-    static __thread char orders[ATTENTION_EVENTS_MAX][ID_BYTES_MAX];
+    struct attention_event *ev = NULL;
     int n = 0;
-    if (store_events_needing_a_person(db, ev, orders, ATTENTION_EVENTS_MAX, &n) != 0) {
-        return -1;
-    }
-    for (int i = 0; i < n; i++) {
+    int rc = store_events_needing_a_person(db, &ev, &n);
+    for (int i = 0; rc == 0 && i < n; i++) {
         if (strcmp(ev[i].type, "refund.paid_twice") == 0) {
             struct refund_row rf;
             json_t *v =
                 store_refund_get(db, ev[i].object_id, &rf) == 0 ? view_refund(db, &rf) : NULL;
             if (v == NULL) {
-                return -1;
+                rc = -1;
+            } else {
+                add(l, RANK_MONEY, ev[i].created_at, "paid_twice", ev[i].order_id, v);
             }
-            add(l, RANK_MONEY, ev[i].created_at, "paid_twice", orders[i], v);
             continue;
         }
-        bool paid = false;
-        if (paid_back(db, orders[i], &paid) != 0) {
-            return -1;
-        }
-        if (paid) {
-            add(l, RANK_MONEY, ev[i].created_at, "topup_credited_after_refund", orders[i], NULL);
+        bool both = false;
+        if (has_both(db, ev[i].order_id, &both) != 0) {
+            rc = -1;
+        } else if (both) {
+            add(l, RANK_MONEY, ev[i].created_at, "topup_credited_after_refund", ev[i].order_id,
+                NULL);
         }
     }
-    return 0;
+    free(ev);
+    return rc;
 }
 
 /* Overdue refunds (rank RANK_OVERDUE) or unpaid ones still owed (RANK_UNPAID). */

@@ -2,8 +2,10 @@
 #include "store/store_events.h"
 
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/check.h"
 #include "core/err.h"
 
 static atomic_bool queued;
@@ -81,26 +83,34 @@ int store_event_of_order_exists(struct db *db, const char *order_id, const char 
     return rc < 0 ? rc : 0;
 }
 
-int store_events_needing_a_person(struct db *db, struct event_row *out,
-                                  char (*order_ids)[ID_BYTES_MAX], int max, int *count)
+int store_events_needing_a_person(struct db *db, struct attention_event **out, int *count)
 {
+    *out = NULL;
     *count = 0;
     struct db_stmt *st = db_query(db,
-                                  "SELECT id, type, object_id, COALESCE(order_id, ''), created_at"
-                                  " FROM events WHERE type IN ('refund.paid_twice',"
-                                  " 'topup.credited_after_refund') ORDER BY created_at LIMIT $1",
-                                  "i", (int64_t)max);
-    int rc;
+                                  "SELECT type, object_id, COALESCE(order_id, ''), created_at FROM"
+                                  " events WHERE type IN ('refund.paid_twice',"
+                                  " 'topup.credited_after_refund') ORDER BY created_at",
+                                  "");
+    int cap = 0, rc;
     while ((rc = db_step(st)) == DB_ROW) {
-        struct event_row *e = &out[*count];
-        memset(e, 0, sizeof *e);
-        db_text_copy(st, 0, e->id, sizeof e->id);
-        db_text_copy(st, 1, e->type, sizeof e->type);
-        db_text_copy(st, 2, e->object_id, sizeof e->object_id);
-        db_text_copy(st, 3, order_ids[*count], ID_BYTES_MAX);
-        e->created_at = db_int(st, 4);
-        (*count)++;
+        if (*count == cap) {
+            cap = cap == 0 ? 16 : cap * 2;
+            *out = realloc(*out, (size_t)cap * sizeof **out);
+            km_assert(*out != NULL);
+        }
+        struct attention_event *e = &(*out)[(*count)++];
+        db_text_copy(st, 0, e->type, sizeof e->type);
+        db_text_copy(st, 1, e->object_id, sizeof e->object_id);
+        db_text_copy(st, 2, e->order_id, sizeof e->order_id);
+        e->created_at = db_int(st, 3);
     }
     db_done(st);
-    return rc < 0 ? rc : 0;
+    if (rc < 0) {
+        free(*out);
+        *out = NULL;
+        *count = 0;
+        return rc;
+    }
+    return 0;
 }

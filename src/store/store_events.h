@@ -32,10 +32,16 @@ KM_MUST_USE int store_event_webhook_mark(struct db *db, const char *id, const ch
 /* The timeline of one order (events whose data names it), oldest first. */
 KM_MUST_USE int store_events_of_order(struct db *db, const char *order_id, struct event_row *out,
                                       int max, int *count);
-/* The events a person must act on (refund.paid_twice, topup.credited_after_refund), oldest
- * first, at most max; order_ids[i] is the order of out[i]. */
-KM_MUST_USE int store_events_needing_a_person(struct db *db, struct event_row *out,
-                                              char (*order_ids)[ID_BYTES_MAX], int max, int *count);
+/* An event a person must act on: refund.paid_twice or topup.credited_after_refund. */
+struct attention_event {
+    char type[48];
+    char object_id[ID_BYTES_MAX];
+    char order_id[ID_BYTES_MAX];
+    int64_t created_at;
+};
+/* All of them, oldest first, into a grown array (free it). They are rare, and never end. */
+KM_MUST_USE int store_events_needing_a_person(struct db *db, struct attention_event **out,
+                                              int *count);
 /* Whether the order's timeline holds an event of this type. */
 KM_MUST_USE int store_event_of_order_exists(struct db *db, const char *order_id, const char *type,
                                             bool *exists);

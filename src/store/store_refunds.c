@@ -529,7 +529,8 @@ int store_refund_facts(struct db *db, int64_t since,
         db,
         "SELECT r.created_at, r.amount_fen, CASE WHEN r.status = 'succeeded' THEN"
         " COALESCE(r.completed_at, 0) ELSE 0 END, COALESCE(c.created_at, r.created_at),"
-        " r.case_id IS NULL FROM refunds r LEFT JOIN cases c ON c.id = r.case_id WHERE"
+        " r.case_id IS NULL AND r.rerouted_from IS NULL FROM refunds r LEFT JOIN cases c ON"
+        " c.id = r.case_id WHERE"
         " r.status != 'failed' AND (r.created_at >= $1 OR r.completed_at >= $1)",
         "i", since);
     int rc;

@@ -127,7 +127,7 @@ struct refund_fact {
     int64_t created_at, amount_fen;
     int64_t completed_at; /* 0 unless it succeeded */
     int64_t asked_at;     /* its case's opening, or its own creation when made unasked */
-    bool unasked;         /* made without a case (E1, E3) */
+    bool unasked;         /* made without a case (E1, E3), and not a move of another refund */
 };
 struct decision_fact {
     int64_t asked_at, decided_at;
