@@ -229,10 +229,10 @@ const hrs = (ms) => (ms == null ? '—' : ms < HOUR ? t('{m} 分钟', { m: Math.
 const STATS_DAYS = 90;
 const statsOf = () => aapi('GET', `/v1/stats/refunds?days=${STATS_DAYS}&tz_offset_minutes=${-new Date().getTimezoneOffset()}`);
 
-// What a person must act on, as the shop reads it from its books (GET /v1/attention): a buyer
-// paid twice (money to recover), a top-up that arrived after its refund was paid, a refund past
-// its promised date, and one the route did not pay that is still owed. The shop sorts them:
-// money to recover first, then the oldest.
+// What a person must act on, as the shop reads it from its books (GET /v1/attention), in three
+// groups, each oldest first: money to recover (a buyer paid twice, a top-up that arrived after a
+// refund of it was paid), refunds past their promised date, and refunds not paid out that are
+// still owed.
 const ATTENTION = () => ({
   paid_twice: [0, t('重复到账'), () => t('渠道在店铺结清后仍然付了款，买家收到两次，需人工追回')],
   topup_credited_after_refund: [0, t('退款后充值到账'), () => t('买家同时得到了充值和退款，需人工与买家结清')],
