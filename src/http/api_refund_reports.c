@@ -151,7 +151,7 @@ int api_attention(struct api_req *r)
     rc = rc != 0 ? rc : refunds_listed(r->db, &l, RANK_UNPAID);
     db_rollback(r->db);
     json_t *data = json_array();
-    if (rc == 0) {
+    if (rc == 0 && l.count > 1) { /* qsort must not be given the NULL of an empty list */
         qsort(l.at, (size_t)l.count, sizeof *l.at, by_rank_then_time);
     }
     for (int i = 0; i < l.count; i++) {
