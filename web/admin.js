@@ -244,8 +244,29 @@ async function attention() {
   const list = await aapi('GET', '/v1/attention');
   return list.data.map((x) => {
     const [rank, kind, note] = ATTENTION()[x.kind] || [2, x.kind, () => ''];
-    return { rank, kind, o: { id: x.order_id }, r: x.refund, at: x.since, note: note(x.refund || {}) };
+    return { id: x.id, rank, kind, o: { id: x.order_id }, r: x.refund, at: x.since, note: note(x.refund || {}) };
   });
+}
+
+// Money to recover is settled outside the shop; the admin records how, and it leaves the list.
+function settleForm(id) {
+  const err = h('p', { class: 'err small', role: 'alert' });
+  const input = h('input', { name: 'note', maxlength: '500', required: true, 'aria-label': t('如何结清'),
+    placeholder: t('如何结清，例如：买家已退回到店铺余额') });
+  const submit = async (ev) => {
+    ev.preventDefault();
+    const btn = ev.target.querySelector('button');
+    btn.disabled = true;
+    try {
+      await aapi('POST', `/v1/attention/${encodeURIComponent(id)}/settle`, { note: input.value.trim() });
+      route();
+    } catch (e) {
+      err.textContent = e.message;
+      btn.disabled = false;
+    }
+  };
+  return h('form', { class: 'settle', onsubmit: submit }, input,
+    h('button', { type: 'submit', class: 'small-btn' }, t('标记已结清')), err);
 }
 
 function attentionSection(rows) {
@@ -254,7 +275,7 @@ function attentionSection(rows) {
       [t('情况'), t('订单'), t('退款'), t('时间'), t('说明')],
       rows.map((x) => [h('span', { class: x.rank === 0 ? 'flag' : 'late' }, x.kind), h('code', null, x.o.id),
         x.r ? [`${yuan(x.r.amount_fen)} · ${METHOD()[x.r.method] || x.r.method} `, h('code', { class: 'small' }, x.r.id)] : '—',
-        when(x.at), x.note])));
+        when(x.at), x.id ? [x.note, settleForm(x.id)] : x.note])));
 }
 
 function chart(el, title, series, xs, ys, { bars = false, yLabel = '', fmt = (v) => v } = {}) {
@@ -343,7 +364,7 @@ addEN({
   '需要人工处理（{n}）': 'Needs a person ({n})', '没有需要人工处理的退款。': 'No refund needs a person.', '情况': 'What', '订单': 'Order', '退款': 'Refund', '时间': 'Since',
   '退款后充值到账': 'Top-up after refund', '买家同时得到了充值和退款，需人工与买家结清': 'The buyer has both the top-up and the refund; settle it with them',
   '重复到账': 'Paid twice', '渠道在店铺结清后仍然付了款，买家收到两次，需人工追回': 'The provider paid after the shop had settled it another way, so the buyer got it twice; recover it',
-  '逾期未到账': 'Overdue', '渠道尚未给出结果': 'No result from the provider yet', '原路未退回，待改退': 'Refused by the route, not moved yet',
+  '如何结清': 'How it was settled', '如何结清，例如：买家已退回到店铺余额': 'How it was settled, e.g. the buyer returned it to the shop balance', '标记已结清': 'Mark settled', '逾期未到账': 'Overdue', '渠道尚未给出结果': 'No result from the provider yet', '原路未退回，待改退': 'Refused by the route, not moved yet',
   '到账用时（小时，中位数 / 最长）': 'Time to money (hours, median / longest)', '退款金额（元）': 'Refunded (CNY)', '自动决定占比 %': 'Automatic %',
 });
 

@@ -50,6 +50,7 @@ int api_cases_decide(struct api_req *r);
 int api_cases_appeal(struct api_req *r);
 int api_refunds_get(struct api_req *r);
 int api_attention(struct api_req *r);
+int api_attention_settle(struct api_req *r);
 int api_refund_stats(struct api_req *r);
 int api_refunds_reroute(struct api_req *r);
 int api_callback_refund(struct api_req *r);

@@ -12,6 +12,7 @@
 #include "http/api.h"
 #include "http/api_handlers.h"
 #include "http/views_refunds.h"
+#include "service/attention.h"
 #include "service/payouts.h"
 #include "service/refund_stats.h"
 #include "store/db.h"
@@ -31,17 +32,20 @@ struct items {
     int count, cap;
 };
 
-static void add(struct items *l, int rank, int64_t since, const char *kind, const char *order_id,
-                json_t *refund)
+/* id: the event's, for money to recover (what POST /v1/attention/{id}/settle takes); NULL for
+ * the others, which end by themselves when their refund moves on. */
+static void add(struct items *l, int rank, int64_t since, const char *id, const char *kind,
+                const char *order_id, json_t *refund)
 {
     if (l->count == l->cap) {
         l->cap = l->cap == 0 ? 16 : l->cap * 2;
         l->at = realloc(l->at, (size_t)l->cap * sizeof *l->at);
         km_assert(l->at != NULL);
     }
-    json_t *v = json_pack("{s:s, s:s, s:s, s:o, s:o}", "object", "attention", "kind", kind,
-                          "order_id", order_id, "refund", refund != NULL ? refund : json_null(),
-                          "since", api_time(since));
+    json_t *v =
+        json_pack("{s:s, s:o, s:s, s:s, s:o, s:o}", "object", "attention", "id",
+                  id != NULL ? json_string(id) : json_null(), "kind", kind, "order_id", order_id,
+                  "refund", refund != NULL ? refund : json_null(), "since", api_time(since));
     km_assert(v != NULL);
     l->at[l->count++] = (struct item){rank, since, v};
 }
@@ -93,7 +97,7 @@ static int money_to_recover(struct db *db, struct items *l)
             if (v == NULL) {
                 rc = -1;
             } else {
-                add(l, RANK_MONEY, ev[i].created_at, "paid_twice", ev[i].order_id, v);
+                add(l, RANK_MONEY, ev[i].created_at, ev[i].id, "paid_twice", ev[i].order_id, v);
             }
             continue;
         }
@@ -101,8 +105,8 @@ static int money_to_recover(struct db *db, struct items *l)
         if (has_both(db, ev[i].order_id, &both) != 0) {
             rc = -1;
         } else if (both) {
-            add(l, RANK_MONEY, ev[i].created_at, "topup_credited_after_refund", ev[i].order_id,
-                NULL);
+            add(l, RANK_MONEY, ev[i].created_at, ev[i].id, "topup_credited_after_refund",
+                ev[i].order_id, NULL);
         }
     }
     free(ev);
@@ -126,11 +130,11 @@ static int refunds_listed(struct db *db, struct items *l, int rank)
                 rc = -1;
                 break;
             }
-            add(l, rank,
-                rank == RANK_OVERDUE      ? rs[i].expected_by
-                : rs[i].completed_at != 0 ? rs[i].completed_at
-                                          : rs[i].created_at,
-                rank == RANK_OVERDUE ? "overdue" : "unpaid_refund", rs[i].order_id, v);
+            int64_t since = rank == RANK_OVERDUE      ? rs[i].expected_by
+                            : rs[i].completed_at != 0 ? rs[i].completed_at
+                                                      : rs[i].created_at;
+            add(l, rank, since, NULL, rank == RANK_OVERDUE ? "overdue" : "unpaid_refund",
+                rs[i].order_id, v);
         }
     }
     free(rs);
@@ -236,4 +240,53 @@ int api_refund_stats(struct api_req *r)
                           figures_json(&st->total));
     free(st);
     return api_ok(r, 200, v);
+}
+
+struct settle_arg {
+    char event_id[ID_BYTES_MAX];
+    char by[ID_BYTES_MAX + 8];
+    char note[ATTENTION_NOTE_BYTES_MAX + 1];
+};
+
+static int settle_write(struct db *db, struct api_req *r)
+{
+    const struct settle_arg *a = r->write_arg;
+    struct attention_event ev;
+    struct km_error e;
+    int64_t now = clock_now_ms();
+    if (attention_settle(db, a->event_id, a->by, a->note, now, &ev, &e) != 0) {
+        return api_error(r, &e);
+    }
+    return api_ok(r, 200,
+                  json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "object", "attention_settlement",
+                            "event_id", ev.id, "order_id", ev.order_id, "settled_by", a->by, "note",
+                            a->note, "settled_at", api_time(now)));
+}
+
+int api_attention_settle(struct api_req *r)
+{
+    if (api_require_role(r, AUTH_AGENT) != 0) {
+        return 0;
+    }
+    static const char *const allowed[] = {"note", NULL};
+    json_t *body = NULL;
+    if (api_body_object(r, allowed, &body) != 0) {
+        return 0;
+    }
+    const char *note = NULL;
+    int rc = api_field_string(r, body, "note", true, ATTENTION_NOTE_BYTES_MAX, &note);
+    if (rc == 0 && note[0] == '\0') {
+        rc = api_fail(r, KM_EINVAL, "parameter_missing", "note",
+                      "say what was done: with whom it was settled, and how");
+    }
+    struct settle_arg *a = NULL;
+    if (rc == 0) {
+        a = calloc(1, sizeof *a);
+        km_assert(a != NULL);
+        snprintf(a->event_id, sizeof a->event_id, "%s", r->seg[2]);
+        snprintf(a->by, sizeof a->by, "agent:%s", r->auth.key_id);
+        snprintf(a->note, sizeof a->note, "%s", note);
+    }
+    json_decref(body);
+    return a != NULL ? api_write(r, settle_write, a, free) : 0;
 }

@@ -55,6 +55,7 @@ const struct route routes[] = {
     {"POST", "/v1/cases/*/decide", api_cases_decide, "cases.decide", 0},
     {"POST", "/v1/cases/*/appeal", api_cases_appeal, "cases.appeal", 0},
     {"GET", "/v1/attention", api_attention, "attention.list", 0},
+    {"POST", "/v1/attention/*/settle", api_attention_settle, "attention.settle", 0},
     {"GET", "/v1/stats/refunds", api_refund_stats, "stats.refunds", 0},
     {"GET", "/v1/refunds/*", api_refunds_get, "refunds.get", 0},
     {"POST", "/v1/refunds/*/reroute", api_refunds_reroute, "refunds.reroute", 0},

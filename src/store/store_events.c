@@ -83,14 +83,25 @@ int store_event_of_order_exists(struct db *db, const char *order_id, const char 
     return rc < 0 ? rc : 0;
 }
 
+static void attention_read(struct db_stmt *st, struct attention_event *e)
+{
+    db_text_copy(st, 0, e->id, sizeof e->id);
+    db_text_copy(st, 1, e->type, sizeof e->type);
+    db_text_copy(st, 2, e->object_id, sizeof e->object_id);
+    db_text_copy(st, 3, e->order_id, sizeof e->order_id);
+    e->created_at = db_int(st, 4);
+}
+
 int store_events_needing_a_person(struct db *db, struct attention_event **out, int *count)
 {
     *out = NULL;
     *count = 0;
     struct db_stmt *st = db_query(db,
-                                  "SELECT type, object_id, COALESCE(order_id, ''), created_at FROM"
-                                  " events WHERE type IN ('refund.paid_twice',"
-                                  " 'topup.credited_after_refund') ORDER BY created_at",
+                                  "SELECT id, type, object_id, COALESCE(order_id, ''), created_at"
+                                  " FROM events e WHERE type IN ('refund.paid_twice',"
+                                  " 'topup.credited_after_refund') AND NOT EXISTS (SELECT 1 FROM"
+                                  " attention_settlements s WHERE s.event_id = e.id) ORDER BY"
+                                  " created_at",
                                   "");
     int cap = 0, rc;
     while ((rc = db_step(st)) == DB_ROW) {
@@ -99,11 +110,7 @@ int store_events_needing_a_person(struct db *db, struct attention_event **out, i
             *out = realloc(*out, (size_t)cap * sizeof **out);
             km_assert(*out != NULL);
         }
-        struct attention_event *e = &(*out)[(*count)++];
-        db_text_copy(st, 0, e->type, sizeof e->type);
-        db_text_copy(st, 1, e->object_id, sizeof e->object_id);
-        db_text_copy(st, 2, e->order_id, sizeof e->order_id);
-        e->created_at = db_int(st, 3);
+        attention_read(st, &(*out)[(*count)++]);
     }
     db_done(st);
     if (rc < 0) {
@@ -113,4 +120,32 @@ int store_events_needing_a_person(struct db *db, struct attention_event **out, i
         return rc;
     }
     return 0;
+}
+
+int store_attention_event_get(struct db *db, const char *id, struct attention_event *out,
+                              bool *settled)
+{
+    struct db_stmt *st = db_query(db,
+                                  "SELECT e.id, e.type, e.object_id, COALESCE(e.order_id, ''),"
+                                  " e.created_at, s.event_id IS NOT NULL FROM events e LEFT JOIN"
+                                  " attention_settlements s ON s.event_id = e.id WHERE e.id = $1"
+                                  " AND e.type IN ('refund.paid_twice',"
+                                  " 'topup.credited_after_refund')",
+                                  "s", id);
+    int rc = db_step(st);
+    if (rc == DB_ROW) {
+        attention_read(st, out);
+        *settled = db_int(st, 5) != 0;
+    }
+    db_done(st);
+    return db_found(rc);
+}
+
+int store_attention_settle(struct db *db, const struct attention_event *ev, const char *by,
+                           const char *note, int64_t now)
+{
+    return db_run(db_query(db,
+                           "INSERT INTO attention_settlements (event_id, order_id, settled_by,"
+                           " note, settled_at) VALUES ($1, $2, $3, $4, $5)",
+                           "ssssi", ev->id, ev->order_id, by, note, now));
 }

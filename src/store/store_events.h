@@ -34,14 +34,21 @@ KM_MUST_USE int store_events_of_order(struct db *db, const char *order_id, struc
                                       int max, int *count);
 /* An event a person must act on: refund.paid_twice or topup.credited_after_refund. */
 struct attention_event {
+    char id[ID_BYTES_MAX];
     char type[48];
     char object_id[ID_BYTES_MAX];
     char order_id[ID_BYTES_MAX];
     int64_t created_at;
 };
-/* All of them, oldest first, into a grown array (free it). They are rare, and never end. */
+/* All that no one has settled, oldest first, into a grown array (free it). They are rare. */
 KM_MUST_USE int store_events_needing_a_person(struct db *db, struct attention_event **out,
                                               int *count);
+/* One of them by its event id, and whether it was settled; -KM_ENOTFOUND if it is no such event. */
+KM_MUST_USE int store_attention_event_get(struct db *db, const char *id,
+                                          struct attention_event *out, bool *settled);
+/* Record that a person settled it (-KM_EDUPLICATE if someone already did). */
+KM_MUST_USE int store_attention_settle(struct db *db, const struct attention_event *ev,
+                                       const char *by, const char *note, int64_t now);
 /* Whether the order's timeline holds an event of this type. */
 KM_MUST_USE int store_event_of_order_exists(struct db *db, const char *order_id, const char *type,
                                             bool *exists);

@@ -58,6 +58,17 @@ describe('admin dashboard: refunds that need a person', () => {
     assert.match(text[2], /abnormal/, 'the provider\'s words');
     assert.ok(!text.join('\n').includes(ids.fine.order), 'a refund that arrived is not listed');
     await shot(page, 'admin-desktop-attention', { at: '#attention' });
+
+    // The paid-twice money is recovered off-line; the admin records how, and it leaves the list.
+    const first = rows.first();
+    await first.locator('input[name=note]').fill('The buyer returned 20.16 to the shop balance.');
+    await first.getByRole('button', { name: '标记已结清' }).click();
+    await page.waitForFunction(() => /需要人工处理（2）/.test(document.querySelector('#attention h2')?.textContent || ''));
+    const left = await page.locator('#attention tbody tr').allInnerTexts();
+    assert.equal(left.length, 2, left.join('\n'));
+    assert.ok(!left.join('\n').includes(ids.twice.refund), 'settled, so no longer listed');
+    const timeline = (await shop.get(`/v1/orders/${ids.twice.order}`, { token: ids.twice.token })).body.timeline;
+    assert.equal(timeline.filter((e) => e.type === 'attention.settled').length, 1);
     assertClean(page);
     await page.context().close();
   });

@@ -270,6 +270,8 @@ test('answers of a walk through the shop validate against the document', async (
   await call('post', `/v1/orders/${order.body.id}/card_keys/${delivered.body.card_keys[0].id}/reveal`, { token: agent });
   await call('get', '/v1/attention', { token: agent });
   await call('get', '/v1/attention', { token });
+  await call('post', '/v1/attention/evt_nope/settle', { token: agent, body: { note: 'settled' } });
+  await call('post', '/v1/attention/evt_nope/settle', { token: agent, body: {} });
   await call('get', '/v1/stats/refunds?days=7', { token: admin });
   await call('get', '/v1/stats/refunds?days=0', { token: admin });
 

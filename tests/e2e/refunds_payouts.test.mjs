@@ -634,8 +634,34 @@ test('the refunds that need a person are listed for staff, money to recover firs
     // Moving the held one takes it off the list.
     const m = await s.post(`/v1/refunds/${held.refund.id}/reroute`, { method: 'balance' }, { token: held.token });
     assert.equal(m.status, 201, JSON.stringify(m.body));
-    const after = await s.get('/v1/attention', { token: s.keys.agent });
+    let after = await s.get('/v1/attention', { token: s.keys.agent });
     assert.deepEqual(after.body.data.map((x) => x.kind), ['paid_twice', 'overdue', 'unpaid_refund']);
+
+    // Money to recover stays until a person records that it was settled, and says how; the
+    // others end by themselves and have no id to settle.
+    const item = after.body.data[0];
+    assert.match(item.id, /^evt_/);
+    assert.deepEqual(after.body.data.slice(1).map((x) => x.id), [null, null]);
+    const settle = (id, body, token = s.keys.agent) => s.post(`/v1/attention/${id}/settle`, body, { token });
+    assertError(await settle(item.id, {}), 400, { param: 'note' });
+    assertError(await settle(item.id, { note: '' }), 400, { param: 'note' });
+    assertError(await settle(item.id, { note: 'x'.repeat(501) }), 400, { param: 'note' });
+    assertError(await settle(item.id, { note: 'ok' }, twice.token), 403);
+    assertError(await settle('evt_nope', { note: 'ok' }), 404, { param: 'event_id' });
+    const late3Event = (await orderOf(s, late.order.id, late.token)).timeline.find((e) => e.type === 'refund.overdue');
+    assert.match(late3Event.id, /^evt_/);
+    assertError(await settle(late3Event.id, { note: 'ok' }), 404, { param: 'event_id' });
+    const note = 'The buyer returned 20.16 to the shop balance on 2026-03-06.';
+    const done = await settle(item.id, { note });
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    assert.equal(done.body.object, 'attention_settlement');
+    assert.deepEqual([done.body.event_id, done.body.order_id, done.body.note], [item.id, twice.order.id, note]);
+    assert.match(done.body.settled_by, /^agent:key_/);
+    assertError(await settle(item.id, { note: 'again' }), 409, { code: 'already_settled' });
+    after = await s.get('/v1/attention', { token: s.keys.agent });
+    assert.deepEqual([after.body.data.map((x) => x.kind), after.body.total], [['overdue', 'unpaid_refund'], 2]);
+    const timeline = (await orderOf(s, twice.order.id, twice.token)).timeline;
+    assert.equal(timeline.filter((e) => e.type === 'attention.settled').length, 1);
   } finally {
     await s.cleanup();
   }
