@@ -1,8 +1,9 @@
 /* What staff read about refunds as a whole, from the books rather than from a page of orders.
- * GET /v1/attention: what a person must act on: a buyer paid twice, a top-up credited after its
- * refund that the buyer has both of, a refund past its promised date, a refund not paid out that
- * is still owed; money to recover first, then the oldest. GET /v1/stats/refunds: the refund
- * dashboard's figures per local day (service/refund_stats.c). */
+ * GET /v1/attention: what a person must act on, in three groups: money to recover (a buyer paid
+ * twice, a top-up credited after a refund of it was paid, a refund the shop paid for account goods
+ * whose escrow went to the seller), refunds past their promised date, refunds not paid out that
+ * are still owed. POST /v1/attention/{id}/settle: a person records how money to recover was
+ * settled. GET /v1/stats/refunds: the refund dashboard's figures (service/refund_stats.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,14 +91,16 @@ static int money_to_recover(struct db *db, struct items *l)
     int n = 0;
     int rc = store_events_needing_a_person(db, &ev, &n);
     for (int i = 0; rc == 0 && i < n; i++) {
-        if (strcmp(ev[i].type, "refund.paid_twice") == 0) {
+        bool twice = strcmp(ev[i].type, "refund.paid_twice") == 0;
+        if (twice || strcmp(ev[i].type, "refund.seller_recovery_due") == 0) {
             struct refund_row rf;
             json_t *v =
                 store_refund_get(db, ev[i].object_id, &rf) == 0 ? view_refund(db, &rf) : NULL;
             if (v == NULL) {
                 rc = -1;
             } else {
-                add(l, RANK_MONEY, ev[i].created_at, ev[i].id, "paid_twice", ev[i].order_id, v);
+                add(l, RANK_MONEY, ev[i].created_at, ev[i].id,
+                    twice ? "paid_twice" : "seller_recovery_due", ev[i].order_id, v);
             }
             continue;
         }

@@ -17,6 +17,7 @@
 #include "service/books.h"
 #include "service/cases.h"
 #include "service/evidence_log.h"
+#include "service/executor.h"
 #include "service/orders.h"
 #include "service/refunds_int.h"
 #include "store/store_ledger.h"
@@ -263,10 +264,24 @@ int refunds_free_order_money(struct db *db, const struct order *o, int64_t amoun
     if (available >= needed) {
         return 0;
     }
-    /* Delivered goods: the refund comes back out of the shop's revenue (or, for confirmed
-     * escrow, the platform pays it and recovers it from the seller off-line). */
-    return books_post(db, "revenue:shop", order_acct, needed - (available > 0 ? available : 0),
-                      "refund_reversal", refund_id, now, e);
+    /* Delivered goods: the refund comes back out of the shop's revenue. */
+    int64_t fronted = needed - (available > 0 ? available : 0);
+    int rc =
+        books_post(db, "revenue:shop", order_acct, fronted, "refund_reversal", refund_id, now, e);
+    if (rc != 0 || !from_escrow || strcmp(o->kind, "account") != 0 ||
+        strcmp(o->status, "completed") != 0) {
+        return rc;
+    }
+    /* Account goods whose escrow went to the seller (the buyer confirmed, or the window ended):
+     * the shop pays the refund and recovers it from the seller outside the shop. It says so, for
+     * a person to act on and record (GET /v1/attention). */
+    char fen[24];
+    snprintf(fen, sizeof fen, "%lld", (long long)fronted);
+    executor_log(LOG_WARN, "refund_seller_recovery_due", "refund_id", refund_id, "order_id", o->id,
+                 "seller_id", o->seller_id, "amount_fen", fen, NULL);
+    return orders_event(db, "refund.seller_recovery_due", refund_id, o->id, now) == 0
+               ? 0
+               : km_fail(e, KM_EINTERNAL, "storage_error", NULL, "event not stored");
 }
 
 /* The payout's result in the evidence log: the refund's status, or what the provider did that

@@ -98,8 +98,9 @@ int store_events_needing_a_person(struct db *db, struct attention_event **out, i
     *count = 0;
     struct db_stmt *st = db_query(db,
                                   "SELECT id, type, object_id, COALESCE(order_id, ''), created_at"
-                                  " FROM events e WHERE type IN ('refund.paid_twice',"
-                                  " 'topup.credited_after_refund') AND NOT EXISTS (SELECT 1 FROM"
+                                  " FROM events e WHERE (type = 'refund.paid_twice' OR type ="
+                                  " 'topup.credited_after_refund' OR type ="
+                                  " 'refund.seller_recovery_due') AND NOT EXISTS (SELECT 1 FROM"
                                   " attention_settlements s WHERE s.event_id = e.id) ORDER BY"
                                   " created_at",
                                   "");
@@ -129,8 +130,9 @@ int store_attention_event_get(struct db *db, const char *id, struct attention_ev
                                   "SELECT e.id, e.type, e.object_id, COALESCE(e.order_id, ''),"
                                   " e.created_at, s.event_id IS NOT NULL FROM events e LEFT JOIN"
                                   " attention_settlements s ON s.event_id = e.id WHERE e.id = $1"
-                                  " AND e.type IN ('refund.paid_twice',"
-                                  " 'topup.credited_after_refund')",
+                                  " AND (e.type = 'refund.paid_twice' OR e.type ="
+                                  " 'topup.credited_after_refund' OR e.type ="
+                                  " 'refund.seller_recovery_due')",
                                   "s", id);
     int rc = db_step(st);
     if (rc == DB_ROW) {

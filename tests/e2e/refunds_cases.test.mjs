@@ -9,6 +9,7 @@ import { assertError } from './lib/flows.mjs';
 import {
   HOUR, DAY, MIN, assertBalanced, cardProduct, paidOrder, orderOf, caseOf, preview, requestRefund,
   openCase, decide, assertDecision, assertRefund, assertNotOverRefunded, queue, newAgent, phoneTopupProduct,
+  accountProduct,
   uploadEvidence, PNG_1X1, PDF_MIN,
 } from './lib/refunds.mjs';
 
@@ -219,6 +220,37 @@ test('a refund approved under E1 after a normal credit stays owed when it fails 
   assert.equal(moved.status, 201, JSON.stringify(moved.body));
   assert.equal(assertNotOverRefunded(await orderOf(shop, order.id, token)), 1099);
   await assertBalanced(shop);
+});
+
+// Account goods whose escrow went to the seller when the buyer confirmed: a refund an agent
+// approves on appeal is paid by the shop, which must recover it from the seller outside the
+// shop. The shop says so, lists it for a person, and a person records how it was settled.
+test('a refund after the buyer confirmed account goods is listed as money to recover from the seller', async () => {
+  const product = await accountProduct(shop, { price: 3000 });
+  const { order, token } = await paidOrder(shop, product.id);
+  const d = await shop.post(`/v1/orders/${order.id}/deliver`, { content: 'account: p_1\npassword: x' }, { token: shop.keys.seller });
+  assert.equal(d.status, 200, JSON.stringify(d.body));
+  const confirmed = await shop.post(`/v1/orders/${order.id}/confirm`, {}, { token });
+  assert.equal(confirmed.status, 200, JSON.stringify(confirmed.body));
+  const c = await openCase(shop, order.id, token, 'not_as_described', { message: 'the account was taken back' });
+  assertDecision(c, { outcome: 'reject', rule: 'N1', automatic: true });
+  const ap = await shop.post(`/v1/cases/${c.id}/appeal`, { message: 'the seller took the account back a day later' }, { token });
+  assert.equal(ap.status, 200, JSON.stringify(ap.body));
+  const before = await assertBalanced(shop);
+  const dec = await decide(shop, c.id, secondAgent, { outcome: 'approve', rule: 'E2', explanation: 'the seller recovered the account' });
+  assert.equal(dec.status, 200, JSON.stringify(dec.body));
+  const refund = assertRefund(dec.body.refunds[0], { amount_fen: 3000, rule: 'E2' });
+  assert.equal((await assertBalanced(shop)).revenue_fen - before.revenue_fen, -3000, 'the shop pays it');
+  const o = await orderOf(shop, order.id, token);
+  assert.deepEqual(o.timeline.filter((e) => e.type === 'refund.seller_recovery_due').map((e) => e.object_id), [refund.id]);
+
+  const listed = (await shop.get('/v1/attention', { token: shop.keys.agent })).body.data
+    .filter((x) => x.order_id === order.id);
+  assert.deepEqual(listed.map((x) => [x.kind, x.refund.id]), [['seller_recovery_due', refund.id]]);
+  const done = await shop.post(`/v1/attention/${listed[0].id}/settle`,
+    { note: 'deducted from the seller\'s next payout' }, { token: shop.keys.agent });
+  assert.equal(done.status, 200, JSON.stringify(done.body));
+  assert.ok(!(await shop.get('/v1/attention', { token: shop.keys.agent })).body.data.some((x) => x.order_id === order.id));
 });
 
 test('the appeal that overturns: a different agent approves, and the refund follows', async () => {
