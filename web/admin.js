@@ -236,7 +236,7 @@ const statsOf = () => aapi('GET', `/v1/stats/refunds?days=${STATS_DAYS}&tz_offse
 const ATTENTION = () => ({
   paid_twice: [0, t('重复到账'), () => t('渠道在店铺结清后仍然付了款，买家收到两次，需人工追回')],
   topup_credited_after_refund: [0, t('退款后充值到账'), () => t('买家同时得到了充值和退款，需人工与买家结清')],
-  seller_recovery_due: [0, t('向卖家追回'), () => t('担保款已给卖家后的退款由店铺垫付，需向卖家追回')],
+  seller_recovery_due: [0, t('向卖家追回'), (r, x) => t('担保款已给卖家后的退款由店铺垫付 {a}，需向卖家追回', { a: yuan(x.amount_fen || 0) })],
   overdue: [1, t('逾期未到账'), (r) => r.failure_reason || t('渠道尚未给出结果')],
   unpaid_refund: [2, t('原路未退回，待改退'), (r) => r.failure_reason || ''],
 });
@@ -245,7 +245,7 @@ async function attention() {
   const list = await aapi('GET', '/v1/attention');
   return list.data.map((x) => {
     const [rank, kind, note] = ATTENTION()[x.kind] || [2, x.kind, () => ''];
-    return { id: x.id, rank, kind, o: { id: x.order_id }, r: x.refund, at: x.since, note: note(x.refund || {}) };
+    return { id: x.id, rank, kind, o: { id: x.order_id }, r: x.refund, at: x.since, note: note(x.refund || {}, x) };
   });
 }
 
@@ -365,7 +365,7 @@ addEN({
   '需要人工处理（{n}）': 'Needs a person ({n})', '没有需要人工处理的退款。': 'No refund needs a person.', '情况': 'What', '订单': 'Order', '退款': 'Refund', '时间': 'Since',
   '退款后充值到账': 'Top-up after refund', '买家同时得到了充值和退款，需人工与买家结清': 'The buyer has both the top-up and the refund; settle it with them',
   '重复到账': 'Paid twice', '渠道在店铺结清后仍然付了款，买家收到两次，需人工追回': 'The provider paid after the shop had settled it another way, so the buyer got it twice; recover it',
-  '如何结清': 'How it was settled', '如何结清，例如：买家已退回到店铺余额': 'How it was settled, e.g. the buyer returned it to the shop balance', '标记已结清': 'Mark settled', '向卖家追回': 'Recover from the seller', '担保款已给卖家后的退款由店铺垫付，需向卖家追回': 'The shop paid a refund after the escrow went to the seller; recover it from the seller', '逾期未到账': 'Overdue', '渠道尚未给出结果': 'No result from the provider yet', '原路未退回，待改退': 'Refused by the route, not moved yet',
+  '如何结清': 'How it was settled', '如何结清，例如：买家已退回到店铺余额': 'How it was settled, e.g. the buyer returned it to the shop balance', '标记已结清': 'Mark settled', '向卖家追回': 'Recover from the seller', '担保款已给卖家后的退款由店铺垫付 {a}，需向卖家追回': 'The shop paid {a} of a refund after the escrow went to the seller; recover it from the seller', '逾期未到账': 'Overdue', '渠道尚未给出结果': 'No result from the provider yet', '原路未退回，待改退': 'Refused by the route, not moved yet',
   '到账用时（小时，中位数 / 最长）': 'Time to money (hours, median / longest)', '退款金额（元）': 'Refunded (CNY)', '自动决定占比 %': 'Automatic %',
 });
 

@@ -18,6 +18,7 @@
 #include "service/refund_stats.h"
 #include "store/db.h"
 #include "store/store_events.h"
+#include "store/store_ledger.h"
 #include "store/store_refunds.h"
 
 enum { RANK_MONEY, RANK_OVERDUE, RANK_UNPAID };
@@ -44,9 +45,10 @@ static void add(struct items *l, int rank, int64_t since, const char *id, const 
         km_assert(l->at != NULL);
     }
     json_t *v =
-        json_pack("{s:s, s:o, s:s, s:s, s:o, s:o}", "object", "attention", "id",
+        json_pack("{s:s, s:o, s:s, s:s, s:o, s:o, s:n}", "object", "attention", "id",
                   id != NULL ? json_string(id) : json_null(), "kind", kind, "order_id", order_id,
-                  "refund", refund != NULL ? refund : json_null(), "since", api_time(since));
+                  "refund", refund != NULL ? refund : json_null(), "since", api_time(since),
+                  "amount_fen");
     km_assert(v != NULL);
     l->at[l->count++] = (struct item){rank, since, v};
 }
@@ -85,23 +87,50 @@ static int has_both(struct db *db, const char *order_id, bool *both)
     return 0;
 }
 
+/* A refund the shop paid for account goods whose escrow went to the seller: listed with what
+ * revenue fronted (amount_fen), once the money left or is on its way; a refund that failed and was
+ * not moved paid nothing, and there is nothing to recover while it stays so. */
+static int seller_recovery(struct db *db, struct items *l, const struct attention_event *ev)
+{
+    struct refund_row rf;
+    char successor[ID_BYTES_MAX];
+    int64_t fronted = 0;
+    if (store_refund_get(db, ev->object_id, &rf) != 0 ||
+        store_refund_successor(db, rf.id, successor) != 0 ||
+        store_ledger_posted_of(db, "refund_reversal", rf.id, &fronted) != 0) {
+        return -1;
+    }
+    if (strcmp(rf.status, "failed") == 0 && successor[0] == '\0') {
+        return 0;
+    }
+    json_t *v = view_refund(db, &rf);
+    if (v == NULL) {
+        return -1;
+    }
+    add(l, RANK_MONEY, ev->created_at, ev->id, "seller_recovery_due", ev->order_id, v);
+    json_object_set_new(l->at[l->count - 1].v, "amount_fen", json_integer(fronted));
+    return 0;
+}
+
 static int money_to_recover(struct db *db, struct items *l)
 {
     struct attention_event *ev = NULL;
     int n = 0;
     int rc = store_events_needing_a_person(db, &ev, &n);
     for (int i = 0; rc == 0 && i < n; i++) {
-        bool twice = strcmp(ev[i].type, "refund.paid_twice") == 0;
-        if (twice || strcmp(ev[i].type, "refund.seller_recovery_due") == 0) {
+        if (strcmp(ev[i].type, "refund.paid_twice") == 0) {
             struct refund_row rf;
             json_t *v =
                 store_refund_get(db, ev[i].object_id, &rf) == 0 ? view_refund(db, &rf) : NULL;
             if (v == NULL) {
                 rc = -1;
             } else {
-                add(l, RANK_MONEY, ev[i].created_at, ev[i].id,
-                    twice ? "paid_twice" : "seller_recovery_due", ev[i].order_id, v);
+                add(l, RANK_MONEY, ev[i].created_at, ev[i].id, "paid_twice", ev[i].order_id, v);
             }
+            continue;
+        }
+        if (strcmp(ev[i].type, "refund.seller_recovery_due") == 0) {
+            rc = seller_recovery(db, l, &ev[i]);
             continue;
         }
         bool both = false;
@@ -278,7 +307,7 @@ int api_attention_settle(struct api_req *r)
     }
     const char *note = NULL;
     int rc = api_field_string(r, body, "note", true, ATTENTION_NOTE_BYTES_MAX, &note);
-    if (rc == 0 && note[0] == '\0') {
+    if (rc == 0 && note[strspn(note, " \t\r\n")] == '\0') {
         rc = api_fail(r, KM_EINVAL, "parameter_missing", "note",
                       "say what was done: with whom it was settled, and how");
     }

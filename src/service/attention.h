@@ -10,7 +10,7 @@
 #include "core/err.h"
 #include "store/store_events.h"
 
-#define ATTENTION_NOTE_BYTES_MAX 500 /* what was done, in a sentence or two */
+#define ATTENTION_NOTE_BYTES_MAX 1500 /* what was done: 500 characters of Chinese, in UTF-8 */
 
 /* by: "agent:<key>"; note: what was done. out: the event settled. */
 KM_MUST_USE int attention_settle(struct db *db, const char *event_id, const char *by,

@@ -264,24 +264,10 @@ int refunds_free_order_money(struct db *db, const struct order *o, int64_t amoun
     if (available >= needed) {
         return 0;
     }
-    /* Delivered goods: the refund comes back out of the shop's revenue. */
-    int64_t fronted = needed - (available > 0 ? available : 0);
-    int rc =
-        books_post(db, "revenue:shop", order_acct, fronted, "refund_reversal", refund_id, now, e);
-    if (rc != 0 || !from_escrow || strcmp(o->kind, "account") != 0 ||
-        strcmp(o->status, "completed") != 0) {
-        return rc;
-    }
-    /* Account goods whose escrow went to the seller (the buyer confirmed, or the window ended):
-     * the shop pays the refund and recovers it from the seller outside the shop. It says so, for
-     * a person to act on and record (GET /v1/attention). */
-    char fen[24];
-    snprintf(fen, sizeof fen, "%lld", (long long)fronted);
-    executor_log(LOG_WARN, "refund_seller_recovery_due", "refund_id", refund_id, "order_id", o->id,
-                 "seller_id", o->seller_id, "amount_fen", fen, NULL);
-    return orders_event(db, "refund.seller_recovery_due", refund_id, o->id, now) == 0
-               ? 0
-               : km_fail(e, KM_EINTERNAL, "storage_error", NULL, "event not stored");
+    /* Delivered goods: the refund comes back out of the shop's revenue (for account goods whose
+     * escrow went to the seller, refunds_pay_back says it is to be recovered from the seller). */
+    return books_post(db, "revenue:shop", order_acct, needed - (available > 0 ? available : 0),
+                      "refund_reversal", refund_id, now, e);
 }
 
 /* The payout's result in the evidence log: the refund's status, or what the provider did that
@@ -295,6 +281,33 @@ int refunds_log_payout(struct db *db, const struct refund_row *r, const char *st
                                   r->method, "amount_fen", (json_int_t)r->amount_fen, "rule",
                                   r->rule, "status", status),
                         now, e);
+}
+
+/* A refund for account goods whose escrow already went to the seller (the buyer confirmed, or the
+ * window ended) is paid by the shop: what its revenue fronted is to be recovered from the seller,
+ * outside the shop. The shop says so, for a person to act on and record (GET /v1/attention). Not
+ * for a refund of the platform's own fault (E3): that is the shop's to bear. */
+static int note_seller_recovery(struct db *db, const struct order *o, const char *refund_id,
+                                const char *rule, int64_t now, struct km_error *e)
+{
+    if (strcmp(o->kind, "account") != 0 || strcmp(o->status, "completed") != 0 ||
+        strcmp(rule, "E3") == 0) {
+        return 0;
+    }
+    int64_t fronted = 0;
+    if (store_ledger_posted_of(db, "refund_reversal", refund_id, &fronted) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "ledger unavailable");
+    }
+    if (fronted == 0) {
+        return 0; /* paid from money that lay in the order */
+    }
+    char fen[24];
+    snprintf(fen, sizeof fen, "%lld", (long long)fronted);
+    executor_log(LOG_WARN, "refund_seller_recovery_due", "refund_id", refund_id, "order_id", o->id,
+                 "seller_id", o->seller_id, "amount_fen", fen, NULL);
+    return orders_event(db, "refund.seller_recovery_due", refund_id, o->id, now) == 0
+               ? 0
+               : km_fail(e, KM_EINTERNAL, "storage_error", NULL, "event not stored");
 }
 
 /* A refund of amount_fen from payment p; rerouted_from names the refund it pays again, if any. */
@@ -334,6 +347,7 @@ int refunds_pay_back(struct db *db, const struct order *o, const struct payment 
      * came back to the order when the refund it replaces failed. */
     bool for_goods = strcmp(p->disposition, "applied") == 0 && rerouted_from == NULL;
     int rc = refunds_free_order_money(db, o, amount_fen, r.id, for_goods, now, e);
+    rc = rc != 0 || !for_goods ? rc : note_seller_recovery(db, o, r.id, rule, now, e);
     if (rc != 0) {
         return rc;
     }

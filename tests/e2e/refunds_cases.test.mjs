@@ -246,7 +246,7 @@ test('a refund after the buyer confirmed account goods is listed as money to rec
 
   const listed = (await shop.get('/v1/attention', { token: shop.keys.agent })).body.data
     .filter((x) => x.order_id === order.id);
-  assert.deepEqual(listed.map((x) => [x.kind, x.refund.id]), [['seller_recovery_due', refund.id]]);
+  assert.deepEqual(listed.map((x) => [x.kind, x.refund.id, x.amount_fen]), [['seller_recovery_due', refund.id, 3000]]);
   const done = await shop.post(`/v1/attention/${listed[0].id}/settle`,
     { note: 'deducted from the seller\'s next payout' }, { token: shop.keys.agent });
   assert.equal(done.status, 200, JSON.stringify(done.body));

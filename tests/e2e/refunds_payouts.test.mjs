@@ -645,7 +645,8 @@ test('the refunds that need a person are listed for staff, money to recover firs
     const settle = (id, body, token = s.keys.agent) => s.post(`/v1/attention/${id}/settle`, body, { token });
     assertError(await settle(item.id, {}), 400, { param: 'note' });
     assertError(await settle(item.id, { note: '' }), 400, { param: 'note' });
-    assertError(await settle(item.id, { note: 'x'.repeat(501) }), 400, { param: 'note' });
+    assertError(await settle(item.id, { note: ' \t ' }), 400, { param: 'note' });
+    assertError(await settle(item.id, { note: 'x'.repeat(1501) }), 400, { param: 'note' });
     assertError(await settle(item.id, { note: 'ok' }, twice.token), 403);
     assertError(await settle('evt_nope', { note: 'ok' }), 404, { param: 'event_id' });
     const late3Event = (await orderOf(s, late.order.id, late.token)).timeline.find((e) => e.type === 'refund.overdue');
