@@ -252,6 +252,9 @@ async function attention() {
 // Money to recover is settled outside the shop; the admin records how, and it leaves the list.
 function settleForm(id) {
   const err = h('p', { class: 'err small', role: 'alert' });
+  // The same key for every try of this form: a retry after a lost answer replays it. (Not
+  // crypto.randomUUID, which a page served over plain HTTP, outside localhost, does not have.)
+  const key = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
   const input = h('input', { name: 'note', maxlength: '500', required: true, 'aria-label': t('如何结清'),
     placeholder: t('如何结清，例如：买家已退回到店铺余额') });
   const submit = async (ev) => {
@@ -259,7 +262,7 @@ function settleForm(id) {
     const btn = ev.target.querySelector('button');
     btn.disabled = true;
     try {
-      await aapi('POST', `/v1/attention/${encodeURIComponent(id)}/settle`, { note: input.value.trim() });
+      await aapi('POST', `/v1/attention/${encodeURIComponent(id)}/settle`, { note: input.value.trim() }, { key });
       route();
     } catch (e) {
       err.textContent = e.message;

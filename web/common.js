@@ -94,9 +94,11 @@ const leftUntil = (due, now) => (Date.parse(due) >= now
 
 // ---- the API ----
 // api('POST', path, body, token): JSON in, JSON out; a failure throws the API's error object
-// ({code, message, param, ...}). opts.raw sends bytes as they are, with opts.type as Content-Type.
+// ({code, message, param, ...}). opts.raw sends bytes as they are, with opts.type as Content-Type;
+// opts.key is an Idempotency-Key, for a form sent again after an answer was lost.
 async function api(method, path, body, token, opts = {}) {
   const headers = {};
+  if (opts.key) headers['Idempotency-Key'] = opts.key;
   let payload;
   if (opts.raw !== undefined) {
     payload = opts.raw;

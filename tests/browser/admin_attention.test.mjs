@@ -62,7 +62,9 @@ describe('admin dashboard: refunds that need a person', () => {
     // The paid-twice money is recovered off-line; the admin records how, and it leaves the list.
     const first = rows.first();
     await first.locator('input[name=note]').fill('The buyer returned 20.16 to the shop balance.');
+    const sent = page.waitForRequest((q) => q.url().endsWith('/settle'));
     await first.getByRole('button', { name: '标记已结清' }).click();
+    assert.match((await sent).headers()['idempotency-key'] || '', /^[0-9a-f]{32}$/, 'a retry of the form replays the answer');
     await page.waitForFunction(() => /需要人工处理（2）/.test(document.querySelector('#attention h2')?.textContent || ''));
     const left = await page.locator('#attention tbody tr').allInnerTexts();
     assert.equal(left.length, 2, left.join('\n'));
