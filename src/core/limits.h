@@ -32,6 +32,7 @@
 #define ORDER_VIEW_SETS_MAX (1 << 20)
 #define VIEW_WARM_DELAY_MS 100          /* a view is rebuilt this long after a commit drops it */
 #define VIEW_WARM_QUEUE 16384           /* orders waiting for their view to be rebuilt */
+#define VIEW_WARM_BUSY_PERCENT 50       /* of the CPUs, used by the rest of kameng: no warming */
 #define HTTP_PATH_BYTES_MAX 512         /* our longest route is under 100 bytes */
 #define HTTP_PATH_SEGMENTS_MAX 8        /* /v1/orders/{id}/keys/{id}/reveal is 6 */
 #define HTTP_HEADER_VALUE_BYTES_MAX 256 /* idempotency keys, tokens and ids are far shorter */

@@ -212,8 +212,12 @@ char *metrics_render(void)
         "kameng_order_views_warm_forgotten_total %llu\n"
         "# HELP kameng_order_views_warm_pending Orders waiting for the warmer to rebuild their "
         "view.\n"
-        "# TYPE kameng_order_views_warm_pending gauge\nkameng_order_views_warm_pending %llu\n",
+        "# TYPE kameng_order_views_warm_pending gauge\nkameng_order_views_warm_pending %llu\n"
+        "# HELP kameng_order_views_warm_held_total Times the warmer held its due notes while "
+        "the rest of kameng kept the CPUs busy.\n"
+        "# TYPE kameng_order_views_warm_held_total counter\n"
+        "kameng_order_views_warm_held_total %llu\n",
         (unsigned long long)ws.warmed, (unsigned long long)ws.forgotten,
-        (unsigned long long)ws.pending);
+        (unsigned long long)ws.pending, (unsigned long long)ws.held);
     return t.buf;
 }

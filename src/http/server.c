@@ -503,7 +503,7 @@ int server_start(const struct server_config *cfg)
         log_write(LOG_ERROR, "http_start_failed", "address", cfg->bind_addr, NULL);
         return -KM_EINTERNAL;
     }
-    if (view_warmer_start(cfg->db_path, view_order_text) != 0) {
+    if (view_warmer_start(cfg->db_path, view_order_text, NULL) != 0) {
         log_write(LOG_WARN, "view_warmer_not_started", NULL); /* reads build their own views */
     }
     return 0;

@@ -3,10 +3,12 @@
 #include "service/view_warmer.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/err.h"
@@ -32,8 +34,61 @@ static struct {
     pthread_t thread;
     struct db *db;
     view_warmer_build_fn build;
-    atomic_uint_fast64_t warmed, forgotten;
+    view_warmer_spare_fn spare;
+    atomic_uint_fast64_t warmed, forgotten, held;
+    /* The default spare_fn's last reading (the warmer's thread only). */
+    int cpus;
+    int64_t sample_at_us, sample_process_us, sample_own_us;
+    bool sample_spare;
 } vw = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+bool view_warmer_cpu_spare(int64_t others_cpu_us, int64_t wall_us, int cpus)
+{
+    return others_cpu_us * 100 < wall_us * cpus * VIEW_WARM_BUSY_PERCENT;
+}
+
+static int64_t cpu_clock_us(clockid_t id)
+{
+    struct timespec ts;
+    if (clock_gettime(id, &ts) != 0) {
+        return 0;
+    }
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The CPUs this process may run on. */
+static int cpus_usable(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) {
+        return CPU_COUNT(&set);
+    }
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+/* The default spare_fn: the CPU time of the rest of kameng (every thread but the warmer) over
+ * the last reading's window, against the CPUs it may use. A window shorter than half a warm
+ * delay gives the last verdict again; one older than a second (the warmer had nothing to do)
+ * says nothing of now, so it starts a new window and waits it out. */
+static bool spare_cpu(void)
+{
+    int64_t now = clock_mono_us();
+    int64_t since = now - vw.sample_at_us;
+    if (vw.sample_at_us != 0 && since < (int64_t)VIEW_WARM_DELAY_MS * 1000 / 2) {
+        return vw.sample_spare;
+    }
+    int64_t process = cpu_clock_us(CLOCK_PROCESS_CPUTIME_ID);
+    int64_t own = cpu_clock_us(CLOCK_THREAD_CPUTIME_ID);
+    bool known = vw.sample_at_us != 0 && since <= 1000 * 1000;
+    vw.sample_spare =
+        known && view_warmer_cpu_spare((process - vw.sample_process_us) - (own - vw.sample_own_us),
+                                       since, vw.cpus);
+    vw.sample_at_us = now;
+    vw.sample_process_us = process;
+    vw.sample_own_us = own;
+    return vw.sample_spare;
+}
 
 struct build_ctx {
     const char *order_id;
@@ -46,9 +101,18 @@ static int build_on_own_connection(void *ctx, int64_t now, char **text, size_t *
     return vw.build(vw.db, b->order_id, now, text, len, valid_until);
 }
 
-/* Waits for the oldest note to fall due and takes it; false when stopping. */
+/* Waits on the monotonic clock, as the due times are (see view_warmer_start), until at_us or a
+ * signal; with vw.lock held. */
+static void wait_until(int64_t at_us)
+{
+    struct timespec until = {(time_t)(at_us / 1000000), (long)(at_us % 1000000) * 1000};
+    pthread_cond_timedwait(&vw.wake, &vw.lock, &until);
+}
+
+/* Waits for the oldest note to fall due and for spare CPU, and takes it; false when stopping. */
 static bool next_due(char order_id[ID_BYTES_MAX])
 {
+    bool spare = false;
     pthread_mutex_lock(&vw.lock);
     for (;;) {
         if (vw.stopping) {
@@ -59,9 +123,13 @@ static bool next_due(char order_id[ID_BYTES_MAX])
             pthread_cond_wait(&vw.wake, &vw.lock);
             continue;
         }
+        /* Notes are due in the order they came, so the oldest is the next one due. */
         const struct note *n = &vw.ring[vw.head];
-        int64_t wait_us = n->due_us - clock_mono_us();
-        if (wait_us <= 0) {
+        if (n->due_us > clock_mono_us()) {
+            wait_until(n->due_us);
+            continue;
+        }
+        if (spare) {
             memcpy(order_id, n->order_id, ID_BYTES_MAX);
             vw.head = (vw.head + 1) % VIEW_WARM_QUEUE;
             vw.count--;
@@ -69,11 +137,16 @@ static bool next_due(char order_id[ID_BYTES_MAX])
             pthread_mutex_unlock(&vw.lock);
             return true;
         }
-        /* Notes are due in the order they came, so the oldest is the next one due. The wait
-         * is on the monotonic clock, as the due times are (see view_warmer_start). */
-        int64_t due_us = n->due_us;
-        struct timespec until = {(time_t)(due_us / 1000000), (long)(due_us % 1000000) * 1000};
-        pthread_cond_timedwait(&vw.wake, &vw.lock, &until);
+        /* Asked without the lock, which the writer's notes take. While the CPUs are busy the
+         * notes wait, and a full queue forgets the oldest: those views are built by their
+         * next read, if one comes. */
+        pthread_mutex_unlock(&vw.lock);
+        spare = vw.spare();
+        pthread_mutex_lock(&vw.lock);
+        if (!spare) {
+            atomic_fetch_add(&vw.held, 1);
+            wait_until(clock_mono_us() + (int64_t)VIEW_WARM_DELAY_MS * 1000 / 2);
+        }
     }
 }
 
@@ -83,7 +156,8 @@ static void *warmer_main(void *unused)
     pthread_setname_np(pthread_self(), "kameng-warm");
     /* At the same priority as every other thread. A lower one would let a busy machine stop it
      * while it holds a lock the writer and the readers share (the queue's, a read-cache stripe,
-     * SQLite's) or an old read snapshot, and they would wait on it. */
+     * SQLite's) or an old read snapshot, and they would wait on it. It yields between builds
+     * instead, holding nothing, while the rest of kameng keeps the CPUs busy (next_due). */
     char order_id[ID_BYTES_MAX];
     while (next_due(order_id)) {
         struct build_ctx b = {.order_id = order_id};
@@ -97,7 +171,7 @@ static void *warmer_main(void *unused)
     return NULL;
 }
 
-int view_warmer_start(const char *db_path, view_warmer_build_fn build)
+int view_warmer_start(const char *db_path, view_warmer_build_fn build, view_warmer_spare_fn spare)
 {
     int rc = db_open(db_path, false, &vw.db);
     if (rc != 0) {
@@ -109,6 +183,9 @@ int view_warmer_start(const char *db_path, view_warmer_build_fn build)
     pthread_cond_init(&vw.wake, &attr);
     pthread_condattr_destroy(&attr);
     vw.build = build;
+    vw.spare = spare != NULL ? spare : spare_cpu;
+    vw.cpus = cpus_usable();
+    vw.sample_at_us = 0;
     vw.stopping = false;
     vw.head = 0;
     vw.count = 0;
@@ -164,6 +241,7 @@ void view_warmer_stats_get(struct view_warmer_stats *out)
 {
     out->warmed = atomic_load(&vw.warmed);
     out->forgotten = atomic_load(&vw.forgotten);
+    out->held = atomic_load(&vw.held);
     pthread_mutex_lock(&vw.lock);
     out->pending = vw.count + (vw.building ? 1 : 0);
     pthread_mutex_unlock(&vw.lock);

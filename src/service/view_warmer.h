@@ -9,13 +9,17 @@
  * pushing out another view. It builds what those reads would have built, only before they ask;
  * orders nobody reads that change again and again, as in a burst of writes, are not rebuilt each
  * time, so it adds little work. It runs at the priority of the others: at a lower one a busy
- * machine could stop it inside a lock the writer shares.
+ * machine could stop it inside a lock the writer shares. It builds only in spare CPU time: while
+ * the rest of kameng uses VIEW_WARM_BUSY_PERCENT of the CPUs or more, as in a burst of orders,
+ * it holds its notes between builds, and a full queue forgets the oldest; the reads that come
+ * build those views themselves, which is the same work, done only if someone asks.
  *
  * A view it builds is kept under the read cache's usual rule: only if no commit touched the order
  * since its read transaction began. */
 #ifndef KM_VIEW_WARMER_H
 #define KM_VIEW_WARMER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/check.h"
@@ -27,8 +31,16 @@ struct db;
 typedef int (*view_warmer_build_fn)(struct db *db, const char *order_id, int64_t now, char **text,
                                     size_t *len, int64_t *valid_until);
 
-/* Opens a read connection to db_path and starts the thread. */
-KM_MUST_USE int view_warmer_start(const char *db_path, view_warmer_build_fn build);
+/* Whether there is CPU to spare for a build now; asked on the warmer's thread before each build. */
+typedef bool (*view_warmer_spare_fn)(void);
+
+/* Opens a read connection to db_path and starts the thread. spare NULL measures the process's
+ * CPU time (view_warmer_cpu_spare); tests give their own. */
+KM_MUST_USE int view_warmer_start(const char *db_path, view_warmer_build_fn build,
+                                  view_warmer_spare_fn spare);
+
+/* Spare: the rest of the process used less than VIEW_WARM_BUSY_PERCENT of cpus over wall_us. */
+bool view_warmer_cpu_spare(int64_t others_cpu_us, int64_t wall_us, int cpus);
 void view_warmer_stop(void);
 
 /* The executor, after a commit dropped the order's view. Never blocks on a build: when the queue
@@ -36,9 +48,10 @@ void view_warmer_stop(void);
 void view_warmer_note(const char *order_id);
 
 struct view_warmer_stats {
-    uint64_t warmed;     /* views built and kept */
-    uint64_t forgotten;  /* notes pushed out of a full queue */
-    uint64_t pending;    /* notes not yet done, the one being built included */
+    uint64_t warmed;    /* views built and kept */
+    uint64_t forgotten; /* notes pushed out of a full queue */
+    uint64_t held;      /* times a due note waited for spare CPU */
+    uint64_t pending;   /* notes not yet done, the one being built included */
 };
 void view_warmer_stats_get(struct view_warmer_stats *out);
 

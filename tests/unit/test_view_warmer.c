@@ -1,6 +1,6 @@
 /* The view warmer: an order noted after a commit has its view built a moment later on the
  * warmer's own connection and kept, so the buyer's next read is served from memory; a full queue
- * forgets its oldest notes rather than make the writer wait. */
+ * forgets its oldest notes rather than make the writer wait; while the CPUs are busy it waits. */
 #include <criterion/criterion.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -21,6 +21,14 @@ static atomic_int builds;
 static _Atomic int64_t first_build_us; /* monotonic time the first build began */
 
 static atomic_bool hold_builds; /* a build of ord_block waits while this is set */
+static atomic_bool cpus_busy;   /* what the warmer is told of spare CPU */
+static atomic_int spare_asked;
+
+static bool spare(void)
+{
+    atomic_fetch_add(&spare_asked, 1);
+    return !atomic_load(&cpus_busy);
+}
 
 static int build(struct db *db, const char *order_id, int64_t now, char **text, size_t *len,
                  int64_t *valid_until)
@@ -53,7 +61,9 @@ static void start(void)
     atomic_store(&builds, 0);
     atomic_store(&first_build_us, 0);
     atomic_store(&hold_builds, false);
-    cr_assert_eq(view_warmer_start(path, build), 0);
+    atomic_store(&cpus_busy, false);
+    atomic_store(&spare_asked, 0);
+    cr_assert_eq(view_warmer_start(path, build, spare), 0);
 }
 
 static void finish(void)
@@ -148,4 +158,36 @@ Test(view_warmer, a_full_queue_forgets_notes_instead_of_blocking_the_writer)
     size_t len = 0;
     char *oldest = read_cache_view_get("ord_000000", 0, &len);
     cr_assert_null(oldest, "the oldest was forgotten");
+}
+
+Test(view_warmer, holds_its_notes_while_the_cpus_are_busy)
+{
+    atomic_store(&cpus_busy, true);
+    view_warmer_note("ord_a");
+    view_warmer_note("ord_b");
+    for (int i = 0; i < 5000 && atomic_load(&spare_asked) < 3; i++) {
+        struct timespec ts = {0, 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    cr_assert_geq(atomic_load(&spare_asked), 3, "asked again while busy");
+    cr_assert_eq(atomic_load(&builds), 0, "nothing built on busy CPUs");
+    struct view_warmer_stats s;
+    view_warmer_stats_get(&s);
+    cr_assert_eq(s.pending, 2, "the notes wait, none is lost");
+    cr_assert_geq(s.held, 2);
+    atomic_store(&cpus_busy, false);
+    cr_assert_eq(warmed_within(2, 5000), 2, "built once the CPUs have time");
+    cr_assert(kept("ord_a"));
+    cr_assert(kept("ord_b"));
+}
+
+Test(view_warmer, counts_the_cpu_time_of_the_rest_of_the_process_against_the_cpus)
+{
+    /* Over 100 ms on 2 CPUs: up to half of 200 ms of CPU time is spare. */
+    cr_assert(view_warmer_cpu_spare(0, 100000, 2));
+    cr_assert(view_warmer_cpu_spare(99999, 100000, 2));
+    cr_assert_not(view_warmer_cpu_spare(100000, 100000, 2), "one of two CPUs kept busy");
+    cr_assert_not(view_warmer_cpu_spare(180000, 100000, 2), "a burst of orders");
+    cr_assert(view_warmer_cpu_spare(180000, 100000, 4), "the same on four CPUs");
+    cr_assert_not(view_warmer_cpu_spare(50000, 100000, 1), "half of the only CPU");
 }
