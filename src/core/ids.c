@@ -12,21 +12,46 @@ static const char alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz"; /* Crockford,
 
 /* Each thread draws from its own pool of CSPRNG bytes, refilled 4 KiB at a time: libsodium reads
  * the kernel's generator with a system call per request, which showed in every request's cost (a
- * request id each). A byte is used once and wiped as it is taken. */
+ * request id each) and in every delivery's (a nonce and a salt). A byte is used once and wiped as
+ * it is taken. */
 #define POOL_BYTES 4096 /* an order takes some 250 characters: ids, its buyer token, events */
 static _Thread_local uint8_t pool[POOL_BYTES];
 static _Thread_local int pool_left;
 
+/* The pool is ChaCha20's stream under a fresh key from the kernel: libsodium reads the kernel's
+ * generator 256 bytes a system call, 16 calls for the pool, where one key takes one. */
+static void pool_fill_if_empty(void)
+{
+    if (pool_left == 0) {
+        uint8_t seed[randombytes_SEEDBYTES];
+        randombytes_buf(seed, sizeof seed);
+        randombytes_buf_deterministic(pool, sizeof pool, seed);
+        sodium_memzero(seed, sizeof seed);
+        pool_left = POOL_BYTES;
+    }
+}
+
 static void random_chars(char *out, int n)
 {
     for (int i = 0; i < n; i++) {
-        if (pool_left == 0) {
-            randombytes_buf(pool, sizeof pool);
-            pool_left = POOL_BYTES;
-        }
+        pool_fill_if_empty();
         uint8_t *b = &pool[POOL_BYTES - pool_left--];
         out[i] = alphabet[*b & 31];
         *b = 0;
+    }
+}
+
+void random_bytes(uint8_t *out, size_t n)
+{
+    while (n > 0) {
+        pool_fill_if_empty();
+        size_t take = n < (size_t)pool_left ? n : (size_t)pool_left;
+        uint8_t *b = &pool[POOL_BYTES - pool_left];
+        memcpy(out, b, take);
+        sodium_memzero(b, take);
+        pool_left -= (int)take;
+        out += take;
+        n -= take;
     }
 }
 

@@ -30,6 +30,8 @@ void secret_new_timed(const char *prefix, char *out);
 /* What the database stores to find a token or key without a password hash: its SHA-256, or for
  * a secret_new_timed() secret the 6 bytes of its time followed by the first 26 bytes of that. */
 void token_hash(const char *token, uint8_t out[TOKEN_HASH_BYTES]);
+/* n bytes of libsodium's CSPRNG, from this thread's pool (nonces, salts); each byte given once. */
+void random_bytes(uint8_t *out, size_t n);
 /* Lower-case hex of n bytes into out (2n+1). */
 void hex_encode(const uint8_t *in, size_t n, char *out);
 

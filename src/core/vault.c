@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/err.h"
+#include "core/ids.h"
 #include "core/log.h"
 
 #define VAULT_CONTEXT "kameng01" /* crypto_kdf context: 8 bytes */
@@ -101,7 +102,7 @@ void vault_seal(const char *aad, const uint8_t *plain, size_t n, uint8_t nonce[V
                 uint8_t *ct)
 {
     km_assert(opened);
-    randombytes_buf(nonce, VAULT_NONCE_BYTES);
+    random_bytes(nonce, VAULT_NONCE_BYTES);
     unsigned long long ct_len = 0;
     crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &ct_len, plain, n, (const uint8_t *)aad,
                                                strlen(aad), NULL, nonce, seal_key);

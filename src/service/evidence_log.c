@@ -13,6 +13,7 @@
 
 #include "core/clock.h"
 #include "core/files.h"
+#include "core/ids.h"
 #include "core/json_out.h"
 #include "core/log.h"
 #include "core/vault.h"
@@ -248,7 +249,7 @@ int evlog_commit_card(struct db *db, const char *card_key_id, const char *secret
         sodium_memzero(salt, sizeof salt);
         return 0;
     }
-    randombytes_buf(salt, sizeof salt);
+    random_bytes(salt, sizeof salt);
     commitment_of(salt, secret, secret_len, hex);
     vault_seal(aad, salt, sizeof salt, nonce, sealed);
     sodium_memzero(salt, sizeof salt);

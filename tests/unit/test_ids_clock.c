@@ -32,6 +32,32 @@ Test(ids, are_not_sequential_or_repeated)
     }
 }
 
+Test(ids, random_bytes_are_never_handed_out_twice_across_pool_refills)
+{
+    cr_assert_geq(sodium_init(), 0);
+    /* 24-byte nonces, 400 of them: more than two refills of the thread's 4 KiB pool, with ids
+     * drawn from the same pool in between. */
+    enum { N = 400, LEN = 24 };
+    static uint8_t seen[N][LEN];
+    char id[ID_BYTES_MAX];
+    for (int i = 0; i < N; i++) {
+        random_bytes(seen[i], LEN);
+        id_new("evt", id);
+        uint8_t zero[LEN] = {0};
+        cr_assert_neq(memcmp(seen[i], zero, LEN), 0, "not a wiped part of the pool");
+        for (int j = 0; j < i; j++) {
+            cr_assert_neq(memcmp(seen[i], seen[j], LEN), 0, "nonce %d repeats nonce %d", i, j);
+        }
+    }
+    uint8_t big[10000]; /* longer than the pool itself */
+    random_bytes(big, sizeof big);
+    int zeros = 0;
+    for (size_t i = 0; i < sizeof big; i++) {
+        zeros += big[i] == 0;
+    }
+    cr_assert_lt(zeros, 100, "about 1 in 256 bytes is zero, not whole runs");
+}
+
 Test(ids, sort_by_creation_time_as_strings)
 {
     cr_assert_geq(sodium_init(), 0);
