@@ -187,10 +187,13 @@ static void pipe_key_init(void)
     (void)pthread_key_create(&pipe_key, pipe_free);
 }
 
+/* What libcurl keeps for a socket in our epoll set (curl_multi_assign); it forgets it with the
+ * socket's REMOVE, so a kept-alive connection's next transfer is added again. */
+static char in_epoll_set;
+
 static int pipe_socket(CURL *easy, curl_socket_t s, int what, void *ud, void *socketp)
 {
     (void)easy;
-    (void)socketp;
     struct pipe *pp = ud;
     if (what == CURL_POLL_REMOVE) {
         (void)epoll_ctl(pp->epfd, EPOLL_CTL_DEL, s, NULL);
@@ -199,8 +202,13 @@ static int pipe_socket(CURL *easy, curl_socket_t s, int what, void *ud, void *so
     struct epoll_event ev = {.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) |
                                        (what & CURL_POLL_OUT ? EPOLLOUT : 0u),
                              .data.fd = s};
-    if (epoll_ctl(pp->epfd, EPOLL_CTL_MOD, s, &ev) != 0) {
-        (void)epoll_ctl(pp->epfd, EPOLL_CTL_ADD, s, &ev);
+    /* One call, not a MOD that fails before each transfer's ADD (a system call a notification). */
+    int op = socketp != NULL ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (epoll_ctl(pp->epfd, op, s, &ev) != 0) {
+        (void)epoll_ctl(pp->epfd, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev);
+    }
+    if (socketp == NULL) {
+        curl_multi_assign(pp->multi, s, &in_epoll_set);
     }
     return 0;
 }
