@@ -247,9 +247,37 @@ test('a refund after the buyer confirmed account goods is listed as money to rec
   const listed = (await shop.get('/v1/attention', { token: shop.keys.agent })).body.data
     .filter((x) => x.order_id === order.id);
   assert.deepEqual(listed.map((x) => [x.kind, x.refund.id, x.amount_fen]), [['seller_recovery_due', refund.id, 3000]]);
-  const done = await shop.post(`/v1/attention/${listed[0].id}/settle`,
-    { note: 'deducted from the seller\'s next payout' }, { token: shop.keys.agent });
+  // The settle form sends one idempotency key for all its tries: a try after a lost answer gets
+  // the first answer again, not "already settled", and records nothing more.
+  const settle = (key) => shop.post(`/v1/attention/${listed[0].id}/settle`,
+    { note: 'deducted from the seller\'s next payout' }, { token: shop.keys.agent, headers: { 'Idempotency-Key': key } });
+  const done = await settle('settle-recovery-1');
   assert.equal(done.status, 200, JSON.stringify(done.body));
+  const again = await settle('settle-recovery-1');
+  assert.deepEqual([again.status, again.body], [200, done.body], 'the same answer, replayed');
+  assertError(await settle('settle-recovery-2'), 409, { code: 'already_settled' });
+  assert.ok(!(await shop.get('/v1/attention', { token: shop.keys.agent })).body.data.some((x) => x.order_id === order.id));
+  const settled = (await orderOf(shop, order.id, token)).timeline.filter((e) => e.type === 'attention.settled');
+  assert.equal(settled.length, 1, 'settled once');
+});
+
+test('a refund of confirmed account goods for the platform\'s own fault (E3) is the shop\'s to bear: nothing to recover', async () => {
+  const product = await accountProduct(shop, { price: 2500 });
+  const { order, token } = await paidOrder(shop, product.id);
+  const d = await shop.post(`/v1/orders/${order.id}/deliver`, { content: 'account: p_2\npassword: y' }, { token: shop.keys.seller });
+  assert.equal(d.status, 200, JSON.stringify(d.body));
+  assert.equal((await shop.post(`/v1/orders/${order.id}/confirm`, {}, { token })).status, 200);
+  const c = await openCase(shop, order.id, token, 'not_as_described', { message: 'the shop page showed another server' });
+  assertDecision(c, { outcome: 'reject', rule: 'N1', automatic: true });
+  const ap = await shop.post(`/v1/cases/${c.id}/appeal`, { message: 'the listing itself was wrong' }, { token });
+  assert.equal(ap.status, 200, JSON.stringify(ap.body));
+  const before = await assertBalanced(shop);
+  const dec = await decide(shop, c.id, secondAgent, { outcome: 'approve', rule: 'E3', explanation: 'our listing named the wrong server' });
+  assert.equal(dec.status, 200, JSON.stringify(dec.body));
+  assertRefund(dec.body.refunds[0], { amount_fen: 2500, rule: 'E3' });
+  assert.equal((await assertBalanced(shop)).revenue_fen - before.revenue_fen, -2500, 'the shop pays it');
+  const o = await orderOf(shop, order.id, token);
+  assert.equal(o.timeline.filter((e) => e.type === 'refund.seller_recovery_due').length, 0);
   assert.ok(!(await shop.get('/v1/attention', { token: shop.keys.agent })).body.data.some((x) => x.order_id === order.id));
 });
 
