@@ -106,11 +106,23 @@ KM_MUST_USE int db_integrity_check(struct db *db, char *msg, size_t msg_len);
  * is the whole database (before it is moved aside). */
 KM_MUST_USE int db_checkpoint_truncate(struct db *db);
 
-/* Makes the SQL function name(text, ...) call fn(ctx, text) for each argument on this
- * connection (NULL arguments are skipped). Triggers use it to report what a transaction
- * changes. */
-KM_MUST_USE int db_register_notify(struct db *db, const char *name,
-                                   void (*fn)(void *ctx, const char *text), void *ctx);
+/* A table whose row changes a connection reports (db_watch_rows), by the text of one column. */
+struct db_watch {
+    const char *table;
+    const char *column;        /* told before and after each change of a row */
+    const char *status_column; /* or NULL: when an update changes it, the row's column is told to
+                                  status_changed too */
+};
+
+/* Reports the rows this connection changes in the watched tables, as it changes them:
+ * changed(ctx, text) with the watched column's text in the row before the change (updates,
+ * deletes) and after it (inserts, updates; only if it differs), NULLs left out; and
+ * status_changed(ctx, text) with the row's column text when an update changes the status column
+ * (NULL and a value differ; two NULLs do not). Changes that a savepoint or the transaction later
+ * rolls back are told too. The text lives only for the call. Replaces the watch before. */
+KM_MUST_USE int db_watch_rows(struct db *db, const struct db_watch *tables, int count,
+                              void (*changed)(void *ctx, const char *text),
+                              void (*status_changed)(void *ctx, const char *text), void *ctx);
 
 /* Rows changed by the last statement. */
 int64_t db_changes(struct db *db);

@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "store/sqlite_pcache.h"
 #include "store/sqlite_walbuf.h"
+#include "store/sqlite_watch.h"
 
 #define DB_STMT_CACHE_MAX 256 /* distinct SQL statements in the program; asserted, not guessed */
 #define DB_BUSY_TIMEOUT_MS 5000
@@ -46,6 +47,7 @@ struct db {
     /* 1 + the index in stmts of the statement whose SQL text is at that address, 0 if none:
      * open addressing over the text's address, since the SQL is a string constant. */
     short slot[DB_STMT_SLOTS];
+    struct sqlite_watch *watch; /* db_watch_rows */
 };
 
 static void db_log_error(struct db *db, const char *what)
@@ -160,6 +162,7 @@ void db_close(struct db *db)
     for (int i = 0; i < db->stmt_count; i++) {
         sqlite3_finalize(db->stmts[i].stmt);
     }
+    sqlite_watch_remove(db->conn, db->watch);
     sqlite3_close(db->conn);
     free(db);
 }
@@ -492,34 +495,20 @@ void db_text_copy(struct db_stmt *st, int col, char *buf, size_t buf_len)
     buf[n] = '\0';
 }
 
-struct notify {
-    void (*fn)(void *ctx, const char *text);
-    void *ctx;
-};
-
-static void notify_call(sqlite3_context *c, int argc, sqlite3_value **argv)
+int db_watch_rows(struct db *db, const struct db_watch *tables, int count,
+                  void (*changed)(void *ctx, const char *text),
+                  void (*status_changed)(void *ctx, const char *text), void *ctx)
 {
-    struct notify *n = sqlite3_user_data(c);
-    for (int i = 0; i < argc; i++) {
-        const unsigned char *text = sqlite3_value_text(argv[i]);
-        if (text != NULL) {
-            n->fn(n->ctx, (const char *)text);
-        }
+    sqlite_watch_remove(db->conn, db->watch);
+    db->watch = NULL;
+    char err[160];
+    db->watch =
+        sqlite_watch_install(db->conn, tables, count, changed, status_changed, ctx, err, sizeof err);
+    if (db->watch == NULL) {
+        log_write(LOG_ERROR, "db_watch_failed", "message", err, NULL);
+        return -KM_EINTERNAL;
     }
-    sqlite3_result_null(c);
-}
-
-int db_register_notify(struct db *db, const char *name, void (*fn)(void *ctx, const char *text),
-                       void *ctx)
-{
-    struct notify *n = malloc(sizeof *n);
-    km_assert(n != NULL);
-    n->fn = fn;
-    n->ctx = ctx;
-    /* Not SQLITE_DETERMINISTIC: the call has an effect, so SQLite must not fold or skip it. */
-    int rc = sqlite3_create_function_v2(db->conn, name, -1, SQLITE_UTF8, n,
-                                        notify_call, NULL, NULL, free);
-    return rc == SQLITE_OK ? 0 : -KM_EINTERNAL;
+    return 0;
 }
 
 int64_t db_changes(struct db *db)

@@ -186,7 +186,7 @@ KM_MUST_USE int store_order_token_insert(struct db *db, const uint8_t *hash, con
  * that is every row of a table the order's view reads (the order, its payments, keys, reveals,
  * activations, top-up, cases, refunds, timeline and log entries; deliveries and evidence too, for
  * the pages that will show them), and status_changed(ctx, order_id) when an order's status
- * changes. Temporary triggers, so nothing is stored; a new table in the order view must be added
+ * changes (db_watch_rows), so nothing is stored; a new table in the order view must be added
  * here (the test suites verify every cached order view against a fresh build). */
 KM_MUST_USE int store_watch_orders(struct db *db, void (*touched)(void *ctx, const char *order_id),
                                    void (*status_changed)(void *ctx, const char *order_id),

@@ -102,41 +102,17 @@ int store_order_token_insert(struct db *db, const uint8_t *hash, const char *ord
 int store_watch_orders(struct db *db, void (*touched)(void *ctx, const char *order_id),
                        void (*status_changed)(void *ctx, const char *order_id), void *ctx)
 {
-    static const char script[] =
-        "CREATE TEMP TRIGGER w_orders_i AFTER INSERT ON main.orders"
-        " BEGIN SELECT kameng_notify(NEW.id); END;"
-        "CREATE TEMP TRIGGER w_orders_u AFTER UPDATE ON main.orders"
-        " BEGIN SELECT kameng_notify(OLD.id, NEW.id); END;"
-        "CREATE TEMP TRIGGER w_card_keys_u AFTER UPDATE ON main.card_keys"
-        " WHEN OLD.order_id IS NOT NULL OR NEW.order_id IS NOT NULL"
-        " BEGIN SELECT kameng_notify(OLD.order_id, NEW.order_id); END;"
-        "CREATE TEMP TRIGGER w_events_i AFTER INSERT ON main.events"
-        " BEGIN SELECT kameng_notify(NEW.order_id); END;"
-        "CREATE TEMP TRIGGER w_log_entries_i AFTER INSERT ON main.log_entries"
-        " BEGIN SELECT kameng_notify(NEW.order_id); END;"
-        "CREATE TEMP TRIGGER w_orders_status AFTER UPDATE OF status ON main.orders"
-        " WHEN OLD.status IS NOT NEW.status BEGIN SELECT kameng_status_changed(NEW.id); END;";
-    /* The tables whose rows carry their order's id and may change after they are written. */
-    static const char *const tables[] = {"payments",  "reveals", "topups",      "account_deliveries",
-                                         "cases",     "refunds", "activations", "evidence"};
-    int rc = db_register_notify(db, "kameng_notify", touched, ctx);
-    rc = rc != 0 ? rc : db_register_notify(db, "kameng_status_changed", status_changed, ctx);
-    char err[256] = "kameng_notify could not be registered";
-    rc = rc != 0 ? rc : db_exec_script(db, script, err, sizeof err);
-    for (size_t i = 0; rc == 0 && i < sizeof tables / sizeof tables[0]; i++) {
-        char sql[512];
-        snprintf(sql, sizeof sql,
-                 "CREATE TEMP TRIGGER w_%s_i AFTER INSERT ON main.%s"
-                 " BEGIN SELECT kameng_notify(NEW.order_id); END;"
-                 "CREATE TEMP TRIGGER w_%s_u AFTER UPDATE ON main.%s"
-                 " BEGIN SELECT kameng_notify(OLD.order_id, NEW.order_id); END;",
-                 tables[i], tables[i], tables[i], tables[i]);
-        rc = db_exec_script(db, sql, err, sizeof err);
-    }
-    if (rc != 0) {
-        log_write(LOG_ERROR, "watch_orders_failed", "message", err, NULL);
-    }
-    return rc;
+    /* The tables whose rows carry their order's id, and the order itself. */
+    static const struct db_watch tables[] = {
+        {"orders", "id", "status"},        {"card_keys", "order_id", NULL},
+        {"events", "order_id", NULL},      {"log_entries", "order_id", NULL},
+        {"payments", "order_id", NULL},    {"reveals", "order_id", NULL},
+        {"topups", "order_id", NULL},      {"account_deliveries", "order_id", NULL},
+        {"cases", "order_id", NULL},       {"refunds", "order_id", NULL},
+        {"activations", "order_id", NULL}, {"evidence", "order_id", NULL},
+    };
+    return db_watch_rows(db, tables, (int)(sizeof tables / sizeof tables[0]), touched,
+                         status_changed, ctx);
 }
 
 int store_order_token_find(struct db *db, const uint8_t *hash, char *order_id, size_t order_id_len)
