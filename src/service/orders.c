@@ -64,10 +64,9 @@ int orders_apply_then(struct db *db, struct order *o, int event, int64_t now, st
 }
 
 static int new_token(struct db *db, const char *order_id, const char *via, int64_t now,
-                     char token[SECRET_BYTES_MAX])
+                     char token[SECRET_BYTES_MAX], uint8_t hash[TOKEN_HASH_BYTES])
 {
     secret_new_timed("bt", token);
-    uint8_t hash[TOKEN_HASH_BYTES];
     token_hash(token, hash);
     return store_order_token_insert(db, hash, order_id, via, now);
 }
@@ -148,7 +147,7 @@ int orders_create(struct db *db, const struct order_input *in, struct order_crea
             return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "stock could not be reserved");
         }
     }
-    if (new_token(db, out->id, "checkout", now, created->token) != 0 ||
+    if (new_token(db, out->id, "checkout", now, created->token, created->token_hash) != 0 ||
         orders_event(db, "order.created", out->id, out->id, now) != 0) {
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the order was not stored");
     }
@@ -164,7 +163,8 @@ int orders_issue_token(struct db *db, const char *order_id, const char *via,
     if (store_order_get(db, order_id, &o) != 0) {
         return km_fail(e, KM_ENOTFOUND, "resource_missing", "order_id", "no such order");
     }
-    if (new_token(db, order_id, via, clock_now_ms(), token) != 0) {
+    uint8_t hash[TOKEN_HASH_BYTES];
+    if (new_token(db, order_id, via, clock_now_ms(), token, hash) != 0) {
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "the token was not stored");
     }
     return 0;

@@ -27,6 +27,7 @@ struct order_created {
     struct card_held keys[ORDER_QUANTITY_MAX];
     int key_count;
     char token[SECRET_BYTES_MAX];
+    uint8_t token_hash[TOKEN_HASH_BYTES]; /* what the store keeps of it (token_hash) */
 };
 
 KM_MUST_USE int orders_create(struct db *db, const struct order_input *in,
