@@ -67,26 +67,32 @@ static int cpus_usable(void)
     return n > 0 ? (int)n : 1;
 }
 
+static void cpu_sample_take(void)
+{
+    vw.sample_at_us = clock_mono_us();
+    vw.sample_process_us = cpu_clock_us(CLOCK_PROCESS_CPUTIME_ID);
+    vw.sample_own_us = cpu_clock_us(CLOCK_THREAD_CPUTIME_ID);
+}
+
 /* The default spare_fn: the CPU time of the rest of kameng (every thread but the warmer) over
  * the last reading's window, against the CPUs it may use. A window shorter than half a warm
- * delay gives the last verdict again; one older than a second (the warmer had nothing to do)
- * says nothing of now, so it starts a new window and waits it out. */
+ * delay gives the last verdict again; none, or one older than a second (the warmer had nothing
+ * to do), says nothing of now, so a short one is measured first. */
 static bool spare_cpu(void)
 {
-    int64_t now = clock_mono_us();
-    int64_t since = now - vw.sample_at_us;
+    int64_t since = clock_mono_us() - vw.sample_at_us;
     if (vw.sample_at_us != 0 && since < (int64_t)VIEW_WARM_DELAY_MS * 1000 / 2) {
         return vw.sample_spare;
     }
-    int64_t process = cpu_clock_us(CLOCK_PROCESS_CPUTIME_ID);
-    int64_t own = cpu_clock_us(CLOCK_THREAD_CPUTIME_ID);
-    bool known = vw.sample_at_us != 0 && since <= 1000 * 1000;
-    vw.sample_spare =
-        known && view_warmer_cpu_spare((process - vw.sample_process_us) - (own - vw.sample_own_us),
-                                       since, vw.cpus);
-    vw.sample_at_us = now;
-    vw.sample_process_us = process;
-    vw.sample_own_us = own;
+    if (vw.sample_at_us == 0 || since > 1000 * 1000) {
+        cpu_sample_take();
+        struct timespec ts = {0, VIEW_WARM_DELAY_MS * 1000 * 1000 / 5};
+        nanosleep(&ts, NULL);
+    }
+    int64_t at = vw.sample_at_us, process = vw.sample_process_us, own = vw.sample_own_us;
+    cpu_sample_take();
+    int64_t others = (vw.sample_process_us - process) - (vw.sample_own_us - own);
+    vw.sample_spare = view_warmer_cpu_spare(others, vw.sample_at_us - at, vw.cpus);
     return vw.sample_spare;
 }
 
@@ -126,6 +132,7 @@ static bool next_due(char order_id[ID_BYTES_MAX])
         /* Notes are due in the order they came, so the oldest is the next one due. */
         const struct note *n = &vw.ring[vw.head];
         if (n->due_us > clock_mono_us()) {
+            spare = false; /* asked again once this note is due */
             wait_until(n->due_us);
             continue;
         }
@@ -143,7 +150,7 @@ static bool next_due(char order_id[ID_BYTES_MAX])
         pthread_mutex_unlock(&vw.lock);
         spare = vw.spare();
         pthread_mutex_lock(&vw.lock);
-        if (!spare) {
+        if (!spare && !vw.stopping) {
             atomic_fetch_add(&vw.held, 1);
             wait_until(clock_mono_us() + (int64_t)VIEW_WARM_DELAY_MS * 1000 / 2);
         }
