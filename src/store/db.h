@@ -112,6 +112,7 @@ struct db_watch {
     const char *column;        /* told before and after each change of a row */
     const char *status_column; /* or NULL: when an update changes it, the row's column is told to
                                   status_changed too */
+    bool inserts_only;         /* rows written once: their later updates are not told */
 };
 
 /* Reports the rows this connection changes in the watched tables, as it changes them:

@@ -4,8 +4,9 @@
  * table and kind of change, each calling an SQL function: every trigger runs as a sub-program of
  * the statement, with its own registers and cursor frame, and an order's four commands fired
  * about sixteen of them, an eighth of the writer's instructions. The hook is a plain call. */
-#define SQLITE_ENABLE_PREUPDATE_HOOK 1 /* declares the hook; Debian's libsqlite3 is built with it  \
-                                        */
+#define SQLITE_ENABLE_PREUPDATE_HOOK                                                               \
+    1 /* declares the hook; Debian's libsqlite3 is built with it                                   \
+       */
 
 #include "store/sqlite_watch.h"
 
@@ -19,6 +20,7 @@ struct watched_table {
     char name[SQLITE_WATCH_NAME_BYTES];
     int column;        /* index in the table of the column reported */
     int status_column; /* or -1 */
+    bool inserts_only;
 };
 
 struct sqlite_watch {
@@ -79,7 +81,7 @@ static void on_change(void *arg, sqlite3 *conn, int op, const char *db_name, con
             t = &w->tables[i];
         }
     }
-    if (t == NULL) {
+    if (t == NULL || (t->inserts_only && op != SQLITE_INSERT)) {
         return;
     }
     /* The values live until this call returns; changed() copies what it keeps. */
@@ -125,6 +127,7 @@ struct sqlite_watch *sqlite_watch_install(sqlite3 *conn, const struct db_watch *
             free(w);
             return NULL;
         }
+        t->inserts_only = tables[i].inserts_only;
         t->column = column_index(conn, tables[i].table, tables[i].column);
         t->status_column = tables[i].status_column != NULL
                                ? column_index(conn, tables[i].table, tables[i].status_column)

@@ -102,14 +102,21 @@ int store_order_token_insert(struct db *db, const uint8_t *hash, const char *ord
 int store_watch_orders(struct db *db, void (*touched)(void *ctx, const char *order_id),
                        void (*status_changed)(void *ctx, const char *order_id), void *ctx)
 {
-    /* The tables whose rows carry their order's id, and the order itself. */
+    /* The tables whose rows carry their order's id, and the order itself. An event is updated
+     * only for its webhook's delivery, which no page shows, and log entries never. */
     static const struct db_watch tables[] = {
-        {"orders", "id", "status"},        {"card_keys", "order_id", NULL},
-        {"events", "order_id", NULL},      {"log_entries", "order_id", NULL},
-        {"payments", "order_id", NULL},    {"reveals", "order_id", NULL},
-        {"topups", "order_id", NULL},      {"account_deliveries", "order_id", NULL},
-        {"cases", "order_id", NULL},       {"refunds", "order_id", NULL},
-        {"activations", "order_id", NULL}, {"evidence", "order_id", NULL},
+        {"orders", "id", "status", false},
+        {"card_keys", "order_id", NULL, false},
+        {"events", "order_id", NULL, true},
+        {"log_entries", "order_id", NULL, true},
+        {"payments", "order_id", NULL, false},
+        {"reveals", "order_id", NULL, false},
+        {"topups", "order_id", NULL, false},
+        {"account_deliveries", "order_id", NULL, false},
+        {"cases", "order_id", NULL, false},
+        {"refunds", "order_id", NULL, false},
+        {"activations", "order_id", NULL, false},
+        {"evidence", "order_id", NULL, false},
     };
     return db_watch_rows(db, tables, (int)(sizeof tables / sizeof tables[0]), touched,
                          status_changed, ctx);

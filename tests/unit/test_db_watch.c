@@ -36,11 +36,13 @@ static void start(void)
     cr_assert_eq(db_exec_script(db,
                                 "CREATE TABLE o(id TEXT PRIMARY KEY, status TEXT, note TEXT);"
                                 "CREATE TABLE k(id TEXT PRIMARY KEY, owner TEXT);"
-                                "CREATE TABLE other(owner TEXT);",
+                                "CREATE TABLE other(owner TEXT);"
+                                "CREATE TABLE once(owner TEXT, sent INTEGER);",
                                 err, sizeof err),
                  0, "%s", err);
-    static const struct db_watch tables[] = {{"o", "id", "status"}, {"k", "owner", NULL}};
-    cr_assert_eq(db_watch_rows(db, tables, 2, changed, status_changed, &told_count), 0);
+    static const struct db_watch tables[] = {
+        {"o", "id", "status", false}, {"k", "owner", NULL, false}, {"once", "owner", NULL, true}};
+    cr_assert_eq(db_watch_rows(db, tables, 3, changed, status_changed, &told_count), 0);
     told_count = 0;
     status_count = 0;
 }
@@ -106,6 +108,14 @@ Test(db_watch, other_tables_and_the_temp_database_are_not_told)
     cr_assert_eq(told_count, 0);
 }
 
+Test(db_watch, a_table_written_once_tells_its_inserts_only)
+{
+    run("INSERT INTO once VALUES ('ord_1', 0)");
+    run("UPDATE once SET sent = 1"); /* a webhook's delivery state, say */
+    const char *want[] = {"ord_1"};
+    expect_told(want, 1);
+}
+
 Test(db_watch, changes_rolled_back_are_told_too)
 {
     cr_assert_eq(db_begin_write(db), 0);
@@ -119,9 +129,9 @@ Test(db_watch, changes_rolled_back_are_told_too)
 
 Test(db_watch, a_missing_column_is_refused)
 {
-    static const struct db_watch bad[] = {{"o", "order_id", NULL}};
+    static const struct db_watch bad[] = {{"o", "order_id", NULL, false}};
     cr_assert_neq(db_watch_rows(db, bad, 1, changed, status_changed, &told_count), 0);
-    static const struct db_watch no_table[] = {{"nope", "id", NULL}};
+    static const struct db_watch no_table[] = {{"nope", "id", NULL, false}};
     cr_assert_neq(db_watch_rows(db, no_table, 1, changed, status_changed, &told_count), 0);
     run("INSERT INTO o VALUES ('ord_1', 'pending', NULL)");
     cr_assert_eq(told_count, 0, "a refused watch leaves none");
