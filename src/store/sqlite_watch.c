@@ -4,9 +4,8 @@
  * table and kind of change, each calling an SQL function: every trigger runs as a sub-program of
  * the statement, with its own registers and cursor frame, and an order's four commands fired
  * about sixteen of them, an eighth of the writer's instructions. The hook is a plain call. */
-#define SQLITE_ENABLE_PREUPDATE_HOOK                                                               \
-    1 /* declares the hook; Debian's libsqlite3 is built with it                                   \
-       */
+/* Declares the hook in sqlite3.h; Debian's libsqlite3 is built with it. */
+#define SQLITE_ENABLE_PREUPDATE_HOOK 1
 
 #include "store/sqlite_watch.h"
 
