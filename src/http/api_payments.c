@@ -143,21 +143,36 @@ struct capture_arg {
     int64_t amount;
 };
 
+/* What a notification's answer is built from, after the commit. */
+struct captured {
+    struct payment payment;
+    bool already;
+};
+
+static json_t *captured_view(void *kept)
+{
+    struct captured *c = kept;
+    json_t *v = json_pack("{s:b, s:b, s:o}", "received", 1, "replayed", c->already, "payment",
+                          view_payment(&c->payment));
+    free(c);
+    return v;
+}
+
 static int capture_write(struct db *db, struct api_req *r)
 {
     struct capture_arg *a = r->write_arg;
-    struct payment p;
+    struct captured *c = calloc(1, sizeof *c);
+    km_assert(c != NULL);
     struct km_error e;
-    bool already = false;
-    int rc = strcmp(a->type, "payment.succeeded") == 0
-                 ? payments_capture(db, a->payment_id, a->txn, a->amount, &p, &already, &e)
-                 : payments_fail(db, a->payment_id, &p, &e);
+    int rc =
+        strcmp(a->type, "payment.succeeded") == 0
+            ? payments_capture(db, a->payment_id, a->txn, a->amount, &c->payment, &c->already, &e)
+            : payments_fail(db, a->payment_id, &c->payment, &e);
     if (rc != 0) {
+        free(c);
         return api_error(r, &e);
     }
-    json_t *v = json_pack("{s:b, s:b, s:o}", "received", 1, "replayed", already, "payment",
-                          view_payment(&p));
-    return api_ok(r, 200, v);
+    return api_ok_later(r, 200, captured_view, free, c);
 }
 
 int api_callback_payment(struct api_req *r)
