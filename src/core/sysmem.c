@@ -1,5 +1,5 @@
-/* See sysmem.h. A service unit, a container or a hosting panel limits memory through its control
- * group, or through a parent group; the machine's total says nothing about that. */
+/* See sysmem.h. A service unit, a container or a hosting panel limits memory and CPU through its
+ * control group, or through a parent group; the machine's total says nothing about that. */
 #include "core/sysmem.h"
 
 #include <errno.h>
@@ -33,9 +33,37 @@ static uint64_t limit_in(const char *path)
     return limit;
 }
 
-/* The lowest limit in file_name along group (a path like /system.slice/kameng.service) and its
- * parents, under mount; 0 if none. */
-static uint64_t lowest_limit(const char *mount, const char *group, const char *file_name)
+/* A v2 cpu.max ("max 100000", "150000 100000": quota and period in microseconds) as thousandths
+ * of a CPU; 0 for none or anything else. */
+static uint64_t cpu_max_in(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        return 0;
+    }
+    unsigned long long quota = 0, period = 0;
+    bool ok = fscanf(f, "%llu %llu", &quota, &period) == 2 && quota > 0 && period > 0;
+    fclose(f);
+    return ok ? (uint64_t)(quota * 1000 / period) : 0;
+}
+
+/* v1's cpu.cfs_quota_us (-1 for none) over the cpu.cfs_period_us beside it, in thousandths of a
+ * CPU; 0 for none. */
+static uint64_t cfs_quota_in(const char *path)
+{
+    uint64_t quota = limit_in(path); /* "-1" is no number limit_in takes: 0 */
+    char period_path[PATH_BYTES + 32];
+    const char *slash = strrchr(path, '/');
+    int dir_len = slash != NULL ? (int)(slash - path) : 0;
+    snprintf(period_path, sizeof period_path, "%.*s/cpu.cfs_period_us", dir_len, path);
+    uint64_t period = limit_in(period_path);
+    return quota > 0 && period > 0 ? quota * 1000 / period : 0;
+}
+
+/* The lowest limit read by read_limit from file_name along group (a path like
+ * /system.slice/kameng.service) and its parents, under mount; 0 if none. */
+static uint64_t lowest_limit(const char *mount, const char *group, const char *file_name,
+                             uint64_t (*read_limit)(const char *path))
 {
     char rel[PATH_BYTES];
     if (snprintf(rel, sizeof rel, "%s", group) >= (int)sizeof rel) {
@@ -45,7 +73,7 @@ static uint64_t lowest_limit(const char *mount, const char *group, const char *f
     for (;;) {
         char path[PATH_BYTES * 2];
         snprintf(path, sizeof path, "%s%s/%s", mount, strcmp(rel, "/") == 0 ? "" : rel, file_name);
-        uint64_t limit = limit_in(path);
+        uint64_t limit = read_limit(path);
         if (limit > 0 && (lowest == 0 || limit < lowest)) {
             lowest = limit;
         }
@@ -61,14 +89,14 @@ static uint64_t lowest_limit(const char *mount, const char *group, const char *f
     }
 }
 
-/* Whether a v1 line's controller list ("cpu,cpuacct", "memory") names the memory controller. */
-static bool has_memory_controller(const char *controllers)
+/* Whether a v1 line's controller list ("cpu,cpuacct", "memory") names the controller. */
+static bool has_controller(const char *controllers, const char *name)
 {
-    size_t n = strlen("memory");
+    size_t n = strlen(name);
     for (const char *c = controllers; c != NULL && *c != '\0';) {
         const char *comma = strchr(c, ',');
         size_t len = comma != NULL ? (size_t)(comma - c) : strlen(c);
-        if (len == n && strncmp(c, "memory", n) == 0) {
+        if (len == n && strncmp(c, name, n) == 0) {
             return true;
         }
         c = comma != NULL ? comma + 1 : NULL;
@@ -76,14 +104,24 @@ static bool has_memory_controller(const char *controllers)
     return false;
 }
 
-uint64_t sysmem_bytes(const char *proc_cgroup, const char *cgroup_root)
+/* What a control group of this process allows of one resource, read along the group and its
+ * parents: v2's v2_file, or v1's v1_file under the v1 controller's mount, whichever is lower;
+ * 0 if none limits it. */
+struct resource {
+    const char *v2_file;
+    const char *v1_controller;
+    const char *v1_file;
+    uint64_t (*v2_read)(const char *path);
+    uint64_t (*v1_read)(const char *path);
+};
+
+static uint64_t group_limit(const char *proc_cgroup, const char *cgroup_root,
+                            const struct resource *res)
 {
-    long pages = sysconf(_SC_PHYS_PAGES);
-    long page = sysconf(_SC_PAGESIZE);
-    uint64_t memory = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+    uint64_t lowest = 0;
     FILE *f = fopen(proc_cgroup, "r");
     if (f == NULL) {
-        return memory;
+        return 0;
     }
     char line[PATH_BYTES];
     while (fgets(line, sizeof line, f) != NULL) {
@@ -100,15 +138,33 @@ uint64_t sysmem_bytes(const char *proc_cgroup, const char *cgroup_root)
         uint64_t limit = 0;
         if (strcmp(line, "0") == 0 && controllers[0] == '\0') {
             snprintf(mount, sizeof mount, "%s", cgroup_root);
-            limit = lowest_limit(mount, group, "memory.max");
-        } else if (has_memory_controller(controllers)) {
-            snprintf(mount, sizeof mount, "%s/memory", cgroup_root);
-            limit = lowest_limit(mount, group, "memory.limit_in_bytes");
+            limit = lowest_limit(mount, group, res->v2_file, res->v2_read);
+        } else if (has_controller(controllers, res->v1_controller)) {
+            snprintf(mount, sizeof mount, "%s/%s", cgroup_root, controllers);
+            limit = lowest_limit(mount, group, res->v1_file, res->v1_read);
         }
-        if (limit > 0 && (memory == 0 || limit < memory)) {
-            memory = limit;
+        if (limit > 0 && (lowest == 0 || limit < lowest)) {
+            lowest = limit;
         }
     }
     fclose(f);
-    return memory;
+    return lowest;
+}
+
+uint64_t sysmem_bytes(const char *proc_cgroup, const char *cgroup_root)
+{
+    long pages = sysconf(_SC_PHYS_PAGES);
+    long page = sysconf(_SC_PAGESIZE);
+    uint64_t memory = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+    static const struct resource res = {"memory.max", "memory", "memory.limit_in_bytes", limit_in,
+                                        limit_in};
+    uint64_t limit = group_limit(proc_cgroup, cgroup_root, &res);
+    return limit > 0 && (memory == 0 || limit < memory) ? limit : memory;
+}
+
+uint64_t sysmem_cpu_quota_millis(const char *proc_cgroup, const char *cgroup_root)
+{
+    static const struct resource res = {"cpu.max", "cpu", "cpu.cfs_quota_us", cpu_max_in,
+                                        cfs_quota_in};
+    return group_limit(proc_cgroup, cgroup_root, &res);
 }

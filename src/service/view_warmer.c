@@ -15,6 +15,7 @@
 #include "core/ids.h"
 #include "core/limits.h"
 #include "core/log.h"
+#include "core/sysmem.h"
 #include "store/db.h"
 
 struct note {
@@ -56,15 +57,23 @@ static int64_t cpu_clock_us(clockid_t id)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* The CPUs this process may run on. */
+/* The CPUs this process may run on, fewer where a control group's quota allows less (rounded
+ * up: a quota of 1.5 CPUs runs on two). */
 static int cpus_usable(void)
 {
+    int cpus = 0;
     cpu_set_t set;
     if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) {
-        return CPU_COUNT(&set);
+        cpus = CPU_COUNT(&set);
+    } else {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        cpus = n > 0 ? (int)n : 1;
     }
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (int)n : 1;
+    uint64_t quota = sysmem_cpu_quota_millis("/proc/self/cgroup", "/sys/fs/cgroup");
+    if (quota > 0 && (quota + 999) / 1000 < (uint64_t)cpus) {
+        cpus = (int)((quota + 999) / 1000);
+    }
+    return cpus;
 }
 
 static void cpu_sample_take(void)

@@ -1,5 +1,5 @@
-/* The memory the shop may use: a control group's limit, or a parent group's, counts where it is
- * lower than the machine's, under cgroup v2 and v1 alike. */
+/* The memory and CPU the shop may use: a control group's limit, or a parent group's, counts where
+ * it is lower than the machine's, under cgroup v2 and v1 alike. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -95,5 +95,49 @@ Test(sysmem, a_v1_memory_limit_and_v1s_no_limit)
     cr_assert_eq(probe(), machine);
     put("memory/panel/memory.limit_in_bytes", "1073741824\n"); /* the hosting panel's 1 GiB */
     cr_assert_eq(probe(), lower(machine, 1024 * MIB));
+    remove_root();
+}
+
+static uint64_t cpu_probe(void)
+{
+    char proc[96];
+    snprintf(proc, sizeof proc, "%s/proc", root);
+    return sysmem_cpu_quota_millis(proc, root);
+}
+
+Test(sysmem, no_cpu_quota_when_no_group_sets_one)
+{
+    cr_assert_eq(sysmem_cpu_quota_millis("/nonexistent/cgroup", "/nonexistent"), 0);
+    fresh_root();
+    put("proc", "0::/system.slice/kameng.service\n");
+    put("system.slice/kameng.service/cpu.max", "max 100000\n");
+    cr_assert_eq(cpu_probe(), 0, "\"max\" is no quota");
+    put("system.slice/kameng.service/cpu.max", "garbage\n");
+    cr_assert_eq(cpu_probe(), 0, "a line that is not a quota is ignored");
+    remove_root();
+}
+
+Test(sysmem, a_v2_cpu_quota_of_the_group_or_a_parent)
+{
+    fresh_root();
+    /* docker run --cpus=1.5: 150 ms of CPU in every 100 ms. */
+    put("proc", "0::/docker/abc\n");
+    put("docker/abc/cpu.max", "150000 100000\n");
+    cr_assert_eq(cpu_probe(), 1500);
+    put("docker/cpu.max", "50000 100000\n"); /* half a CPU for every container */
+    cr_assert_eq(cpu_probe(), 500, "the lower quota above it wins");
+    remove_root();
+}
+
+Test(sysmem, a_v1_cfs_quota_and_v1s_no_quota)
+{
+    fresh_root();
+    put("proc", "9:name=systemd:/\n5:cpu,cpuacct:/panel/shop1\n4:memory:/panel/shop1\n0::/\n");
+    put("cpu,cpuacct/panel/shop1/cpu.cfs_quota_us", "-1\n"); /* v1's "no quota" */
+    put("cpu,cpuacct/panel/shop1/cpu.cfs_period_us", "100000\n");
+    cr_assert_eq(cpu_probe(), 0);
+    put("cpu,cpuacct/panel/cpu.cfs_quota_us", "200000\n"); /* the panel's two CPUs */
+    put("cpu,cpuacct/panel/cpu.cfs_period_us", "100000\n");
+    cr_assert_eq(cpu_probe(), 2000);
     remove_root();
 }
