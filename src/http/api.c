@@ -554,21 +554,29 @@ const char *api_query(struct api_req *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
-int api_query_limit(struct api_req *r, int *limit)
+int api_query_int(struct api_req *r, const char *name, long lo, long hi, long def, long *out)
 {
-    *limit = LIST_LIMIT_DEFAULT;
-    const char *v = api_query(r, "limit");
+    *out = def;
+    const char *v = api_query(r, name);
     if (v == NULL) {
         return 0;
     }
     char *end = NULL;
     long n = strtol(v, &end, 10);
-    if (end == v || *end != '\0' || n < 1 || n > LIST_LIMIT_MAX) {
-        return api_fail(r, KM_EINVAL, "parameter_out_of_range", "limit",
-                        "limit must be an integer from 1 to %d", LIST_LIMIT_MAX);
+    if (end == v || *end != '\0' || n < lo || n > hi) {
+        return api_fail(r, KM_EINVAL, "parameter_out_of_range", name,
+                        "%s must be an integer from %ld to %ld", name, lo, hi);
     }
-    *limit = (int)n;
+    *out = n;
     return 0;
+}
+
+int api_query_limit(struct api_req *r, int *limit)
+{
+    long n = 0;
+    int rc = api_query_int(r, "limit", 1, LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT, &n);
+    *limit = (int)n;
+    return rc;
 }
 
 int api_query_page(struct api_req *r, struct api_page *page)

@@ -134,6 +134,8 @@ int api_field_int(struct api_req *r, json_t *obj, const char *name, bool require
 int api_field_money(struct api_req *r, json_t *obj, const char *name, bool required,
                     int64_t *out);
 int api_field_bool(struct api_req *r, json_t *obj, const char *name, bool required, bool *out);
+/* A query integer from lo to hi, def when absent; nonzero after answering 400 naming it. */
+int api_query_int(struct api_req *r, const char *name, long lo, long hi, long def, long *out);
 /* Query string: ?limit=&starting_after= */
 int api_query_limit(struct api_req *r, int *limit);
 /* A list's page: limit (checked, as api_query_limit) and the cursor, "" when absent. */

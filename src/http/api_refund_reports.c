@@ -55,25 +55,6 @@ int api_attention(struct api_req *r)
                             n > ATTENTION_LIST_MAX, "total", n));
 }
 
-/* A query integer from lo to hi, or def when absent; -1 after answering 400. */
-static int query_int(struct api_req *r, const char *name, long lo, long hi, long def, long *out)
-{
-    *out = def;
-    const char *v = api_query(r, name);
-    if (v == NULL) {
-        return 0;
-    }
-    char *end = NULL;
-    long n = strtol(v, &end, 10);
-    if (end == v || *end != '\0' || n < lo || n > hi) {
-        api_fail(r, KM_EINVAL, "parameter_out_of_range", name,
-                 "%s must be an integer from %ld to %ld", name, lo, hi);
-        return -1;
-    }
-    *out = n;
-    return 0;
-}
-
 static json_t *ms_or_null(int64_t ms)
 {
     return ms < 0 ? json_null() : json_integer(ms);
@@ -97,8 +78,8 @@ int api_refund_stats(struct api_req *r)
         return 0;
     }
     long days = 0, offset = 0;
-    if (query_int(r, "days", 1, REFUND_STATS_DAYS_MAX, 90, &days) != 0 ||
-        query_int(r, "tz_offset_minutes", -840, 840, 480, &offset) != 0) {
+    if (api_query_int(r, "days", 1, REFUND_STATS_DAYS_MAX, 90, &days) != 0 ||
+        api_query_int(r, "tz_offset_minutes", -840, 840, 480, &offset) != 0) {
         return 0;
     }
     int64_t now = clock_now_ms();
