@@ -191,3 +191,17 @@ Test(view_warmer, counts_the_cpu_time_of_the_rest_of_the_process_against_the_cpu
     cr_assert(view_warmer_cpu_spare(180000, 100000, 4), "the same on four CPUs");
     cr_assert_not(view_warmer_cpu_spare(50000, 100000, 1), "half of the only CPU");
 }
+
+Test(view_warmer, the_process_own_cpu_reading_finds_an_idle_process_spare)
+{
+    /* The shop's own reading of CPU time (no fake): with nothing else running in this process,
+     * a noted order is built. */
+    view_warmer_stop();
+    cr_assert_eq(view_warmer_start(path, build, NULL), 0);
+    view_warmer_note("ord_idle");
+    cr_assert_eq(warmed_within(1, 5000), 1);
+    cr_assert(kept("ord_idle"));
+    struct view_warmer_stats s;
+    view_warmer_stats_get(&s);
+    cr_assert_eq(s.held, 0, "an idle process is not held back");
+}
