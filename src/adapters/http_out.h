@@ -1,5 +1,6 @@
-/* Outbound HTTP POST of a JSON body with a signature header (libcurl), with a short timeout so a
- * slow peer cannot stall the timers. */
+/* Outbound HTTP: a POST of a JSON body with a signature header and a GET (libcurl), with a short
+ * timeout so a slow peer cannot stall the timers; and a window of such posts kept full
+ * (http_out_pipe.c, plain HTTP/1.1 of its own; other URLs through libcurl). */
 #ifndef KM_HTTP_OUT_H
 #define KM_HTTP_OUT_H
 
@@ -11,16 +12,20 @@
 KM_MUST_USE int http_out_post(const char *url, const char *body, const char *signature,
                               long *status);
 
-/* Lets the calling thread's http_out_pipe_* posts keep their connections open for the next ones
- * (libcurl's connection cache); without it each opens its own. Only for a thread that never
- * posts to kameng from inside one of kameng's own requests: the timers'. */
+/* Lets the calling thread's http_out_pipe_* posts keep their connections open for the next ones;
+ * without it each opens its own and asks for it to be closed after the answer. Only for a thread
+ * that never posts to kameng from inside one of kameng's own requests: the timers'. A connection
+ * to kameng belongs to one of its server threads, and a thread that posts from inside a request
+ * (a test's clock advance runs the timers) may be that very one: it would wait for itself. */
 void http_out_keep_connections(void);
 
 /* A window of posts kept full, per thread: a post is added whenever fewer than
  * HTTP_OUT_PARALLEL_MAX are in flight, and each is handed back as it ends, so a slow answer holds
  * up its own place only. http_out_pipe_add takes body (a malloc'd string) and gives it back to
- * done() with tag and the HTTP status (0 when the transfer failed). http_out_pipe_collect waits
- * at most wait_ms for a post to end and returns how many ended. */
+ * done() with tag and the HTTP status (0 when no answer came within HTTP_OUT_TIMEOUT_MS, or it
+ * made no sense). http_out_pipe_collect waits at most wait_ms for a post to end and returns how
+ * many ended. An http:// URL is posted to over kept-alive connections; any other (https://) goes
+ * through http_out_post when added, one at a time, and is handed back by the next collect. */
 #define HTTP_OUT_PARALLEL_MAX 256 /* the writer's batch: one group commit takes them all */
 KM_MUST_USE int http_out_pipe_add(const char *url, char *body, const char *signature, void *tag);
 int http_out_pipe_in_flight(void);

@@ -1,0 +1,594 @@
+/* The window of posts (http_out_pipe_*) the sandbox providers send their notifications through:
+ * plain HTTP/1.1 over connections kept alive between posts, one epoll set per thread.
+ *
+ * libcurl carried these before. Under a buyers' rush the provider's thread took a tenth of the
+ * machine, most of it in libcurl and in system calls a notification has no use for: a liveness
+ * poll() and two epoll_ctl() a post besides its send and receive, and some 90,000 instructions of
+ * a transfer's machinery. A post here is one send() and, as a rule, one recv(); a connection
+ * stays in the epoll set from its connect to its close.
+ *
+ * An https:// or any other URL this does not read goes through http_out_post (libcurl), one at
+ * a time, and its outcome is handed back by the next collect like any other. */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "adapters/http_answer.h"
+#include "adapters/http_out.h"
+#include "core/check.h"
+#include "core/err.h"
+
+#define HEAD_MAX 4096 /* a response's status line and headers; a longer one fails */
+#define RESOLVED_FOR_US (60 * 1000000LL) /* a host name's address is looked up again after this */
+
+/* Where a post goes, read from its URL: http://host[:port][/path]. */
+struct target {
+    char host[256]; /* as written, for the Host header ("[::1]:8080") */
+    char name[256]; /* to look up ("::1") */
+    char port[8];
+    const char *path;
+};
+
+enum conn_state {
+    CONN_EMPTY,      /* no socket */
+    CONN_IDLE,       /* kept alive, no post */
+    CONN_CONNECTING, /* connect() in progress */
+    CONN_SENDING,
+    CONN_HEAD, /* reading the status line and headers */
+    CONN_BODY, /* skipping the body */
+};
+
+/* A slot: a connection and the post it carries, if any. */
+struct conn {
+    int fd;
+    enum conn_state state;
+    struct sockaddr_storage addr; /* where the socket goes */
+    socklen_t addr_len;
+    bool answered_before; /* it carried an answer: a post it loses unanswered may go again */
+    bool close_after;     /* closed after this post: its answer said so, or made no sense */
+    /* The post. */
+    void *tag;
+    char *body; /* handed back to done() */
+    char *req;  /* the request's bytes: head and body */
+    size_t req_len, req_cap, sent;
+    int64_t deadline_us;
+    bool posting; /* a post is on it */
+    bool retried;
+    bool got_bytes; /* some of the answer came */
+    /* The answer. */
+    char head[HEAD_MAX];
+    size_t head_len;
+    struct http_answer answer;
+};
+
+/* An outcome waiting for collect to hand it to done(). */
+struct outcome {
+    void *tag;
+    char *body;
+    long status;
+};
+
+struct pipe {
+    int epfd;
+    struct conn *conns; /* HTTP_OUT_PARALLEL_MAX slots */
+    int in_flight;      /* posts added and not yet handed back */
+    struct outcome done[HTTP_OUT_PARALLEL_MAX];
+    int done_count;
+    /* The last host name looked up. */
+    char resolved_name[256], resolved_port[8];
+    struct sockaddr_storage resolved;
+    socklen_t resolved_len;
+    int64_t resolved_at_us;
+};
+
+static _Thread_local struct pipe pipe_of_thread = {.epfd = -1};
+static _Thread_local bool keep_connections;
+static pthread_key_t pipe_key; /* its destructor closes a thread's connections when it ends */
+static pthread_once_t pipe_once = PTHREAD_ONCE_INIT;
+
+static void pipe_free(void *p)
+{
+    struct pipe *pp = p;
+    for (int i = 0; i < HTTP_OUT_PARALLEL_MAX; i++) {
+        if (pp->conns[i].fd >= 0) {
+            close(pp->conns[i].fd);
+        }
+        free(pp->conns[i].req);
+    }
+    free(pp->conns);
+    pp->conns = NULL;
+    close(pp->epfd);
+    pp->epfd = -1;
+}
+
+static void pipe_key_init(void)
+{
+    (void)pthread_key_create(&pipe_key, pipe_free);
+}
+
+void http_out_keep_connections(void)
+{
+    keep_connections = true;
+}
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* False for a URL this client does not read (another scheme, user info, a bad port). */
+static bool target_parse(const char *url, struct target *t)
+{
+    if (strncasecmp(url, "http://", 7) != 0) {
+        return false;
+    }
+    const char *host = url + 7;
+    size_t host_len = strcspn(host, "/?#");
+    if (host_len == 0 || host_len >= sizeof t->host || memchr(host, '@', host_len) != NULL) {
+        return false;
+    }
+    memcpy(t->host, host, host_len);
+    t->host[host_len] = '\0';
+    const char *name = t->host, *colon;
+    size_t name_len;
+    if (t->host[0] == '[') { /* [v6]:port */
+        const char *close = strchr(t->host, ']');
+        if (close == NULL) {
+            return false;
+        }
+        name = t->host + 1;
+        name_len = (size_t)(close - name);
+        colon = close[1] == ':' ? close + 1 : NULL;
+        if (close[1] != '\0' && colon == NULL) {
+            return false;
+        }
+    } else {
+        colon = strchr(t->host, ':');
+        name_len = colon != NULL ? (size_t)(colon - t->host) : host_len;
+    }
+    if (name_len == 0) {
+        return false;
+    }
+    memcpy(t->name, name, name_len);
+    t->name[name_len] = '\0';
+    const char *port = colon != NULL ? colon + 1 : "80";
+    size_t port_len = strlen(port);
+    if (port_len == 0 || port_len >= sizeof t->port || strspn(port, "0123456789") != port_len) {
+        return false;
+    }
+    memcpy(t->port, port, port_len + 1);
+    t->path = host[host_len] == '/' ? host + host_len : "/";
+    return host[host_len] != '?' && host[host_len] != '#';
+}
+
+static int resolve(struct pipe *pp, const struct target *t, struct sockaddr_storage *out,
+                   socklen_t *len)
+{
+    int64_t now = mono_us();
+    if (pp->resolved_len > 0 && now - pp->resolved_at_us < RESOLVED_FOR_US &&
+        strcmp(pp->resolved_name, t->name) == 0 && strcmp(pp->resolved_port, t->port) == 0) {
+        *out = pp->resolved;
+        *len = pp->resolved_len;
+        return 0;
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    struct addrinfo *res = NULL;
+    if (getaddrinfo(t->name, t->port, &hints, &res) != 0 || res == NULL) {
+        return -KM_EINTERNAL;
+    }
+    memcpy(&pp->resolved, res->ai_addr, res->ai_addrlen);
+    pp->resolved_len = res->ai_addrlen;
+    freeaddrinfo(res);
+    snprintf(pp->resolved_name, sizeof pp->resolved_name, "%s", t->name);
+    snprintf(pp->resolved_port, sizeof pp->resolved_port, "%s", t->port);
+    pp->resolved_at_us = now;
+    *out = pp->resolved;
+    *len = pp->resolved_len;
+    return 0;
+}
+
+static struct pipe *thread_pipe(void)
+{
+    struct pipe *pp = &pipe_of_thread;
+    if (pp->conns != NULL) {
+        return pp;
+    }
+    pthread_once(&pipe_once, pipe_key_init);
+    pp->epfd = epoll_create1(EPOLL_CLOEXEC);
+    pp->conns = pp->epfd >= 0 ? calloc(HTTP_OUT_PARALLEL_MAX, sizeof *pp->conns) : NULL;
+    if (pp->conns == NULL) {
+        if (pp->epfd >= 0) {
+            close(pp->epfd);
+        }
+        pp->epfd = -1;
+        return NULL;
+    }
+    for (int i = 0; i < HTTP_OUT_PARALLEL_MAX; i++) {
+        pp->conns[i].fd = -1;
+    }
+    (void)pthread_setspecific(pipe_key, pp);
+    return pp;
+}
+
+static void conn_close(struct conn *c)
+{
+    if (c->fd >= 0) {
+        close(c->fd); /* which takes it out of the epoll set */
+    }
+    c->fd = -1;
+    c->state = CONN_EMPTY;
+    c->answered_before = false;
+}
+
+/* Hands the post on c to the next collect, with status (0: no answer), and frees the slot. */
+static void post_end(struct pipe *pp, struct conn *c, long status)
+{
+    km_assert(pp->done_count < HTTP_OUT_PARALLEL_MAX);
+    pp->done[pp->done_count++] = (struct outcome){.tag = c->tag, .body = c->body, .status = status};
+    c->posting = false;
+    c->tag = NULL;
+    c->body = NULL;
+    if (status == 0 || c->close_after || c->answer.close_after || !keep_connections) {
+        conn_close(c);
+    } else {
+        c->state = CONN_IDLE;
+        c->answered_before = true;
+    }
+}
+
+static void post_send(struct pipe *pp, struct conn *c);
+
+/* Opens a connection for c's post; on failure the post ends unanswered. */
+static void conn_open(struct pipe *pp, struct conn *c)
+{
+    c->fd = socket(c->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c->fd < 0) {
+        post_end(pp, c, 0);
+        return;
+    }
+    int one = 1;
+    (void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    /* Edge-triggered: the socket stays in the set from here to its close, without a call per
+     * post; each edge is read until the answer is whole or the socket has no more. */
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                             .data.u32 = (uint32_t)(c - pp->conns)};
+    if (epoll_ctl(pp->epfd, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
+        post_end(pp, c, 0);
+        return;
+    }
+    c->answered_before = false;
+    if (connect(c->fd, (struct sockaddr *)&c->addr, c->addr_len) == 0) {
+        c->state = CONN_SENDING;
+        post_send(pp, c);
+    } else if (errno == EINPROGRESS) {
+        c->state = CONN_CONNECTING;
+    } else {
+        post_end(pp, c, 0);
+    }
+}
+
+/* The post on c lost its connection before any of the answer came: on a connection that had
+ * carried answers (the peer may have closed it while idle) it goes again once on a new one, as
+ * libcurl does; the receivers take a repeated notification as the same one. */
+static void post_lost(struct pipe *pp, struct conn *c)
+{
+    if (c->answered_before && !c->retried && !c->got_bytes) {
+        c->retried = true;
+        if (c->fd >= 0) {
+            close(c->fd);
+        }
+        c->fd = -1;
+        c->sent = 0;
+        conn_open(pp, c);
+        return;
+    }
+    post_end(pp, c, 0);
+}
+
+static void post_send(struct pipe *pp, struct conn *c)
+{
+    while (c->sent < c->req_len) {
+        ssize_t n = send(c->fd, c->req + c->sent, c->req_len - c->sent, MSG_NOSIGNAL);
+        if (n > 0) {
+            c->sent += (size_t)n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return; /* the next EPOLLOUT edge goes on */
+        } else {
+            post_lost(pp, c);
+            return;
+        }
+    }
+    c->state = CONN_HEAD;
+    c->head_len = 0;
+    c->got_bytes = false;
+}
+
+/* Takes n bytes of c's body; ends the post when the answer is whole, or malformed. */
+static void body_take(struct pipe *pp, struct conn *c, const char *p, size_t n)
+{
+    int rc = http_answer_body(&c->answer, p, n);
+    if (rc != 0) {
+        c->close_after = c->close_after || rc < 0;
+        post_end(pp, c, rc > 0 ? c->answer.status : 0);
+    }
+}
+
+/* The head is whole in c->head[0..end): read it and pass what follows to the body. */
+static void head_done(struct pipe *pp, struct conn *c, size_t end)
+{
+    char saved = c->head[end];
+    c->head[end] = '\0';
+    int rc = http_answer_head(&c->answer, c->head);
+    c->head[end] = saved;
+    if (rc != 0) {
+        c->close_after = true;
+        post_end(pp, c, 0);
+        return;
+    }
+    size_t rest = c->head_len - end;
+    if (c->answer.status < 200) { /* 100 Continue and the like: the answer comes after */
+        memmove(c->head, c->head + end, rest);
+        c->head_len = rest;
+        c->head[rest] = '\0';
+        return;
+    }
+    c->state = CONN_BODY;
+    body_take(pp, c, c->head + end, rest);
+}
+
+/* Reads what the socket has for c; ends the post when its answer is whole. */
+static void conn_read(struct pipe *pp, struct conn *c)
+{
+    char scratch[8192];
+    for (;;) {
+        char *into = c->state == CONN_HEAD ? c->head + c->head_len : scratch;
+        size_t room = c->state == CONN_HEAD ? sizeof c->head - 1 - c->head_len : sizeof scratch;
+        if (room == 0) { /* headers longer than this client reads */
+            c->close_after = true;
+            post_end(pp, c, 0);
+            return;
+        }
+        ssize_t n = recv(c->fd, into, room, 0);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return; /* the next edge brings the rest */
+        }
+        if (n <= 0) { /* closed, or reset */
+            if (c->state == CONN_BODY && c->answer.body == HTTP_BODY_UNTIL_CLOSE && n == 0) {
+                post_end(pp, c, c->answer.status);
+            } else {
+                post_lost(pp, c);
+            }
+            return;
+        }
+        c->got_bytes = true;
+        if (c->state == CONN_HEAD) {
+            c->head_len += (size_t)n;
+            c->head[c->head_len] = '\0';
+            char *end;
+            while (c->state == CONN_HEAD && (end = strstr(c->head, "\r\n\r\n")) != NULL) {
+                head_done(pp, c, (size_t)(end + 4 - c->head));
+                if (!c->posting) {
+                    return; /* ended */
+                }
+            }
+        } else {
+            body_take(pp, c, scratch, (size_t)n);
+            if (!c->posting) {
+                return; /* ended */
+            }
+        }
+        /* Not whole yet: read on until the socket has no more (EAGAIN) or is closed. The close
+         * may have come with these bytes, on the same edge, and no other edge would tell it. */
+    }
+}
+
+static void conn_event(struct pipe *pp, struct conn *c, uint32_t events)
+{
+    switch (c->state) {
+    case CONN_EMPTY:
+        return;
+    case CONN_IDLE: /* a kept-alive connection heard from: the peer closed it, or talks out of
+                     * turn; either way it carries nothing more */
+        if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+            conn_close(c);
+        }
+        return;
+    case CONN_CONNECTING: {
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
+            post_end(pp, c, 0);
+            return;
+        }
+        if (!(events & EPOLLOUT)) {
+            return;
+        }
+        c->state = CONN_SENDING;
+    }
+        /* fall through */
+    case CONN_SENDING:
+        post_send(pp, c);
+        if (c->state != CONN_HEAD || !c->posting) {
+            return;
+        }
+        /* The answer may be there already. */
+        /* fall through */
+    case CONN_HEAD:
+    case CONN_BODY:
+        if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+            conn_read(pp, c);
+        }
+        return;
+    }
+}
+
+/* Writes the request for body into c->req. */
+static int request_build(struct conn *c, const struct target *t, const char *body,
+                         const char *signature)
+{
+    size_t body_len = strlen(body);
+    size_t need = body_len + strlen(t->path) + strlen(t->host) + strlen(signature) + 200;
+    if (need > c->req_cap) {
+        char *grown = realloc(c->req, need);
+        if (grown == NULL) {
+            return -KM_EINTERNAL;
+        }
+        c->req = grown;
+        c->req_cap = need;
+    }
+    int head = snprintf(c->req, c->req_cap,
+                        "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+                        "Kameng-Signature: %s\r\nContent-Length: %zu\r\n%s\r\n",
+                        t->path, t->host, signature, body_len,
+                        keep_connections ? "" : "Connection: close\r\n");
+    km_assert(head > 0 && (size_t)head + body_len <= c->req_cap);
+    memcpy(c->req + head, body, body_len);
+    c->req_len = (size_t)head + body_len;
+    return 0;
+}
+
+/* A slot for a post to addr: an idle connection there, else one with no connection, else an
+ * idle one elsewhere (closed for it). There is one: fewer posts than slots are in flight. */
+static struct conn *slot_for(struct pipe *pp, const struct sockaddr_storage *addr, socklen_t len)
+{
+    struct conn *empty = NULL, *elsewhere = NULL;
+    for (int i = 0; i < HTTP_OUT_PARALLEL_MAX; i++) {
+        struct conn *c = &pp->conns[i];
+        if (c->state == CONN_IDLE) {
+            if (c->addr_len == len && memcmp(&c->addr, addr, len) == 0) {
+                return c;
+            }
+            elsewhere = elsewhere != NULL ? elsewhere : c;
+        } else if (c->state == CONN_EMPTY && empty == NULL) {
+            empty = c;
+        }
+    }
+    if (empty == NULL) {
+        km_assert(elsewhere != NULL);
+        conn_close(elsewhere);
+        empty = elsewhere;
+    }
+    return empty;
+}
+
+int http_out_pipe_add(const char *url, char *body, const char *signature, void *tag)
+{
+    struct pipe *pp = thread_pipe();
+    if (pp == NULL) {
+        return -KM_EINTERNAL;
+    }
+    km_assert(pp->in_flight < HTTP_OUT_PARALLEL_MAX);
+    struct target t;
+    if (!target_parse(url, &t)) { /* https and the rest: libcurl, one at a time */
+        long status = 0;
+        if (http_out_post(url, body, signature, &status) != 0) {
+            status = 0;
+        }
+        pp->done[pp->done_count++] = (struct outcome){.tag = tag, .body = body, .status = status};
+        pp->in_flight++;
+        return 0;
+    }
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+    if (resolve(pp, &t, &addr, &addr_len) != 0) {
+        return -KM_EINTERNAL;
+    }
+    struct conn *c = slot_for(pp, &addr, addr_len);
+    if (request_build(c, &t, body, signature) != 0) {
+        return -KM_EINTERNAL;
+    }
+    c->posting = true;
+    c->tag = tag;
+    c->body = body;
+    c->sent = 0;
+    c->retried = false;
+    c->got_bytes = false;
+    c->close_after = false;
+    c->deadline_us = mono_us() + (int64_t)HTTP_OUT_TIMEOUT_MS * 1000;
+    pp->in_flight++;
+    if (c->state == CONN_IDLE) {
+        c->state = CONN_SENDING;
+        post_send(pp, c);
+    } else {
+        c->addr = addr;
+        c->addr_len = addr_len;
+        conn_open(pp, c);
+    }
+    return 0;
+}
+
+int http_out_pipe_in_flight(void)
+{
+    return pipe_of_thread.in_flight;
+}
+
+/* Ends the posts past their deadline; returns the earliest deadline left (INT64_MAX: none). */
+static int64_t deadlines(struct pipe *pp, int64_t now)
+{
+    int64_t next = INT64_MAX;
+    for (int i = 0; i < HTTP_OUT_PARALLEL_MAX; i++) {
+        struct conn *c = &pp->conns[i];
+        if (!c->posting) {
+            continue;
+        }
+        if (c->deadline_us <= now) {
+            c->close_after = true;
+            post_end(pp, c, 0);
+        } else if (c->deadline_us < next) {
+            next = c->deadline_us;
+        }
+    }
+    return next;
+}
+
+int http_out_pipe_collect(int wait_ms, void (*done)(void *ud, void *tag, char *body, long status),
+                          void *ud)
+{
+    struct pipe *pp = &pipe_of_thread;
+    if (pp->in_flight == 0) {
+        return 0;
+    }
+    int64_t until_us = mono_us() + (int64_t)wait_ms * 1000;
+    while (pp->done_count == 0) {
+        int64_t now = mono_us();
+        int64_t next = deadlines(pp, now);
+        if (pp->done_count > 0 || now >= until_us) {
+            break;
+        }
+        int64_t wake_us = next < until_us ? next : until_us;
+        struct epoll_event ev[64];
+        int n = epoll_wait(pp->epfd, ev, 64, (int)((wake_us - now + 999) / 1000));
+        for (int i = 0; i < n; i++) {
+            conn_event(pp, &pp->conns[ev[i].data.u32], ev[i].events);
+        }
+    }
+    /* Handed back after the loop: done() may not add posts meanwhile. */
+    int finished = pp->done_count;
+    struct outcome out[HTTP_OUT_PARALLEL_MAX];
+    memcpy(out, pp->done, (size_t)finished * sizeof out[0]);
+    pp->done_count = 0;
+    pp->in_flight -= finished;
+    for (int i = 0; i < finished; i++) {
+        done(ud, out[i].tag, out[i].body, out[i].status);
+    }
+    return finished;
+}

@@ -1,0 +1,293 @@
+/* The window of posts against a scripted server on loopback: every post handed back with its
+ * tag, body and status; kept-alive connections used again; answers ended by length, chunks or
+ * the close; a connection the server dropped while idle does not lose the post on it; a refused
+ * connection and a URL of another scheme come back unanswered rather than never. */
+#include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "adapters/http_out.h"
+
+enum answer_kind { ANSWER_LENGTH, ANSWER_CHUNKED, ANSWER_UNTIL_CLOSE, ANSWER_THEN_DROP };
+
+#define SERVER_CONNS 300
+
+static struct {
+    int listen_fd;
+    int port;
+    enum answer_kind kind;
+    atomic_int accepted;
+    atomic_int requests;
+    atomic_int asked_to_close; /* requests with Connection: close */
+    atomic_int signed_ok;      /* requests with the signature header and the whole body */
+    atomic_bool stop;
+    pthread_t thread;
+} srv;
+
+struct srv_conn {
+    int fd;
+    char buf[8192];
+    size_t len;
+};
+
+static const char *const answers[] = {
+    [ANSWER_LENGTH] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n"
+                      "\r\n{\"ok\":true}",
+    [ANSWER_CHUNKED] = "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       "6\r\n{\"ok\":\r\n5\r\ntrue}\r\n0\r\n\r\n",
+    [ANSWER_UNTIL_CLOSE] = "HTTP/1.1 202 Accepted\r\n\r\n{\"ok\":true}",
+    [ANSWER_THEN_DROP] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+};
+
+/* Answers every whole request in c; false when the connection is to be closed. */
+static bool serve_requests(struct srv_conn *c)
+{
+    for (;;) {
+        c->buf[c->len] = '\0';
+        char *end = strstr(c->buf, "\r\n\r\n");
+        if (end == NULL) {
+            return true;
+        }
+        const char *cl = strstr(c->buf, "Content-Length: ");
+        size_t body = cl != NULL && cl < end ? strtoul(cl + 16, NULL, 10) : 0;
+        size_t whole = (size_t)(end + 4 - c->buf) + body;
+        if (c->len < whole) {
+            return true;
+        }
+        atomic_fetch_add(&srv.requests, 1);
+        if (strstr(c->buf, "\r\nConnection: close\r\n") != NULL &&
+            strstr(c->buf, "\r\nConnection: close\r\n") < end) {
+            atomic_fetch_add(&srv.asked_to_close, 1);
+        }
+        const char *sig = strstr(c->buf, "\r\nKameng-Signature: sig-");
+        if (sig != NULL && sig < end && body > 0 && end[4] == '{' && c->buf[whole - 1] == '}') {
+            atomic_fetch_add(&srv.signed_ok, 1);
+        }
+        const char *a = answers[srv.kind];
+        if (write(c->fd, a, strlen(a)) != (ssize_t)strlen(a)) {
+            return false;
+        }
+        memmove(c->buf, c->buf + whole, c->len - whole);
+        c->len -= whole;
+        if (srv.kind == ANSWER_UNTIL_CLOSE || srv.kind == ANSWER_THEN_DROP) {
+            return false;
+        }
+    }
+}
+
+static void *server_main(void *unused)
+{
+    (void)unused;
+    static struct srv_conn conns[SERVER_CONNS];
+    struct pollfd pfd[SERVER_CONNS + 1];
+    int count = 0;
+    while (!atomic_load(&srv.stop)) {
+        pfd[0] = (struct pollfd){.fd = srv.listen_fd, .events = POLLIN};
+        for (int i = 0; i < count; i++) {
+            pfd[i + 1] = (struct pollfd){.fd = conns[i].fd, .events = POLLIN};
+        }
+        if (poll(pfd, (nfds_t)count + 1, 20) <= 0) {
+            continue;
+        }
+        for (int i = count - 1; i >= 0; i--) {
+            if (!(pfd[i + 1].revents & (POLLIN | POLLHUP | POLLERR))) {
+                continue;
+            }
+            struct srv_conn *c = &conns[i];
+            ssize_t n = read(c->fd, c->buf + c->len, sizeof c->buf - 1 - c->len);
+            if (n <= 0 || (c->len += (size_t)n, !serve_requests(c))) {
+                close(c->fd);
+                conns[i] = conns[--count];
+            }
+        }
+        if ((pfd[0].revents & POLLIN) && count < SERVER_CONNS) {
+            int fd = accept(srv.listen_fd, NULL, NULL);
+            if (fd >= 0) {
+                atomic_fetch_add(&srv.accepted, 1);
+                conns[count++] = (struct srv_conn){.fd = fd};
+            }
+        }
+    }
+    for (int i = 0; i < count; i++) {
+        close(conns[i].fd);
+    }
+    return NULL;
+}
+
+/* A port on loopback nothing listens on. */
+static int closed_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static void server_start(enum answer_kind kind)
+{
+    srv.kind = kind;
+    srv.listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(srv.listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    cr_assert_eq(bind(srv.listen_fd, (struct sockaddr *)&a, sizeof a), 0);
+    cr_assert_eq(listen(srv.listen_fd, 512), 0);
+    cr_assert_eq(getsockname(srv.listen_fd, (struct sockaddr *)&a, &len), 0);
+    srv.port = ntohs(a.sin_port);
+    cr_assert_eq(pthread_create(&srv.thread, NULL, server_main, NULL), 0);
+}
+
+static void server_stop(void)
+{
+    atomic_store(&srv.stop, true);
+    pthread_join(srv.thread, NULL);
+    close(srv.listen_fd);
+}
+
+TestSuite(http_out_pipe, .fini = server_stop);
+
+struct results {
+    int count;
+    long status[HTTP_OUT_PARALLEL_MAX * 4];
+    bool seen[HTTP_OUT_PARALLEL_MAX * 4];
+};
+
+static void on_done(void *ud, void *tag, char *body, long status)
+{
+    struct results *r = ud;
+    intptr_t i = (intptr_t)tag;
+    cr_assert(!r->seen[i], "post %ld handed back twice", (long)i);
+    char want[32];
+    snprintf(want, sizeof want, "{\"n\":%ld}", (long)i);
+    cr_assert_str_eq(body, want);
+    free(body);
+    r->seen[i] = true;
+    r->status[i] = status;
+    r->count++;
+}
+
+/* Posts n bodies to url, keeping the window full, and waits for every one. */
+static void post_all(const char *url, int n, struct results *r)
+{
+    memset(r, 0, sizeof *r);
+    int added = 0;
+    while (r->count < n) {
+        while (added < n && http_out_pipe_in_flight() < HTTP_OUT_PARALLEL_MAX) {
+            char *body = malloc(32);
+            snprintf(body, 32, "{\"n\":%d}", added);
+            cr_assert_eq(http_out_pipe_add(url, body, "sig-x", (void *)(intptr_t)added), 0);
+            added++;
+        }
+        (void)http_out_pipe_collect(1000, on_done, r);
+    }
+    cr_assert_eq(http_out_pipe_in_flight(), 0);
+}
+
+Test(http_out_pipe, kept_alive_connections_carry_many_posts_each)
+{
+    server_start(ANSWER_LENGTH);
+    http_out_keep_connections();
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/callbacks/x", srv.port);
+    static struct results r;
+    post_all(url, 3 * HTTP_OUT_PARALLEL_MAX, &r);
+    for (int i = 0; i < 3 * HTTP_OUT_PARALLEL_MAX; i++) {
+        cr_assert_eq(r.status[i], 200, "post %d", i);
+    }
+    cr_assert_eq(atomic_load(&srv.requests), 3 * HTTP_OUT_PARALLEL_MAX);
+    cr_assert_eq(atomic_load(&srv.signed_ok), 3 * HTTP_OUT_PARALLEL_MAX);
+    cr_assert_eq(atomic_load(&srv.asked_to_close), 0);
+    cr_assert_leq(atomic_load(&srv.accepted), HTTP_OUT_PARALLEL_MAX);
+    /* A second window finds the connections of the first open. */
+    int before = atomic_load(&srv.accepted);
+    post_all(url, 8, &r);
+    cr_assert_eq(atomic_load(&srv.accepted), before);
+}
+
+Test(http_out_pipe, chunked_answers_end_where_their_last_chunk_does)
+{
+    server_start(ANSWER_CHUNKED);
+    http_out_keep_connections();
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/", srv.port);
+    static struct results r;
+    post_all(url, 300, &r);
+    for (int i = 0; i < 300; i++) {
+        cr_assert_eq(r.status[i], 201, "post %d", i);
+    }
+    cr_assert_leq(atomic_load(&srv.accepted), HTTP_OUT_PARALLEL_MAX);
+}
+
+Test(http_out_pipe, answers_that_end_with_the_close_take_a_connection_each)
+{
+    server_start(ANSWER_UNTIL_CLOSE);
+    http_out_keep_connections();
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", srv.port);
+    static struct results r;
+    post_all(url, 300, &r);
+    for (int i = 0; i < 300; i++) {
+        cr_assert_eq(r.status[i], 202, "post %d", i);
+    }
+    cr_assert_eq(atomic_load(&srv.accepted), 300);
+}
+
+Test(http_out_pipe, a_connection_dropped_while_idle_does_not_lose_the_next_post)
+{
+    server_start(ANSWER_THEN_DROP); /* answers, then closes without saying so */
+    http_out_keep_connections();
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/x", srv.port);
+    static struct results r;
+    for (int round = 0; round < 20; round++) {
+        post_all(url, 20, &r);
+        for (int i = 0; i < 20; i++) {
+            cr_assert_eq(r.status[i], 200, "round %d post %d", round, i);
+        }
+    }
+    cr_assert_eq(atomic_load(&srv.requests), 400);
+}
+
+Test(http_out_pipe, without_kept_connections_each_post_asks_for_its_close)
+{
+    server_start(ANSWER_LENGTH);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/x", srv.port);
+    static struct results r;
+    post_all(url, 50, &r);
+    for (int i = 0; i < 50; i++) {
+        cr_assert_eq(r.status[i], 200);
+    }
+    cr_assert_eq(atomic_load(&srv.asked_to_close), 50);
+    cr_assert_eq(atomic_load(&srv.accepted), 50);
+}
+
+Test(http_out_pipe, refused_connections_and_other_schemes_come_back_unanswered)
+{
+    server_start(ANSWER_LENGTH);
+    http_out_keep_connections();
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/x", closed_port());
+    static struct results r;
+    post_all(url, 10, &r);
+    for (int i = 0; i < 10; i++) {
+        cr_assert_eq(r.status[i], 0);
+    }
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/x", closed_port()); /* libcurl's */
+    post_all(url, 3, &r);
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(r.status[i], 0);
+    }
+}
