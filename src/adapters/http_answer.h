@@ -26,12 +26,13 @@ struct http_answer {
 };
 
 /* Reads the status line and headers: head is NUL-terminated and ends with the empty line.
- * 0, or -1 when they are not an HTTP/1.0 or 1.1 answer or its length makes no sense. */
+ * 0, or -1 when they are not an HTTP/1.0 or 1.1 answer or its length makes no sense: a
+ * Content-Length that is not one number, or two that differ (RFC 9112 §6.3). */
 KM_MUST_USE int http_answer_head(struct http_answer *a, const char *head);
 
-/* Takes the next n bytes of the body (after http_answer_head). 1 when the body ended (bytes
- * beyond its end are no part of it), 0 when more is to come, -1 on a malformed chunked body.
- * A body that ends with the connection never ends here. */
-KM_MUST_USE int http_answer_body(struct http_answer *a, const char *p, size_t n);
+/* Takes the next n bytes of the body (after http_answer_head); *used says how many were its own.
+ * 1 when the body ended (bytes after *used are no part of it), 0 when more is to come, -1 on a
+ * malformed chunked body. A body that ends with the connection never ends here. */
+KM_MUST_USE int http_answer_body(struct http_answer *a, const char *p, size_t n, size_t *used);
 
 #endif

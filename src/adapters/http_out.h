@@ -1,6 +1,6 @@
 /* Outbound HTTP: a POST of a JSON body with a signature header and a GET (libcurl), with a short
  * timeout so a slow peer cannot stall the timers; and a window of such posts kept full
- * (http_out_pipe.c, plain HTTP/1.1 of its own; other URLs through libcurl). */
+ * (http_out_pipe.c). */
 #ifndef KM_HTTP_OUT_H
 #define KM_HTTP_OUT_H
 
@@ -24,8 +24,8 @@ void http_out_keep_connections(void);
  * up its own place only. http_out_pipe_add takes body (a malloc'd string) and gives it back to
  * done() with tag and the HTTP status (0 when no answer came within HTTP_OUT_TIMEOUT_MS, or it
  * made no sense). http_out_pipe_collect waits at most wait_ms for a post to end and returns how
- * many ended. An http:// URL is posted to over kept-alive connections; any other (https://) goes
- * through http_out_post when added, one at a time, and is handed back by the next collect. */
+ * many ended. An http:// URL is posted to by a client of kameng's own (http_out_pipe.c) over
+ * kept-alive connections; any other (https://) by libcurl's multi interface (http_out_curl.c). */
 #define HTTP_OUT_PARALLEL_MAX 256 /* the writer's batch: one group commit takes them all */
 KM_MUST_USE int http_out_pipe_add(const char *url, char *body, const char *signature, void *tag);
 int http_out_pipe_in_flight(void);

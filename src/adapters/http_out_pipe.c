@@ -7,8 +7,8 @@
  * a transfer's machinery. A post here is one send() and, as a rule, one recv(); a connection
  * stays in the epoll set from its connect to its close.
  *
- * An https:// or any other URL this does not read goes through http_out_post (libcurl), one at
- * a time, and its outcome is handed back by the next collect like any other. */
+ * An https:// or any other URL this does not read goes through libcurl's multi interface
+ * (http_out_curl.c), whose epoll set this one watches. */
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -27,18 +27,29 @@
 
 #include "adapters/http_answer.h"
 #include "adapters/http_out.h"
+#include "adapters/http_out_curl.h"
 #include "core/check.h"
 #include "core/err.h"
 
 #define HEAD_MAX 4096 /* a response's status line and headers; a longer one fails */
-#define RESOLVED_FOR_US (60 * 1000000LL) /* a host name's address is looked up again after this */
+#define RESOLVED_FOR_US (60 * 1000000LL)  /* a host name's addresses are looked up again after */
+#define UNRESOLVED_FOR_US (5 * 1000000LL) /* ... and a failed look-up tried again after this */
+#define ADDRS_MAX 4                       /* of a name's addresses, the first few are tried */
+#define CURL_WINDOW UINT32_MAX            /* the epoll mark of libcurl's own set */
 
-/* Where a post goes, read from its URL: http://host[:port][/path]. */
+/* Where a post goes, read from its URL: http://host[:port][/path][?query][#fragment]. */
 struct target {
     char host[256]; /* as written, for the Host header ("[::1]:8080") */
     char name[256]; /* to look up ("::1") */
     char port[8];
-    const char *path;
+    char path[1024]; /* with the query, without the fragment */
+};
+
+/* A name's addresses, tried in turn until one connects. */
+struct addrs {
+    struct sockaddr_storage addr[ADDRS_MAX];
+    socklen_t len[ADDRS_MAX];
+    int count;
 };
 
 enum conn_state {
@@ -54,8 +65,9 @@ enum conn_state {
 struct conn {
     int fd;
     enum conn_state state;
-    struct sockaddr_storage addr; /* where the socket goes */
-    socklen_t addr_len;
+    char name[256], port[8]; /* where it goes */
+    struct addrs addrs;
+    int addr_at;          /* the one connected or being tried */
     bool answered_before; /* it carried an answer: a post it loses unanswered may go again */
     bool close_after;     /* closed after this post: its answer said so, or made no sense */
     /* The post. */
@@ -65,6 +77,7 @@ struct conn {
     size_t req_len, req_cap, sent;
     int64_t deadline_us;
     bool posting; /* a post is on it */
+    int tried;    /* addresses that would not connect */
     bool retried;
     bool got_bytes; /* some of the answer came */
     /* The answer. */
@@ -86,11 +99,13 @@ struct pipe {
     int in_flight;      /* posts added and not yet handed back */
     struct outcome done[HTTP_OUT_PARALLEL_MAX];
     int done_count;
-    /* The last host name looked up. */
+    bool curl_watched; /* libcurl's epoll set is in this one */
+    /* The last host name looked up, and which of its addresses connected last. */
     char resolved_name[256], resolved_port[8];
-    struct sockaddr_storage resolved;
-    socklen_t resolved_len;
+    struct addrs resolved;
+    int resolved_good;
     int64_t resolved_at_us;
+    bool resolve_failed;
 };
 
 static _Thread_local struct pipe pipe_of_thread = {.epfd = -1};
@@ -98,17 +113,29 @@ static _Thread_local bool keep_connections;
 static pthread_key_t pipe_key; /* its destructor closes a thread's connections when it ends */
 static pthread_once_t pipe_once = PTHREAD_ONCE_INIT;
 
+/* At the thread's end: posts still in flight or not yet handed back are dropped. */
 static void pipe_free(void *p)
 {
     struct pipe *pp = p;
     for (int i = 0; i < HTTP_OUT_PARALLEL_MAX; i++) {
-        if (pp->conns[i].fd >= 0) {
-            close(pp->conns[i].fd);
+        struct conn *c = &pp->conns[i];
+        if (c->fd >= 0) {
+            close(c->fd);
         }
-        free(pp->conns[i].req);
+        if (c->posting) {
+            free(c->body);
+        }
+        free(c->req);
     }
+    for (int i = 0; i < pp->done_count; i++) {
+        free(pp->done[i].body);
+    }
+    http_out_curl_free();
     free(pp->conns);
     pp->conns = NULL;
+    pp->done_count = 0;
+    pp->in_flight = 0;
+    pp->curl_watched = false;
     close(pp->epfd);
     pp->epfd = -1;
 }
@@ -171,33 +198,50 @@ static bool target_parse(const char *url, struct target *t)
         return false;
     }
     memcpy(t->port, port, port_len + 1);
-    t->path = host[host_len] == '/' ? host + host_len : "/";
-    return host[host_len] != '?' && host[host_len] != '#';
+    const char *path = host + host_len;
+    size_t path_len = strcspn(path, "#");
+    if (path_len + 2 > sizeof t->path) {
+        return false;
+    }
+    size_t at = 0;
+    if (*path != '/') { /* http://host?query */
+        t->path[at++] = '/';
+    }
+    memcpy(t->path + at, path, path_len);
+    t->path[at + path_len] = '\0';
+    return true;
 }
 
-static int resolve(struct pipe *pp, const struct target *t, struct sockaddr_storage *out,
-                   socklen_t *len)
+/* The target's addresses into c, starting with the one that connected last; kept a while, and
+ * a failed look-up too, so that a failing resolver is not asked once a post. */
+static int resolve(struct pipe *pp, const struct target *t, struct conn *c)
 {
     int64_t now = mono_us();
-    if (pp->resolved_len > 0 && now - pp->resolved_at_us < RESOLVED_FOR_US &&
-        strcmp(pp->resolved_name, t->name) == 0 && strcmp(pp->resolved_port, t->port) == 0) {
-        *out = pp->resolved;
-        *len = pp->resolved_len;
-        return 0;
+    bool same = strcmp(pp->resolved_name, t->name) == 0 && strcmp(pp->resolved_port, t->port) == 0;
+    if (!same ||
+        now - pp->resolved_at_us >= (pp->resolve_failed ? UNRESOLVED_FOR_US : RESOLVED_FOR_US)) {
+        struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+        struct addrinfo *res = NULL;
+        pp->resolved.count = 0;
+        if (getaddrinfo(t->name, t->port, &hints, &res) == 0) {
+            for (struct addrinfo *a = res; a != NULL && pp->resolved.count < ADDRS_MAX;
+                 a = a->ai_next) {
+                memcpy(&pp->resolved.addr[pp->resolved.count], a->ai_addr, a->ai_addrlen);
+                pp->resolved.len[pp->resolved.count++] = a->ai_addrlen;
+            }
+            freeaddrinfo(res);
+        }
+        snprintf(pp->resolved_name, sizeof pp->resolved_name, "%s", t->name);
+        snprintf(pp->resolved_port, sizeof pp->resolved_port, "%s", t->port);
+        pp->resolved_at_us = now;
+        pp->resolved_good = 0;
+        pp->resolve_failed = pp->resolved.count == 0;
     }
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-    struct addrinfo *res = NULL;
-    if (getaddrinfo(t->name, t->port, &hints, &res) != 0 || res == NULL) {
+    if (pp->resolve_failed) {
         return -KM_EINTERNAL;
     }
-    memcpy(&pp->resolved, res->ai_addr, res->ai_addrlen);
-    pp->resolved_len = res->ai_addrlen;
-    freeaddrinfo(res);
-    snprintf(pp->resolved_name, sizeof pp->resolved_name, "%s", t->name);
-    snprintf(pp->resolved_port, sizeof pp->resolved_port, "%s", t->port);
-    pp->resolved_at_us = now;
-    *out = pp->resolved;
-    *len = pp->resolved_len;
+    c->addrs = pp->resolved;
+    c->addr_at = pp->resolved_good;
     return 0;
 }
 
@@ -252,12 +296,40 @@ static void post_end(struct pipe *pp, struct conn *c, long status)
 
 static void post_send(struct pipe *pp, struct conn *c);
 
-/* Opens a connection for c's post; on failure the post ends unanswered. */
+static void conn_open(struct pipe *pp, struct conn *c);
+
+/* c's connection could not be made: the next of its addresses is tried, until none is left and
+ * the post ends unanswered. */
+static void connect_failed(struct pipe *pp, struct conn *c)
+{
+    if (c->fd >= 0) {
+        close(c->fd);
+        c->fd = -1;
+    }
+    c->tried++;
+    if (c->tried < c->addrs.count) {
+        c->addr_at = (c->addr_at + 1) % c->addrs.count;
+        conn_open(pp, c);
+        return;
+    }
+    post_end(pp, c, 0);
+}
+
+/* The address at c->addr_at connected: the next connections to that name start with it. */
+static void connected(struct pipe *pp, struct conn *c)
+{
+    if (strcmp(pp->resolved_name, c->name) == 0 && strcmp(pp->resolved_port, c->port) == 0) {
+        pp->resolved_good = c->addr_at;
+    }
+}
+
+/* Opens a connection for c's post to the address at c->addr_at. */
 static void conn_open(struct pipe *pp, struct conn *c)
 {
-    c->fd = socket(c->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    const struct sockaddr_storage *addr = &c->addrs.addr[c->addr_at];
+    c->fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
-        post_end(pp, c, 0);
+        connect_failed(pp, c);
         return;
     }
     int one = 1;
@@ -267,17 +339,18 @@ static void conn_open(struct pipe *pp, struct conn *c)
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
                              .data.u32 = (uint32_t)(c - pp->conns)};
     if (epoll_ctl(pp->epfd, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
-        post_end(pp, c, 0);
+        connect_failed(pp, c);
         return;
     }
     c->answered_before = false;
-    if (connect(c->fd, (struct sockaddr *)&c->addr, c->addr_len) == 0) {
+    if (connect(c->fd, (const struct sockaddr *)addr, c->addrs.len[c->addr_at]) == 0) {
+        connected(pp, c);
         c->state = CONN_SENDING;
         post_send(pp, c);
     } else if (errno == EINPROGRESS) {
         c->state = CONN_CONNECTING;
     } else {
-        post_end(pp, c, 0);
+        connect_failed(pp, c);
     }
 }
 
@@ -293,6 +366,7 @@ static void post_lost(struct pipe *pp, struct conn *c)
         }
         c->fd = -1;
         c->sent = 0;
+        c->tried = 0;
         conn_open(pp, c);
         return;
     }
@@ -319,12 +393,14 @@ static void post_send(struct pipe *pp, struct conn *c)
     c->got_bytes = false;
 }
 
-/* Takes n bytes of c's body; ends the post when the answer is whole, or malformed. */
+/* Takes n bytes of c's body; ends the post when the answer is whole, or malformed. Bytes past
+ * the answer's end belong to no request: the connection cannot be trusted with another. */
 static void body_take(struct pipe *pp, struct conn *c, const char *p, size_t n)
 {
-    int rc = http_answer_body(&c->answer, p, n);
+    size_t used = 0;
+    int rc = http_answer_body(&c->answer, p, n, &used);
     if (rc != 0) {
-        c->close_after = c->close_after || rc < 0;
+        c->close_after = c->close_after || rc < 0 || used < n;
         post_end(pp, c, rc > 0 ? c->answer.status : 0);
     }
 }
@@ -352,9 +428,13 @@ static void head_done(struct pipe *pp, struct conn *c, size_t end)
     body_take(pp, c, c->head + end, rest);
 }
 
-/* Reads what the socket has for c; ends the post when its answer is whole. */
-static void conn_read(struct pipe *pp, struct conn *c)
+/* Reads what the socket has for c; ends the post when its answer is whole. A close that came
+ * on this edge (events) is remembered: no later edge would tell it. */
+static void conn_read(struct pipe *pp, struct conn *c, uint32_t events)
 {
+    if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+        c->close_after = true;
+    }
     char scratch[8192];
     for (;;) {
         char *into = c->state == CONN_HEAD ? c->head + c->head_len : scratch;
@@ -380,6 +460,9 @@ static void conn_read(struct pipe *pp, struct conn *c)
             return;
         }
         c->got_bytes = true;
+        if ((size_t)n == room) {
+            c->close_after = true; /* more may follow the answer: see body_take */
+        }
         if (c->state == CONN_HEAD) {
             c->head_len += (size_t)n;
             c->head[c->head_len] = '\0';
@@ -416,12 +499,13 @@ static void conn_event(struct pipe *pp, struct conn *c, uint32_t events)
         int err = 0;
         socklen_t len = sizeof err;
         if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
-            post_end(pp, c, 0);
+            connect_failed(pp, c);
             return;
         }
         if (!(events & EPOLLOUT)) {
             return;
         }
+        connected(pp, c);
         c->state = CONN_SENDING;
     }
         /* fall through */
@@ -435,7 +519,7 @@ static void conn_event(struct pipe *pp, struct conn *c, uint32_t events)
     case CONN_HEAD:
     case CONN_BODY:
         if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-            conn_read(pp, c);
+            conn_read(pp, c, events);
         }
         return;
     }
@@ -446,7 +530,7 @@ static int request_build(struct conn *c, const struct target *t, const char *bod
                          const char *signature)
 {
     size_t body_len = strlen(body);
-    size_t need = body_len + strlen(t->path) + strlen(t->host) + strlen(signature) + 200;
+    size_t need = body_len + strlen(t->path) + strlen(t->host) + strlen(signature) + 160;
     if (need > c->req_cap) {
         char *grown = realloc(c->req, need);
         if (grown == NULL) {
@@ -466,15 +550,15 @@ static int request_build(struct conn *c, const struct target *t, const char *bod
     return 0;
 }
 
-/* A slot for a post to addr: an idle connection there, else one with no connection, else an
- * idle one elsewhere (closed for it). There is one: fewer posts than slots are in flight. */
-static struct conn *slot_for(struct pipe *pp, const struct sockaddr_storage *addr, socklen_t len)
+/* A slot for a post to t: an idle connection there, else one with no connection, else an idle
+ * one elsewhere (closed for it). There is one: fewer posts than slots are in flight. */
+static struct conn *slot_for(struct pipe *pp, const struct target *t)
 {
     struct conn *empty = NULL, *elsewhere = NULL;
     for (int i = 0; i < HTTP_OUT_PARALLEL_MAX; i++) {
         struct conn *c = &pp->conns[i];
         if (c->state == CONN_IDLE) {
-            if (c->addr_len == len && memcmp(&c->addr, addr, len) == 0) {
+            if (strcmp(c->name, t->name) == 0 && strcmp(c->port, t->port) == 0) {
                 return c;
             }
             elsewhere = elsewhere != NULL ? elsewhere : c;
@@ -498,21 +582,23 @@ int http_out_pipe_add(const char *url, char *body, const char *signature, void *
     }
     km_assert(pp->in_flight < HTTP_OUT_PARALLEL_MAX);
     struct target t;
-    if (!target_parse(url, &t)) { /* https and the rest: libcurl, one at a time */
-        long status = 0;
-        if (http_out_post(url, body, signature, &status) != 0) {
-            status = 0;
+    if (!target_parse(url, &t)) { /* https and the rest: libcurl's */
+        if (!pp->curl_watched) {
+            int fd = http_out_curl_fd();
+            struct epoll_event ev = {.events = EPOLLIN, .data.u32 = CURL_WINDOW};
+            if (fd < 0 || epoll_ctl(pp->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+                return -KM_EINTERNAL;
+            }
+            pp->curl_watched = true;
         }
-        pp->done[pp->done_count++] = (struct outcome){.tag = tag, .body = body, .status = status};
-        pp->in_flight++;
-        return 0;
+        int rc = http_out_curl_add(url, body, signature, tag, !keep_connections);
+        pp->in_flight += rc == 0;
+        return rc;
     }
-    struct sockaddr_storage addr;
-    socklen_t addr_len;
-    if (resolve(pp, &t, &addr, &addr_len) != 0) {
+    struct conn *c = slot_for(pp, &t);
+    if (c->state == CONN_EMPTY && resolve(pp, &t, c) != 0) {
         return -KM_EINTERNAL;
     }
-    struct conn *c = slot_for(pp, &addr, addr_len);
     if (request_build(c, &t, body, signature) != 0) {
         return -KM_EINTERNAL;
     }
@@ -523,14 +609,15 @@ int http_out_pipe_add(const char *url, char *body, const char *signature, void *
     c->retried = false;
     c->got_bytes = false;
     c->close_after = false;
+    c->tried = 0;
     c->deadline_us = mono_us() + (int64_t)HTTP_OUT_TIMEOUT_MS * 1000;
     pp->in_flight++;
     if (c->state == CONN_IDLE) {
         c->state = CONN_SENDING;
         post_send(pp, c);
     } else {
-        c->addr = addr;
-        c->addr_len = addr_len;
+        snprintf(c->name, sizeof c->name, "%s", t.name);
+        snprintf(c->port, sizeof c->port, "%s", t.port);
         conn_open(pp, c);
     }
     return 0;
@@ -539,6 +626,14 @@ int http_out_pipe_add(const char *url, char *body, const char *signature, void *
 int http_out_pipe_in_flight(void)
 {
     return pipe_of_thread.in_flight;
+}
+
+/* libcurl's finished posts, to be handed back with the others. */
+static void curl_ended(void *ud, void *tag, char *body, long status)
+{
+    struct pipe *pp = ud;
+    km_assert(pp->done_count < HTTP_OUT_PARALLEL_MAX);
+    pp->done[pp->done_count++] = (struct outcome){.tag = tag, .body = body, .status = status};
 }
 
 /* Ends the posts past their deadline; returns the earliest deadline left (INT64_MAX: none). */
@@ -571,14 +666,24 @@ int http_out_pipe_collect(int wait_ms, void (*done)(void *ud, void *tag, char *b
     while (pp->done_count == 0) {
         int64_t now = mono_us();
         int64_t next = deadlines(pp, now);
+        int64_t curl_at = http_out_curl_timer_at_us();
+        if (curl_at >= 0 && curl_at <= now) {
+            http_out_curl_run(now, curl_ended, pp);
+            continue;
+        }
         if (pp->done_count > 0 || now >= until_us) {
             break;
         }
         int64_t wake_us = next < until_us ? next : until_us;
+        wake_us = curl_at >= 0 && curl_at < wake_us ? curl_at : wake_us;
         struct epoll_event ev[64];
         int n = epoll_wait(pp->epfd, ev, 64, (int)((wake_us - now + 999) / 1000));
         for (int i = 0; i < n; i++) {
-            conn_event(pp, &pp->conns[ev[i].data.u32], ev[i].events);
+            if (ev[i].data.u32 == CURL_WINDOW) {
+                http_out_curl_run(mono_us(), curl_ended, pp);
+            } else {
+                conn_event(pp, &pp->conns[ev[i].data.u32], ev[i].events);
+            }
         }
     }
     /* Handed back after the loop: done() may not add posts meanwhile. */

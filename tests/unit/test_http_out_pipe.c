@@ -12,11 +12,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "adapters/http_out.h"
 
-enum answer_kind { ANSWER_LENGTH, ANSWER_CHUNKED, ANSWER_UNTIL_CLOSE, ANSWER_THEN_DROP };
+enum answer_kind {
+    ANSWER_LENGTH,
+    ANSWER_CHUNKED,
+    ANSWER_UNTIL_CLOSE,
+    ANSWER_THEN_DROP, /* answers, then closes without saying so */
+    ANSWER_OVERLONG,  /* sends more than its answer frames: a stale answer behind it */
+    ANSWER_CONTINUE,  /* a 100 Continue before the answer */
+    ANSWER_NEVER,
+};
 
 #define SERVER_CONNS 300
 
@@ -45,7 +54,27 @@ static const char *const answers[] = {
                        "6\r\n{\"ok\":\r\n5\r\ntrue}\r\n0\r\n\r\n",
     [ANSWER_UNTIL_CLOSE] = "HTTP/1.1 202 Accepted\r\n\r\n{\"ok\":true}",
     [ANSWER_THEN_DROP] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    [ANSWER_CONTINUE] =
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    [ANSWER_NEVER] = "",
 };
+
+/* An answer of nearly 4 KiB of headers followed by a stale one: more than the client reads at
+ * once, so the stale bytes are still in the socket when the first answer is whole. */
+static const char *overlong(void)
+{
+    static char text[8192];
+    if (text[0] == '\0') {
+        char pad[4047]; /* the first answer fills the client's 4,095 bytes exactly */
+        memset(pad, 'p', sizeof pad - 1);
+        pad[sizeof pad - 1] = '\0';
+        snprintf(text, sizeof text,
+                 "HTTP/1.1 200 OK\r\nX-Pad: %s\r\nContent-Length: 2\r\n\r\nok"
+                 "HTTP/1.1 500 Stale\r\nContent-Length: 0\r\n\r\n",
+                 pad);
+    }
+    return text;
+}
 
 /* Answers every whole request in c; false when the connection is to be closed. */
 static bool serve_requests(struct srv_conn *c)
@@ -71,8 +100,8 @@ static bool serve_requests(struct srv_conn *c)
         if (sig != NULL && sig < end && body > 0 && end[4] == '{' && c->buf[whole - 1] == '}') {
             atomic_fetch_add(&srv.signed_ok, 1);
         }
-        const char *a = answers[srv.kind];
-        if (write(c->fd, a, strlen(a)) != (ssize_t)strlen(a)) {
+        const char *a = srv.kind == ANSWER_OVERLONG ? overlong() : answers[srv.kind];
+        if (a[0] != '\0' && write(c->fd, a, strlen(a)) != (ssize_t)strlen(a)) {
             return false;
         }
         memmove(c->buf, c->buf + whole, c->len - whole);
@@ -290,4 +319,68 @@ Test(http_out_pipe, refused_connections_and_other_schemes_come_back_unanswered)
     for (int i = 0; i < 3; i++) {
         cr_assert_eq(r.status[i], 0);
     }
+}
+
+Test(http_out_pipe, bytes_past_an_answer_do_not_answer_the_next_post)
+{
+    server_start(ANSWER_OVERLONG);
+    http_out_keep_connections();
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/x", srv.port);
+    static struct results r;
+    for (int round = 0; round < 5; round++) {
+        post_all(url, 40, &r);
+        for (int i = 0; i < 40; i++) {
+            cr_assert_eq(r.status[i], 200, "round %d post %d", round, i);
+        }
+    }
+}
+
+Test(http_out_pipe, an_interim_answer_is_passed_over)
+{
+    server_start(ANSWER_CONTINUE);
+    http_out_keep_connections();
+    char url[64];
+    snprintf(url, sizeof url, "http://localhost:%d/x", srv.port); /* by name, too */
+    static struct results r;
+    post_all(url, 100, &r);
+    for (int i = 0; i < 100; i++) {
+        cr_assert_eq(r.status[i], 200, "post %d", i);
+    }
+}
+
+Test(http_out_pipe, a_post_with_no_answer_ends_unanswered_at_its_deadline, .timeout = 30)
+{
+    server_start(ANSWER_NEVER);
+    http_out_keep_connections();
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/x", srv.port);
+    static struct results r;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    post_all(url, 3, &r);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(r.status[i], 0);
+    }
+    double took_ms =
+        (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    cr_assert_geq(took_ms, HTTP_OUT_TIMEOUT_MS - 50, "gave up after %.0f ms", took_ms);
+    cr_assert_eq(atomic_load(&srv.requests), 3);
+}
+
+Test(http_out_pipe, urls_it_does_not_read_go_through_libcurl_and_come_back)
+{
+    server_start(ANSWER_LENGTH);
+    http_out_keep_connections();
+    char url[80];
+    /* User info is not read by the plain client: libcurl posts these. */
+    snprintf(url, sizeof url, "http://user@127.0.0.1:%d/x", srv.port);
+    static struct results r;
+    post_all(url, 300, &r);
+    for (int i = 0; i < 300; i++) {
+        cr_assert_eq(r.status[i], 200, "post %d", i);
+    }
+    cr_assert_eq(atomic_load(&srv.signed_ok), 300);
+    cr_assert_leq(atomic_load(&srv.accepted), HTTP_OUT_PARALLEL_MAX);
 }
