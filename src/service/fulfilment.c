@@ -217,8 +217,10 @@ int fulfil_topup_result(struct db *db, const char *topup_id, const char *status,
     if (strcmp(o.status, "refunded") == 0) {
         /* The promise ran out and the buyer was refunded (E1) before the upstream answered. The
          * result is still recorded; a credit now means the buyer has both, which a person must
-         * settle with the buyer — say so loudly rather than drop it. */
-        if (ok || wrong) {
+         * settle with the buyer — say so loudly rather than drop it. A credit to another region
+         * is no delivery of what was ordered (topup.wrong_region says what it was): the buyer
+         * has only the refund, and the timeline must not tell them the top-up arrived. */
+        if (ok) {
             executor_log(LOG_WARN, "topup_credited_after_refund", "order_id", o.id, "topup_id",
                          t.id, NULL);
             if (orders_event(db, "topup.credited_after_refund", t.id, o.id, now) != 0) {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { startShop } from './lib/server.mjs';
 import { assertError } from './lib/flows.mjs';
 import {
-  MIN, HOUR, DAY, assertBalanced, cardProduct, phoneTopupProduct, paidOrder, completeAtProvider, orderOf, caseOf,
+  MIN, HOUR, DAY, assertBalanced, cardProduct, createProduct, phoneTopupProduct, paidOrder, completeAtProvider, orderOf, caseOf,
   preview, requestRefund, openCase, decide, assertDecision, assertRefund, assertNotOverRefunded,
 } from './lib/refunds.mjs';
 
@@ -449,6 +449,47 @@ test('E1 then the top-up arrives after all: a refused refund is not the buyer\'s
     // Another report of the credit changes nothing.
     await s.advance(HOUR);
     assert.equal((await assertBalanced(s)).revenue_fen, start.revenue_fen);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+// A game top-up the upstream credits two hours late and to another region (an account starting
+// with "wrong" and ending in 7777), refunded at its 30-minute timeout (E1); WeChat refuses the
+// refund for good (..99). The late credit is no delivery: the buyer still has nothing, so the
+// money in the order stays theirs to move, nothing goes back to revenue, and the timeline does
+// not say the top-up arrived.
+test('E1 then a late credit to another region: no delivery, the refund stays the buyer\'s to move', async () => {
+  const s = await startShop();
+  try {
+    const start = await assertBalanced(s);
+    const product = await createProduct(s, {
+      kind: 'direct_topup', price_fen: 1099, target_format: 'game_account', regions: 'Asia,Europe',
+      topup_timeout_minutes: 30, refund_window_hours: 48,
+    });
+    const { order, token } = await paidOrder(s, product.id, {
+      method: 'wechat', extra: { target_account: 'wrong_7777', target_region: 'Asia' },
+    });
+    await s.advance(30 * MIN);
+    await s.advance(0);
+    await s.advance(5 * MIN); // WeChat's answer
+    let o = await orderOf(s, order.id, token);
+    assert.equal(o.refunds.length, 1);
+    const refund = o.refunds[0];
+    assert.deepEqual([refund.rule, refund.status, refund.movable_fen], ['E1', 'failed', 1099]);
+
+    for (let i = 0; i < 3; i++) await s.advance(HOUR); // the upstream credits region S99
+    o = await orderOf(s, order.id, token);
+    assert.equal(o.topup.status, 'wrong_region');
+    assert.equal(o.topup.credited_region, 'S99');
+    assert.ok(!o.timeline.some((e) => e.type === 'topup.credited_after_refund'), JSON.stringify(o.timeline));
+    assert.deepEqual([o.refunds[0].movable, o.refunds[0].movable_fen], [true, 1099], 'still owed');
+    assert.equal((await assertBalanced(s)).revenue_fen, start.revenue_fen, 'nothing went back to revenue');
+    // The buyer moves it to their shop balance, and is paid.
+    const moved = await s.post(`/v1/refunds/${refund.id}/reroute`, { method: 'balance' }, { token });
+    assert.equal(moved.status, 201, JSON.stringify(moved.body));
+    assert.equal(moved.body.amount_fen, 1099);
+    await assertBalanced(s);
   } finally {
     await s.cleanup();
   }
