@@ -187,6 +187,15 @@ static void server_stop(void)
 
 TestSuite(http_out_pipe, .fini = server_stop);
 
+/* Starts the scripted server answering with kind; the URL of path on it. */
+static const char *serve(enum answer_kind kind, const char *path)
+{
+    static char url[96];
+    server_start(kind);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", srv.port, path);
+    return url;
+}
+
 struct results {
     int count;
     long status[HTTP_OUT_PARALLEL_MAX * 4];
@@ -205,6 +214,14 @@ static void on_done(void *ud, void *tag, char *body, long status)
     r->seen[i] = true;
     r->status[i] = status;
     r->count++;
+}
+
+/* Every one of the first n posts came back with status. */
+static void assert_all(const struct results *r, int n, long status)
+{
+    for (int i = 0; i < n; i++) {
+        cr_assert_eq(r->status[i], status, "post %d: %ld", i, r->status[i]);
+    }
 }
 
 /* Posts n bodies to url, keeping the window full, and waits for every one. */
@@ -226,15 +243,11 @@ static void post_all(const char *url, int n, struct results *r)
 
 Test(http_out_pipe, kept_alive_connections_carry_many_posts_each)
 {
-    server_start(ANSWER_LENGTH);
+    const char *url = serve(ANSWER_LENGTH, "/v1/callbacks/x");
     http_out_keep_connections();
-    char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/callbacks/x", srv.port);
     static struct results r;
     post_all(url, 3 * HTTP_OUT_PARALLEL_MAX, &r);
-    for (int i = 0; i < 3 * HTTP_OUT_PARALLEL_MAX; i++) {
-        cr_assert_eq(r.status[i], 200, "post %d", i);
-    }
+    assert_all(&r, 3 * HTTP_OUT_PARALLEL_MAX, 200);
     cr_assert_eq(atomic_load(&srv.requests), 3 * HTTP_OUT_PARALLEL_MAX);
     cr_assert_eq(atomic_load(&srv.signed_ok), 3 * HTTP_OUT_PARALLEL_MAX);
     cr_assert_eq(atomic_load(&srv.asked_to_close), 0);
@@ -247,58 +260,42 @@ Test(http_out_pipe, kept_alive_connections_carry_many_posts_each)
 
 Test(http_out_pipe, chunked_answers_end_where_their_last_chunk_does)
 {
-    server_start(ANSWER_CHUNKED);
+    const char *url = serve(ANSWER_CHUNKED, "/");
     http_out_keep_connections();
-    char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/", srv.port);
     static struct results r;
     post_all(url, 300, &r);
-    for (int i = 0; i < 300; i++) {
-        cr_assert_eq(r.status[i], 201, "post %d", i);
-    }
+    assert_all(&r, 300, 201);
     cr_assert_leq(atomic_load(&srv.accepted), HTTP_OUT_PARALLEL_MAX);
 }
 
 Test(http_out_pipe, answers_that_end_with_the_close_take_a_connection_each)
 {
-    server_start(ANSWER_UNTIL_CLOSE);
+    const char *url = serve(ANSWER_UNTIL_CLOSE, "");
     http_out_keep_connections();
-    char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d", srv.port);
     static struct results r;
     post_all(url, 300, &r);
-    for (int i = 0; i < 300; i++) {
-        cr_assert_eq(r.status[i], 202, "post %d", i);
-    }
+    assert_all(&r, 300, 202);
     cr_assert_eq(atomic_load(&srv.accepted), 300);
 }
 
 Test(http_out_pipe, a_connection_dropped_while_idle_does_not_lose_the_next_post)
 {
-    server_start(ANSWER_THEN_DROP); /* answers, then closes without saying so */
+    const char *url = serve(ANSWER_THEN_DROP, "/x"); /* answers, then closes without saying so */
     http_out_keep_connections();
-    char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/x", srv.port);
     static struct results r;
     for (int round = 0; round < 20; round++) {
         post_all(url, 20, &r);
-        for (int i = 0; i < 20; i++) {
-            cr_assert_eq(r.status[i], 200, "round %d post %d", round, i);
-        }
+        assert_all(&r, 20, 200);
     }
     cr_assert_eq(atomic_load(&srv.requests), 400);
 }
 
 Test(http_out_pipe, without_kept_connections_each_post_asks_for_its_close)
 {
-    server_start(ANSWER_LENGTH);
-    char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/x", srv.port);
+    const char *url = serve(ANSWER_LENGTH, "/x");
     static struct results r;
     post_all(url, 50, &r);
-    for (int i = 0; i < 50; i++) {
-        cr_assert_eq(r.status[i], 200);
-    }
+    assert_all(&r, 50, 200);
     cr_assert_eq(atomic_load(&srv.asked_to_close), 50);
     cr_assert_eq(atomic_load(&srv.accepted), 50);
 }
@@ -311,28 +308,20 @@ Test(http_out_pipe, refused_connections_and_other_schemes_come_back_unanswered)
     snprintf(url, sizeof url, "http://127.0.0.1:%d/x", closed_port());
     static struct results r;
     post_all(url, 10, &r);
-    for (int i = 0; i < 10; i++) {
-        cr_assert_eq(r.status[i], 0);
-    }
+    assert_all(&r, 10, 0);
     snprintf(url, sizeof url, "https://127.0.0.1:%d/x", closed_port()); /* libcurl's */
     post_all(url, 3, &r);
-    for (int i = 0; i < 3; i++) {
-        cr_assert_eq(r.status[i], 0);
-    }
+    assert_all(&r, 3, 0);
 }
 
 Test(http_out_pipe, bytes_past_an_answer_do_not_answer_the_next_post)
 {
-    server_start(ANSWER_OVERLONG);
+    const char *url = serve(ANSWER_OVERLONG, "/x");
     http_out_keep_connections();
-    char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/x", srv.port);
     static struct results r;
     for (int round = 0; round < 5; round++) {
         post_all(url, 40, &r);
-        for (int i = 0; i < 40; i++) {
-            cr_assert_eq(r.status[i], 200, "round %d post %d", round, i);
-        }
+        assert_all(&r, 40, 200);
     }
 }
 
@@ -344,25 +333,19 @@ Test(http_out_pipe, an_interim_answer_is_passed_over)
     snprintf(url, sizeof url, "http://localhost:%d/x", srv.port); /* by name, too */
     static struct results r;
     post_all(url, 100, &r);
-    for (int i = 0; i < 100; i++) {
-        cr_assert_eq(r.status[i], 200, "post %d", i);
-    }
+    assert_all(&r, 100, 200);
 }
 
 Test(http_out_pipe, a_post_with_no_answer_ends_unanswered_at_its_deadline, .timeout = 30)
 {
-    server_start(ANSWER_NEVER);
+    const char *url = serve(ANSWER_NEVER, "/x");
     http_out_keep_connections();
-    char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/x", srv.port);
     static struct results r;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     post_all(url, 3, &r);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    for (int i = 0; i < 3; i++) {
-        cr_assert_eq(r.status[i], 0);
-    }
+    assert_all(&r, 3, 0);
     double took_ms =
         (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
     cr_assert_geq(took_ms, HTTP_OUT_TIMEOUT_MS - 50, "gave up after %.0f ms", took_ms);
@@ -378,9 +361,7 @@ Test(http_out_pipe, urls_it_does_not_read_go_through_libcurl_and_come_back)
     snprintf(url, sizeof url, "http://user@127.0.0.1:%d/x", srv.port);
     static struct results r;
     post_all(url, 300, &r);
-    for (int i = 0; i < 300; i++) {
-        cr_assert_eq(r.status[i], 200, "post %d", i);
-    }
+    assert_all(&r, 300, 200);
     cr_assert_eq(atomic_load(&srv.signed_ok), 300);
     cr_assert_leq(atomic_load(&srv.accepted), HTTP_OUT_PARALLEL_MAX);
 }
