@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { startShop } from './lib/server.mjs';
 import { assertError } from './lib/flows.mjs';
 import {
-  HOUR, DAY, MIN, assertBalanced, cardProduct, paidOrder, orderOf, caseOf, preview, requestRefund,
+  HOUR, DAY, MIN, assertBalanced, cardProduct, paidOrder, completeAtProvider, orderOf, caseOf, preview, requestRefund,
   openCase, decide, assertDecision, assertRefund, assertNotOverRefunded, queue, newAgent, phoneTopupProduct,
   accountProduct,
   uploadEvidence, PNG_1X1, PDF_MIN,
@@ -259,6 +259,48 @@ test('a refund after the buyer confirmed account goods is listed as money to rec
   assert.ok(!(await shop.get('/v1/attention', { token: shop.keys.agent })).body.data.some((x) => x.order_id === order.id));
   const settled = (await orderOf(shop, order.id, token)).timeline.filter((e) => e.type === 'attention.settled');
   assert.equal(settled.length, 1, 'settled once');
+});
+
+// The same, when the order still holds money owed to the buyer for something else: a second
+// payment by WeChat whose automatic refund WeChat refused for good (..99). That money is the
+// buyer's duplicate, not the goods' refund: no refund is approved while it waits to be moved, and
+// once the buyer moved it the goods' refund is fronted by the shop in full and listed in full for
+// recovery from the seller.
+test('a seller recovery is not cut by money in the order that is owed to the buyer for something else', async () => {
+  const product = await accountProduct(shop, { price: 1099 });
+  const created = await shop.post('/v1/orders', { product_id: product.id });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const order = created.body;
+  const token = order.buyer_token;
+  const first = await shop.post(`/v1/orders/${order.id}/payments`, { method: 'alipay' }, { token });
+  const second = await shop.post(`/v1/orders/${order.id}/payments`, { method: 'wechat' }, { token });
+  for (const p of [first, second]) await completeAtProvider(shop, order.id, token, [p.body.id]);
+  await shop.advance(5 * MIN); // WeChat refuses the duplicate's refund for good
+  const o = await orderOf(shop, order.id, token);
+  const dup = o.refunds.find((r) => r.payment_id === second.body.id);
+  assert.deepEqual([dup.rule, dup.status, dup.movable_fen], ['E3', 'failed', 1099], JSON.stringify(o.refunds));
+  const d = await shop.post(`/v1/orders/${order.id}/deliver`, { content: 'account: p_3\npassword: z' }, { token: shop.keys.seller });
+  assert.equal(d.status, 200, JSON.stringify(d.body));
+  assert.equal((await shop.post(`/v1/orders/${order.id}/confirm`, {}, { token })).status, 200);
+  const c = await openCase(shop, order.id, token, 'not_as_described', { message: 'the account was taken back' });
+  assertDecision(c, { outcome: 'reject', rule: 'N1', automatic: true });
+  assert.equal((await shop.post(`/v1/cases/${c.id}/appeal`, { message: 'taken back a day later' }, { token })).status, 200);
+  const approve = () => decide(shop, c.id, secondAgent, { outcome: 'approve', rule: 'E2', explanation: 'the seller recovered the account' });
+  assertError(await approve(), 409, { code: 'refund_unsettled', param: 'outcome' });
+  const moved = await shop.post(`/v1/refunds/${dup.id}/reroute`, { method: 'balance' }, { token });
+  assert.equal(moved.status, 201, JSON.stringify(moved.body));
+  assert.equal(moved.body.amount_fen, 1099);
+
+  const before = await assertBalanced(shop);
+  const dec = await approve();
+  assert.equal(dec.status, 200, JSON.stringify(dec.body));
+  const refund = assertRefund(dec.body.refunds[0], { amount_fen: 1099, rule: 'E2' });
+  assert.equal((await assertBalanced(shop)).revenue_fen - before.revenue_fen, -1099, 'the shop fronts the goods\' refund');
+  const listed = (await shop.get('/v1/attention', { token: shop.keys.agent })).body.data
+    .filter((x) => x.order_id === order.id && x.kind === 'seller_recovery_due');
+  assert.deepEqual(listed.map((x) => [x.refund.id, x.amount_fen]), [[refund.id, 1099]]);
+  assert.equal(assertNotOverRefunded(await orderOf(shop, order.id, token)), 2 * 1099);
+  await assertBalanced(shop);
 });
 
 test('a refund of confirmed account goods for the platform\'s own fault (E3) is the shop\'s to bear: nothing to recover', async () => {
