@@ -87,13 +87,22 @@ cache() { # cache result -> kameng_read_cache_total{cache=...,result=...}
     curl -s "$BASE/metrics" | awk -v k="{cache=\"$1\",result=\"$2\"}" \
         'index($1, "kameng_read_cache_total" k) == 1 { v = $2 } END { print v + 0 }'
 }
+# kameng's CPU time (all its threads, clock ticks), and the machine's busy and idle ticks
+cpu_kv() {
+    printf 'cpu_ticks=%s\n' "$(awk '{ print $14 + $15 }' "/proc/$KAMENG_PID/stat")"
+    awk '$1 == "cpu" { idle = $5 + $6; for (i = 2; i <= NF; i++) all += $i
+                       printf "machine_busy=%d\nmachine_all=%d\n", all - idle, all }' /proc/stat
+}
 snapshot() { # file: the write executor's counters and delivered callbacks, now
+    cpu_kv >"$1.cpu"
     printf 'batches=%s\ncommands=%s\nbatch_max=%s\ncallbacks=%s\nat=%s\nhits=%s\nmisses=%s\nwarmed=%s\nforgotten=%s\nviews_mib=%s\nbudget_mib=%s\n' \
         "$(metric kameng_write_batches_total)" "$(metric kameng_write_commands_total)" \
         "$(metric kameng_write_batch_size_max)" "$(callbacks)" "$(date +%s.%N)" \
         "$(cache order_view hit)" "$(cache order_view miss)" \
         "$(metric kameng_order_views_warmed_total)" "$(metric kameng_order_views_warm_forgotten_total)" \
         "$(($(metric kameng_read_cache_bytes) >> 20))" "$(($(metric kameng_read_cache_budget_bytes) >> 20))" >"$1"
+    cat "$1.cpu" >>"$1"
+    rm -f "$1.cpu"
 }
 
 # wrk output -> key=value (rps, p50_ms, p99_ms, non2xx, errors)
@@ -242,6 +251,13 @@ FLOW_RPS=$(get "$R/flow.kv" total_rps)
 NOTIFIED=$(delta callbacks "$R/m2.kv" "$R/m3.kv")
 NOTIFY_RPS=$(awk -v n="$NOTIFIED" -v s="$(secs "$R/m2.kv" "$R/m3.kv")" 'BEGIN { printf "%.0f", n / s }')
 WRITES_RPS=$((FLOW_RPS + NOTIFY_RPS))
+# CPU per durable write over the flow, read from kameng's own counters: it scatters far less than
+# requests/s on a shared machine, so it tells a change to the write path from the machine's mood.
+FLOW_CPU_US=$(awk -v t="$(delta cpu_ticks "$R/m2.kv" "$R/m3.kv")" -v hz="$(getconf CLK_TCK)" \
+    -v r="$FLOW_RPS" -v s="$(secs "$R/m2.kv" "$R/m3.kv")" -v n="$NOTIFIED" \
+    'BEGIN { w = r * s + n; if (w > 0) printf "%.1f", t / hz * 1e6 / w; else print "n/a" }')
+FLOW_BUSY=$(awk -v b="$(delta machine_busy "$R/m2.kv" "$R/m3.kv")" -v a="$(delta machine_all "$R/m2.kv" "$R/m3.kv")" \
+    'BEGIN { if (a > 0) printf "%.0f%%", 100 * b / a; else print "n/a" }')
 REVEAL_RPS=$(get "$R/reveal.kv" reveal_rps)
 READ_RPS=$(get "$R/read.kv" total_rps)
 FLOWB_RPS=$(get "$R/flow_big.kv" total_rps)
@@ -267,6 +283,7 @@ done
 row "  the provider's notifications" "$NOTIFY_RPS" "" "" "each captures and delivers an order: $NOTIFIED of the $(wc -l <"$R/spread.paid") paid in the flow, during it"
 row "durable writes (the four above)" "$WRITES_RPS" "" "" "$(ratio "$WRITES_RPS" "$CEIL") of bare (target >= 25%); $(ratio "$WRITES_RPS" "$CEIL_WRK") of wrk's best"
 row "  the buyers' three alone" "$FLOW_RPS" "$(get "$R/flow.kv" total_p50_ms)" "$(get "$R/flow.kv" total_p99_ms)" "$(ratio "$FLOW_RPS" "$CEIL") of bare"
+echo "  kameng's CPU per durable write during the flow: $FLOW_CPU_US us (all its threads); the machine was $FLOW_BUSY busy"
 if [ "$(get "$R/flow.kv" orders_create_err)" != 0 ]; then
     echo "  NOTE: orders were refused during the flow (stock ran out?); the rate above counts only"
     echo "  the answered ones, and the refusals took CPU from them: seed more keys (seed.mjs)"
