@@ -222,20 +222,30 @@ test('a refund approved under E1 after a normal credit stays owed when it fails 
   await assertBalanced(shop);
 });
 
+// Account goods delivered by the seller and confirmed by the buyer (the escrow goes to the
+// seller), then reported not as described, rejected by the machine (N1) and appealed: a case for
+// a second agent.
+async function confirmedThenAppealed(order, token, { content, message, appeal }) {
+  const d = await shop.post(`/v1/orders/${order.id}/deliver`, { content }, { token: shop.keys.seller });
+  assert.equal(d.status, 200, JSON.stringify(d.body));
+  const confirmed = await shop.post(`/v1/orders/${order.id}/confirm`, {}, { token });
+  assert.equal(confirmed.status, 200, JSON.stringify(confirmed.body));
+  const c = await openCase(shop, order.id, token, 'not_as_described', { message });
+  assertDecision(c, { outcome: 'reject', rule: 'N1', automatic: true });
+  const ap = await shop.post(`/v1/cases/${c.id}/appeal`, { message: appeal }, { token });
+  assert.equal(ap.status, 200, JSON.stringify(ap.body));
+  return c;
+}
+
 // Account goods whose escrow went to the seller when the buyer confirmed: a refund an agent
 // approves on appeal is paid by the shop, which must recover it from the seller outside the
 // shop. The shop says so, lists it for a person, and a person records how it was settled.
 test('a refund after the buyer confirmed account goods is listed as money to recover from the seller', async () => {
   const product = await accountProduct(shop, { price: 3000 });
   const { order, token } = await paidOrder(shop, product.id);
-  const d = await shop.post(`/v1/orders/${order.id}/deliver`, { content: 'account: p_1\npassword: x' }, { token: shop.keys.seller });
-  assert.equal(d.status, 200, JSON.stringify(d.body));
-  const confirmed = await shop.post(`/v1/orders/${order.id}/confirm`, {}, { token });
-  assert.equal(confirmed.status, 200, JSON.stringify(confirmed.body));
-  const c = await openCase(shop, order.id, token, 'not_as_described', { message: 'the account was taken back' });
-  assertDecision(c, { outcome: 'reject', rule: 'N1', automatic: true });
-  const ap = await shop.post(`/v1/cases/${c.id}/appeal`, { message: 'the seller took the account back a day later' }, { token });
-  assert.equal(ap.status, 200, JSON.stringify(ap.body));
+  const c = await confirmedThenAppealed(order, token, {
+    content: 'account: p_1\npassword: x', message: 'the account was taken back', appeal: 'the seller took the account back a day later',
+  });
   const before = await assertBalanced(shop);
   const dec = await decide(shop, c.id, secondAgent, { outcome: 'approve', rule: 'E2', explanation: 'the seller recovered the account' });
   assert.equal(dec.status, 200, JSON.stringify(dec.body));
@@ -279,12 +289,9 @@ test('a seller recovery is not cut by money in the order that is owed to the buy
   const o = await orderOf(shop, order.id, token);
   const dup = o.refunds.find((r) => r.payment_id === second.body.id);
   assert.deepEqual([dup.rule, dup.status, dup.movable_fen], ['E3', 'failed', 1099], JSON.stringify(o.refunds));
-  const d = await shop.post(`/v1/orders/${order.id}/deliver`, { content: 'account: p_3\npassword: z' }, { token: shop.keys.seller });
-  assert.equal(d.status, 200, JSON.stringify(d.body));
-  assert.equal((await shop.post(`/v1/orders/${order.id}/confirm`, {}, { token })).status, 200);
-  const c = await openCase(shop, order.id, token, 'not_as_described', { message: 'the account was taken back' });
-  assertDecision(c, { outcome: 'reject', rule: 'N1', automatic: true });
-  assert.equal((await shop.post(`/v1/cases/${c.id}/appeal`, { message: 'taken back a day later' }, { token })).status, 200);
+  const c = await confirmedThenAppealed(order, token, {
+    content: 'account: p_3\npassword: z', message: 'the account was taken back', appeal: 'taken back a day later',
+  });
   const approve = () => decide(shop, c.id, secondAgent, { outcome: 'approve', rule: 'E2', explanation: 'the seller recovered the account' });
   assertError(await approve(), 409, { code: 'refund_unsettled', param: 'outcome' });
   const moved = await shop.post(`/v1/refunds/${dup.id}/reroute`, { method: 'balance' }, { token });
@@ -306,13 +313,9 @@ test('a seller recovery is not cut by money in the order that is owed to the buy
 test('a refund of confirmed account goods for the platform\'s own fault (E3) is the shop\'s to bear: nothing to recover', async () => {
   const product = await accountProduct(shop, { price: 2500 });
   const { order, token } = await paidOrder(shop, product.id);
-  const d = await shop.post(`/v1/orders/${order.id}/deliver`, { content: 'account: p_2\npassword: y' }, { token: shop.keys.seller });
-  assert.equal(d.status, 200, JSON.stringify(d.body));
-  assert.equal((await shop.post(`/v1/orders/${order.id}/confirm`, {}, { token })).status, 200);
-  const c = await openCase(shop, order.id, token, 'not_as_described', { message: 'the shop page showed another server' });
-  assertDecision(c, { outcome: 'reject', rule: 'N1', automatic: true });
-  const ap = await shop.post(`/v1/cases/${c.id}/appeal`, { message: 'the listing itself was wrong' }, { token });
-  assert.equal(ap.status, 200, JSON.stringify(ap.body));
+  const c = await confirmedThenAppealed(order, token, {
+    content: 'account: p_2\npassword: y', message: 'the shop page showed another server', appeal: 'the listing itself was wrong',
+  });
   const before = await assertBalanced(shop);
   const dec = await decide(shop, c.id, secondAgent, { outcome: 'approve', rule: 'E3', explanation: 'our listing named the wrong server' });
   assert.equal(dec.status, 200, JSON.stringify(dec.body));
