@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "adapters/http_out.h"
+#include "core/clock.h"
 #include "core/err.h"
 
 struct curl_post {
@@ -32,13 +32,6 @@ static _Thread_local struct {
     struct curl_post *live[HTTP_OUT_PARALLEL_MAX]; /* the posts in flight */
     int live_count;
 } cw = {.epfd = -1, .timer_at_us = -1};
-
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static size_t discard(char *ptr, size_t size, size_t n, void *ud)
 {
@@ -76,7 +69,7 @@ static int on_timer(CURLM *multi, long timeout_ms, void *ud)
 {
     (void)multi;
     (void)ud;
-    cw.timer_at_us = timeout_ms < 0 ? -1 : mono_us() + (int64_t)timeout_ms * 1000;
+    cw.timer_at_us = timeout_ms < 0 ? -1 : clock_mono_us() + (int64_t)timeout_ms * 1000;
     return 0;
 }
 

@@ -19,16 +19,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "adapters/http_answer.h"
 #include "adapters/http_out.h"
 #include "adapters/http_out_curl.h"
+#include "adapters/http_url.h"
 #include "core/check.h"
+#include "core/clock.h"
 #include "core/err.h"
 
 #define HEAD_MAX 4096 /* a response's status line and headers; a longer one fails */
@@ -36,14 +36,6 @@
 #define UNRESOLVED_FOR_US (5 * 1000000LL) /* ... and a failed look-up tried again after this */
 #define ADDRS_MAX 4                       /* of a name's addresses, the first few are tried */
 #define CURL_WINDOW UINT32_MAX            /* the epoll mark of libcurl's own set */
-
-/* Where a post goes, read from its URL: http://host[:port][/path][?query][#fragment]. */
-struct target {
-    char host[256]; /* as written, for the Host header ("[::1]:8080") */
-    char name[256]; /* to look up ("::1") */
-    char port[8];
-    char path[1024]; /* with the query, without the fragment */
-};
 
 /* A name's addresses, tried in turn until one connects. */
 struct addrs {
@@ -150,73 +142,11 @@ void http_out_keep_connections(void)
     keep_connections = true;
 }
 
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* False for a URL this client does not read (another scheme, user info, a bad port). */
-static bool target_parse(const char *url, struct target *t)
-{
-    if (strncasecmp(url, "http://", 7) != 0) {
-        return false;
-    }
-    const char *host = url + 7;
-    size_t host_len = strcspn(host, "/?#");
-    if (host_len == 0 || host_len >= sizeof t->host || memchr(host, '@', host_len) != NULL) {
-        return false;
-    }
-    memcpy(t->host, host, host_len);
-    t->host[host_len] = '\0';
-    const char *name = t->host, *colon;
-    size_t name_len;
-    if (t->host[0] == '[') { /* [v6]:port */
-        const char *close = strchr(t->host, ']');
-        if (close == NULL) {
-            return false;
-        }
-        name = t->host + 1;
-        name_len = (size_t)(close - name);
-        colon = close[1] == ':' ? close + 1 : NULL;
-        if (close[1] != '\0' && colon == NULL) {
-            return false;
-        }
-    } else {
-        colon = strchr(t->host, ':');
-        name_len = colon != NULL ? (size_t)(colon - t->host) : host_len;
-    }
-    if (name_len == 0) {
-        return false;
-    }
-    memcpy(t->name, name, name_len);
-    t->name[name_len] = '\0';
-    const char *port = colon != NULL ? colon + 1 : "80";
-    size_t port_len = strlen(port);
-    if (port_len == 0 || port_len >= sizeof t->port || strspn(port, "0123456789") != port_len) {
-        return false;
-    }
-    memcpy(t->port, port, port_len + 1);
-    const char *path = host + host_len;
-    size_t path_len = strcspn(path, "#");
-    if (path_len + 2 > sizeof t->path) {
-        return false;
-    }
-    size_t at = 0;
-    if (*path != '/') { /* http://host?query */
-        t->path[at++] = '/';
-    }
-    memcpy(t->path + at, path, path_len);
-    t->path[at + path_len] = '\0';
-    return true;
-}
-
 /* The target's addresses into c, starting with the one that connected last; kept a while, and
  * a failed look-up too, so that a failing resolver is not asked once a post. */
-static int resolve(struct pipe *pp, const struct target *t, struct conn *c)
+static int resolve(struct pipe *pp, const struct http_url *t, struct conn *c)
 {
-    int64_t now = mono_us();
+    int64_t now = clock_mono_us();
     bool same = strcmp(pp->resolved_name, t->name) == 0 && strcmp(pp->resolved_port, t->port) == 0;
     if (!same ||
         now - pp->resolved_at_us >= (pp->resolve_failed ? UNRESOLVED_FOR_US : RESOLVED_FOR_US)) {
@@ -526,7 +456,7 @@ static void conn_event(struct pipe *pp, struct conn *c, uint32_t events)
 }
 
 /* Writes the request for body into c->req. */
-static int request_build(struct conn *c, const struct target *t, const char *body,
+static int request_build(struct conn *c, const struct http_url *t, const char *body,
                          const char *signature)
 {
     size_t body_len = strlen(body);
@@ -552,7 +482,7 @@ static int request_build(struct conn *c, const struct target *t, const char *bod
 
 /* A slot for a post to t: an idle connection there, else one with no connection, else an idle
  * one elsewhere (closed for it). There is one: fewer posts than slots are in flight. */
-static struct conn *slot_for(struct pipe *pp, const struct target *t)
+static struct conn *slot_for(struct pipe *pp, const struct http_url *t)
 {
     struct conn *empty = NULL, *elsewhere = NULL;
     for (int i = 0; i < HTTP_OUT_PARALLEL_MAX; i++) {
@@ -581,8 +511,8 @@ int http_out_pipe_add(const char *url, char *body, const char *signature, void *
         return -KM_EINTERNAL;
     }
     km_assert(pp->in_flight < HTTP_OUT_PARALLEL_MAX);
-    struct target t;
-    if (!target_parse(url, &t)) { /* https and the rest: libcurl's */
+    struct http_url t;
+    if (!http_url_read(url, &t)) { /* https and the rest: libcurl's */
         if (!pp->curl_watched) {
             int fd = http_out_curl_fd();
             struct epoll_event ev = {.events = EPOLLIN, .data.u32 = CURL_WINDOW};
@@ -610,7 +540,7 @@ int http_out_pipe_add(const char *url, char *body, const char *signature, void *
     c->got_bytes = false;
     c->close_after = false;
     c->tried = 0;
-    c->deadline_us = mono_us() + (int64_t)HTTP_OUT_TIMEOUT_MS * 1000;
+    c->deadline_us = clock_mono_us() + (int64_t)HTTP_OUT_TIMEOUT_MS * 1000;
     pp->in_flight++;
     if (c->state == CONN_IDLE) {
         c->state = CONN_SENDING;
@@ -662,9 +592,9 @@ int http_out_pipe_collect(int wait_ms, void (*done)(void *ud, void *tag, char *b
     if (pp->in_flight == 0) {
         return 0;
     }
-    int64_t until_us = mono_us() + (int64_t)wait_ms * 1000;
+    int64_t until_us = clock_mono_us() + (int64_t)wait_ms * 1000;
     while (pp->done_count == 0) {
-        int64_t now = mono_us();
+        int64_t now = clock_mono_us();
         int64_t next = deadlines(pp, now);
         int64_t curl_at = http_out_curl_timer_at_us();
         if (curl_at >= 0 && curl_at <= now) {
@@ -680,7 +610,7 @@ int http_out_pipe_collect(int wait_ms, void (*done)(void *ud, void *tag, char *b
         int n = epoll_wait(pp->epfd, ev, 64, (int)((wake_us - now + 999) / 1000));
         for (int i = 0; i < n; i++) {
             if (ev[i].data.u32 == CURL_WINDOW) {
-                http_out_curl_run(mono_us(), curl_ended, pp);
+                http_out_curl_run(clock_mono_us(), curl_ended, pp);
             } else {
                 conn_event(pp, &pp->conns[ev[i].data.u32], ev[i].events);
             }
