@@ -1,6 +1,7 @@
 /* One libcurl easy handle per thread, reused so that posts to the same host ride kept-alive
  * connections; freed when the thread ends. The window of posts is in http_out_pipe.c. */
 #include "adapters/http_out.h"
+#include "adapters/http_out_curl.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -47,6 +48,23 @@ static CURL *thread_handle(void)
     return c;
 }
 
+struct curl_slist *http_out_post_options(CURL *easy, const char *url, const char *body,
+                                         const char *signature)
+{
+    char sig[160];
+    snprintf(sig, sizeof sig, "Kameng-Signature: %s", signature);
+    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+    headers = curl_slist_append(headers, sig);
+    curl_easy_setopt(easy, CURLOPT_URL, url);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)HTTP_OUT_TIMEOUT_MS);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard);
+    return headers;
+}
+
 int http_out_post(const char *url, const char *body, const char *signature, long *status)
 {
     *status = 0;
@@ -54,17 +72,7 @@ int http_out_post(const char *url, const char *body, const char *signature, long
     if (c == NULL) {
         return -KM_EINTERNAL;
     }
-    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
-    char sig[160];
-    snprintf(sig, sizeof sig, "Kameng-Signature: %s", signature);
-    headers = curl_slist_append(headers, sig);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)HTTP_OUT_TIMEOUT_MS);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+    struct curl_slist *headers = http_out_post_options(c, url, body, signature);
     CURLcode rc = curl_easy_perform(c);
     if (rc == CURLE_OK) {
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);

@@ -5,9 +5,7 @@
 #include "adapters/http_out_curl.h"
 
 #include <curl/curl.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -32,13 +30,6 @@ static _Thread_local struct {
     struct curl_post *live[HTTP_OUT_PARALLEL_MAX]; /* the posts in flight */
     int live_count;
 } cw = {.epfd = -1, .timer_at_us = -1};
-
-static size_t discard(char *ptr, size_t size, size_t n, void *ud)
-{
-    (void)ptr;
-    (void)ud;
-    return size * n;
-}
 
 /* What libcurl keeps for a socket in the epoll set (curl_multi_assign); it forgets it with the
  * socket's REMOVE, so a kept-alive connection's next transfer is added again. */
@@ -106,19 +97,9 @@ int http_out_curl_add(const char *url, char *body, const char *signature, void *
         free(p);
         return -KM_EINTERNAL;
     }
-    char sig[160];
-    snprintf(sig, sizeof sig, "Kameng-Signature: %s", signature);
-    p->headers = curl_slist_append(NULL, "Content-Type: application/json");
-    p->headers = curl_slist_append(p->headers, sig);
     p->body = body;
     p->tag = tag;
-    curl_easy_setopt(p->easy, CURLOPT_URL, url);
-    curl_easy_setopt(p->easy, CURLOPT_HTTPHEADER, p->headers);
-    curl_easy_setopt(p->easy, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(p->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    curl_easy_setopt(p->easy, CURLOPT_TIMEOUT_MS, (long)HTTP_OUT_TIMEOUT_MS);
-    curl_easy_setopt(p->easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(p->easy, CURLOPT_WRITEFUNCTION, discard);
+    p->headers = http_out_post_options(p->easy, url, body, signature);
     curl_easy_setopt(p->easy, CURLOPT_PRIVATE, p);
     curl_easy_setopt(p->easy, CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L);
     curl_easy_setopt(p->easy, CURLOPT_FORBID_REUSE, fresh ? 1L : 0L);
