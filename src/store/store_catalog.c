@@ -284,21 +284,24 @@ int store_card_fingerprint_exists(struct db *db, const uint8_t *fingerprint, siz
 int store_cards_reserve(struct db *db, const char *product_id, const char *order_id,
                         int64_t quantity, struct card_held *held)
 {
-    /* The oldest keys first, found on card_keys_available and then updated one by one: one
+    /* The oldest import first and, within it, the order of its file (the rowid), found on
+     * card_keys_available and then updated one by one: one
      * UPDATE … WHERE id IN (SELECT … LIMIT n) builds a temporary table for the subquery on every
      * order, which was an eighth of the writer's time. */
     if (quantity < 1 || quantity > ORDER_QUANTITY_MAX) {
         return -KM_EINVAL;
     }
     struct db_stmt *st = db_query(db,
-                                  "SELECT id, masked FROM card_keys WHERE product_id = $1 AND"
-                                  " status = 'available' ORDER BY created_at, id LIMIT $2",
+                                  "SELECT rowid, id, masked FROM card_keys WHERE product_id = $1 AND"
+                                  " status = 'available' ORDER BY created_at, rowid LIMIT $2",
                                   "si", product_id, quantity);
+    int64_t rowids[ORDER_QUANTITY_MAX];
     int64_t found = 0;
     int rc = DB_DONE;
     while (found < quantity && (rc = db_step(st)) == DB_ROW) {
-        db_text_copy(st, 0, held[found].id, sizeof held[found].id);
-        db_text_copy(st, 1, held[found].masked, sizeof held[found].masked);
+        rowids[found] = db_int(st, 0);
+        db_text_copy(st, 1, held[found].id, sizeof held[found].id);
+        db_text_copy(st, 2, held[found].masked, sizeof held[found].masked);
         found++;
     }
     db_done(st);
@@ -310,9 +313,9 @@ int store_cards_reserve(struct db *db, const char *product_id, const char *order
     }
     for (int64_t i = 0; i < found; i++) {
         rc = db_run(db_query(db,
-                             "UPDATE card_keys SET status = 'reserved', order_id = $1 WHERE id = $2"
-                             " AND status = 'available'",
-                             "ss", order_id, held[i].id));
+                             "UPDATE card_keys SET status = 'reserved', order_id = $1 WHERE"
+                             " rowid = $2 AND status = 'available'",
+                             "si", order_id, rowids[i]));
         if (rc != 0) {
             return rc;
         }
