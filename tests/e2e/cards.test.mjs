@@ -109,6 +109,17 @@ test('checkout holds the oldest keys and lists them, masked, in its answer', asy
   assert.deepEqual(view.card_keys.map((k) => k.id).sort(), held.map((k) => k.id).sort());
 });
 
+test('the keys of one import go out in the order of its rows', async () => {
+  const { product, keys } = await productWithKeys(6); // one request, one instant on the test clock
+  const sold = [];
+  for (let i = 0; i < keys.length; i++) {
+    const r = await shop.post('/v1/orders', { product_id: product.id, quantity: 1 });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    sold.push(r.body.card_keys[0].masked);
+  }
+  assert.deepEqual(sold, keys.map((k) => `****${k.number.slice(-4)}`));
+});
+
 test('reveal returns the secret and is recorded with time and IP; the view stays masked', async () => {
   const { product, keys } = await productWithKeys(2);
   const { order, token } = await buy(shop, product.id, { quantity: 2 });
