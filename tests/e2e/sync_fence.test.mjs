@@ -4,7 +4,7 @@
 // too. Once the sync runs, both go out, and the read shows the write.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startShop } from './lib/server.mjs';
@@ -139,4 +139,29 @@ test('the switch is for tests only, and its input is checked', async () => {
   } finally {
     await real.cleanup();
   }
+});
+
+// Every write request waits for the one writer thread, so it runs ahead of the shop's other
+// threads: ten nice levels below the process where the system allows a process to raise a
+// priority (root, CAP_SYS_NICE, systemd's LimitNICE=), and where it does not, the shop says so.
+test('the writer thread runs ahead of the others, or the log says why not', () => {
+  const pid = shop.proc.pid;
+  const threads = readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    return {
+      tid: Number(tid),
+      name: readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim(),
+      nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]), // field 19
+    };
+  });
+  const main = threads.find((t) => t.tid === pid);
+  const writer = threads.find((t) => t.name === 'kameng-writer');
+  assert.ok(writer, threads.map((t) => t.name).join(','));
+  const unchanged = shop.logs.join('').includes('"writer_priority_unchanged"');
+  if (unchanged) {
+    assert.equal(writer.nice, main.nice);
+  } else {
+    assert.equal(writer.nice, Math.max(-20, main.nice - 10));
+  }
+  for (const t of threads.filter((t) => t !== writer)) assert.equal(t.nice, main.nice, t.name);
 });
