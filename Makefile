@@ -1,7 +1,7 @@
 # kameng — build, run and test. `make demo` starts the shop with demo data; `make check` runs
 # every test. WERROR=1 turns warnings into errors; SAN=1 builds with ASan+UBSan into build-san/.
 
-PKGS     := libmicrohttpd jansson sqlite3 libsodium libcurl
+PKGS     := libmicrohttpd jansson sqlite3 libsodium libcurl libcrypto
 CC       ?= cc
 SAN      ?= 0
 WERROR   ?= 0

@@ -7,15 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/sha256.h"
+
 static void mac(const uint8_t key[32], const char *t, const char *body, size_t n,
-                uint8_t out[crypto_auth_hmacsha256_BYTES])
+                uint8_t out[KM_SHA256_BYTES])
 {
-    crypto_auth_hmacsha256_state st;
-    crypto_auth_hmacsha256_init(&st, key, 32);
-    crypto_auth_hmacsha256_update(&st, (const unsigned char *)t, strlen(t));
-    crypto_auth_hmacsha256_update(&st, (const unsigned char *)".", 1);
-    crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, n);
-    crypto_auth_hmacsha256_final(&st, out);
+    struct km_hmac_sha256 st;
+    km_hmac_sha256_init(&st, key, 32);
+    km_hmac_sha256_update(&st, t, strlen(t));
+    km_hmac_sha256_update(&st, ".", 1);
+    km_hmac_sha256_update(&st, body, n);
+    km_hmac_sha256_final(&st, out);
 }
 
 void signature_make(const uint8_t key[32], int64_t t_ms, const char *body, size_t n,
@@ -23,7 +25,7 @@ void signature_make(const uint8_t key[32], int64_t t_ms, const char *body, size_
 {
     char t[24];
     snprintf(t, sizeof t, "%" PRId64, t_ms);
-    uint8_t m[crypto_auth_hmacsha256_BYTES];
+    uint8_t m[KM_SHA256_BYTES];
     mac(key, t, body, n, m);
     char hex[2 * sizeof m + 1];
     sodium_bin2hex(hex, sizeof hex, m, sizeof m);
@@ -34,9 +36,9 @@ int signature_verify(const uint8_t key[32], const char *header, const char *body
                      int64_t now_ms, struct km_error *e)
 {
     char t[24] = "";
-    char hex[2 * crypto_auth_hmacsha256_BYTES + 1] = "";
+    char hex[2 * KM_SHA256_BYTES + 1] = "";
     if (header == NULL || sscanf(header, "t=%20[0-9],v1=%64[0-9a-f]", t, hex) != 2 ||
-        strlen(hex) != 2 * crypto_auth_hmacsha256_BYTES) {
+        strlen(hex) != 2 * KM_SHA256_BYTES) {
         return km_fail(e, KM_ESIGNATURE, "signature_missing", "Kameng-Signature",
                        "the callback carries no valid Kameng-Signature header");
     }
@@ -45,7 +47,7 @@ int signature_verify(const uint8_t key[32], const char *header, const char *body
         return km_fail(e, KM_ESIGNATURE, "signature_expired", "Kameng-Signature",
                        "the signature's timestamp is outside the accepted window");
     }
-    uint8_t want[crypto_auth_hmacsha256_BYTES], got[crypto_auth_hmacsha256_BYTES];
+    uint8_t want[KM_SHA256_BYTES], got[KM_SHA256_BYTES];
     mac(key, t, body, n, want);
     size_t got_len = 0;
     if (sodium_hex2bin(got, sizeof got, hex, strlen(hex), NULL, &got_len, NULL) != 0 ||

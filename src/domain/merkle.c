@@ -6,9 +6,9 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include <sodium.h>
+#include "core/sha256.h"
 
-_Static_assert(MERKLE_HASH_BYTES == crypto_hash_sha256_BYTES, "the tree hash is SHA-256");
+_Static_assert(MERKLE_HASH_BYTES == KM_SHA256_BYTES, "the tree hash is SHA-256");
 _Static_assert(MERKLE_EDGE_MAX >= 63, "a size below 2^64 has at most 63 set bits besides 2^63");
 _Static_assert(MERKLE_PROOF_HASHES_MAX >= 64, "ceil(log2 MERKLE_TREE_SIZE_MAX) + 1 hashes");
 
@@ -17,13 +17,11 @@ void merkle_leaf_hash(const void *data, size_t len, unsigned char out[MERKLE_HAS
     static const unsigned char leaf_prefix = 0x00;
     km_assert(data != NULL || len == 0);
     km_assert(out != NULL);
-    crypto_hash_sha256_state state;
-    crypto_hash_sha256_init(&state);
-    crypto_hash_sha256_update(&state, &leaf_prefix, 1);
-    if (len > 0) {
-        crypto_hash_sha256_update(&state, data, len);
-    }
-    crypto_hash_sha256_final(&state, out);
+    struct km_sha256 state;
+    km_sha256_init(&state);
+    km_sha256_update(&state, &leaf_prefix, 1);
+    km_sha256_update(&state, data, len);
+    km_sha256_final(&state, out);
 }
 
 void merkle_node_hash(const unsigned char left[MERKLE_HASH_BYTES],
@@ -38,13 +36,13 @@ void merkle_node_hash(const unsigned char left[MERKLE_HASH_BYTES],
     input[0] = 0x01;
     memcpy(input + 1, left, MERKLE_HASH_BYTES);
     memcpy(input + 1 + MERKLE_HASH_BYTES, right, MERKLE_HASH_BYTES);
-    crypto_hash_sha256(out, input, sizeof input);
+    km_sha256(input, sizeof input, out);
 }
 
 void merkle_empty_root(unsigned char out[MERKLE_HASH_BYTES])
 {
     km_assert(out != NULL);
-    crypto_hash_sha256(out, NULL, 0);
+    km_sha256(NULL, 0, out);
 }
 
 /* The largest power of two strictly below n (n >= 2): where RFC 9162 splits a tree of n leaves

@@ -8,6 +8,8 @@
 
 #include <sodium.h>
 
+#include "core/sha256.h"
+
 _Static_assert(NOTE_PUBLIC_KEY_BYTES == crypto_sign_PUBLICKEYBYTES, "Ed25519 public key");
 _Static_assert(NOTE_SECRET_KEY_BYTES == crypto_sign_SECRETKEYBYTES, "libsodium secret key");
 _Static_assert(NOTE_SEED_BYTES == crypto_sign_SEEDBYTES, "Ed25519 seed");
@@ -145,13 +147,13 @@ uint32_t note_key_id(const char *name, const unsigned char public_key[NOTE_PUBLI
     km_assert(name != NULL);
     km_assert(public_key != NULL);
     static const unsigned char separator[2] = {'\n', NOTE_SIGNATURE_TYPE_ED25519};
-    unsigned char digest[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_state state;
-    crypto_hash_sha256_init(&state);
-    crypto_hash_sha256_update(&state, (const unsigned char *)name, strlen(name));
-    crypto_hash_sha256_update(&state, separator, sizeof separator);
-    crypto_hash_sha256_update(&state, public_key, NOTE_PUBLIC_KEY_BYTES);
-    crypto_hash_sha256_final(&state, digest);
+    uint8_t digest[KM_SHA256_BYTES];
+    struct km_sha256 state;
+    km_sha256_init(&state);
+    km_sha256_update(&state, name, strlen(name));
+    km_sha256_update(&state, separator, sizeof separator);
+    km_sha256_update(&state, public_key, NOTE_PUBLIC_KEY_BYTES);
+    km_sha256_final(&state, digest);
     return (uint32_t)digest[0] << 24 | (uint32_t)digest[1] << 16 | (uint32_t)digest[2] << 8 |
            (uint32_t)digest[3];
 }

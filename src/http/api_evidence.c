@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/sha256.h"
 #include "http/api.h"
 #include "http/api_handlers.h"
 #include "store/store.h"
@@ -89,8 +90,8 @@ int api_evidence_upload(struct api_req *r)
     }
     struct upload_arg *a = calloc(1, sizeof *a);
     km_assert(a != NULL);
-    uint8_t digest[32];
-    crypto_hash_sha256(digest, (const unsigned char *)r->body, r->body_len);
+    uint8_t digest[KM_SHA256_BYTES];
+    km_sha256(r->body, r->body_len, digest);
     sodium_bin2hex(a->sha256, sizeof a->sha256, digest, sizeof digest);
     snprintf(a->id, sizeof a->id, "ev_%.32s", a->sha256);
     snprintf(a->order_id, sizeof a->order_id, "%s", order_id);

@@ -16,6 +16,7 @@
 #include "core/ids.h"
 #include "core/json_out.h"
 #include "core/log.h"
+#include "core/sha256.h"
 #include "core/vault.h"
 #include "store/store_log.h"
 
@@ -217,14 +218,13 @@ int evlog_append(struct db *db, const char *kind, const char *order_id, json_t *
 static void commitment_of(const uint8_t salt[SALT_BYTES], const char *secret, size_t n,
                           char hex[65])
 {
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
-    crypto_hash_sha256_update(&st, (const unsigned char *)COMMITMENT_DOMAIN,
-                              strlen(COMMITMENT_DOMAIN));
-    crypto_hash_sha256_update(&st, salt, SALT_BYTES);
-    crypto_hash_sha256_update(&st, (const unsigned char *)secret, n);
-    uint8_t digest[32];
-    crypto_hash_sha256_final(&st, digest);
+    struct km_sha256 st;
+    km_sha256_init(&st);
+    km_sha256_update(&st, COMMITMENT_DOMAIN, strlen(COMMITMENT_DOMAIN));
+    km_sha256_update(&st, salt, SALT_BYTES);
+    km_sha256_update(&st, secret, n);
+    uint8_t digest[KM_SHA256_BYTES];
+    km_sha256_final(&st, digest);
     sodium_bin2hex(hex, 65, digest, sizeof digest);
 }
 

@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/ids.h"
 #include "core/limits.h"
+#include "core/sha256.h"
 #include "core/vault.h"
 #include "domain/card_import.h"
 #include "domain/order_state.h"
@@ -190,14 +191,13 @@ int fulfil_topup_result(struct db *db, const char *topup_id, const char *status,
      * the buyer (who knows both) can check, and the public cannot read. */
     char account_hash[65];
     {
-        crypto_hash_sha256_state hs;
-        uint8_t digest[32];
-        crypto_hash_sha256_init(&hs);
-        crypto_hash_sha256_update(&hs, (const unsigned char *)t.order_id, strlen(t.order_id));
-        crypto_hash_sha256_update(&hs, (const unsigned char *)"|", 1);
-        crypto_hash_sha256_update(&hs, (const unsigned char *)t.target_account,
-                                  strlen(t.target_account));
-        crypto_hash_sha256_final(&hs, digest);
+        struct km_sha256 hs;
+        uint8_t digest[KM_SHA256_BYTES];
+        km_sha256_init(&hs);
+        km_sha256_update(&hs, t.order_id, strlen(t.order_id));
+        km_sha256_update(&hs, "|", 1);
+        km_sha256_update(&hs, t.target_account, strlen(t.target_account));
+        km_sha256_final(&hs, digest);
         sodium_bin2hex(account_hash, sizeof account_hash, digest, sizeof digest);
     }
     int lrc = evlog_append(db, "topup_result", t.order_id,
