@@ -66,7 +66,7 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 log "building log_bench against $LIB, and loadgen"
 cc -std=c11 -O2 -D_GNU_SOURCE -I"$ROOT/src" -I"$ROOT/build/gen" \
     $(pkg-config --cflags jansson libsodium) -o "$W/log_bench" "$ROOT/bench/log_bench.c" "$LIB" \
-    $(pkg-config --libs libmicrohttpd jansson sqlite3 libsodium libcurl) -pthread -lm
+    $(pkg-config --libs libmicrohttpd jansson sqlite3 libsodium libcurl libcrypto) -pthread -lm
 cc -std=c11 -O2 -pthread -o "$W/loadgen" "$ROOT/bench/loadgen.c"
 
 # ---------------------------------------------------------------- (a) evlog_append alone

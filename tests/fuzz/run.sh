@@ -21,10 +21,13 @@ for target in fuzz_note fuzz_checkpoint fuzz_proof fuzz_receipt; do
     echo "== $target: building"
     "$cc" -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
         -fno-omit-frame-pointer -D_GNU_SOURCE -I"$root/src" \
-        "$root/src/core/err.c" "$root/src/domain/merkle.c" "$root/src/domain/note.c" \
+        "$root/src/core/err.c" "$root/src/core/sha256.c" "$root/src/domain/merkle.c" \
+        "$root/src/domain/note.c" \
         "$root/src/service/log_verify.c" "$root/src/adapters/http_out.c" \
         "$root/src/store/store_log.c" "$root/src/store/db_sqlite.c" "$root/src/core/log.c" \
-        "$root/tests/fuzz/$target.c" -lsodium -ljansson -lcurl -lsqlite3 -pthread \
+        "$root/src/core/files.c" "$root/src/store/sqlite_pcache.c" \
+        "$root/src/store/sqlite_walbuf.c" "$root/src/store/sqlite_watch.c" \
+        "$root/tests/fuzz/$target.c" -lsodium -lcrypto -ljansson -lcurl -lsqlite3 -pthread \
         -o "$out/$target"
     corpus="$out/corpus/$target"
     mkdir -p "$corpus"
