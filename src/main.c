@@ -119,7 +119,7 @@ static int parse_args(int argc, char **argv, struct config *c)
     return 0;
 }
 
-static int open_store(const struct config *c, bool create)
+static int open_store(const struct config *c, bool create, bool serving)
 {
     if (create && mkdir(c->data_dir, 0700) != 0 && errno != EEXIST) {
         fprintf(stderr, "kameng: cannot create %s: %s\n", c->data_dir, strerror(errno));
@@ -152,7 +152,7 @@ static int open_store(const struct config *c, bool create)
         fprintf(stderr, "kameng: migration failed\n");
         return -1;
     }
-    return executor_start(c->database) == 0 ? 0 : -1;
+    return executor_start(c->database, serving) == 0 ? 0 : -1;
 }
 
 static int ledger_check(const struct config *c)
@@ -253,7 +253,7 @@ static int serve(const struct config *c)
                   "payment at /v1/sandbox; never take real money this way (--no-sandbox)",
                   NULL);
     }
-    if (open_store(c, true) != 0) {
+    if (open_store(c, true, true) != 0) {
         return 1;
     }
     struct server_config sc = {
@@ -515,10 +515,10 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "serve") == 0) {
         rc = serve(&c);
     } else if (strcmp(cmd, "init") == 0 || strcmp(cmd, "migrate") == 0) {
-        rc = open_store(&c, strcmp(cmd, "init") == 0) == 0 ? 0 : 1;
+        rc = open_store(&c, strcmp(cmd, "init") == 0, false) == 0 ? 0 : 1;
         executor_stop();
     } else if (strcmp(cmd, "demo") == 0) {
-        rc = open_store(&c, true) == 0 ? 0 : 1;
+        rc = open_store(&c, true, false) == 0 ? 0 : 1;
         if (rc == 0) {
             char keys[CONFIG_PATH_BYTES + 16];
             snprintf(keys, sizeof keys, "%s/demo-keys.txt", c.data_dir);

@@ -45,10 +45,8 @@
 /* Writes: one writer, group commit */
 #define WRITE_QUEUE_DEPTH_MAX 4096 /* beyond this, 503 rather than unbounded latency */
 #define WRITE_BATCH_MAX 256        /* one commit per batch; larger ones add latency only */
-/* How much ahead of the shop's other threads the writer runs, in nice levels below the process's.
- * Every write request waits for it and nothing else waits on one thread alone: at the same
- * priority, a writer that shared a CPU with the server threads left the other CPU idle a tenth of
- * a write burst's time, every request parked behind its batch (bench/README.md). */
+/* Nice levels the serving shop's writer runs below the rest of the process (docs/design.md, "The
+ * write path"). */
 #define WRITER_NICE_AHEAD 10
 /* Committed batches waiting for their WAL sync at most; the writer waits beyond. A sync takes a
  * few batches' time, so 16 never fills unless the disk stalls, and then the writer should too. */

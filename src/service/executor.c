@@ -55,6 +55,7 @@ static struct {
     int depth;
     bool stopping;
     bool started;
+    bool writer_ahead; /* set before the writer starts */
     pthread_t thread;
     struct db *db;
     struct executor_stats stats;
@@ -448,17 +449,20 @@ void executor_hold_syncs(bool hold)
     pthread_mutex_unlock(&ex.sync_lock);
 }
 
-/* Runs this thread (Linux gives each thread its own nice value) WRITER_NICE_AHEAD levels ahead of
- * the process. Raising a priority takes root, CAP_SYS_NICE or a RLIMIT_NICE that allows it
- * (systemd's LimitNICE=); without, the shop runs as before and says so once. */
+/* Moves this thread (Linux gives each thread its own nice value) WRITER_NICE_AHEAD levels ahead
+ * of the process (docs/design.md, "The write path"); says so once where it may not. */
 static void writer_priority_raise(void)
 {
     id_t self = (id_t)gettid();
     errno = 0;
-    int nice = getpriority(PRIO_PROCESS, self);
-    int want = nice - WRITER_NICE_AHEAD < -20 ? -20 : nice - WRITER_NICE_AHEAD;
-    if (errno != 0 || setpriority(PRIO_PROCESS, self, want) != 0) {
-        const char *reason = strerror(errno);
+    int current = getpriority(PRIO_PROCESS, self);
+    if (errno != 0) {
+        return;
+    }
+    int want = current - WRITER_NICE_AHEAD < -20 ? -20 : current - WRITER_NICE_AHEAD;
+    int rc = setpriority(PRIO_PROCESS, self, want);
+    if (rc != 0 || want == current) {
+        const char *reason = rc != 0 ? strerror(errno) : "the process runs at the highest priority";
         char wanted[16];
         snprintf(wanted, sizeof wanted, "%d", want);
         log_write(LOG_INFO, "writer_priority_unchanged", "nice_wanted", wanted, "reason", reason,
@@ -470,7 +474,9 @@ static void *writer_main(void *unused)
 {
     (void)unused;
     pthread_setname_np(pthread_self(), "kameng-writer"); /* for top -H and profilers */
-    writer_priority_raise();
+    if (ex.writer_ahead) {
+        writer_priority_raise();
+    }
     on_writer = true;
     for (;;) {
         pthread_mutex_lock(&ex.lock);
@@ -500,7 +506,7 @@ static void *writer_main(void *unused)
     return NULL;
 }
 
-int executor_start(const char *db_path)
+int executor_start(const char *db_path, bool writer_ahead)
 {
     km_assert(!ex.started);
     int rc = db_open(db_path, true, &ex.db);
@@ -514,6 +520,7 @@ int executor_start(const char *db_path)
     }
     ex.stopping = false;
     ex.writer_done = false;
+    ex.writer_ahead = writer_ahead;
     ex.nudge_at = WAL_CHECKPOINT_FRAMES;
     ex.restart_at = WAL_RESTART_FRAMES;
     atomic_store(&ex.committed_seq, 0);

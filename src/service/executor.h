@@ -35,7 +35,9 @@ struct write_cmd {
     struct write_cmd *next; /* queue link, owned by the executor */
 };
 
-KM_MUST_USE int executor_start(const char *db_path);
+/* Starts the writer and the syncer. With writer_ahead (a serving shop), the writer runs
+ * WRITER_NICE_AHEAD nice levels ahead of the process where the system allows it. */
+KM_MUST_USE int executor_start(const char *db_path, bool writer_ahead);
 /* Finish the queued commands, commit, and stop the writer thread. */
 void executor_stop(void);
 

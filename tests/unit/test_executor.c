@@ -34,7 +34,7 @@ static void start(void)
     char err[256];
     cr_assert_eq(db_exec_script(db, "CREATE TABLE t(x INTEGER)", err, sizeof err), 0);
     db_close(db);
-    cr_assert_eq(executor_start(path), 0);
+    cr_assert_eq(executor_start(path, false), 0);
 }
 
 static void finish(void)
