@@ -87,7 +87,8 @@ int store_ledger_pending_find(struct db *db, const char *ref_type, const char *r
 {
     struct db_stmt *st = db_query(db,
                                   "SELECT id FROM ledger_transfers WHERE ref_type = $1 AND ref_id ="
-                                  " $2 AND kind = 'pending' AND pending_state = 'open'",
+                                  " $2 AND kind = 'pending' AND pending_state = 'open' ORDER BY"
+                                  " created_at, id LIMIT 1",
                                   "ss", ref_type, ref_id);
     int rc = db_step(st);
     if (rc == DB_ROW) {

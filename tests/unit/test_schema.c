@@ -256,3 +256,81 @@ Test(schema, moves_made_before_the_link_are_linked)
                   SQLITE_OK);
     sqlite3_close(c);
 }
+
+static int64_t count_of(sqlite3 *c, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    cr_assert_eq(sqlite3_prepare_v2(c, sql, -1, &st, NULL), SQLITE_OK, "%s", sql);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "%s", sql);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* A shop with books, a buyer token, log nodes and a commitment before five tables became WITHOUT
+ * ROWID keeps every row, every link between them, and the index on transfers by reference. */
+Test(schema, tables_rebuilt_without_rowid_keep_their_rows_and_links)
+{
+    sqlite3 *c = open_raw();
+    migrate_before(c, "without_rowid");
+    exec(c, "PRAGMA foreign_keys = ON");
+    exec(c, "INSERT INTO products (id, kind, name, price_fen, face_value_fen, target_format,"
+            " regions, refund_window_hours, no_reason_days, topup_timeout_minutes, escrow_days,"
+            " active, created_at) VALUES ('p', 'card_key', 'P', 100, 100, '', '', 24, 0, 0, 0, 1,"
+            " 1)");
+    exec(c, "INSERT INTO orders (id, product_id, kind, quantity, unit_price_fen, amount_fen,"
+            " status, contact, created_at, expires_at, updated_at) VALUES ('o', 'p', 'card_key', 1,"
+            " 100, 100, 'delivered', 'c', 1, 2, 1)");
+    exec(c, "INSERT INTO card_keys (id, product_id, fingerprint, nonce, ciphertext, masked, status,"
+            " order_id, batch_id, created_at) VALUES ('k', 'p', x'01', x'02', x'03', '****',"
+            " 'delivered', 'o', 'b', 1)");
+    exec(c, "INSERT INTO ledger_accounts (id, flags, credits_posted) VALUES ('a', 0, 0),"
+            " ('order:o', 1, 100)");
+    exec(c, "INSERT INTO ledger_transfers (id, debit_account, credit_account, amount_fen, kind,"
+            " pending_state, ref_type, ref_id, created_at) VALUES ('t1', 'a', 'order:o', 100,"
+            " 'pending', 'posted', 'order', 'o', 1)");
+    exec(c, "INSERT INTO ledger_transfers (id, debit_account, credit_account, amount_fen, kind,"
+            " pending_id, ref_type, ref_id, created_at) VALUES ('t2', 'a', 'order:o', 100,"
+            " 'post_pending', 't1', 'order', 'o', 2)");
+    exec(c, "INSERT INTO order_tokens (token_hash, order_id, created_at, via) VALUES (x'aa', 'o',"
+            " 1, 'checkout')");
+    exec(c, "INSERT INTO log_nodes (level, idx, hash) VALUES (0, 0, x'bb'), (1, 0, x'cc')");
+    exec(c, "INSERT INTO card_commitments (card_key_id, nonce, salt_sealed) VALUES ('k', x'dd',"
+            " x'ee')");
+    sqlite3_close(c);
+
+    migrate_all();
+
+    c = open_raw();
+    static const char *const tables[] = {"ledger_accounts", "ledger_transfers", "order_tokens",
+                                         "log_nodes", "card_commitments"};
+    static const int64_t rows[] = {2, 2, 1, 2, 1};
+    for (int i = 0; i < 5; i++) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s", tables[i]);
+        cr_expect_eq(count_of(c, sql), rows[i], "%s", tables[i]);
+        snprintf(sql, sizeof sql,
+                 "SELECT COUNT(*) FROM sqlite_master WHERE name = '%s' AND sql LIKE '%%WITHOUT"
+                 " ROWID'",
+                 tables[i]);
+        cr_expect_eq(count_of(c, sql), 1, "%s is WITHOUT ROWID", tables[i]);
+    }
+    cr_expect_eq(count_of(c, "SELECT COUNT(*) FROM pragma_foreign_key_list('ledger_transfers')"
+                             " WHERE \"table\" IN ('ledger_accounts', 'ledger_transfers')"),
+                 3);
+    cr_expect_eq(count_of(c, "SELECT COUNT(*) FROM pragma_foreign_key_check"), 0);
+    cr_expect_eq(count_of(c, "SELECT COUNT(*) FROM sqlite_master WHERE name ="
+                             " 'ledger_transfers_by_ref'"),
+                 1);
+    cr_expect_eq(count_of(c, "SELECT credits_posted FROM ledger_accounts WHERE id = 'order:o'"),
+                 100);
+    /* The links still hold: a transfer from an account that does not exist is refused. */
+    exec(c, "PRAGMA foreign_keys = ON");
+    cr_expect_neq(sqlite3_exec(c,
+                               "INSERT INTO ledger_transfers (id, debit_account, credit_account,"
+                               " amount_fen, kind, ref_type, ref_id, created_at) VALUES ('t3',"
+                               " 'nobody', 'a', 1, 'posted', 'order', 'o', 3)",
+                               NULL, NULL, NULL),
+                  SQLITE_OK);
+    sqlite3_close(c);
+}

@@ -3,9 +3,8 @@
 -- each insert wrote both, and each read of an account looked its rowid up in the index first.
 -- WITHOUT ROWID stores the rows in the key's own B-tree. The ledger's accounts and transfers,
 -- buyer tokens, the evidence log's tree nodes and the card-key commitments qualify: none is
--- listed in insertion order, none is watched by the read cache (SQLite's pre-update hook does not
--- see WITHOUT ROWID tables), and their rows are small. An order's commands ran about 3% fewer
--- instructions (bench/instructions.sh).
+-- listed in insertion order, none is watched by the read cache, and their rows are small. An
+-- order's commands ran about 3% fewer instructions (bench/instructions.sh).
 --
 -- SQLite cannot change a table to WITHOUT ROWID in place: each is built anew, filled, and takes
 -- the old one's name. The new ledger tables reference each other, the old transfers are dropped
