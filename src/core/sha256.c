@@ -57,8 +57,10 @@ void km_hmac_sha256_init(struct km_hmac_sha256 *m, const uint8_t *key, size_t ke
     km_assert(key_len <= KM_SHA256_BLOCK_BYTES);
     uint8_t inner_key[KM_SHA256_BLOCK_BYTES] = {0};
     memset(m->outer_key, 0, sizeof m->outer_key);
-    memcpy(inner_key, key, key_len);
-    memcpy(m->outer_key, key, key_len);
+    if (key_len > 0) {
+        memcpy(inner_key, key, key_len);
+        memcpy(m->outer_key, key, key_len);
+    }
     for (int i = 0; i < KM_SHA256_BLOCK_BYTES; i++) {
         inner_key[i] ^= 0x36;
         m->outer_key[i] ^= 0x5c;

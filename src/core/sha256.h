@@ -1,7 +1,5 @@
-/* SHA-256 and HMAC-SHA256, through OpenSSL's libcrypto: it hashes with the CPU's SHA instructions
- * where the CPU has them, about four times as fast as libsodium's portable code on the machines
- * kameng is measured on (bench/README.md). Every order hashes some thirty blocks: the evidence
- * log's leaves and nodes, card-key commitments, buyer tokens, the signed provider callbacks. */
+/* SHA-256 and HMAC-SHA256, through OpenSSL's libcrypto, which uses the CPU's SHA instructions
+ * where it has them (why: README.md, "Dependencies"; figures: bench/README.md). */
 #ifndef KM_SHA256_H
 #define KM_SHA256_H
 
