@@ -116,6 +116,7 @@ check: deps
 
 check-san:
 	$(MAKE) SAN=1 all unit e2e
+	sh tests/fuzz/run.sh 0
 
 bench: all
 	sh bench/run.sh
