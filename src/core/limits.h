@@ -62,6 +62,13 @@
 #define WAL_NUDGE_FRAMES 4096       /* ... each time this many more were written */
 #define WAL_RESTART_WAIT_MS                                                                        \
     5 /* for readers of older snapshots; else again WAL_NUDGE_FRAMES later */
+/* Every write waits while the restart copies what the background checkpointer has not copied yet
+ * and syncs the database. So past WAL_RESTART_FRAMES the checkpointer runs back to back, and the
+ * writer restarts once it is at most WAL_RESTART_BEHIND_FRAMES behind (about what the heaviest
+ * load writes during one short run), or once the WAL is WAL_RESTART_PATIENCE_FRAMES past
+ * WAL_RESTART_FRAMES, however far behind. */
+#define WAL_RESTART_BEHIND_FRAMES 1024
+#define WAL_RESTART_PATIENCE_FRAMES 16384
 /* A commit's WAL frames are gathered into writes of at most this: SQLite's unix VFS passes at
  * most 128 KiB - 1 to one pwrite (it masks the length with 0x1ffff), so 29 frames of 4 KiB. */
 #define WAL_WRITE_BUFFER_BYTES (120 * 1024)

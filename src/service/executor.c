@@ -315,19 +315,30 @@ static void run_batch(struct write_cmd *batch, int count)
     pthread_mutex_unlock(&ex.lock);
     slot_publish();
     /* Past WAL_CHECKPOINT_FRAMES, the background checkpointer copies what is there every
-     * WAL_NUDGE_FRAMES new frames, so the restart finds most of the WAL copied already. */
+     * WAL_NUDGE_FRAMES new frames; past WAL_RESTART_FRAMES, the WAL is restarted. */
     int64_t frames = db_wal_frames(ex.db);
     if (frames >= ex.restart_at) {
-        /* After a reader made it give up, the next try waits for the WAL to grow a little. */
-        ex.restart_at = wal_restart() == 0 ? WAL_RESTART_FRAMES : frames + WAL_NUDGE_FRAMES;
-    }
-    if (frames >= ex.nudge_at) {
+        /* The restart stops every write while it copies what the background checkpointer has
+         * not and syncs the database. So the checkpointer runs back to back until it is close
+         * behind; past WAL_RESTART_PATIENCE_FRAMES more, the restart copies whatever is left. */
+        int64_t behind = frames - checkpointer_copied();
+        if (behind > WAL_RESTART_BEHIND_FRAMES &&
+            frames < ex.restart_at + WAL_RESTART_PATIENCE_FRAMES) {
+            checkpointer_nudge();
+        } else if (checkpointer_hold()) {
+            bool restarted = wal_restart() == 0;
+            checkpointer_release(restarted);
+            /* After a reader made it give up, the next try waits for the WAL to grow a little. */
+            ex.restart_at = restarted ? WAL_RESTART_FRAMES : frames + WAL_NUDGE_FRAMES;
+        } /* else a checkpoint is copying, and no other starts: the next batch restarts */
+    } else if (frames >= ex.nudge_at) {
         checkpointer_nudge();
         ex.nudge_at = frames + WAL_NUDGE_FRAMES;
     }
     if (db_wal_frames(ex.db) < ex.nudge_at - WAL_NUDGE_FRAMES) {
         ex.nudge_at = WAL_CHECKPOINT_FRAMES; /* the WAL started over */
         ex.restart_at = WAL_RESTART_FRAMES;
+        checkpointer_release(true); /* SQLite's own restart, after a quiet spell, too */
     }
 }
 

@@ -23,8 +23,9 @@ void db_global_init(void);
 KM_MUST_USE int db_ping(struct db *db);
 
 /* Checkpoint the WAL into the database as far as readers allow, without blocking anyone. Run
- * off the writer thread, so commits never pay for it. */
-KM_MUST_USE int db_checkpoint(struct db *db);
+ * off the writer thread, so commits never pay for it. Sets *copied to the WAL frames that are in
+ * the database now (0 when another checkpoint held the WAL). */
+KM_MUST_USE int db_checkpoint(struct db *db, int64_t *copied);
 
 /* Open (creating if needed) the database at path. A writer connection sets WAL and
  * synchronous=FULL; readers are read-only WAL connections. */

@@ -102,9 +102,11 @@ int db_ping(struct db *db)
     return exec_simple(db, "SELECT 1");
 }
 
-int db_checkpoint(struct db *db)
+int db_checkpoint(struct db *db, int64_t *copied)
 {
-    int rc = sqlite3_wal_checkpoint_v2(db->conn, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(db->conn, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    *copied = rc == SQLITE_OK && done > 0 ? done : 0;
     return rc == SQLITE_OK || rc == SQLITE_BUSY ? 0 : -KM_EINTERNAL;
 }
 
