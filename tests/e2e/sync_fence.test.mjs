@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { getPriority, setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startShop } from './lib/server.mjs';
 import { buildPreload, preloadEnv } from './lib/preload.mjs';
@@ -143,9 +143,9 @@ test('the switch is for tests only, and its input is checked', async () => {
 
 // The writer runs ten nice levels ahead of the serving shop's other threads (docs/design.md),
 // and where the system does not allow it, the start log says so.
-test('the writer thread runs ahead of the others, or the log says why not', () => {
-  const pid = shop.proc.pid;
-  const threads = readdirSync(`/proc/${pid}/task`).flatMap((tid) => {
+// Each thread's name and nice value, from /proc.
+function threadsOf(pid) {
+  return readdirSync(`/proc/${pid}/task`).flatMap((tid) => {
     try {
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       return [{
@@ -157,6 +157,11 @@ test('the writer thread runs ahead of the others, or the log says why not', () =
       return []; // a short-lived thread that ended meanwhile
     }
   });
+}
+
+test('the writer thread runs ahead of the others, or the log says why not', () => {
+  const pid = shop.proc.pid;
+  const threads = threadsOf(pid);
   const main = threads.find((t) => t.tid === pid);
   const writer = threads.find((t) => t.name === 'kameng-writer');
   assert.ok(writer, threads.map((t) => t.name).join(','));
@@ -170,4 +175,40 @@ test('the writer thread runs ahead of the others, or the log says why not', () =
     assert.equal(writer.nice, Math.max(-20, main.nice - 10));
   }
   for (const t of threads.filter((t) => t !== writer)) assert.equal(t.nice, main.nice, t.name);
+});
+
+// A shop started near the highest priority: the writer goes as far as it may, and at the top
+// already the log says so. Needs CAP_SYS_NICE to start the shop there; skipped without.
+test('a shop started at nice -15 or -20 takes its writer to -20 at most', async (t) => {
+  const own = getPriority();
+  try {
+    setPriority(-20);
+  } catch {
+    t.skip('no CAP_SYS_NICE to start a shop at nice -20');
+    return;
+  }
+  for (const nice of [-15, -20]) {
+    setPriority(nice); // the shop's process inherits it
+    let started;
+    try {
+      started = await startShop();
+    } finally {
+      setPriority(own);
+    }
+    try {
+      const threads = threadsOf(started.proc.pid);
+      const main = threads.find((x) => x.tid === started.proc.pid);
+      const writer = threads.find((x) => x.name === 'kameng-writer');
+      assert.equal(main.nice, nice);
+      assert.equal(writer.nice, -20, `started at ${nice}`);
+      const log = started.logs.join('');
+      if (nice === -20) {
+        assert.match(log, /"writer_priority_unchanged".*"reason":"the process runs at the highest priority"/);
+      } else {
+        assert.doesNotMatch(log, /writer_priority_unchanged/);
+      }
+    } finally {
+      await started.cleanup();
+    }
+  }
 });
