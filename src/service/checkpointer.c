@@ -17,12 +17,12 @@ static struct {
     pthread_cond_t wake;
     bool wanted;
     bool running; /* a checkpoint is copying */
-    bool held;    /* the writer is about to restart the WAL: start no checkpoint */
+    bool held;    /* the writer is restarting the WAL: start no checkpoint */
     bool stopping;
     bool started;
     pthread_t thread;
     struct db *db;
-    uint64_t wal_generation; /* counted by checkpointer_release */
+    uint64_t wal_generation; /* counted by checkpointer_wal_started_over */
     int64_t copied;          /* frames of this generation's WAL known to be in the database */
     struct checkpointer_stats stats;
 } ck = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
@@ -86,7 +86,6 @@ void checkpointer_nudge(void)
 {
     pthread_mutex_lock(&ck.lock); /* never held across a checkpoint: a short wait at most */
     ck.wanted = true;
-    ck.held = false;
     pthread_cond_signal(&ck.wake);
     pthread_mutex_unlock(&ck.lock);
 }
@@ -102,21 +101,25 @@ int64_t checkpointer_copied(void)
 bool checkpointer_hold(void)
 {
     pthread_mutex_lock(&ck.lock);
-    ck.held = true;
     bool idle = !ck.running;
+    ck.held = idle;
     pthread_mutex_unlock(&ck.lock);
     return idle;
 }
 
-void checkpointer_release(bool wal_restarted)
+void checkpointer_release(void)
 {
     pthread_mutex_lock(&ck.lock);
     ck.held = false;
-    if (wal_restarted) {
-        ck.wal_generation++;
-        ck.copied = 0;
-    }
     pthread_cond_signal(&ck.wake);
+    pthread_mutex_unlock(&ck.lock);
+}
+
+void checkpointer_wal_started_over(void)
+{
+    pthread_mutex_lock(&ck.lock);
+    ck.wal_generation++;
+    ck.copied = 0;
     pthread_mutex_unlock(&ck.lock);
 }
 

@@ -9,18 +9,21 @@
 #include "core/check.h"
 
 KM_MUST_USE int checkpointer_start(const char *db_path);
-/* Ask for a checkpoint soon; never blocks. Ends a hold. */
+/* Ask for a checkpoint soon; never blocks. */
 void checkpointer_nudge(void);
-/* WAL frames the checkpointer has seen in the database since the WAL last started over. Only the
- * writer's choice of when to restart the WAL reads it: a stale figure makes a restart copy more,
- * never less. */
+/* WAL frames the checkpointer has seen in the database since checkpointer_wal_started_over. Only
+ * the writer's choice of when to restart the WAL reads it: a wrong figure changes when the
+ * restart comes and how much it copies, never what the database holds. */
 int64_t checkpointer_copied(void);
-/* Before the writer restarts the WAL: no checkpoint starts until checkpointer_release or a nudge.
- * Returns whether none is running now; if one is, the restart waits for a later batch, as a
- * restart would find the WAL busy. */
+/* For the writer's restart of the WAL: if no checkpoint is running, none starts until
+ * checkpointer_release, and it returns true; otherwise false, and nothing is held (a restart
+ * now would find the WAL busy). */
 bool checkpointer_hold(void);
-/* After the restart; wal_restarted says the WAL started over, so what was copied counts no more. */
-void checkpointer_release(bool wal_restarted);
+void checkpointer_release(void);
+/* The WAL has started over and the writer has written into the new one: the frames counted so
+ * far, and any count a running checkpoint brings back, are the old file's. (Right after a
+ * restart, until the next write, a checkpoint still sees the old file's frames.) */
+void checkpointer_wal_started_over(void);
 void checkpointer_stop(void);
 
 /* Counters for /metrics. */

@@ -65,8 +65,10 @@ static struct {
     struct order_ids touched;
     struct order_ids status_changed;
     struct held_logs logs; /* the running batch's log lines (writer thread only) */
-    int64_t nudge_at;   /* WAL frames at which to nudge the background checkpointer next */
-    int64_t restart_at; /* ... and at which to restart the WAL */
+    int64_t nudge_at;        /* WAL frames at which to nudge the background checkpointer next */
+    int64_t restart_at;      /* ... at which to restart the WAL once the checkpointer is near */
+    int64_t restart_by;      /* ... and however far behind it is (0: not yet past restart_at) */
+    int64_t wal_frames_seen; /* after the last batch, to see the WAL start over */
 
     /* The sync pipeline: a ring of committed batches, under sync_lock. */
     pthread_mutex_t sync_lock;
@@ -198,6 +200,48 @@ static int wal_restart(void)
     return rc;
 }
 
+/* After each batch: past WAL_CHECKPOINT_FRAMES, the background checkpointer copies the WAL
+ * every WAL_NUDGE_FRAMES new frames; past WAL_RESTART_FRAMES, the writer restarts the WAL. The
+ * restart stops every write while it copies what the checkpointer has not and syncs the
+ * database, so the checkpointer first runs back to back until it is at most
+ * WAL_RESTART_BEHIND_FRAMES behind; from WAL_RESTART_PATIENCE_FRAMES further on, the restart
+ * copies whatever is left. */
+static void wal_keep_small(void)
+{
+    int64_t frames = db_wal_frames(ex.db);
+    if (frames == 0) {
+        return; /* nothing written since the WAL (re)started */
+    }
+    if (frames < ex.wal_frames_seen) {
+        /* The WAL started over since the last batch, and this one wrote into the new one: the
+         * restart below, or SQLite's own after a quiet spell. A checkpoint's count from before
+         * this batch may be the old file's. */
+        ex.nudge_at = WAL_CHECKPOINT_FRAMES;
+        ex.restart_at = WAL_RESTART_FRAMES;
+        ex.restart_by = 0;
+        checkpointer_wal_started_over();
+    }
+    ex.wal_frames_seen = frames;
+    if (frames >= ex.restart_at) {
+        if (ex.restart_by == 0) {
+            ex.restart_by = frames + WAL_RESTART_PATIENCE_FRAMES;
+        }
+        int64_t behind = frames - checkpointer_copied();
+        if (behind > WAL_RESTART_BEHIND_FRAMES && frames < ex.restart_by) {
+            checkpointer_nudge();
+        } else if (checkpointer_hold()) {
+            int rc = wal_restart();
+            checkpointer_release();
+            if (rc != 0) {
+                ex.restart_at = frames + WAL_NUDGE_FRAMES; /* a reader held it: a little later */
+            }
+        } /* else a checkpoint is copying: the next batch tries again */
+    } else if (frames >= ex.nudge_at) {
+        checkpointer_nudge();
+        ex.nudge_at = frames + WAL_NUDGE_FRAMES;
+    }
+}
+
 /* Runs a batch of rerunnable commands without savepoints. False when one failed after it had
  * written, or the transaction ended under it: then the batch must be rolled back whole. */
 static bool run_unguarded(struct write_cmd *batch, int count, struct committed *b)
@@ -314,32 +358,7 @@ static void run_batch(struct write_cmd *batch, int count)
     }
     pthread_mutex_unlock(&ex.lock);
     slot_publish();
-    /* Past WAL_CHECKPOINT_FRAMES, the background checkpointer copies what is there every
-     * WAL_NUDGE_FRAMES new frames; past WAL_RESTART_FRAMES, the WAL is restarted. */
-    int64_t frames = db_wal_frames(ex.db);
-    if (frames >= ex.restart_at) {
-        /* The restart stops every write while it copies what the background checkpointer has
-         * not and syncs the database. So the checkpointer runs back to back until it is close
-         * behind; past WAL_RESTART_PATIENCE_FRAMES more, the restart copies whatever is left. */
-        int64_t behind = frames - checkpointer_copied();
-        if (behind > WAL_RESTART_BEHIND_FRAMES &&
-            frames < ex.restart_at + WAL_RESTART_PATIENCE_FRAMES) {
-            checkpointer_nudge();
-        } else if (checkpointer_hold()) {
-            bool restarted = wal_restart() == 0;
-            checkpointer_release(restarted);
-            /* After a reader made it give up, the next try waits for the WAL to grow a little. */
-            ex.restart_at = restarted ? WAL_RESTART_FRAMES : frames + WAL_NUDGE_FRAMES;
-        } /* else a checkpoint is copying, and no other starts: the next batch restarts */
-    } else if (frames >= ex.nudge_at) {
-        checkpointer_nudge();
-        ex.nudge_at = frames + WAL_NUDGE_FRAMES;
-    }
-    if (db_wal_frames(ex.db) < ex.nudge_at - WAL_NUDGE_FRAMES) {
-        ex.nudge_at = WAL_CHECKPOINT_FRAMES; /* the WAL started over */
-        ex.restart_at = WAL_RESTART_FRAMES;
-        checkpointer_release(true); /* SQLite's own restart, after a quiet spell, too */
-    }
+    wal_keep_small();
 }
 
 /* Unlink the fence waits that durable releases (under sync_lock). */
@@ -534,6 +553,8 @@ int executor_start(const char *db_path, bool writer_ahead)
     ex.writer_ahead = writer_ahead;
     ex.nudge_at = WAL_CHECKPOINT_FRAMES;
     ex.restart_at = WAL_RESTART_FRAMES;
+    ex.restart_by = 0;
+    ex.wal_frames_seen = 0;
     atomic_store(&ex.committed_seq, 0);
     atomic_store(&ex.durable_seq, 0);
     if (pthread_create(&ex.syncer, NULL, syncer_main, NULL) != 0) {

@@ -24,7 +24,7 @@ KM_MUST_USE int db_ping(struct db *db);
 
 /* Checkpoint the WAL into the database as far as readers allow, without blocking anyone. Run
  * off the writer thread, so commits never pay for it. Sets *copied to the WAL frames that are in
- * the database now (0 when another checkpoint held the WAL). */
+ * the database now (0 when it could not run). */
 KM_MUST_USE int db_checkpoint(struct db *db, int64_t *copied);
 
 /* Open (creating if needed) the database at path. A writer connection sets WAL and
