@@ -3,10 +3,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { startShop, buy, BIN } from './lib/server.mjs';
+import { startShop, buy, BIN, scratchDir } from './lib/server.mjs';
 
 let shop;
 before(async () => { shop = await startShop(); });
@@ -38,7 +37,7 @@ test('a rejected case exports a bundle whose receipt verifies, and only to its p
   assert.deepEqual(b.receipt.entries.map((e) => e.index), cited, 'the case cites exactly the proven entries');
   assert.ok(!JSON.stringify(b).includes(revealed.body.password), 'no card key in the bundle');
 
-  const dir = mkdtempSync(join(tmpdir(), 'kameng-bundle-'));
+  const dir = scratchDir('kameng-bundle-');
   try {
     const file = join(dir, 'receipt.json');
     writeFileSync(file, JSON.stringify(b.receipt));

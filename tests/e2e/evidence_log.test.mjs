@@ -7,17 +7,16 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, Shop, startShop, buy } from './lib/server.mjs';
+import { BIN, Shop, startShop, buy, scratchDir } from './lib/server.mjs';
 import { assertError, freshKeys, orderView } from './lib/flows.mjs';
 
 const UPSTREAM_DELAY_S = 5; // the sandbox upstream answers a top-up after 5 s
 const ALIPAY_PAYOUT_S = 30 * 60; // the sandbox books an Alipay refund after 30 min
 
-const scratch = mkdtempSync(join(tmpdir(), 'kameng-evlog-'));
+const scratch = scratchDir('kameng-evlog-');
 after(() => rmSync(scratch, { recursive: true, force: true }));
 let scratchSeq = 0;
 const scratchPath = (name) => join(scratch, `${++scratchSeq}-${name}`);

@@ -5,10 +5,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir, totalmem } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
-import { BIN, startShop } from './lib/server.mjs';
+import { BIN, startShop, scratchDir } from './lib/server.mjs';
 import { assertError } from './lib/flows.mjs';
 import { HOUR, cardProduct, paidOrder, orderOf, openCase } from './lib/refunds.mjs';
 
@@ -161,7 +161,7 @@ test('a kept buyer token opens only its own order', async () => {
 });
 
 test('with order_view_cache_mb = 0 no view is kept, and every read still shows the latest state', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kameng-e2e-'));
+  const dir = scratchDir('kameng-e2e-');
   const conf = join(dir, 'nocache.conf');
   writeFileSync(conf, 'order_view_cache_mb = 0\n');
   const plain = await startShop({ extraArgs: ['--config', conf] });
@@ -206,7 +206,7 @@ test('unless set, the view cache is sized from memory, and the shop says how lar
   assert.ok(memoryMb > 0 && memoryMb * MiB <= totalmem(), `memory_mb ${started.memory_mb}`);
   assert.equal(auto / MiB, Math.min(512, Math.max(16, Math.floor(memoryMb / 16))));
 
-  const dir = mkdtempSync(join(tmpdir(), 'kameng-e2e-'));
+  const dir = scratchDir('kameng-e2e-');
   for (const [value, mb] of [['auto', auto / MiB], ['300', 300]]) {
     const conf = join(dir, `cache-${value}.conf`);
     writeFileSync(conf, `order_view_cache_mb = ${value}\n`);
@@ -221,7 +221,7 @@ test('unless set, the view cache is sized from memory, and the shop says how lar
 });
 
 test('a bad order_view_cache_mb stops the shop at start, naming the file, line and setting', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kameng-e2e-'));
+  const dir = scratchDir('kameng-e2e-');
   const conf = join(dir, 'bad.conf');
   for (const value of ['-1', 'lots', '65537', 'autox', '']) {
     writeFileSync(conf, `# memory for order views\norder_view_cache_mb = ${value}\n`);

@@ -7,13 +7,12 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync, copyFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync, copyFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { startShop, BIN } from './lib/server.mjs';
+import { startShop, BIN, scratchDir } from './lib/server.mjs';
 import { assertBalanced, cardProduct, paidOrder } from './lib/refunds.mjs';
 
-const scratch = mkdtempSync(join(tmpdir(), 'kameng-restore-'));
+const scratch = scratchDir('kameng-restore-');
 const shops = [];
 after(async () => {
   for (const s of shops) await s.cleanup();

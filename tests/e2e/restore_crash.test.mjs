@@ -6,14 +6,13 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { startShop, BIN } from './lib/server.mjs';
+import { startShop, BIN, scratchDir } from './lib/server.mjs';
 import { assertBalanced, cardProduct, paidOrder } from './lib/refunds.mjs';
 import { buildPreload, preloadEnv } from './lib/preload.mjs';
 
-const scratch = mkdtempSync(join(tmpdir(), 'kameng-restore-crash-'));
+const scratch = scratchDir('kameng-restore-crash-');
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
 // Kills the process at its KAMENG_CRASH_AT-th rename, link or unlink, just before the call, or

@@ -4,10 +4,10 @@
 // too. Once the sync runs, both go out, and the read shows the write.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
-import { getPriority, setPriority, tmpdir } from 'node:os';
+import { readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { join } from 'node:path';
-import { startShop } from './lib/server.mjs';
+import { startShop, scratchDir } from './lib/server.mjs';
 import { buildPreload, preloadEnv } from './lib/preload.mjs';
 import { createCardProduct, freshKeys, importJson, stockOf } from './lib/flows.mjs';
 
@@ -101,7 +101,7 @@ int fsync(int fd) {
 `;
 
 test('a write is acknowledged only after the WAL itself is synced', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kameng-e2e-sync-'));
+  const dir = scratchDir('kameng-e2e-sync-');
   const log = join(dir, 'syncs.log');
   const lib = buildPreload(dir, 'synclog', SYNC_LOG_SHIM);
   const watched = await startShop({ env: preloadEnv(lib, { KAMENG_SYNC_LOG: log }) });

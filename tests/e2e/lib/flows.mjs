@@ -3,11 +3,10 @@
 // the server and its own callbacks so a test can replay one exactly as the provider sent it.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, startShop } from './server.mjs';
+import { BIN, startShop, scratchDir } from './server.mjs';
 
 // A 4xx/5xx answer in the API's error shape, naming the field.
 export function assertError(res, status, { param, code } = {}) {
@@ -135,7 +134,7 @@ export async function startRecordedShop() {
     });
   });
   await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  const dir = mkdtempSync(join(tmpdir(), 'kameng-e2e-'));
+  const dir = scratchDir('kameng-e2e-');
   execFileSync(BIN, ['demo', '--data', dir], { stdio: ['ignore', 'ignore', 'ignore'] });
   const conf = join(dir, 'e2e.conf');
   writeFileSync(conf, `public_url = http://127.0.0.1:${proxy.address().port}\n`);

@@ -8,6 +8,24 @@ import net from 'node:net';
 
 export const BIN = process.env.KAMENG_BIN ?? new URL('../../../build/kameng', import.meta.url).pathname;
 
+// Every scratch directory and shop process a test file makes goes when its process exits, whether
+// or not the test got to clean up: data directories hold a master key and a log signing key.
+const scratchDirs = new Set();
+const shopProcs = new Set();
+process.on('exit', () => {
+  for (const proc of shopProcs) {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  }
+  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+// A new directory under the system's temporary one, removed when the test process exits.
+export function scratchDir(prefix = 'kameng-e2e-') {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratchDirs.add(dir);
+  return dir;
+}
+
 async function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
@@ -102,7 +120,7 @@ async function waitHealthy(base, proc, deadlineMs) {
 // `env` for the process's environment.
 // `clock` chooses where the test clock starts (an ISO time; default 2026-03-02T02:00:00Z).
 export async function startShop({ dataDir, testClock = true, seed = true, extraArgs = [], clock = '2026-03-02T02:00:00Z', env } = {}) {
-  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'kameng-e2e-'));
+  const dir = dataDir ?? scratchDir();
   if (seed && !dataDir) {
     execFileSync(BIN, ['demo', '--data', dir], { stdio: ['ignore', 'ignore', 'ignore'] });
   }
@@ -120,6 +138,7 @@ export async function startShop({ dataDir, testClock = true, seed = true, extraA
   if (testClock) args.push(`--test-clock=${clock}`);
   args.push(...extraArgs);
   const proc = spawn(BIN, args, { stdio: ['ignore', 'ignore', 'pipe'], env: env ?? process.env });
+  shopProcs.add(proc);
   const shop = new Shop({ dataDir: dir, port, proc, keys });
   proc.stderr.on('data', (d) => shop.logs.push(d.toString()));
   await waitHealthy(shop.base, proc, 10000);
