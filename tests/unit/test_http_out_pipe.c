@@ -1,9 +1,11 @@
 /* The window of posts against a scripted server on loopback: every post handed back with its
  * tag, body and status; kept-alive connections used again; answers ended by length, chunks or
  * the close; a connection the server dropped while idle does not lose the post on it; a refused
- * connection and a URL of another scheme come back unanswered rather than never; a thread that
- * ends with posts in flight closes their connections. */
+ * connection and a URL of another scheme come back unanswered rather than never; a name's second
+ * address is tried when its first refuses, and a name that does not resolve is not looked up on
+ * every post; a thread that ends with posts in flight closes their connections. */
 #include <criterion/criterion.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -154,6 +156,48 @@ static void *server_main(void *unused)
         close(conns[i].fd);
     }
     return NULL;
+}
+
+/* The unit tests' getaddrinfo (the Makefile links with --wrap=getaddrinfo): a name with two
+ * addresses, the first of which refuses (nothing listens on 127.0.0.2), and a name that does not
+ * resolve, each counted; every other name goes to the system's. */
+#define TWO_ADDRESSES "two-addresses.kameng.test"
+#define NOWHERE "nowhere.invalid"
+static atomic_int lookups_two, lookups_nowhere;
+
+int __real_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                       struct addrinfo **res);
+int __wrap_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                       struct addrinfo **res);
+
+int __wrap_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                       struct addrinfo **res)
+{
+    if (node != NULL && strcmp(node, NOWHERE) == 0) {
+        atomic_fetch_add(&lookups_nowhere, 1);
+        return EAI_NONAME;
+    }
+    if (node == NULL || strcmp(node, TWO_ADDRESSES) != 0) {
+        return __real_getaddrinfo(node, service, hints, res);
+    }
+    atomic_fetch_add(&lookups_two, 1);
+    struct addrinfo *first = NULL, *second = NULL;
+    int rc = __real_getaddrinfo("127.0.0.2", service, hints, &first);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = __real_getaddrinfo("127.0.0.1", service, hints, &second);
+    if (rc != 0) {
+        freeaddrinfo(first);
+        return rc;
+    }
+    struct addrinfo *last = first; /* glibc frees a list entry by entry, so two lists join */
+    while (last->ai_next != NULL) {
+        last = last->ai_next;
+    }
+    last->ai_next = second;
+    *res = first;
+    return 0;
 }
 
 /* A port on loopback nothing listens on. */
@@ -402,4 +446,34 @@ Test(http_out_pipe, a_thread_that_ends_with_posts_in_flight_closes_their_connect
     }
     cr_assert_eq(atomic_load(&srv.accepted), 8);
     cr_assert_eq(atomic_load(&srv.closed_by_peer), 8, "the ended thread's connections closed");
+}
+
+Test(http_out_pipe, a_name_whose_first_address_refuses_is_reached_at_its_second)
+{
+    server_start(ANSWER_LENGTH);
+    http_out_keep_connections();
+    char url[96];
+    snprintf(url, sizeof url, "http://" TWO_ADDRESSES ":%d/x", srv.port);
+    static struct results r;
+    post_all(url, 3 * HTTP_OUT_PARALLEL_MAX, &r);
+    assert_all(&r, 3 * HTTP_OUT_PARALLEL_MAX, 200);
+    cr_assert_leq(atomic_load(&srv.accepted), HTTP_OUT_PARALLEL_MAX);
+    cr_assert_eq(atomic_load(&lookups_two), 1, "the name's addresses are kept a while");
+}
+
+Test(http_out_pipe, a_name_that_does_not_resolve_is_not_looked_up_again_for_five_seconds,
+     .timeout = 30)
+{
+    server_start(ANSWER_LENGTH);
+    char url[64];
+    snprintf(url, sizeof url, "http://" NOWHERE ":%d/x", srv.port);
+    char body[] = "{}";
+    for (int i = 0; i < 10; i++) {
+        cr_assert_neq(http_out_pipe_add(url, body, "sig-x", NULL), 0, "a post to nowhere");
+    }
+    cr_assert_eq(http_out_pipe_in_flight(), 0);
+    cr_assert_eq(atomic_load(&lookups_nowhere), 1, "asked %d times", atomic_load(&lookups_nowhere));
+    nanosleep(&(struct timespec){5, 100 * 1000000L}, NULL);
+    cr_assert_neq(http_out_pipe_add(url, body, "sig-x", NULL), 0);
+    cr_assert_eq(atomic_load(&lookups_nowhere), 2, "asked again after five seconds");
 }
