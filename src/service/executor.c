@@ -19,6 +19,7 @@
 #include "core/limits.h"
 #include "core/log.h"
 #include "service/checkpointer.h"
+#include "service/wal_plan.h"
 #include "service/read_cache.h"
 #include "service/view_warmer.h"
 #include "store/store.h"
@@ -65,10 +66,7 @@ static struct {
     struct order_ids touched;
     struct order_ids status_changed;
     struct held_logs logs; /* the running batch's log lines (writer thread only) */
-    int64_t nudge_at;        /* WAL frames at which to nudge the background checkpointer next */
-    int64_t restart_at;      /* ... at which to restart the WAL once the checkpointer is near */
-    int64_t restart_by;      /* ... and however far behind it is (0: not yet past restart_at) */
-    int64_t wal_frames_seen; /* after the last batch, to see the WAL start over */
+    struct wal_plan wal; /* when to nudge the checkpointer and restart the WAL */
 
     /* The sync pipeline: a ring of committed batches, under sync_lock. */
     pthread_mutex_t sync_lock;
@@ -200,46 +198,24 @@ static int wal_restart(void)
     return rc;
 }
 
-/* After each batch: past WAL_CHECKPOINT_FRAMES, the background checkpointer copies the WAL
- * every WAL_NUDGE_FRAMES new frames; past WAL_RESTART_FRAMES, the writer restarts the WAL. The
- * restart stops every write while it copies what the checkpointer has not and syncs the
- * database, so the checkpointer first runs back to back until it is at most
- * WAL_RESTART_BEHIND_FRAMES behind; from WAL_RESTART_PATIENCE_FRAMES further on, the restart
- * copies whatever is left. */
+/* After each batch: the background checkpointer nudged, or the WAL restarted, as wal_plan says. */
 static void wal_keep_small(void)
 {
-    int64_t frames = db_wal_frames(ex.db);
-    if (frames == 0) {
-        return; /* nothing written since the WAL (re)started */
-    }
-    if (frames < ex.wal_frames_seen) {
-        /* The WAL started over since the last batch, and this one wrote into the new one: the
-         * restart below, or SQLite's own after a quiet spell. A checkpoint's count from before
-         * this batch may be the old file's. */
-        ex.nudge_at = WAL_CHECKPOINT_FRAMES;
-        ex.restart_at = WAL_RESTART_FRAMES;
-        ex.restart_by = 0;
+    bool started_over = false;
+    enum wal_step step =
+        wal_plan_next(&ex.wal, db_wal_frames(ex.db), checkpointer_copied(), &started_over);
+    if (started_over) {
         checkpointer_wal_started_over();
     }
-    ex.wal_frames_seen = frames;
-    if (frames >= ex.restart_at) {
-        if (ex.restart_by == 0) {
-            ex.restart_by = frames + WAL_RESTART_PATIENCE_FRAMES;
-        }
-        int64_t behind = frames - checkpointer_copied();
-        if (behind > WAL_RESTART_BEHIND_FRAMES && frames < ex.restart_by) {
-            checkpointer_nudge();
-        } else if (checkpointer_hold()) {
-            int rc = wal_restart();
-            checkpointer_release();
-            if (rc != 0) {
-                ex.restart_at = frames + WAL_NUDGE_FRAMES; /* a reader held it: a little later */
-            }
-        } /* else a checkpoint is copying: the next batch tries again */
-    } else if (frames >= ex.nudge_at) {
+    if (step == WAL_NUDGE) {
         checkpointer_nudge();
-        ex.nudge_at = frames + WAL_NUDGE_FRAMES;
-    }
+    } else if (step == WAL_RESTART && checkpointer_hold()) {
+        int rc = wal_restart();
+        checkpointer_release();
+        if (rc != 0) {
+            wal_plan_restart_failed(&ex.wal, db_wal_frames(ex.db));
+        }
+    } /* a restart while a checkpoint is copying waits for the next batch */
 }
 
 /* Runs a batch of rerunnable commands without savepoints. False when one failed after it had
@@ -551,10 +527,7 @@ int executor_start(const char *db_path, bool writer_ahead)
     ex.stopping = false;
     ex.writer_done = false;
     ex.writer_ahead = writer_ahead;
-    ex.nudge_at = WAL_CHECKPOINT_FRAMES;
-    ex.restart_at = WAL_RESTART_FRAMES;
-    ex.restart_by = 0;
-    ex.wal_frames_seen = 0;
+    wal_plan_init(&ex.wal);
     atomic_store(&ex.committed_seq, 0);
     atomic_store(&ex.durable_seq, 0);
     if (pthread_create(&ex.syncer, NULL, syncer_main, NULL) != 0) {
