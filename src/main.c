@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "adapters/http_out.h"
 #include "adapters/webhook_out.h"
 #include "core/clock.h"
 #include "core/config.h"
@@ -58,6 +59,8 @@ static void usage(FILE *out)
             "  --listen ADDR       listen address (default 127.0.0.1)\n"
             "  --port N            port (default 8080)\n"
             "  --webhook-url URL   post every state change there, signed (see webhook-secret)\n"
+            "  --outbound-ca-file FILE  CA certificates (PEM) trusted for outbound https://,\n"
+            "                      besides the system's\n"
             "  --no-sandbox        do not serve the sandbox provider's endpoints (/v1/sandbox)\n"
             "  --test-clock[=T]    time moves only via POST /v1/test/clock/advance;\n"
             "                      starts at T (RFC 3339) or the real time now\n"
@@ -102,6 +105,9 @@ static int parse_args(int argc, char **argv, struct config *c)
             c->verify_read_cache = true;
         } else if (strcmp(a, "--webhook-url") == 0 && v != NULL) {
             snprintf(c->webhook_url, sizeof c->webhook_url, "%s", v);
+            i++;
+        } else if (strcmp(a, "--outbound-ca-file") == 0 && v != NULL) {
+            snprintf(c->outbound_ca_file, sizeof c->outbound_ca_file, "%s", v);
             i++;
         } else if (strncmp(a, "--test-clock", 12) == 0) {
             c->test_clock = true;
@@ -252,6 +258,13 @@ static int serve(const struct config *c)
                   "payments, top-ups and refunds go to the built-in sandbox: anyone can complete a "
                   "payment at /v1/sandbox; never take real money this way (--no-sandbox)",
                   NULL);
+    }
+    if (c->outbound_ca_file[0] != '\0') {
+        char err[600];
+        if (http_out_set_ca_file(c->outbound_ca_file, err, sizeof err) != 0) {
+            fprintf(stderr, "kameng: outbound_ca_file: %s\n", err);
+            return 1;
+        }
     }
     if (open_store(c, true, true) != 0) {
         return 1;

@@ -26,15 +26,15 @@ static int64_t retry_at_after(int64_t attempts_before, int64_t base_ms)
 }
 
 bool callback_post(const uint8_t key[32], const char *url, json_t *body, int64_t attempts_before,
-                   int64_t base_ms, int64_t *retry_at)
+                   int64_t base_ms, int64_t *retry_at, long *status)
 {
     size_t len = 0;
     char *text = json_out(body, &len);
     json_decref(body);
     char sig[SIGNATURE_HEADER_BYTES];
     signature_make(key, clock_now_ms(), text, len, sig);
-    long status = 0;
-    bool ok = http_out_post(url, text, sig, &status) == 0 && status >= 200 && status < 300;
+    *status = 0;
+    bool ok = http_out_post(url, text, sig, status) == 0 && *status >= 200 && *status < 300;
     free(text);
     *retry_at = ok ? 0 : retry_at_after(attempts_before, base_ms);
     return ok;

@@ -12,9 +12,10 @@
 #include "core/ids.h"
 
 /* Post body (stolen) to url signed with key. True when acknowledged; otherwise *retry_at is when
- * to try again, given the attempts made before this one. */
+ * to try again, given the attempts made before this one, and *status is the answer's HTTP status
+ * (0: none came; http_out_error says why). */
 bool callback_post(const uint8_t key[32], const char *url, json_t *body, int64_t attempts_before,
-                   int64_t base_ms, int64_t *retry_at);
+                   int64_t base_ms, int64_t *retry_at, long *status);
 
 struct db;
 /* Records one outcome in the provider's books: retry_at 0 for acknowledged, else when next. */

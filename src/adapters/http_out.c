@@ -4,6 +4,9 @@
 #include "adapters/http_out_curl.h"
 
 #include <curl/curl.h>
+#include <errno.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,6 +14,46 @@
 #include <string.h>
 
 #include "core/err.h"
+
+static char ca_file[512]; /* set once before any post; empty: the system's store alone */
+static _Thread_local char last_error[CURL_ERROR_SIZE];
+
+int http_out_set_ca_file(const char *path, char *err, size_t err_len)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        snprintf(err, err_len, "cannot read %s: %s", path, strerror(errno));
+        return -KM_EINVAL;
+    }
+    int certs = 0;
+    X509 *x = NULL;
+    while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+        X509_free(x);
+        certs++;
+    }
+    fclose(f);
+    if (certs == 0 || strlen(path) >= sizeof ca_file) {
+        snprintf(err, err_len, "%s holds no PEM certificate", path);
+        return -KM_EINVAL;
+    }
+    snprintf(ca_file, sizeof ca_file, "%s", path);
+    return 0;
+}
+
+const char *http_out_error(void)
+{
+    return last_error;
+}
+
+/* What every libcurl transfer of kameng's is set up with. */
+static void common_options(CURL *easy)
+{
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)HTTP_OUT_TIMEOUT_MS);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    if (ca_file[0] != '\0') {
+        curl_easy_setopt(easy, CURLOPT_CAINFO, ca_file); /* the CA directory stays in use */
+    }
+}
 
 static size_t discard(char *ptr, size_t size, size_t n, void *ud)
 {
@@ -59,8 +102,7 @@ struct curl_slist *http_out_post_options(CURL *easy, const char *url, const char
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)HTTP_OUT_TIMEOUT_MS);
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    common_options(easy);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard);
     return headers;
 }
@@ -73,10 +115,15 @@ int http_out_post(const char *url, const char *body, const char *signature, long
         return -KM_EINTERNAL;
     }
     struct curl_slist *headers = http_out_post_options(c, url, body, signature);
+    last_error[0] = '\0';
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, last_error);
     CURLcode rc = curl_easy_perform(c);
     if (rc == CURLE_OK) {
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+    } else if (last_error[0] == '\0') {
+        snprintf(last_error, sizeof last_error, "%s", curl_easy_strerror(rc));
     }
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
     curl_slist_free_all(headers);
     return rc == CURLE_OK ? 0 : -KM_EINTERNAL;
 }
@@ -116,8 +163,7 @@ int http_out_get(const char *url, char **body, long *status)
     }
     struct sink s = {0};
     curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)HTTP_OUT_TIMEOUT_MS);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    common_options(c);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
     CURLcode rc = curl_easy_perform(c);

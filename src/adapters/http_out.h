@@ -4,13 +4,22 @@
 #ifndef KM_HTTP_OUT_H
 #define KM_HTTP_OUT_H
 
+#include <stddef.h>
+
 #include "core/check.h"
 
 #define HTTP_OUT_TIMEOUT_MS 5000 /* a callback receiver answers in milliseconds or is down */
 
-/* 0 and *status (HTTP status) when a response came back; negative on a transport failure. */
+/* Trust the CA certificates of a PEM file for https://, besides the system's: for a receiver
+ * behind a private CA. Call before any post; 0, or -KM_EINVAL with the reason in err when the
+ * file cannot be read or holds no certificate. */
+KM_MUST_USE int http_out_set_ca_file(const char *path, char *err, size_t err_len);
+
+/* 0 and *status (HTTP status) when a response came back; negative on a transport failure, whose
+ * reason http_out_error then tells (the calling thread's last). */
 KM_MUST_USE int http_out_post(const char *url, const char *body, const char *signature,
                               long *status);
+const char *http_out_error(void);
 
 /* Lets the calling thread's http_out_pipe_* posts keep their connections open for the next ones;
  * without it each opens its own and asks for it to be closed after the answer. Only for a thread

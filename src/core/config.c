@@ -80,6 +80,8 @@ int config_load_file(struct config *c, const char *path, char *err, int err_len)
             snprintf(c->log_origin, sizeof c->log_origin, "%s", value);
         } else if (strcmp(key, "webhook_url") == 0) {
             snprintf(c->webhook_url, sizeof c->webhook_url, "%s", value);
+        } else if (strcmp(key, "outbound_ca_file") == 0) {
+            snprintf(c->outbound_ca_file, sizeof c->outbound_ca_file, "%s", value);
         } else if (strcmp(key, "log_level") == 0) {
             snprintf(c->log_level, sizeof c->log_level, "%s", value);
         } else if (strcmp(key, "port") == 0) {

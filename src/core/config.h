@@ -18,13 +18,16 @@ struct config {
     uint16_t port;                      /* port = 8080 */
     char public_url[256];               /* public_url = http://<listen>:<port> (callbacks) */
     char webhook_url[256];              /* webhook_url = (empty: webhooks wait, undelivered) */
-    char log_origin[128];               /* log_origin = kameng.local/evidence (the log's name) */
-    int64_t money_max_fen;              /* money_max_fen = 10000000 */
-    int threads;                        /* threads = 4 */
-    int order_view_cache_mb;            /* order_view_cache_mb = auto (-1); 0 keeps no views */
-    bool verify_read_cache;             /* --verify-read-cache only: check every cached read */
-    bool test_clock;                    /* --test-clock only, never from a file */
-    bool sandbox;                       /* sandbox = on (the sandbox provider's endpoints) */
+    /* outbound_ca_file = (empty) a PEM file of CA certificates trusted for outbound https://,
+     * besides the system's: a webhook receiver behind a private CA */
+    char outbound_ca_file[CONFIG_PATH_BYTES];
+    char log_origin[128];    /* log_origin = kameng.local/evidence (the log's name) */
+    int64_t money_max_fen;   /* money_max_fen = 10000000 */
+    int threads;             /* threads = 4 */
+    int order_view_cache_mb; /* order_view_cache_mb = auto (-1); 0 keeps no views */
+    bool verify_read_cache;  /* --verify-read-cache only: check every cached read */
+    bool test_clock;         /* --test-clock only, never from a file */
+    bool sandbox;            /* sandbox = on (the sandbox provider's endpoints) */
     int64_t test_clock_start_ms;
     char log_level[8]; /* log_level = info */
 };
