@@ -95,8 +95,7 @@ static void round_of_writes(struct overwrite *cmds, int round)
     }
 }
 
-Test(executor_wal, the_writer_restarts_the_wal_under_steady_writes_and_keeps_every_write,
-     .timeout = 240)
+Test(executor_wal, the_writer_restarts_the_wal_under_steady_writes_and_keeps_every_write)
 {
     temp_dir_make("executor-wal", dir, sizeof dir);
     snprintf(path, sizeof path, "%s/shop.db", dir);
