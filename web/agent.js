@@ -136,13 +136,15 @@ function drawCase() {
       [t('提交时间'), when(c.created_at)],
       due && [c.status === 'awaiting_buyer' ? t('买家回复截止') : t('处理时限'), h('span', { class: c.overdue ? 'late' : '' }, `${when(due)} · ${leftUntil(due, S.now)}`)],
       c.appealed_at && [t('申诉时间'), when(c.appealed_at)]], 'compact'));
+  // A request sent without a word or a file leaves no bubble of its own.
+  const said = c.messages.filter((m) => m.body || m.evidence_ids.length > 0);
   const words = h('section', { class: 'card words' }, h('h2', null, t('买家陈述与证据')),
-    h('ol', { class: 'events' }, c.messages.map((m) => h('li', { class: `ev msg ${m.author === 'buyer' ? 'buyer' : 'staff'}` },
+    h('ol', { class: 'events' }, said.map((m) => h('li', { class: `ev msg ${m.author === 'buyer' ? 'buyer' : 'staff'}` },
       h('div', { class: 'meta' }, h('strong', null, authorName(m.author)), h('time', null, when(m.created_at))),
-      h('p', { class: 'body' }, m.body),
+      m.body && h('p', { class: 'body' }, m.body),
       m.evidence_ids.length > 0 && h('ul', { class: 'evidence-list' }, m.evidence_ids.map((ev) =>
         h('li', { class: 'evidence-item', 'data-evidence': ev }, h('code', { class: 'small' }, ev), h('span', { class: 'small muted' }, t('加载中…')))))))),
-    c.messages.length === 0 && h('p', { class: 'muted' }, t('买家没有留言。')));
+    said.length === 0 && h('p', { class: 'muted' }, t('买家没有留言。')));
   const facts = factsPane(c, o);
   $('#case').replaceChildren(...[head, h('div', { class: 'case-cols' }, words, facts),
     decisionsPane(c), unpaidPane(o), active(c) ? actionsPane(c, o) : nextPane(c)].filter(Boolean));
@@ -207,7 +209,7 @@ function factsPane(c, o) {
         h('span', { class: k.activated_at ? 'late' : 'okc' }, k.activated_at ? when(k.activated_at) : t('未激活'))]))],
     h('h3', null, t('提取记录')),
     tbl([t('时间'), t('对象'), 'IP', t('放弃无理由确认')], (o.reveals || []).map((r) =>
-      [when(r.revealed_at), r.card_key_id || t('账号'), r.ip, r.waiver_confirmed_at ? `${when(r.waiver_confirmed_at)} (${r.policy_version})` : '—'])),
+      [when(r.revealed_at), r.card_key_id ? h('code', { class: 'id' }, r.card_key_id) : t('账号'), r.ip, r.waiver_confirmed_at ? `${when(r.waiver_confirmed_at)} (${r.policy_version})` : '—'])),
     h('h3', null, t('退款')),
     tbl([t('金额'), t('方式'), t('规则'), t('状态'), t('预计 / 到账')], (o.refunds || []).map((r) =>
       [yuan(r.amount_fen), METHOD()[r.method] || r.method, r.rule, REFUND()[r.status] || r.status,

@@ -12,6 +12,20 @@ const PAY_STATUS = () => ({ requires_payment: t('待支付'), succeeded: t('支�
 const DISPOSITION = () => ({
   duplicate: t('重复支付，待退回'), late: t('订单过期后到账，待退回'), undeliverable: t('无法发货，待退回'),
 });
+const DISPOSITION_RETURNING = () => ({
+  duplicate: t('重复支付，退回中'), late: t('订单过期后到账，退回中'), undeliverable: t('无法发货，退回中'),
+});
+const DISPOSITION_RETURNED = () => ({
+  duplicate: t('重复支付，已退回'), late: t('订单过期后到账，已退回'), undeliverable: t('无法发货，已退回'),
+});
+// How far the money of a payment the order did not use has got back: 'returned' once refunds of
+// it reached the buyer in full, 'returning' while one is on its way, else 'owed'.
+function returnState(o, payment) {
+  const rs = (o.refunds || []).filter((r) => r.payment_id === payment.id && !refundMoved(r, o.refunds));
+  const back = rs.filter((r) => r.status === 'succeeded').reduce((sum, r) => sum + r.amount_fen, 0);
+  if (rs.length && back >= payment.amount_fen) return 'returned';
+  return rs.some((r) => ['pending', 'processing'].includes(r.status)) ? 'returning' : 'owed';
+}
 const TOPUP = () => ({
   queued: t('排队中'), submitted: t('已提交，等待运营商结果'), processing: t('处理中'),
   succeeded: t('充值成功'), failed: t('充值失败'), wrong_region: t('充值到了错误的区服'),
@@ -60,13 +74,27 @@ function saveToken(id, token) {
 const evNames = () => JSON.parse(sessionStorage.getItem('km.evidence') || '{}');
 const rememberEv = (ev) => sessionStorage.setItem('km.evidence', JSON.stringify({ ...evNames(), [ev.id]: ev.filename }));
 
+// The API's own messages are English; a field's error the buyer can mend gets the page's words.
+function fieldErr(e) {
+  const field = FIELD()[e.param];
+  if (e.param === 'quantity' && ['parameter_out_of_range', 'parameter_invalid', 'parameter_invalid_type'].includes(e.code)) {
+    return t('购买数量须为 1–{n} 的整数', { n: Number($('#buy-form').elements.quantity.max) || 100 });
+  }
+  if (e.code === 'parameter_invalid' && e.param === 'target_account' && typeof buying !== 'undefined' && buying) {
+    if (buying.target_format === 'phone_cn') return t('请填写 11 位中国大陆手机号（以 13–19 开头）');
+    if (buying.target_format === 'game_account') return t('游戏账号为 4–32 位，只能包含字母、数字和 _ . @ -');
+  }
+  if (e.code === 'parameter_missing' && field) return t('请填写{f}', { f: field });
+  return null;
+}
+
 // Shows an API error ({message, param, code}) as plain text; marks the form field it names.
 function showErr(box, e, form) {
   if (form) for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
   if (!e) { box.textContent = ''; return; }
   const field = form && e.param && form.elements[e.param];
   if (field && field.setAttribute) { field.setAttribute('aria-invalid', 'true'); field.focus(); }
-  const zh = ERR()[`${e.code}:${e.param}`] || ERR()[e.code];
+  const zh = ERR()[`${e.code}:${e.param}`] || ERR()[e.code] || fieldErr(e);
   box.textContent = zh || (FIELD()[e.param] ? `${FIELD()[e.param]}: ` : '') + (e.message || t('出错了，请重试'));
 }
 
@@ -238,16 +266,29 @@ function resetCheck() {
   $('#buy-submit').textContent = buying && buying.kind === 'direct_topup' ? t('核对充值账号') : t('提交订单');
 }
 
+// The quantity typed, or null when it is not a whole number the shop sells (0, 2.5, 101 …): the
+// order is never placed for another quantity than the buyer sees.
+function quantityOf(field) {
+  const text = field.value.trim(), max = Number(field.max) || 100;
+  return /^[0-9]+$/.test(text) && Number(text) >= 1 && Number(text) <= max ? Number(text) : null;
+}
+
 function updateTotal() {
-  const q = buying.kind === 'card_key' ? Math.max(1, parseInt($('#buy-form').elements.quantity.value, 10) || 1) : 1;
-  $('#buy-total').textContent = yuan(buying.price_fen * q);
+  const q = buying.kind === 'card_key' ? quantityOf($('#buy-form').elements.quantity) : 1;
+  $('#buy-total').textContent = q ? yuan(buying.price_fen * q) : '—';
 }
 
 function submitBuy(ev) {
   ev.preventDefault();
   const form = ev.target, f = form.elements, btn = $('#buy-submit');
   const body = { product_id: buying.id };
-  if (buying.kind === 'card_key') body.quantity = parseInt(f.quantity.value, 10) || 1;
+  if (buying.kind === 'card_key') {
+    body.quantity = quantityOf(f.quantity);
+    if (!body.quantity) {
+      showErr($('.err', form), { code: 'parameter_out_of_range', param: 'quantity' }, form);
+      return;
+    }
+  }
   if (buying.kind === 'direct_topup') body.target_account = f.target_account.value.trim();
   if (buying.target_format === 'game_account') body.target_region = f.target_region.value || undefined;
   if (f.contact.value.trim()) body.contact = f.contact.value.trim();
@@ -296,12 +337,22 @@ async function openOrder(id) {
 function statusText(o) {
   // "Refunded" would say the money is back; a refund the route refused is not.
   if (o.status === 'refunded' && (o.refunds || []).some(refundStuck)) return t('退款未能到账，需您处理');
+  if (o.status === 'refunded' && (o.refunds || []).some((r) => ['pending', 'processing'].includes(r.status))) return t('退款中');
+  // Expired "unpaid" is not true of an order the buyer paid too late.
+  if (o.status === 'expired' && o.payments.some((p) => p.status === 'succeeded')) return t('已过期（逾期付款，原路退回）');
   const byKind = {
     delivering: { direct_topup: t('充值中'), account: t('等待卖家发货') },
     delivered: { card_key: t('卡密已发放'), direct_topup: t('已到账'), account: t('卖家已发货，待确认收货') },
     failed: { direct_topup: t('充值失败，待退款') },
   };
   return (byKind[o.status] || {})[o.kind] || STATUS()[o.status] || o.status;
+}
+
+// A top-up the shop stopped waiting for (refunded at its timeout) is not "submitted" to the buyer.
+function topupText(o) {
+  const open = ['queued', 'submitted', 'processing'].includes(o.topup.status);
+  if (open && ['refunded', 'failed'].includes(o.status)) return t('超时未到账，已转退款');
+  return TOPUP()[o.topup.status] || o.topup.status;
 }
 
 function renderOrder() {
@@ -323,8 +374,8 @@ function renderOrder() {
       o.refund_terms && h('p', { class: 'terms' }, refundTerms(o.refund_terms, o.kind))),
     o.status === 'pending_payment' && paySection(o),
     o.topup && section(t('充值进度'), kv([
-      [t('状态'), h('span', { class: `t-${o.topup.status}` }, TOPUP()[o.topup.status] || o.topup.status)],
-      o.topup.credited_region && [t('实际到账区服'), o.topup.credited_region],
+      [t('状态'), h('span', { class: `t-${o.topup.status}` }, topupText(o))],
+      o.topup.credited_region && ['succeeded', 'wrong_region'].includes(o.topup.status) && [t('实际到账区服'), o.topup.credited_region],
       o.topup.detail && [t('说明'), o.topup.detail],
       o.topup.submitted_at && [t('提交时间'), when(o.topup.submitted_at)],
       o.topup.result_at && [t('结果时间'), when(o.topup.result_at)]])),
@@ -427,6 +478,10 @@ async function watch(id, payId) {
     if (p && p.status === 'failed') {
       state.checkoutId = 'none';
       state.note = { text: t('支付失败（模拟），可重新选择支付方式再试。'), tone: 'bad' };
+    } else if (p && p.status === 'succeeded' && p.disposition === 'late') {
+      state.note = { text: t('付款到账时订单已超过付款时限，没有发货；这笔款项将原路退回。'), tone: 'bad' };
+    } else if (p && p.status === 'succeeded' && p.disposition === 'duplicate') {
+      state.note = { text: t('这笔是重复支付，订单不会因此重复发货；这笔款项将原路退回。'), tone: 'bad' };
     } else if (['failed', 'refunded'].includes(o.status)) {
       state.note = { text: o.status === 'refunded' ? t('支付成功，但发货失败，已自动发起原路退款。') : t('支付成功，但发货失败，款项将退回。'), tone: 'bad' };
     } else if (!paying) state.note = { text: moving ? t('支付成功，正在发货…') : t('支付成功。'), tone: moving ? 'info' : '' };
@@ -505,10 +560,33 @@ function paymentsSection(o) {
     h('ul', { class: 'plain' }, o.payments.map((p) => h('li', null,
       h('div', { class: 'row' }, h('strong', null, `${METHOD()[p.method] || p.method} ${yuan(p.amount_fen)}`),
         h('span', { class: `pay-${p.status}` }, PAY_STATUS()[p.status] || p.status),
-        DISPOSITION()[p.disposition] && h('span', { class: 'tag warnish' }, DISPOSITION()[p.disposition])),
+        p.disposition && dispositionTag(o, p)),
       h('span', { class: 'small muted' }, `${p.id} · ${when(p.captured_at || p.created_at)}`)))),
-    o.amount_unapplied_fen > 0 && h('p', { class: 'note warn' },
-      t('有 {a} 未用于本订单（重复或逾期支付），将原路退回。', { a: yuan(o.amount_unapplied_fen) })));
+    o.amount_unapplied_fen > 0 && unappliedNote(o));
+}
+
+function dispositionTag(o, p) {
+  const state = returnState(o, p);
+  const text = (state === 'returned' ? DISPOSITION_RETURNED() : state === 'returning' ? DISPOSITION_RETURNING() : DISPOSITION())[p.disposition];
+  return text && h('span', { class: `tag ${state === 'returned' ? 'okish' : 'warnish'}` }, text);
+}
+
+function unappliedNote(o) {
+  const extra = o.payments.filter((p) => p.disposition && p.status === 'succeeded');
+  const states = extra.map((p) => returnState(o, p));
+  const a = yuan(o.amount_unapplied_fen);
+  if (states.length && states.every((x) => x === 'returned')) {
+    return h('p', { class: 'note ok' }, t('有 {a} 未用于本订单（重复或逾期支付），已原路退回。', { a }));
+  }
+  if (states.includes('returning')) {
+    const ids = new Set(extra.map((p) => p.id));
+    const by = (o.refunds || []).filter((r) => ids.has(r.payment_id) && ['pending', 'processing'].includes(r.status) && r.expected_by)
+      .map((r) => r.expected_by).sort().pop();
+    return h('p', { class: 'note info' }, by
+      ? t('有 {a} 未用于本订单（重复或逾期支付），正在原路退回，预计 {t} 前到账。', { a, t: when(by) })
+      : t('有 {a} 未用于本订单（重复或逾期支付），正在原路退回。', { a }));
+  }
+  return h('p', { class: 'note warn' }, t('有 {a} 未用于本订单（重复或逾期支付），将原路退回。', { a }));
 }
 
 function revealsSection(o) {
@@ -729,9 +807,10 @@ function renderCase() {
         ? h('p', { class: 'note info clock', role: 'status' }, t('系统将在 {t} 前确认结果，未到账会自动退款。', { t: when(c.sla_due_at) })) : null;
   const items = caseEvents(c).map((e) => {
     if (e.kind === 'message') {
+      if (!e.m.body && !(e.m.evidence_ids || []).length) return null;
       return h('li', { class: `ev msg ${e.m.author === 'buyer' ? 'mine' : 'theirs'}` },
         h('div', { class: 'meta' }, h('strong', null, author(e.m.author)), h('time', null, when(e.at))),
-        h('p', { class: 'body' }, e.m.body), evidenceLinks(e.m.evidence_ids, orderId, tok));
+        e.m.body && h('p', { class: 'body' }, e.m.body), evidenceLinks(e.m.evidence_ids, orderId, tok));
     }
     if (e.kind === 'appeal') return h('li', { class: 'ev sys' }, h('div', { class: 'meta' }, h('strong', null, t('已提出申诉')), h('time', null, when(e.at))));
     if (e.kind === 'refund') {
@@ -1103,6 +1182,28 @@ addEN({
     '附件' : 'File',
     '这是员工 API 密钥，不能在买家页面使用。' :
         'That is a staff API key; it is not used on the buyer\'s page.',
+    '重复支付，退回中' : 'Duplicate payment, being returned',
+    '订单过期后到账，退回中' : 'Arrived after expiry, being returned',
+    '无法发货，退回中' : 'Undeliverable, being returned',
+    '重复支付，已退回' : 'Duplicate payment, returned',
+    '订单过期后到账，已退回' : 'Arrived after expiry, returned',
+    '无法发货，已退回' : 'Undeliverable, returned',
+    '有 {a} 未用于本订单（重复或逾期支付），已原路退回。' :
+        '{a} was not used for this order (a duplicate or late payment) and has been returned the way it came.',
+    '有 {a} 未用于本订单（重复或逾期支付），正在原路退回，预计 {t} 前到账。' :
+        '{a} was not used for this order (a duplicate or late payment); it is on its way back, expected by {t}.',
+    '有 {a} 未用于本订单（重复或逾期支付），正在原路退回。' :
+        '{a} was not used for this order (a duplicate or late payment); it is on its way back.',
+    '付款到账时订单已超过付款时限，没有发货；这笔款项将原路退回。' :
+        'The payment arrived after the order had expired: nothing was delivered, and the money goes back the way it came.',
+    '这笔是重复支付，订单不会因此重复发货；这笔款项将原路退回。' :
+        'This payment was a duplicate: the order is not delivered twice, and the money goes back the way it came.',
+    '超时未到账，已转退款' : 'Not credited in time: refunded',
+    '购买数量须为 1–{n} 的整数' : 'The quantity must be a whole number from 1 to {n}',
+    '请填写 11 位中国大陆手机号（以 13–19 开头）' : 'Enter an 11-digit mainland China mobile number (starting 13 to 19)',
+    '游戏账号为 4–32 位，只能包含字母、数字和 _ . @ -' : 'A game account has 4 to 32 characters: letters, digits and _ . @ -',
+    '请填写{f}' : 'Enter the {f}',
+    '已过期（逾期付款，原路退回）' : 'Expired (paid too late: the money goes back)',
 });
 
 // app.js is loaded with defer: the document is parsed by now.

@@ -199,6 +199,60 @@ describe('buyer pages', () => {
     await page.context().close();
   });
 
+  // The buyer leaves the cashier open past the order's payment window, then pays: the money is
+  // taken, but the order is gone. The page must not say "paid", and must follow the money back.
+  it('does not call a payment that came after the order expired paid, and follows its return', async () => {
+    const { product } = await cardProduct(shop, { name: 'Q币卡 · 逾期付款' });
+    const page = await openPage(browser, shop.base, PHONE);
+    await page.goto(`${shop.base}/#/buy/${product.id}`);
+    const form = page.locator('#buy-form');
+    await form.locator('input[name=lookup_password]').fill('secret-123');
+    await page.click('#buy-submit');
+    await page.click('#token-saved');
+    await page.getByRole('button', { name: '去支付', exact: true }).click();
+    const confirmPay = page.getByRole('button', { name: '确认支付' });
+    await confirmPay.waitFor(); // the payment is open at the provider
+    await shop.advance(16 * 60); // the order expires with the cashier still open
+    await confirmPay.click();
+    await shop.advance(0); // the provider's notification: captured, recorded as late
+    const note = page.locator('#v-order .note[role=status]');
+    await page.waitForFunction(() => /超过付款时限/.test(document.querySelector('#v-order .note[role=status]')?.textContent ?? ''));
+    assert.doesNotMatch(await note.innerText(), /支付成功/);
+    assert.equal(await page.locator('.badge[class*=s-]').innerText(), '已过期（逾期付款，原路退回）');
+    const tag = page.locator('.tag', { hasText: '订单过期后到账' });
+    assert.match(await tag.innerText(), /退回中/, 'the automatic refund is on its way');
+    assert.match(await page.locator('.note', { hasText: '未用于本订单' }).innerText(), /正在原路退回，预计 .+ 前到账/);
+    await shot(page, 'buyer-phone-late-payment', { at: '#v-order' });
+
+    await shop.advance(3600); // Alipay books the refund
+    await page.getByRole('button', { name: '刷新订单' }).click();
+    await page.waitForSelector('.tag.okish');
+    assert.match(await tag.innerText(), /已退回/);
+    assert.match(await page.locator('.note', { hasText: '未用于本订单' }).innerText(), /已原路退回/);
+    assertClean(page);
+    await page.context().close();
+  });
+
+  it('refuses a quantity it would have to change, in the page\'s words', async () => {
+    const { product } = await cardProduct(shop, { name: 'Q币卡 · 数量', digits: ['2', '4', '6'] });
+    const page = await openPage(browser, shop.base, DESKTOP);
+    await page.goto(`${shop.base}/#/buy/${product.id}`);
+    const form = page.locator('#buy-form');
+    await form.locator('input[name=lookup_password]').fill('secret-123');
+    for (const q of ['0', '2.5', '4']) { // three keys in stock
+      await form.locator('input[name=quantity]').fill(q);
+      assert.equal(await page.locator('#buy-total').innerText(), '—', `no total for ${q}`);
+      await page.click('#buy-submit');
+      assert.equal(await form.locator('.err').innerText(), '购买数量须为 1–3 的整数');
+      assert.equal(await form.locator('input[name=quantity]').getAttribute('aria-invalid'), 'true');
+    }
+    assert.match(page.url(), /#\/buy\//, 'no order was placed');
+    const orders = (await shop.get('/v1/orders?limit=100', { token: shop.keys.admin })).body.data;
+    assert.equal(orders.filter((o) => o.product_id === product.id).length, 0);
+    assertClean(page);
+    await page.context().close();
+  });
+
   // A refund of an amount ending in 17 sits with a slow bank for ten days, past the date promised.
   it('shows a refund past its promised date as overdue', async () => {
     const { product } = await cardProduct(shop, { name: 'Q币卡 · 慢银行', price: 1017, noReasonDays: 7 });
