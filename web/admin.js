@@ -172,10 +172,16 @@ async function importKeys(me) {
         { n: r.imported, a: r.stock.available, r: r.stock.reserved, d: r.stock.delivered })));
       text.value = '';
       file.value = '';
+      // The product's line in the list says its stock; it does so as of now.
+      const opt = [...sel.options].find((o) => o.value === sel.value);
+      const p = list.find((x) => x.id === sel.value);
+      if (opt && p) opt.textContent = `${p.name} · ${t('库存 {n}', { n: r.stock.available })}`;
     } catch (e) {
       const why = { malformed: t('格式错误'), empty_secret: t('密码为空'), too_long: t('过长'), duplicate_in_file: t('文件内重复'),
         invalid_utf8: t('编码不是 UTF-8'), duplicate_in_stock: t('与库存重复'), already_imported: t('与库存重复') };
-      report.replaceChildren(...[h('p', { class: 'err' }, t('没有导入任何卡密：{m}', { m: e.message })),
+      const count = e.problem_count || (e.problems || []).length;
+      report.replaceChildren(...[h('p', { class: 'err' }, count
+        ? t('文件中有 {n} 处问题，没有导入任何卡密。', { n: count }) : t('没有导入任何卡密：{m}', { m: e.message })),
         e.problems && tbl([t('行'), t('问题'), t('说明')], e.problems.map((p) => [String(p.line), why[p.reason] ? `${why[p.reason]} (${p.reason})` : p.reason, p.message]), 'problems'),
         e.problem_count > (e.problems || []).length && h('p', { class: 'small muted' }, t('共 {n} 个问题，仅列出前 {k} 个。', { n: e.problem_count, k: e.problems.length }))].filter(Boolean));
     } finally { btn.disabled = false; }
@@ -352,6 +358,7 @@ addEN({
   'CSV 第一行为 number,password（卡号可空）；JSON 为 [{"number": …, "password": …}] 或 {"card_keys": […]}。全部无误才导入，有问题的行会逐行列出。': 'CSV starts with the line number,password (number may be empty); JSON is [{"number": …, "password": …}] or {"card_keys": […]}. Nothing is imported unless every line is clean; problems are listed by line.',
   '请粘贴内容或选择文件': 'Paste the keys or pick a file', 'JSON 格式错误：{m}': 'Malformed JSON: {m}',
   '已导入 {n} 条。库存：可售 {a}，占用 {r}，已发 {d}。': 'Imported {n}. Stock: {a} available, {r} reserved, {d} delivered.',
+  '文件中有 {n} 处问题，没有导入任何卡密。': '{n} problem(s) in the file; nothing was imported.',
   '没有导入任何卡密：{m}': 'Nothing was imported: {m}', '行': 'Line', '问题': 'Problem', '说明': 'Detail',
   '格式错误': 'malformed', '密码为空': 'empty password', '过长': 'too long', '文件内重复': 'duplicate in the file', '编码不是 UTF-8': 'not UTF-8',
   '与库存重复': 'already in stock', '共 {n} 个问题，仅列出前 {k} 个。': '{n} problems; the first {k} are listed.', '还没有卡密类商品。': 'No card-key products yet.',

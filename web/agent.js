@@ -291,7 +291,7 @@ function rulesFor(outcome) {
 
 function actionsPane(c, o) {
   const err = h('p', { class: 'err', role: 'alert' });
-  const refundable = Math.max(0, (o.amount_captured_fen || 0) - (o.amount_refunded_fen || 0));
+  const refundable = refundableOf(o);
   const outcome = S.outcome || (c.preview.rule && c.preview.rule.startsWith('N') ? 'reject' : 'approve');
   const ruleSel = h('select', { name: 'rule', id: 'rule' });
   // All that is left, for the order's first refund; after one, the agent states what this claim
@@ -357,6 +357,8 @@ function actionsPane(c, o) {
       : h('section', { class: 'card' }, h('h2', null, t('补充证据')), h('p', { class: 'muted' }, t('已请买家补充，等待回复（截止 {t}）。', { t: when(c.buyer_reply_due_at) }))));
 }
 
+const refundableOf = (o) => Math.max(0, ((o && o.amount_captured_fen) || 0) - ((o && o.amount_refunded_fen) || 0));
+
 async function act(btn, err, fn) {
   btn.disabled = true;
   err.textContent = '';
@@ -365,7 +367,9 @@ async function act(btn, err, fn) {
     await openCase(S.c.id); // the order's facts (refunds) as they are now
     loadQueue();
   } catch (e) {
-    err.textContent = e.code === 'forbidden' ? t('无权操作：{m}', { m: e.message }) : e.message;
+    err.textContent = e.code === 'forbidden' ? t('无权操作：{m}', { m: e.message })
+      : e.code === 'refund_exceeds_captured' ? t('退款金额超过了这笔订单还能退的金额（最多 {a}）。', { a: yuan(refundableOf(S.c.order)) })
+        : e.message;
   } finally { btn.disabled = false; }
 }
 
@@ -437,7 +441,7 @@ addEN({
   '退款按原路退回，系统自动提交并对账。': 'The refund goes back the way the money came; the system submits and reconciles it.',
   '退款 {a} · {m} · {s} · 预计 {e}': 'Refund {a} · {m} · {s} · by {e}', '买家可在 {t} 前申诉一次，由另一位客服处理。': 'The buyer may appeal once before {t}; a different agent decides.',
   '申诉已决定，平台内为最终结果。': 'The appeal is decided; final on the platform.', '等待上游充值结果，系统会自动处理。': 'Waiting for the upstream result; the system acts on it.',
-  '结果': 'Outcome', '拒绝': 'Reject', '依据的规则': 'Rule', '退款金额（元，最多 {a}）': 'Refund amount (CNY, at most {a})', '给买家的说明': 'Explanation for the buyer',
+  '结果': 'Outcome', '拒绝': 'Reject', '依据的规则': 'Rule', '退款金额（元，最多 {a}）': 'Refund amount (CNY, at most {a})', '退款金额超过了这笔订单还能退的金额（最多 {a}）。': 'The amount is more than is left to refund on this order (at most {a}).', '给买家的说明': 'Explanation for the buyer',
   '提交决定': 'Decide', '请填写正确的金额，例如 10.00': 'Enter an amount such as 10.00', '请填写给买家的说明': 'Write an explanation for the buyer',
   '请买家补充（买家有 72 小时回复）': 'Ask the buyer (they have 72 hours to reply)', '请求补充证据': 'Ask for evidence', '请写明需要什么材料': 'Say what you need',
   '补充证据': 'Evidence request', '已请买家补充，等待回复（截止 {t}）。': 'Asked the buyer; waiting for the reply (due {t}).', '无权操作：{m}': 'Not allowed: {m}',

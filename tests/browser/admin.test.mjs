@@ -84,6 +84,7 @@ describe('admin pages', () => {
     const lines = await problems.evaluateAll((rows) => rows.map((r) => r.cells[0].textContent));
     assert.ok(lines.includes('3'), `line 3 (empty password) reported: ${lines}`);
     assert.ok(lines.includes('4'), `line 4 (the same key again) reported: ${lines}`);
+    assert.match(await page.locator('#import-report .err').innerText(), /^文件中有 \d+ 处问题，没有导入任何卡密。$/);
     await shot(page, 'admin-desktop-import-report');
 
     await page.setInputFiles('#import-file', {
@@ -94,6 +95,7 @@ describe('admin pages', () => {
     await page.click('#import-submit');
     await page.waitForSelector('#import-ok');
     assert.match(await page.locator('#import-ok').innerText(), /2/);
+    assert.match(await page.locator('#import-product option:checked').innerText(), /库存 2$/, 'the list says the new stock');
     assertClean(page);
     await page.context().close();
 

@@ -211,6 +211,11 @@ describe('agent console', () => {
     assert.equal(await page.locator('#amount').getAttribute('placeholder'), '7.01');
     await page.click('#decide-submit');
     await page.waitForSelector('#decide-form .err:not(:empty)');
+    // More than is left is refused in the console's words and in yuan.
+    await page.fill('#amount', '8.00');
+    await page.click('#decide-submit');
+    await page.waitForFunction(() => /最多/.test(document.querySelector('#decide-form .err').textContent));
+    assert.equal(await page.locator('#decide-form .err').innerText(), '退款金额超过了这笔订单还能退的金额（最多 ¥7.01）。');
     await page.fill('#amount', '1.00');
     await page.click('#decide-submit');
     await page.waitForSelector('#case-status.c-decided');
