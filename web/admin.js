@@ -167,14 +167,15 @@ async function importKeys(me) {
     }
     btn.disabled = true;
     try {
-      const r = await aapi('POST', `/v1/products/${encodeURIComponent(sel.value)}/card_keys`, undefined, opts);
+      const id = sel.value; // the product the keys went to, whatever is chosen meanwhile
+      const r = await aapi('POST', `/v1/products/${encodeURIComponent(id)}/card_keys`, undefined, opts);
       report.replaceChildren(h('p', { class: 'note', id: 'import-ok' }, t('已导入 {n} 条。库存：可售 {a}，占用 {r}，已发 {d}。',
         { n: r.imported, a: r.stock.available, r: r.stock.reserved, d: r.stock.delivered })));
       text.value = '';
       file.value = '';
       // The product's line in the list says its stock; it does so as of now.
-      const opt = [...sel.options].find((o) => o.value === sel.value);
-      const p = list.find((x) => x.id === sel.value);
+      const opt = [...sel.options].find((o) => o.value === id);
+      const p = list.find((x) => x.id === id);
       if (opt && p) opt.textContent = `${p.name} · ${t('库存 {n}', { n: r.stock.available })}`;
     } catch (e) {
       const why = { malformed: t('格式错误'), empty_secret: t('密码为空'), too_long: t('过长'), duplicate_in_file: t('文件内重复'),
@@ -283,8 +284,8 @@ function attentionSection(rows) {
   return h('section', { class: 'card', id: 'attention' }, h('h2', null, t('需要人工处理（{n}）', { n: rows.length })),
     rows.length === 0 ? h('p', { class: 'small muted' }, t('没有需要人工处理的退款。')) : tbl(
       [t('情况'), t('订单'), t('退款'), t('时间'), t('说明')],
-      rows.map((x) => [h('span', { class: x.rank === 0 ? 'flag' : 'late' }, x.kind), h('code', null, x.o.id),
-        x.r ? [`${yuan(x.r.amount_fen)} · ${METHOD()[x.r.method] || x.r.method} `, h('code', { class: 'small' }, x.r.id)] : '—',
+      rows.map((x) => [h('span', { class: x.rank === 0 ? 'flag' : 'late' }, x.kind), h('code', { class: 'id' }, x.o.id),
+        x.r ? [`${yuan(x.r.amount_fen)} · ${METHOD()[x.r.method] || x.r.method} `, h('code', { class: 'small id' }, x.r.id)] : '—',
         when(x.at), x.id ? [x.note, settleForm(x.id)] : x.note])));
 }
 

@@ -18,13 +18,20 @@ const DISPOSITION_RETURNING = () => ({
 const DISPOSITION_RETURNED = () => ({
   duplicate: t('重复支付，已退回'), late: t('订单过期后到账，已退回'), undeliverable: t('无法发货，已退回'),
 });
-// How far the money of a payment the order did not use has got back: 'returned' once refunds of
-// it reached the buyer in full, 'returning' while one is on its way, else 'owed'.
+const DISPOSITION_STUCK = () => ({
+  duplicate: t('重复支付，未能原路退回'), late: t('订单过期后到账，未能原路退回'), undeliverable: t('无法发货，未能原路退回'),
+});
+// A payment the order did not use (not the one that paid for it, 'applied').
+const unapplied = (p) => Boolean(p.disposition) && p.disposition !== 'applied';
+// How far the money of such a payment has got back: 'returned' once refunds of it reached the
+// buyer in full, 'returning' while one is on its way, 'stuck' when the route refused one and the
+// buyer must choose (see the refund list), else 'owed'.
 function returnState(o, payment) {
   const rs = (o.refunds || []).filter((r) => r.payment_id === payment.id && !refundMoved(r, o.refunds));
   const back = rs.filter((r) => r.status === 'succeeded').reduce((sum, r) => sum + r.amount_fen, 0);
   if (rs.length && back >= payment.amount_fen) return 'returned';
-  return rs.some((r) => ['pending', 'processing'].includes(r.status)) ? 'returning' : 'owed';
+  if (rs.some((r) => ['pending', 'processing'].includes(r.status))) return 'returning';
+  return rs.some(refundStuck) ? 'stuck' : 'owed';
 }
 const TOPUP = () => ({
   queued: t('排队中'), submitted: t('已提交，等待运营商结果'), processing: t('处理中'),
@@ -560,23 +567,31 @@ function paymentsSection(o) {
     h('ul', { class: 'plain' }, o.payments.map((p) => h('li', null,
       h('div', { class: 'row' }, h('strong', null, `${METHOD()[p.method] || p.method} ${yuan(p.amount_fen)}`),
         h('span', { class: `pay-${p.status}` }, PAY_STATUS()[p.status] || p.status),
-        p.disposition && dispositionTag(o, p)),
+        unapplied(p) && dispositionTag(o, p)),
       h('span', { class: 'small muted' }, `${p.id} · ${when(p.captured_at || p.created_at)}`)))),
     o.amount_unapplied_fen > 0 && unappliedNote(o));
 }
 
 function dispositionTag(o, p) {
   const state = returnState(o, p);
-  const text = (state === 'returned' ? DISPOSITION_RETURNED() : state === 'returning' ? DISPOSITION_RETURNING() : DISPOSITION())[p.disposition];
+  const words = { returned: DISPOSITION_RETURNED, returning: DISPOSITION_RETURNING, stuck: DISPOSITION_STUCK }[state] || DISPOSITION;
+  const text = words()[p.disposition];
   return text && h('span', { class: `tag ${state === 'returned' ? 'okish' : 'warnish'}` }, text);
 }
 
 function unappliedNote(o) {
-  const extra = o.payments.filter((p) => p.disposition && p.status === 'succeeded');
+  const extra = o.payments.filter((p) => unapplied(p) && p.status === 'succeeded');
   const states = extra.map((p) => returnState(o, p));
   const a = yuan(o.amount_unapplied_fen);
   if (states.length && states.every((x) => x === 'returned')) {
-    return h('p', { class: 'note ok' }, t('有 {a} 未用于本订单（重复或逾期支付），已原路退回。', { a }));
+    const ids = new Set(extra.map((p) => p.id));
+    const toBalance = (o.refunds || []).some((r) => ids.has(r.payment_id) && r.method === 'balance' && r.status === 'succeeded');
+    return h('p', { class: 'note ok' }, toBalance
+      ? t('有 {a} 未用于本订单（重复或逾期支付），已退回（部分或全部退至店铺余额）。', { a })
+      : t('有 {a} 未用于本订单（重复或逾期支付），已原路退回。', { a }));
+  }
+  if (states.includes('stuck')) {
+    return h('p', { class: 'note warn' }, t('有 {a} 未用于本订单（重复或逾期支付），未能原路退回，请在下方「退款」中选择处理方式。', { a }));
   }
   if (states.includes('returning')) {
     const ids = new Set(extra.map((p) => p.id));
@@ -1204,6 +1219,13 @@ addEN({
     '游戏账号为 4–32 位，只能包含字母、数字和 _ . @ -' : 'A game account has 4 to 32 characters: letters, digits and _ . @ -',
     '请填写{f}' : 'Enter the {f}',
     '已过期（逾期付款，原路退回）' : 'Expired (paid too late: the money goes back)',
+    '重复支付，未能原路退回' : 'Duplicate payment, could not be returned the way it came',
+    '订单过期后到账，未能原路退回' : 'Arrived after expiry, could not be returned the way it came',
+    '无法发货，未能原路退回' : 'Undeliverable, could not be returned the way it came',
+    '有 {a} 未用于本订单（重复或逾期支付），已退回（部分或全部退至店铺余额）。' :
+        '{a} was not used for this order (a duplicate or late payment) and has been returned, some or all of it to the shop balance.',
+    '有 {a} 未用于本订单（重复或逾期支付），未能原路退回，请在下方「退款」中选择处理方式。' :
+        '{a} was not used for this order (a duplicate or late payment) and could not be returned the way it came: choose what to do under Refunds below.',
 });
 
 // app.js is loaded with defer: the document is parsed by now.

@@ -5,6 +5,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <pthread.h>
@@ -32,8 +33,13 @@ int http_out_set_ca_file(const char *path, char *err, size_t err_len)
         certs++;
     }
     fclose(f);
-    if (certs == 0 || strlen(path) >= sizeof ca_file) {
+    ERR_clear_error(); /* the end of the file leaves a "no start line" on the thread's queue */
+    if (certs == 0) {
         snprintf(err, err_len, "%s holds no PEM certificate", path);
+        return -KM_EINVAL;
+    }
+    if (strlen(path) >= sizeof ca_file) {
+        snprintf(err, err_len, "the path %s is too long", path);
         return -KM_EINVAL;
     }
     snprintf(ca_file, sizeof ca_file, "%s", path);
@@ -51,7 +57,9 @@ static void common_options(CURL *easy)
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)HTTP_OUT_TIMEOUT_MS);
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     if (ca_file[0] != '\0') {
-        curl_easy_setopt(easy, CURLOPT_CAINFO, ca_file); /* the CA directory stays in use */
+        /* Replaces the bundle file only: libcurl as Debian builds it also reads the CA directory
+         * /etc/ssl/certs (its --with-ca-path), so the system's CAs stay trusted. */
+        curl_easy_setopt(easy, CURLOPT_CAINFO, ca_file);
     }
 }
 
@@ -112,6 +120,7 @@ int http_out_post(const char *url, const char *body, const char *signature, long
     *status = 0;
     CURL *c = thread_handle();
     if (c == NULL) {
+        snprintf(last_error, sizeof last_error, "no libcurl handle (out of memory)");
         return -KM_EINTERNAL;
     }
     struct curl_slist *headers = http_out_post_options(c, url, body, signature);

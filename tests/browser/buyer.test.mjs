@@ -233,6 +233,44 @@ describe('buyer pages', () => {
     await page.context().close();
   });
 
+  // Two payments for one order: the first pays for it ('applied'), the second is a duplicate.
+  // Only the duplicate is followed back, and the note ends once it is returned.
+  it('follows a duplicate payment back, and not the payment that paid for the order', async () => {
+    const { product } = await cardProduct(shop, { name: 'Q币卡 · 重复支付' });
+    const created = await shop.post('/v1/orders', { product_id: product.id });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const { id, buyer_token: token } = created.body;
+    const pays = [];
+    for (let i = 0; i < 2; i++) {
+      const p = await shop.post(`/v1/orders/${id}/payments`, { method: 'alipay' }, { token });
+      assert.equal(p.status, 201, JSON.stringify(p.body));
+      pays.push(p.body.id);
+    }
+    for (const pay of pays) {
+      const c = await shop.post(`/v1/sandbox/payments/${pay}/pay`, { outcome: 'succeeded' });
+      assert.equal(c.status, 202, JSON.stringify(c.body));
+    }
+    await shop.advance(0);
+    const page = await openPage(browser, shop.base, PHONE);
+    await page.context().addInitScript(([o, tok]) =>
+      sessionStorage.setItem('km.tokens', JSON.stringify({ [o]: tok })), [id, token]);
+    await page.goto(`${shop.base}/#/order/${id}`);
+    const tags = page.locator('#v-order .tag.warnish, #v-order .tag.okish');
+    await page.waitForSelector('.tag.warnish');
+    assert.deepEqual(await tags.allInnerTexts(), ['重复支付，退回中'], 'one tag, on the duplicate');
+    const note = page.locator('.note', { hasText: '未用于本订单' });
+    assert.match(await note.innerText(), /正在原路退回，预计 .+ 前到账/);
+    assert.match(await page.locator('.badge[class*=s-]').innerText(), /卡密已发放/);
+
+    await shop.advance(3600); // Alipay books the refund
+    await page.getByRole('button', { name: '刷新订单' }).click();
+    await page.waitForSelector('.tag.okish');
+    assert.deepEqual(await tags.allInnerTexts(), ['重复支付，已退回']);
+    assert.match(await note.innerText(), /已原路退回。$/);
+    assertClean(page);
+    await page.context().close();
+  });
+
   it('refuses a quantity it would have to change, in the page\'s words', async () => {
     const { product } = await cardProduct(shop, { name: 'Q币卡 · 数量', digits: ['2', '4', '6'] });
     const page = await openPage(browser, shop.base, DESKTOP);

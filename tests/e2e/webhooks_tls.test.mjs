@@ -76,11 +76,11 @@ test('an untrusted receiver certificate gets no event; the log says why; once th
     await first.advance(0);
     assert.equal(deliveries.filter((d) => d.type === 'order.created').length, 0,
       'nothing reached a receiver kameng could not verify');
-    assert.ok(handshakesRefused > 0, 'kameng broke off the TLS handshake');
-    for (let i = 0; i < 50 && failed.length === 0; i++) {
+    for (let i = 0; i < 50 && (failed.length === 0 || handshakesRefused === 0); i++) {
       failed = logLines(first, 'webhook_attempt_failed');
-      if (failed.length === 0) await new Promise((r) => setTimeout(r, 20));
+      if (failed.length === 0 || handshakesRefused === 0) await new Promise((r) => setTimeout(r, 20));
     }
+    assert.ok(handshakesRefused > 0, 'kameng broke off the TLS handshake');
     assert.ok(failed.length > 0, 'the failed attempt is logged');
     assert.match(failed[0].event_id, /^evt_/);
     assert.equal(failed[0].attempt, '1');
