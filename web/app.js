@@ -529,6 +529,10 @@ function keysSection(o) {
           h('button', { type: 'button', class: 'small-btn', onclick: () => { state.waiver = null; renderOrder(); } }, t('取消')))),
       secret && kv([secret.number && [t('卡号'), copyable(secret.number)], [t('密码'), copyable(secret.password)]], 'secret-box'));
   });
+  // A refund of keys never revealed takes them back: the order no longer holds any.
+  if (!items.length) {
+    return o.status === 'refunded' ? section(t('卡密'), h('p', { class: 'muted', id: 'keys-recalled' }, t('本订单已退款，卡密已收回，不能再提取。'))) : null;
+  }
   return section(t('卡密'), h('p', { class: 'small muted' }, t('提取后即视为已使用，不再适用无理由退款；每次提取都记录时间和 IP。')),
     h('ul', { class: 'keys' }, items));
 }
@@ -1226,6 +1230,7 @@ addEN({
         '{a} was not used for this order (a duplicate or late payment) and has been returned, some or all of it to the shop balance.',
     '有 {a} 未用于本订单（重复或逾期支付），未能原路退回，请在下方「退款」中选择处理方式。' :
         '{a} was not used for this order (a duplicate or late payment) and could not be returned the way it came: choose what to do under Refunds below.',
+    '本订单已退款，卡密已收回，不能再提取。' : 'This order was refunded: its card keys were taken back and can no longer be revealed.',
 });
 
 // app.js is loaded with defer: the document is parsed by now.

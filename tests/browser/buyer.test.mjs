@@ -151,6 +151,8 @@ describe('buyer pages', () => {
       assert.match(await items.nth(1).innerText(), /退至店铺余额[\s\S]*已退回/);
       assert.equal(await page.getByRole('button', { name: '改退至店铺余额' }).count(), 0, 'offered no more');
       assert.equal(await page.locator('.badge').first().innerText(), '已退款');
+      assert.equal(await page.locator('#keys-recalled').innerText(), '本订单已退款，卡密已收回，不能再提取。',
+        'the keys section says where the keys went');
       if (status === 'requires_action') await shot(page, 'buyer-phone-refund-moved', { at: '.refunds' });
       const o = (await shop.get(`/v1/orders/${order.id}`, { token })).body;
       assert.equal(o.amount_refunded_fen, price, 'paid once');
