@@ -183,6 +183,22 @@ function unpaidPane(o) {
 
 // The machine-collected facts: order, payments, top-up record, keys, reveals, refunds, earlier
 // cases, timeline and the evidence log.
+// The facts' states in words; the API's own code (what the logs and the API say) is the word's
+// tooltip, so the tables stay narrow enough for the pane.
+const STAFF_WORDS = () => ({
+  order: { pending_payment: t('待付款'), paid: t('已付款'), delivering: t('发货中'), delivered: t('已发货'),
+    completed: t('已完成'), expired: t('已过期'), failed: t('发货失败'), refunded: t('已退款') },
+  payment: { requires_payment: t('待支付'), succeeded: t('支付成功'), failed: t('支付失败') },
+  use: { applied: t('用于本单'), duplicate: t('重复支付'), late: t('逾期到账'), undeliverable: t('无法发货') },
+  key: { available: t('可售'), reserved: t('占用'), delivered: t('已发放'), void: t('已作废') },
+  topup: { queued: t('排队中'), submitted: t('已提交'), processing: t('处理中'), succeeded: t('充值成功'),
+    failed: t('充值失败'), wrong_region: t('到错区服') },
+});
+function coded(kind, code) {
+  const word = code && STAFF_WORDS()[kind][code];
+  return word ? h('span', { title: code, 'data-code': code }, word) : code || '—';
+}
+
 function factsPane(c, o) {
   const tbl = (head, rows) => (rows.length ? h('table', { class: 'tbl' }, h('thead', null, h('tr', null, head.map((x) => h('th', null, x)))),
     h('tbody', null, rows.map((r) => h('tr', null, r.map((x) => h('td', null, x)))))) : h('p', { class: 'small muted' }, t('无')));
@@ -191,7 +207,7 @@ function factsPane(c, o) {
   return h('section', { class: 'card facts' }, h('h2', null, t('系统采集的事实')),
     kv([[t('商品'), `${o.product ? o.product.name : o.product_id} (${KIND()[o.kind] || o.kind})`],
       [t('金额'), `${yuan(o.amount_fen || 0)}${o.quantity > 1 ? ` (${yuan(o.unit_price_fen)} × ${o.quantity})` : ''}`],
-      [t('订单状态'), o.status],
+      [t('订单状态'), coded('order', o.status)],
       [t('实收 / 已退'), `${yuan(o.amount_captured_fen || 0)} / ${yuan(o.amount_refunded_fen || 0)}`],
       o.target && [t('充值账号'), o.target.display],
       [t('退款条款'), t('窗口 {w} 小时 · 无理由 {d} 天 · 直充超时 {m} 分钟 · 担保 {e} 天',
@@ -200,12 +216,12 @@ function factsPane(c, o) {
       o.no_reason_until && [t('无理由截止'), when(o.no_reason_until)]], 'compact'),
     h('h3', null, t('支付')),
     tbl([t('方式'), t('金额'), t('状态'), t('用途'), t('到账')], (o.payments || []).map((p) =>
-      [METHOD()[p.method] || p.method, yuan(p.amount_fen), p.status, p.disposition || '—', when(p.captured_at) || '—'])),
-    o.topup && [h('h3', null, t('上游充值记录')), kv([[t('状态'), o.topup.status], [t('上游'), `${o.topup.upstream} ${o.topup.upstream_ref || ''}`],
+      [METHOD()[p.method] || p.method, yuan(p.amount_fen), coded('payment', p.status), coded('use', p.disposition), when(p.captured_at) || '—'])),
+    o.topup && [h('h3', null, t('上游充值记录')), kv([[t('状态'), coded('topup', o.topup.status)], [t('上游'), `${o.topup.upstream} ${o.topup.upstream_ref || ''}`],
       o.topup.credited_region && [t('到账区服'), o.topup.credited_region], o.topup.detail && [t('说明'), o.topup.detail],
       [t('提交 / 结果'), `${when(o.topup.submitted_at) || '—'} / ${when(o.topup.result_at) || '—'} (${o.topup.result_via || '—'})`]], 'compact')],
     o.card_keys && [h('h3', null, t('卡密')), tbl([t('卡密'), t('状态'), t('首次提取'), t('激活（发卡方）')], o.card_keys.map((k) =>
-      [h('code', null, k.masked), k.status, when(k.first_revealed_at) || t('未提取'),
+      [h('code', null, k.masked), coded('key', k.status), when(k.first_revealed_at) || t('未提取'),
         h('span', { class: k.activated_at ? 'late' : 'okc' }, k.activated_at ? when(k.activated_at) : t('未激活'))]))],
     h('h3', null, t('提取记录')),
     tbl([t('时间'), t('对象'), 'IP', t('放弃无理由确认')], (o.reveals || []).map((r) =>
@@ -448,6 +464,12 @@ addEN({
   '未能到账的退款': 'Refunds not paid out', '{t}（已逾期）': '{t} (overdue)', '原因：{r}': 'Reason: {r}', '改退至店铺余额': 'Move to the shop balance',
   '改退 {a} 至店铺余额': 'Move {a} to the shop balance', '另一笔退款已付 {b}，改退只付其余的 {a}。': 'Another refund of the payment has paid {b} of it; a move pays the other {a}.',
   '这些退款已同意，但原路未能退回。请改退至店铺余额，而不是再次同意退款，以免同一诉求退两次。': 'These refunds were approved, but the original route could not pay them. Move them to the shop balance rather than approve again, so that no claim is paid twice.',
+  '待付款': 'Awaiting payment', '已付款': 'Paid', '发货中': 'Delivering', '已发货': 'Delivered', '已完成': 'Completed',
+  '已过期': 'Expired', '发货失败': 'Delivery failed', '已退款': 'Refunded', '待支付': 'Awaiting payment',
+  '支付成功': 'Paid', '支付失败': 'Failed', '用于本单': 'Paid for the order', '重复支付': 'Duplicate',
+  '逾期到账': 'Arrived late', '无法发货': 'Undeliverable', '可售': 'Available', '占用': 'Reserved',
+  '已发放': 'Delivered', '已作废': 'Void', '排队中': 'Queued', '已提交': 'Submitted', '处理中': 'Processing',
+  '充值成功': 'Credited', '充值失败': 'Failed', '到错区服': 'Wrong region',
 });
 
 translatePage();

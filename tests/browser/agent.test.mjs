@@ -206,6 +206,11 @@ describe('agent console', () => {
     await unpaid.locator('button.move').click();
     await unpaid.waitFor({ state: 'detached' });
     assert.match(await page.locator('.facts').innerText(), /¥2\.99\s+余额\s+E2\s+已退回/);
+    // States in words, the API's code kept as the tooltip.
+    const paid = page.locator('.facts [data-code=succeeded]').first();
+    assert.equal(await paid.innerText(), '支付成功');
+    assert.equal(await paid.getAttribute('title'), 'succeeded');
+    assert.equal(await page.locator('.facts [data-code=applied]').first().innerText(), '用于本单');
     // The order has had a refund: the agent states what this claim is worth, nothing is assumed.
     assert.equal(await page.locator('#amount').inputValue(), '');
     assert.equal(await page.locator('#amount').getAttribute('placeholder'), '7.01');
