@@ -87,7 +87,7 @@ function fieldErr(e) {
   if (e.param === 'quantity' && ['parameter_out_of_range', 'parameter_invalid', 'parameter_invalid_type'].includes(e.code)) {
     return t('购买数量须为 1–{n} 的整数', { n: Number($('#buy-form').elements.quantity.max) || 100 });
   }
-  if (e.code === 'parameter_invalid' && e.param === 'target_account' && typeof buying !== 'undefined' && buying) {
+  if (e.code === 'parameter_invalid' && e.param === 'target_account' && buying) {
     if (buying.target_format === 'phone_cn') return t('请填写 11 位中国大陆手机号（以 13–19 开头）');
     if (buying.target_format === 'game_account') return t('游戏账号为 4–32 位，只能包含字母、数字和 _ . @ -');
   }
@@ -585,10 +585,10 @@ function dispositionTag(o, p) {
 
 function unappliedNote(o) {
   const extra = o.payments.filter((p) => unapplied(p) && p.status === 'succeeded');
+  const ids = new Set(extra.map((p) => p.id));
   const states = extra.map((p) => returnState(o, p));
   const a = yuan(o.amount_unapplied_fen);
   if (states.length && states.every((x) => x === 'returned')) {
-    const ids = new Set(extra.map((p) => p.id));
     const toBalance = (o.refunds || []).some((r) => ids.has(r.payment_id) && r.method === 'balance' && r.status === 'succeeded');
     return h('p', { class: 'note ok' }, toBalance
       ? t('有 {a} 未用于本订单（重复或逾期支付），已退回（部分或全部退至店铺余额）。', { a })
@@ -598,7 +598,6 @@ function unappliedNote(o) {
     return h('p', { class: 'note warn' }, t('有 {a} 未用于本订单（重复或逾期支付），未能原路退回，请在下方「退款」中选择处理方式。', { a }));
   }
   if (states.includes('returning')) {
-    const ids = new Set(extra.map((p) => p.id));
     const by = (o.refunds || []).filter((r) => ids.has(r.payment_id) && ['pending', 'processing'].includes(r.status) && r.expected_by)
       .map((r) => r.expected_by).sort().pop();
     return h('p', { class: 'note info' }, by
