@@ -8,7 +8,7 @@ const KEY_SLOT = 'km.staff.agent';
 const staffKey = () => sessionStorage.getItem(KEY_SLOT);
 const sapi = (method, path, body, opts) => api(method, path, body, staffKey(), opts);
 
-const S = { queue: [], sel: 0, c: null, policy: null, now: Date.now(), outcome: null, objectUrls: [] };
+const S = { queue: [], sel: 0, c: null, policy: null, now: Date.now(), outcome: null, objectUrls: [], disputes: [] };
 
 // ---- sign in: a staff API key (sk_…), checked against the queue ----
 async function signIn(ev) {
@@ -40,7 +40,7 @@ async function start() {
   $('#signout').hidden = !signedIn;
   if (!signedIn) { $('#signin input').focus(); return; }
   if (!S.policy) S.policy = await api('GET', '/v1/policy').catch(() => null);
-  await loadQueue();
+  await Promise.all([loadQueue(), loadDisputes()]);
   route();
 }
 
@@ -101,6 +101,7 @@ function openSelected() {
 function route() {
   const [, view, raw] = location.hash.split('/');
   if (view === 'case' && raw) openCase(decodeURIComponent(raw));
+  else if (view === 'dispute' && raw) openDispute(decodeURIComponent(raw));
   else { S.c = null; $('#case').replaceChildren(h('p', { class: 'muted empty' }, t('从左侧队列选择一个工单。'))); drawQueue(); }
 }
 
@@ -147,7 +148,18 @@ function drawCase() {
     said.length === 0 && h('p', { class: 'muted' }, t('买家没有留言。')));
   const facts = factsPane(c, o);
   $('#case').replaceChildren(...[head, h('div', { class: 'case-cols' }, words, facts),
-    decisionsPane(c), unpaidPane(o), active(c) ? actionsPane(c, o) : nextPane(c)].filter(Boolean));
+    decisionsPane(c), disputeNote(o), unpaidPane(o), active(c) ? actionsPane(c, o) : nextPane(c)].filter(Boolean));
+}
+
+// The buyer also complained at the payment provider: what it froze cannot be approved here.
+function disputeNote(o) {
+  const open = (o.disputes || []).filter((d) => d.status === 'needs_response' || d.status === 'under_review');
+  if (!open.length) return null;
+  return h('section', { class: 'card warn', id: 'case-disputes' }, h('h2', null, t('支付平台投诉')),
+    h('ul', { class: 'plain' }, open.map((d) => h('li', null,
+      h('a', { href: `#/dispute/${encodeURIComponent(d.id)}` }, t('{s}：冻结 {a}，答复截止 {t}', {
+        s: DISPUTE_STATUS()[d.status] || d.status, a: yuan(d.frozen_fen), t: when(d.respond_by) })))),
+    h('p', { class: 'small muted' }, t('冻结的金额在支付平台裁决前不能再同意退款。'))));
 }
 
 // Refunds of the order, from any of its cases, that were approved and not paid out. The shop
@@ -373,7 +385,9 @@ function actionsPane(c, o) {
       : h('section', { class: 'card' }, h('h2', null, t('补充证据')), h('p', { class: 'muted' }, t('已请买家补充，等待回复（截止 {t}）。', { t: when(c.buyer_reply_due_at) }))));
 }
 
-const refundableOf = (o) => Math.max(0, ((o && o.amount_captured_fen) || 0) - ((o && o.amount_refunded_fen) || 0));
+// What was captured and is not refunded, frozen for a provider dispute, or charged back.
+const refundableOf = (o) => Math.max(0, ((o && o.amount_captured_fen) || 0) - ((o && o.amount_refunded_fen) || 0)
+  - ((o && o.disputes) || []).filter((d) => d.status !== 'won').reduce((s, d) => s + d.frozen_fen, 0));
 
 async function act(btn, err, fn) {
   btn.disabled = true;
@@ -385,8 +399,92 @@ async function act(btn, err, fn) {
   } catch (e) {
     err.textContent = e.code === 'forbidden' ? t('无权操作：{m}', { m: e.message })
       : e.code === 'refund_exceeds_captured' ? t('退款金额超过了这笔订单还能退的金额（最多 {a}）。', { a: yuan(refundableOf(S.c.order)) })
-        : e.message;
+        : e.code === 'payment_disputed' ? t('这笔订单有款项因支付平台投诉被冻结，支付平台裁决前不能再同意退还这部分。')
+          : e.message;
   } finally { btn.disabled = false; }
+}
+
+// ---- disputes at the payment provider: open ones by due date, each answered once ----
+const DISPUTE_STATUS = () => ({ needs_response: t('待答复'), under_review: t('支付平台审理中'), won: t('店铺胜诉'), lost: t('已退给买家') });
+const DISPUTE_DETAIL = () => ({ delivery_proven: t('证据证明已交付'), already_refunded: t('款项此前已退回'), delivery_not_proven: t('证据未能证明交付'), accepted_by_shop: t('店铺认可投诉'), no_response: t('店铺逾期未答复') });
+
+async function loadDisputes() {
+  try {
+    const [r, now] = await Promise.all([sapi('GET', '/v1/disputes?limit=100'), serverNow()]);
+    S.disputes = r.data;
+    S.now = now;
+  } catch (e) {
+    S.disputes = [];
+    if (e.code === 'invalid_api_key') return;
+  }
+  $('#disputes-count').textContent = t('{n} 件', { n: S.disputes.length });
+  const open = location.hash.startsWith('#/dispute/') ? decodeURIComponent(location.hash.split('/')[2]) : null;
+  $('#disputes-list').replaceChildren(...(S.disputes.length ? S.disputes.map((d) => {
+    const late = d.status === 'needs_response' && Date.parse(d.respond_by) - S.now < 24 * 3600 * 1000;
+    return h('li', { class: `q-item${late ? ' overdue' : ''}${open === d.id ? ' open' : ''}`, 'data-dispute': d.id,
+      onclick: () => { location.hash = `#/dispute/${encodeURIComponent(d.id)}`; } },
+    h('div', { class: 'row' }, h('strong', null, DISPUTE_REASON()[d.reason] || d.reason), h('span', { class: 'small' }, yuan(d.amount_fen))),
+    h('div', { class: 'small muted' }, d.status === 'needs_response'
+      ? t('答复截止 {t} · {l}', { t: when(d.respond_by), l: leftUntil(d.respond_by, S.now) })
+      : DISPUTE_STATUS()[d.status] || d.status));
+  }) : [h('li', { class: 'muted small' }, t('没有待处理的投诉。'))]));
+}
+
+async function openDispute(id) {
+  const pane = $('#case');
+  S.c = null;
+  pane.replaceChildren(h('p', { class: 'muted' }, t('加载中…')));
+  let d;
+  try {
+    [d, S.now] = await Promise.all([sapi('GET', `/v1/disputes/${encodeURIComponent(id)}`), serverNow()]);
+  } catch (e) { pane.replaceChildren(h('p', { class: 'err' }, e.message)); return; }
+  drawQueue();
+  const err = h('p', { class: 'err', role: 'alert' });
+  const answer = (response) => async (ev) => {
+    ev.target.disabled = true;
+    err.textContent = '';
+    try {
+      await sapi('POST', `/v1/disputes/${encodeURIComponent(id)}/respond`, { response });
+      await loadDisputes();
+      await openDispute(id);
+    } catch (e) {
+      err.textContent = e.code === 'dispute_past_due' ? t('已过答复截止时间，支付平台将判给买家。') : e.message;
+      ev.target.disabled = false;
+    }
+  };
+  // Saved byte for byte: once submitted, the file hashes to the SHA-256 shown here.
+  const saveBundle = async (ev) => {
+    ev.target.disabled = true;
+    try {
+      saveBlob(await sapi('GET', `/v1/disputes/${encodeURIComponent(id)}/bundle`, undefined, { blob: true }), `dispute-${id}.json`);
+    } catch (e) { err.textContent = e.message; } finally { ev.target.disabled = false; }
+  };
+  const bundle = h('button', { type: 'button', id: 'dispute-bundle', onclick: saveBundle },
+    d.bundle_sha256 ? t('下载已提交的证据包') : t('下载证据包（预览）'));
+  const open = d.status === 'needs_response';
+  pane.replaceChildren(
+    h('section', { class: 'card case-head' },
+      h('div', { class: 'row' }, h('h1', null, t('支付平台投诉：{r}', { r: DISPUTE_REASON()[d.reason] || d.reason })),
+        h('span', { class: `badge d-${d.status}`, id: 'dispute-status' }, DISPUTE_STATUS()[d.status] || d.status)),
+      kv([[t('投诉'), h('code', { class: 'id' }, d.id)], [t('订单'), h('code', { class: 'id' }, d.order_id)],
+        [t('支付'), h('code', { class: 'id' }, d.payment_id)],
+        [t('争议金额 / 冻结'), `${yuan(d.amount_fen)} / ${yuan(d.frozen_fen)}`],
+        [t('收到时间'), when(d.opened_at)],
+        open && [t('答复截止'), `${when(d.respond_by)} · ${leftUntil(d.respond_by, S.now)}`],
+        d.response && [t('答复'), `${d.response === 'evidence' ? t('已提交证据包') : t('已认可投诉')} · ${when(d.responded_at)} · ${authorName(d.responded_by || '')}`],
+        d.bundle_sha256 && [t('证据包 SHA-256'), h('code', { class: 'id' }, d.bundle_sha256)],
+        d.closed_at && [t('裁决'), `${DISPUTE_STATUS()[d.status] || d.status} · ${DISPUTE_DETAIL()[d.outcome_detail] || d.outcome_detail || ''} · ${when(d.closed_at)}`]], 'compact')),
+    h('section', { class: 'card' }, h('h2', null, t('答复支付平台')),
+      h('p', { class: 'small muted' }, d.frozen_fen === 0 ? t('争议金额此前已退回买家，没有冻结任何款项。')
+        : d.status === 'won' ? t('冻结的 {a} 已解冻，回到店铺收入（账号商品回到担保）。', { a: yuan(d.frozen_fen) })
+          : d.status === 'lost' ? t('冻结的 {a} 已经支付平台退回给买家，按退款计入订单。', { a: yuan(d.frozen_fen) })
+            : t('支付平台已冻结 {a}：裁决前这笔钱不能再退给买家，以免重复退款。', { a: yuan(d.frozen_fen) })),
+      h('p', { class: 'small muted' }, t('证据包由系统汇总：订单与支付、发货与提取记录及其证据日志证明、退款工单与沟通记录、退款规则。提交后原样保存，哈希写入证据日志。')),
+      h('div', { class: 'row' }, bundle,
+        open && h('button', { type: 'button', class: 'primary', id: 'dispute-submit', onclick: answer('evidence') }, t('提交证据包')),
+        open && h('button', { type: 'button', id: 'dispute-accept', onclick: answer('accepted') }, t('认可投诉（款项退给买家）'))),
+      !open && h('p', { class: 'small' }, d.status === 'under_review' ? t('已答复，等待支付平台裁决。') : t('支付平台已裁决。')),
+      err));
 }
 
 // ---- keyboard ----
@@ -427,6 +525,7 @@ function onKey(ev) {
     ev.preventDefault();
   } else if (k === 'g') {
     loadQueue();
+    loadDisputes();
   }
 }
 
@@ -470,6 +569,23 @@ addEN({
   '逾期到账': 'Arrived late', '无法发货': 'Undeliverable', '可售': 'Available', '占用': 'Reserved',
   '已发放': 'Delivered', '已作废': 'Void', '排队中': 'Queued', '已提交': 'Submitted', '处理中': 'Processing',
   '充值成功': 'Credited', '充值失败': 'Failed', '到错区服': 'Wrong region',
+  '支付平台投诉': 'Payment provider disputes', '买家向支付宝、微信支付或银行投诉的付款，按答复截止时间排序。': 'Payments the buyer disputed at Alipay, WeChat Pay or the bank, by the date an answer is due.',
+  '待答复': 'Needs an answer', '支付平台审理中': 'With the provider', '店铺胜诉': 'Won by the shop', '已退给买家': 'Returned to the buyer',
+  '证据证明已交付': 'the evidence proves delivery', '款项此前已退回': 'already refunded', '证据未能证明交付': 'the evidence does not prove delivery',
+  '店铺认可投诉': 'the shop accepted', '店铺逾期未答复': 'no answer by the due date', '{n} 件': '{n}', '答复截止 {t} · {l}': 'answer by {t} · {l}',
+  '没有待处理的投诉。': 'No open disputes.', '已过答复截止时间，支付平台将判给买家。': 'The due date has passed; the provider decides for the buyer.',
+  '下载已提交的证据包': 'Download the bundle as submitted', '下载证据包（预览）': 'Download the evidence bundle (preview)',
+  '支付平台投诉：{r}': 'Provider dispute: {r}', '投诉': 'Dispute', '争议金额 / 冻结': 'Disputed / frozen', '收到时间': 'Received', '答复截止': 'Answer due',
+  '答复': 'Answer', '已提交证据包': 'evidence bundle sent', '已认可投诉': 'accepted', '证据包 SHA-256': 'Bundle SHA-256', '裁决': 'Decision',
+  '答复支付平台': 'Answer the provider', '支付平台已冻结 {a}：裁决前这笔钱不能再退给买家，以免重复退款。': 'The provider froze {a}: until it decides, this money cannot also be refunded, so it is never paid twice.',
+  '冻结的 {a} 已解冻，回到店铺收入（账号商品回到担保）。': 'The {a} frozen is released, back to the shop\'s revenue (or the seller\'s escrow for account goods).',
+  '冻结的 {a} 已经支付平台退回给买家，按退款计入订单。': 'The {a} frozen went back to the buyer through the provider and counts as refunded on the order.',
+  '争议金额此前已退回买家，没有冻结任何款项。': 'The disputed money was refunded before; nothing is frozen.',
+  '证据包由系统汇总：订单与支付、发货与提取记录及其证据日志证明、退款工单与沟通记录、退款规则。提交后原样保存，哈希写入证据日志。': 'The shop assembles the bundle: the order and its payments, delivery and reveal records with their evidence-log proofs, refund cases and messages, the refund policy. Once sent it is kept as sent, and its hash goes into the evidence log.',
+  '提交证据包': 'Send the evidence bundle', '认可投诉（款项退给买家）': 'Accept (the buyer gets the money back)',
+  '这笔订单有款项因支付平台投诉被冻结，支付平台裁决前不能再同意退还这部分。': 'Part of this order\'s money is frozen for a dispute at the payment provider; it cannot be approved as a refund until the provider decides.',
+  '{s}：冻结 {a}，答复截止 {t}': '{s}: {a} frozen, answer due {t}', '冻结的金额在支付平台裁决前不能再同意退款。': 'Until the provider decides, the frozen money cannot be approved as a refund here.',
+  '已答复，等待支付平台裁决。': 'Answered; waiting for the provider\'s decision.', '支付平台已裁决。': 'The provider has decided.',
 });
 
 translatePage();

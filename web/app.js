@@ -391,6 +391,7 @@ function renderOrder() {
     timeline(o),
     o.payments.length > 0 && paymentsSection(o),
     o.refunds && o.refunds.length > 0 && section(t('退款'), refundList(o.refunds, o.id, () => openOrder(o.id))),
+    o.disputes && o.disputes.length > 0 && disputesSection(o),
     refundSection(o),
     o.reveals.length > 0 && revealsSection(o),
     o.paid_at && receiptSection(o),
@@ -556,6 +557,29 @@ function accountSection(o) {
       h('p', { class: 'small muted' }, t('请登录核对无误后再确认收货，确认后担保款将付给卖家。') + auto),
       h('button', { type: 'button', class: 'primary', onclick: confirm }, t('确认收货'))],
     err);
+}
+
+// Disputes the buyer opened at the payment provider, as the shop knows them.
+function disputesSection(o) {
+  const state = (d) => ({
+    needs_response: d.frozen_fen > 0
+      ? t('支付平台已冻结 {a}，店铺须在 {t} 前答复；冻结期间店铺不会重复退款。', { a: yuan(d.frozen_fen), t: when(d.respond_by) })
+      : t('店铺须在 {t} 前答复支付平台。', { t: when(d.respond_by) }),
+    under_review: d.response === 'accepted'
+      ? t('店铺已认可投诉，款项将经支付平台退回。')
+      : t('店铺已于 {t} 向支付平台提交证据，等待支付平台裁决。', { t: when(d.responded_at) }),
+    won: d.outcome_detail === 'already_refunded'
+      ? t('支付平台已结案：该款项此前已退回给您。')
+      : t('支付平台裁定店铺已交付商品，投诉未获支持（{t}）。', { t: when(d.closed_at) }),
+    lost: d.frozen_fen > 0
+      ? t('支付平台裁定退款：{a} 已经支付平台退回给您（{t}）。', { a: yuan(d.frozen_fen), t: when(d.closed_at) })
+      : t('支付平台已结案（{t}）。', { t: when(d.closed_at) }),
+  })[d.status] || d.status;
+  return section(t('支付平台投诉'), h('ul', { class: 'plain disputes' }, o.disputes.map((d) => h('li', { 'data-dispute': d.id },
+    h('div', { class: 'row' }, h('strong', null, `${DISPUTE_REASON()[d.reason] || d.reason} · ${yuan(d.amount_fen)}`),
+      h('span', { class: `tag ${d.status === 'lost' || d.status === 'won' ? 'okish' : 'warnish'}` },
+        { needs_response: t('待店铺答复'), under_review: t('支付平台审理中'), won: t('已结案'), lost: t('已退回') }[d.status] || d.status)),
+    h('p', { class: 'small' }, state(d))))));
 }
 
 function timeline(o) {
@@ -918,6 +942,16 @@ function submitLookup(ev) {
 
 // ---- English ----
 addEN({
+    '支付平台投诉': 'Disputes at the payment provider',
+    '支付平台已冻结 {a}，店铺须在 {t} 前答复；冻结期间店铺不会重复退款。': 'The provider froze {a}; the shop must answer by {t}. While it is frozen the shop does not refund it a second time.',
+    '店铺须在 {t} 前答复支付平台。': 'The shop must answer the provider by {t}.',
+    '店铺已认可投诉，款项将经支付平台退回。': 'The shop accepted the dispute; the money comes back to you through the provider.',
+    '店铺已于 {t} 向支付平台提交证据，等待支付平台裁决。': 'The shop sent its evidence to the provider on {t}; the provider decides.',
+    '支付平台已结案：该款项此前已退回给您。': 'The provider closed it: this money had already been refunded to you.',
+    '支付平台裁定店铺已交付商品，投诉未获支持（{t}）。': 'The provider found the goods were delivered and did not uphold the dispute ({t}).',
+    '支付平台裁定退款：{a} 已经支付平台退回给您（{t}）。': 'The provider decided for you: {a} went back to you through the provider ({t}).',
+    '支付平台已结案（{t}）。': 'The provider closed it ({t}).',
+    '待店铺答复': 'Waiting for the shop', '支付平台审理中': 'With the provider', '已结案': 'Closed', '已退回': 'Returned',
     'kameng 卡盟 · 虚拟商品自助购买' : 'kameng · virtual goods, self-service',
     '商品' : 'Products',
     '当前订单' : 'My order',

@@ -163,6 +163,11 @@ const REASON = () => ({
   duplicate_charge: t('重复扣款'), changed_mind: t('不想要了（无理由退款）'),
   key_not_working: t('卡密无法使用'), not_as_described: t('与描述不符'), wrong_account: t('充值账号填错了'),
 });
+// Why a buyer disputed a payment at the provider (the provider's reasons, not the shop's).
+const DISPUTE_REASON = () => ({
+  not_received: t('未收到货'), not_as_described: t('与描述不符'), unauthorized: t('非本人支付'),
+  duplicate: t('重复扣款'), other: t('其他'),
+});
 const OUTCOME = () => ({
   approve: t('同意退款'), reject: t('不予退款'), review: t('转客服审核'), wait: t('等待系统结果'), none: t('无需退款'),
 });
@@ -197,6 +202,7 @@ addEN({
   '没有收到 / 未到账': 'Not received / not credited', '发错了（区服、面额不符）': 'Wrong item (region or face value)',
   '重复扣款': 'Charged twice', '不想要了（无理由退款）': 'Changed my mind (no-reason refund)',
   '卡密无法使用': 'The key does not work', '与描述不符': 'Not as described', '充值账号填错了': 'I entered the wrong account',
+  '未收到货': 'Not received', '非本人支付': 'Not authorised by the payer', '其他': 'Other',
   '同意退款': 'Refund approved', '不予退款': 'No refund', '转客服审核': 'An agent reviews it',
   '等待系统结果': 'Waiting for the system', '无需退款': 'Nothing to refund',
   '等待充值结果': 'Waiting for the top-up result', '客服审核中': 'Being reviewed', '等待买家补充材料': 'Waiting for the buyer',

@@ -57,6 +57,11 @@ struct explanation {
 static const struct explanation explanations[] = {
     {"nothing_to_refund", "Everything paid for this order has been refunded already.",
      "该订单的款项已全部退回。"},
+    {"payment_disputed",
+     "The money for this order is frozen for a dispute opened at the payment provider; the "
+     "provider decides whether it goes back to you, and the order shows its decision.",
+     "该订单款项因在支付平台发起的投诉（争议）已被冻结，由支付平台裁决是否退回，结果会显示在订单中"
+     "。"},
     {"duplicate_payment", "You were charged more than once; the extra payment is refunded in full.",
      "检测到重复扣款，多扣的款项将全额退回。"},
     {"undeliverable", "The shop could not deliver this order; the payment is refunded in full.",
@@ -205,7 +210,7 @@ const char *refund_explain_zh_of_en(const char *english)
 
 int64_t refund_policy_refundable_fen(const struct refund_facts *f)
 {
-    int64_t left = f->amount_fen - f->refunded_fen;
+    int64_t left = f->amount_fen - f->refunded_fen - f->disputed_fen;
     return left > 0 ? left : 0;
 }
 
@@ -386,7 +391,8 @@ void refund_policy_decide(const struct refund_facts *f, enum refund_reason reaso
     }
     int64_t left = refund_policy_refundable_fen(f);
     if (left == 0) {
-        set(out, OUTCOME_NONE, RULE_NONE, 0, true, "nothing_to_refund");
+        set(out, OUTCOME_NONE, RULE_NONE, 0, true,
+            f->disputed_fen > 0 ? "payment_disputed" : "nothing_to_refund");
         return;
     }
     if (machine_facts(f, out)) {

@@ -57,6 +57,7 @@ struct refund_facts {
     int64_t amount_fen;        /* the order's applied payment */
     int64_t unapplied_fen;     /* captured but not applied (duplicate/late), not yet refunded */
     int64_t refunded_fen;      /* refunds of the applied amount already approved */
+    int64_t disputed_fen;      /* of the applied amount, frozen for a dispute at the provider */
     bool delivery_failed;      /* paid, and the shop could not deliver (stock gone, upstream) */
     /* The product's terms, as published when the order was paid. */
     int64_t refund_window_hours;

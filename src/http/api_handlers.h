@@ -72,4 +72,12 @@ int api_receipt_json(struct api_req *r, const char *order_id, json_t **out);
 json_t *api_policy_json(void);
 int api_cases_bundle(struct api_req *r);
 
+/* Disputes at the payment provider (api_disputes.c). */
+int api_sandbox_dispute(struct api_req *r);
+int api_callback_dispute(struct api_req *r);
+int api_disputes_list(struct api_req *r);
+int api_disputes_get(struct api_req *r);
+int api_disputes_bundle(struct api_req *r);
+int api_disputes_respond(struct api_req *r);
+
 #endif

@@ -8,6 +8,7 @@
 #include "domain/target.h"
 #include "http/api.h"
 #include "http/views_refunds.h"
+#include "store/store_disputes.h"
 #include "store/store_refunds.h"
 #include "service/fulfilment.h"
 
@@ -133,6 +134,27 @@ json_t *view_order_created(const struct order_created *c)
     return v;
 }
 
+json_t *view_dispute(const struct dispute_row *d, bool staff)
+{
+    json_t *v = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "object",
+        "dispute", "id", d->id, "order_id", d->order_id, "payment_id", d->payment_id, "reason",
+        d->reason, "status", d->status, "amount_fen", (json_int_t)d->amount_fen, "frozen_fen",
+        (json_int_t)d->frozen_fen, "respond_by", api_time(d->respond_by), "opened_at",
+        api_time(d->opened_at), "response", d->response[0] ? json_string(d->response) : json_null(),
+        "responded_at", api_time(d->responded_at), "closed_at", api_time(d->closed_at),
+        "outcome_detail", d->outcome_detail[0] ? json_string(d->outcome_detail) : json_null());
+    km_assert(v != NULL);
+    if (staff) {
+        json_object_set_new(v, "provider_dispute_id", json_string(d->provider_dispute_id));
+        json_object_set_new(v, "responded_by",
+                            d->responded_by[0] ? json_string(d->responded_by) : json_null());
+        json_object_set_new(v, "bundle_sha256",
+                            d->bundle_sha256[0] ? json_string(d->bundle_sha256) : json_null());
+    }
+    return v;
+}
+
 json_t *view_order(struct db *db, const struct order *o)
 {
     int64_t valid_until = INT64_MAX;
@@ -244,6 +266,17 @@ json_t *view_order_at(struct db *db, const struct order *o, int64_t now, int64_t
             json_object_set_new(v, "topup", json_null());
         }
     }
+    static __thread struct dispute_row disputes[DISPUTES_PER_ORDER_MAX];
+    int dn = 0;
+    if (store_disputes_of_order(db, o->id, disputes, DISPUTES_PER_ORDER_MAX, &dn) != 0) {
+        json_decref(v);
+        return NULL;
+    }
+    json_t *dv = json_array();
+    for (int i = 0; i < dn; i++) {
+        json_array_append_new(dv, view_dispute(&disputes[i], false));
+    }
+    json_object_set_new(v, "disputes", dv);
     if (view_order_add_refunds(db, v, o->id, now, valid_until) != 0) {
         json_decref(v);
         return NULL;

@@ -25,6 +25,9 @@ json_t *view_order_summary(const struct order *o);
 /* What checkout answers: the summary with the product's name and refund terms. */
 json_t *view_order_created(const struct order_created *c);
 json_t *view_payment(const struct payment *p);
+struct dispute_row;
+/* A dispute at the payment provider; the responder is for staff only. */
+json_t *view_dispute(const struct dispute_row *d, bool staff);
 json_t *view_list(json_t *data /* stolen */, bool has_more);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "adapters/dispute_sandbox.h"
 #include "adapters/http_out.h"
 #include "adapters/payment_sandbox.h"
 #include "adapters/refund_sandbox.h"
@@ -309,6 +310,7 @@ void jobs_run_now(void)
         int work = 0, notified = 0;
         work += run_each(store_orders_expired, expire_run, "expire_orders");
         notified += payment_sandbox_notify(reader, base_url);
+        notified += dispute_sandbox_notify(reader, base_url);
         work += topups();
         notified += upstream_sandbox_notify(reader, base_url);
         work += run_each(store_orders_escrow_due, confirm_run, "escrow_release");

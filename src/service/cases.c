@@ -179,8 +179,10 @@ int cases_open(struct db *db, const char *order_id, enum refund_reason reason, c
     }
     refund_policy_decide(&f, reason, d);
     if (d->outcome == OUTCOME_NONE) {
-        return km_fail(e, KM_ESTATE, "nothing_to_refund", "order_id", "%s",
-                       refund_explain_en(d->explanation));
+        return km_fail(e, KM_ESTATE,
+                       strcmp(d->explanation, "payment_disputed") == 0 ? "payment_disputed"
+                                                                       : "nothing_to_refund",
+                       "order_id", "%s", refund_explain_en(d->explanation));
     }
     if (d->outcome == OUTCOME_REJECT && d->rule == RULE_NONE) {
         return km_fail(e, KM_ESTATE, "order_not_paid", "order_id", "%s",

@@ -21,6 +21,7 @@
 #include "service/orders.h"
 #include "service/payouts.h"
 #include "service/refunds.h"
+#include "store/store_disputes.h"
 #include "store/store_ledger.h"
 #include "store/store_refunds.h"
 
@@ -298,6 +299,14 @@ int fulfil_confirm(struct db *db, const char *order_id, const char *by, int64_t 
         return km_fail(e, KM_ESTATE, "case_pending", "order_id",
                        "order %s has a refund request waiting for a decision (%s)", o.id,
                        pending_case);
+    }
+    /* Likewise while the payment provider decides a dispute on the order: what the seller is
+     * paid depends on it. */
+    char open_dispute[ID_BYTES_MAX] = "";
+    if (store_dispute_open_of_order(db, o.id, open_dispute) == 0) {
+        return km_fail(e, KM_ESTATE, "dispute_pending", "order_id",
+                       "order %s has a dispute open at the payment provider (%s)", o.id,
+                       open_dispute);
     }
     int rc = books_resolve(db, "escrow", o.id, true, now, e);
     if (rc != 0) {

@@ -137,15 +137,17 @@ int refunds_facts(struct db *db, const struct order *o, int64_t now, struct refu
         if (strcmp(pays[i].status, "succeeded") != 0) {
             continue;
         }
-        int64_t refunded = 0;
-        if (store_refunded_of_payment(db, pays[i].id, &refunded) != 0) {
+        int64_t refunded = 0, disputed = 0;
+        if (store_refunded_of_payment(db, pays[i].id, &refunded) != 0 ||
+            store_disputed_of_payment(db, pays[i].id, &disputed) != 0) {
             return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
         }
         if (strcmp(pays[i].disposition, "applied") == 0) {
             f->amount_fen += pays[i].amount_fen;
             f->refunded_fen += refunded;
-        } else if (pays[i].amount_fen > refunded) {
-            f->unapplied_fen += pays[i].amount_fen - refunded;
+            f->disputed_fen += disputed;
+        } else if (pays[i].amount_fen > refunded + disputed) {
+            f->unapplied_fen += pays[i].amount_fen - refunded - disputed;
         }
     }
     if (f->kind == GOODS_DIRECT_TOPUP) {
@@ -202,21 +204,21 @@ void refunds_facts_json(const struct refund_facts *f, uint32_t used, char *buf, 
     }
     char paid[40], delivered[40], now[40];
     json_t *o = json_pack(
-        "{s:s, s:s, s:o, s:s, s:s, s:s, s:I, s:I, s:I, s:b, s:{s:I, s:I, s:I}, s:s, s:i, s:i,"
-        " s:i, s:b, s:b, s:b}",
+        "{s:s, s:s, s:o, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:b, s:{s:I, s:I, s:I}, s:s, s:i,"
+        " s:i, s:i, s:b, s:b, s:b}",
         "policy_version", REFUND_POLICY_VERSION, "kind", kinds[f->kind], "consulted", used_list,
         "now", clock_format(f->now_ms, now, sizeof now), "paid_at",
         f->paid_at_ms ? clock_format(f->paid_at_ms, paid, sizeof paid) : "",
         "delivered_at",
         f->delivered_at_ms ? clock_format(f->delivered_at_ms, delivered, sizeof delivered) : "",
         "amount_fen", (json_int_t)f->amount_fen, "unapplied_fen", (json_int_t)f->unapplied_fen,
-        "refunded_fen", (json_int_t)f->refunded_fen, "delivery_failed", f->delivery_failed,
-        "terms", "refund_window_hours", (json_int_t)f->refund_window_hours, "no_reason_days",
-        (json_int_t)f->no_reason_days, "topup_timeout_minutes",
-        (json_int_t)f->topup_timeout_minutes, "topup", topups[f->topup], "keys_total",
-        f->keys_total, "keys_revealed", f->keys_revealed, "keys_activated", f->keys_activated,
-        "issuer_can_void", f->issuer_can_void, "escrow_held", f->escrow_held, "seller_delivered",
-        f->seller_delivered);
+        "refunded_fen", (json_int_t)f->refunded_fen, "disputed_fen", (json_int_t)f->disputed_fen,
+        "delivery_failed", f->delivery_failed, "terms", "refund_window_hours",
+        (json_int_t)f->refund_window_hours, "no_reason_days", (json_int_t)f->no_reason_days,
+        "topup_timeout_minutes", (json_int_t)f->topup_timeout_minutes, "topup", topups[f->topup],
+        "keys_total", f->keys_total, "keys_revealed", f->keys_revealed, "keys_activated",
+        f->keys_activated, "issuer_can_void", f->issuer_can_void, "escrow_held", f->escrow_held,
+        "seller_delivered", f->seller_delivered);
     km_assert(o != NULL);
     char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
@@ -317,9 +319,18 @@ int refunds_pay_back(struct db *db, const struct order *o, const struct payment 
 {
     /* Every refund is made here, so the cap is checked here too, whatever the caller checked:
      * what the payment captured bounds all its refunds that are not failed. */
-    int64_t refunded = 0;
-    if (store_refunded_of_payment(db, p->id, &refunded) != 0) {
+    int64_t refunded = 0, disputed = 0;
+    if (store_refunded_of_payment(db, p->id, &refunded) != 0 ||
+        store_disputed_of_payment(db, p->id, &disputed) != 0) {
         return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
+    }
+    if (amount_fen > 0 && disputed > 0 && refunded + disputed + amount_fen > p->amount_fen) {
+        /* The provider holds that money until it decides the dispute; paying it back here too
+         * could pay the buyer twice. */
+        return km_fail(e, KM_ESTATE, "payment_disputed", "amount_fen",
+                       "%lld fen of this payment are frozen for a dispute at the payment "
+                       "provider; they cannot be refunded until the provider decides it",
+                       (long long)disputed);
     }
     if (amount_fen <= 0 || refunded + amount_fen > p->amount_fen) {
         return km_fail(e, KM_ESTATE, "refund_exceeds_captured", "amount_fen",
@@ -410,6 +421,12 @@ int refunds_execute(struct db *db, const struct order *order, const char *case_i
      * about the goods and pays back only what was applied to them. */
     bool platform_fault = strcmp(rule, "E3") == 0;
     int64_t allowed = refund_policy_refundable_fen(&f) + (platform_fault ? f.unapplied_fen : 0);
+    if (amount_fen > allowed && f.disputed_fen > 0) {
+        return km_fail(e, KM_ESTATE, "payment_disputed", "amount_fen",
+                       "%lld fen of this order are frozen for a dispute at the payment provider; "
+                       "at most %lld fen can be refunded until the provider decides it",
+                       (long long)f.disputed_fen, (long long)allowed);
+    }
     if (amount_fen <= 0 || amount_fen > allowed) {
         /* Never more than was captured and not yet refunded. */
         return km_fail(e, KM_ESTATE, "refund_exceeds_captured", "amount_fen",
@@ -429,11 +446,12 @@ int refunds_execute(struct db *db, const struct order *order, const char *case_i
             if (strcmp(pays[i].status, "succeeded") != 0 || applied != (pass == 1)) {
                 continue;
             }
-            int64_t refunded = 0;
-            if (store_refunded_of_payment(db, pays[i].id, &refunded) != 0) {
+            int64_t refunded = 0, disputed = 0;
+            if (store_refunded_of_payment(db, pays[i].id, &refunded) != 0 ||
+                store_disputed_of_payment(db, pays[i].id, &disputed) != 0) {
                 return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
             }
-            int64_t room = pays[i].amount_fen - refunded;
+            int64_t room = pays[i].amount_fen - refunded - disputed;
             int64_t take = room < left ? room : left;
             if (take <= 0) {
                 continue;

@@ -117,6 +117,7 @@ int store_watch_orders(struct db *db, void (*touched)(void *ctx, const char *ord
         {"refunds", "order_id", NULL, false},
         {"activations", "order_id", NULL, false},
         {"evidence", "order_id", NULL, false},
+        {"disputes", "order_id", NULL, false},
     };
     return db_watch_rows(db, tables, (int)(sizeof tables / sizeof tables[0]), touched,
                          status_changed, ctx);
@@ -162,8 +163,10 @@ int store_orders_escrow_due(struct db *db, int64_t now, char (*ids)[ID_BYTES_MAX
                                 "SELECT id FROM orders WHERE status = 'delivered' AND kind ="
                                 " 'account' AND escrow_release_at <= $1 AND NOT EXISTS (SELECT 1"
                                 " FROM cases c WHERE c.order_id = orders.id AND c.status IN"
-                                " ('waiting', 'open', 'awaiting_buyer', 'appealed'))"
-                                " ORDER BY escrow_release_at LIMIT $2",
+                                " ('waiting', 'open', 'awaiting_buyer', 'appealed')) AND NOT"
+                                " EXISTS (SELECT 1 FROM disputes d WHERE d.order_id = orders.id"
+                                " AND (d.status = 'needs_response' OR d.status ="
+                                " 'under_review')) ORDER BY escrow_release_at LIMIT $2",
                                 "ii", now, (int64_t)max),
                        ids, max, count);
 }

@@ -450,10 +450,20 @@ int store_refund_mark_overdue(struct db *db, const char *id, int64_t now)
 
 int store_refunded_of_payment(struct db *db, const char *payment_id, int64_t *fen)
 {
+    /* A dispute the shop lost went back to the buyer through the provider: a refund too. */
     return int_by(db,
-                  "SELECT COALESCE(SUM(r.amount_fen), 0) FROM refunds r WHERE r.payment_id = $1"
-                  " AND r.status != 'failed' AND NOT EXISTS (SELECT 1 FROM refunds s WHERE"
-                  " s.rerouted_from = r.id)",
+                  "SELECT (SELECT COALESCE(SUM(r.amount_fen), 0) FROM refunds r WHERE"
+                  " r.payment_id = $1 AND r.status != 'failed' AND NOT EXISTS (SELECT 1 FROM"
+                  " refunds s WHERE s.rerouted_from = r.id)) + (SELECT COALESCE(SUM(frozen_fen),"
+                  " 0) FROM disputes WHERE payment_id = $1 AND status = 'lost')",
+                  payment_id, fen);
+}
+
+int store_disputed_of_payment(struct db *db, const char *payment_id, int64_t *fen)
+{
+    return int_by(db,
+                  "SELECT COALESCE(SUM(frozen_fen), 0) FROM disputes WHERE payment_id = $1 AND"
+                  " (status = 'needs_response' OR status = 'under_review')",
                   payment_id, fen);
 }
 

@@ -156,8 +156,11 @@ KM_MUST_USE int store_refunds_newly_overdue(struct db *db, int64_t now, char (*i
 /* Note it once; -KM_ESTATE if it was noted already or has ended. */
 KM_MUST_USE int store_refund_mark_overdue(struct db *db, const char *id, int64_t now);
 /* What a payment's claims took: its refunds not failed, each claim once (a refund moved to the
- * balance and then paid late by the provider as well counts as its move alone). */
+ * balance and then paid late by the provider as well counts as its move alone), and disputes
+ * the shop lost at the provider. */
 KM_MUST_USE int store_refunded_of_payment(struct db *db, const char *payment_id, int64_t *fen);
+/* What the shop holds frozen for a payment's disputes still open at the provider. */
+KM_MUST_USE int store_disputed_of_payment(struct db *db, const char *payment_id, int64_t *fen);
 /* Sum of a payment's refunds that succeeded: what has left for good. */
 KM_MUST_USE int store_paid_of_payment(struct db *db, const char *payment_id, int64_t *fen);
 

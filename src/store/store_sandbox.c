@@ -242,3 +242,93 @@ int store_sandbox_refund_notified(struct db *db, const char *id, int64_t now, in
                            " notify_attempts + 1 WHERE id = $2",
                            "is", retry_at, id));
 }
+
+#define SANDBOX_DISPUTE_COLUMNS                                                                    \
+    "id, payment_id, reason, amount_fen, method, created_at, respond_by, response, outcome,"       \
+    " outcome_detail, opened_notified, notify_attempts, notify_next_at"
+
+static void sandbox_dispute_read(struct db_stmt *st, struct sandbox_dispute *d)
+{
+    memset(d, 0, sizeof *d);
+    db_text_copy(st, 0, d->id, sizeof d->id);
+    db_text_copy(st, 1, d->payment_id, sizeof d->payment_id);
+    db_text_copy(st, 2, d->reason, sizeof d->reason);
+    d->amount_fen = db_int(st, 3);
+    db_text_copy(st, 4, d->method, sizeof d->method);
+    d->created_at = db_int(st, 5);
+    d->respond_by = db_int(st, 6);
+    db_text_copy(st, 7, d->response, sizeof d->response);
+    db_text_copy(st, 8, d->outcome, sizeof d->outcome);
+    db_text_copy(st, 9, d->outcome_detail, sizeof d->outcome_detail);
+    d->opened_notified = db_int(st, 10);
+    d->notify_attempts = db_int(st, 11);
+    d->notify_next_at = db_int(st, 12);
+}
+
+int store_sandbox_dispute_insert(struct db *db, const struct sandbox_dispute *d)
+{
+    return db_run(db_query(db,
+                           "INSERT INTO sandbox_disputes (id, payment_id, reason, amount_fen,"
+                           " method, created_at, respond_by, notify_next_at) VALUES ($1, $2, $3,"
+                           " $4, $5, $6, $7, $6)",
+                           "sssisii", d->id, d->payment_id, d->reason, d->amount_fen, d->method,
+                           d->created_at, d->respond_by));
+}
+
+int store_sandbox_dispute_get(struct db *db, const char *id, struct sandbox_dispute *out)
+{
+    struct db_stmt *st = db_query(
+        db, "SELECT " SANDBOX_DISPUTE_COLUMNS " FROM sandbox_disputes WHERE id = $1", "s", id);
+    int rc = db_step(st);
+    if (rc == DB_ROW) {
+        sandbox_dispute_read(st, out);
+    }
+    db_done(st);
+    return db_found(rc);
+}
+
+int store_sandbox_disputes_due(struct db *db, int64_t now, int64_t after, int attempts_max,
+                               struct sandbox_dispute *out, int max, int *count)
+{
+    *count = 0;
+    struct db_stmt *st = db_query(db,
+                                  "SELECT " SANDBOX_DISPUTE_COLUMNS
+                                  " FROM sandbox_disputes WHERE closed_notified = 0 AND"
+                                  " notify_next_at <= $1 AND notify_next_at > $2 AND"
+                                  " notify_attempts < $3 ORDER BY notify_next_at LIMIT $4",
+                                  "iiii", now, after, (int64_t)attempts_max, (int64_t)max);
+    int rc = DB_DONE;
+    while (*count < max && (rc = db_step(st)) == DB_ROW) {
+        sandbox_dispute_read(st, &out[(*count)++]);
+    }
+    db_done(st);
+    return *count < max && rc < 0 ? rc : 0;
+}
+
+int store_sandbox_dispute_notified(struct db *db, const char *id, int64_t now, int64_t retry_at)
+{
+    if (retry_at != 0) {
+        return db_run(db_query(db,
+                               "UPDATE sandbox_disputes SET notify_attempts = notify_attempts +"
+                               " 1, notify_next_at = $2 WHERE id = $1",
+                               "si", id, retry_at));
+    }
+    return db_run(db_query(db,
+                           "UPDATE sandbox_disputes SET notify_attempts = 0, closed_notified ="
+                           " opened_notified, opened_notified = 1, notify_next_at = CASE WHEN"
+                           " outcome IS NOT NULL THEN MAX($2, notify_next_at) ELSE respond_by"
+                           " END WHERE id = $1",
+                           "si", id, now));
+}
+
+int store_sandbox_dispute_decide(struct db *db, const char *id, const char *response,
+                                 const char *outcome, const char *detail, int64_t now)
+{
+    return db_run_one(db_query(db,
+                               "UPDATE sandbox_disputes SET response = $2, outcome = $3,"
+                               " outcome_detail = $4, decided_at = $5, notify_attempts = 0,"
+                               " notify_next_at = CASE WHEN opened_notified = 1 THEN $5 ELSE"
+                               " notify_next_at END WHERE id = $1 AND response IS NULL AND"
+                               " respond_by >= $5",
+                               "ssssi", id, response, outcome, detail, now));
+}

@@ -85,4 +85,37 @@ KM_MUST_USE int store_sandbox_refund_notified(struct db *db, const char *id, int
 KM_MUST_USE int store_sandbox_refund_paid_late(struct db *db, const char *id, int64_t cents,
                                                int64_t result_at, bool *changed);
 
+struct sandbox_dispute {
+    char id[ID_BYTES_MAX];
+    char payment_id[ID_BYTES_MAX];
+    char reason[24];
+    int64_t amount_fen;
+    char method[16];
+    int64_t created_at;
+    int64_t respond_by;
+    char response[12]; /* "" until the shop answers: evidence | accepted */
+    char outcome[8];   /* "" until decided: won | lost (for the shop) */
+    char outcome_detail[64];
+    int64_t opened_notified; /* 0 | 1 */
+    int64_t notify_attempts;
+    int64_t notify_next_at;
+};
+
+KM_MUST_USE int store_sandbox_dispute_insert(struct db *db, const struct sandbox_dispute *d);
+KM_MUST_USE int store_sandbox_dispute_get(struct db *db, const char *id,
+                                          struct sandbox_dispute *out);
+/* Disputes whose next notification (the opening, then the closing) is due by now and became due
+ * later than after, earliest first. */
+KM_MUST_USE int store_sandbox_disputes_due(struct db *db, int64_t now, int64_t after,
+                                           int attempts_max, struct sandbox_dispute *out, int max,
+                                           int *count);
+/* retry_at 0: the notification due was acknowledged; the closing one is due next, at once if
+ * decided, else at respond_by. */
+KM_MUST_USE int store_sandbox_dispute_notified(struct db *db, const char *id, int64_t now,
+                                               int64_t retry_at);
+/* Record the shop's answer and the provider's decision; -KM_ESTATE when already answered or past
+ * respond_by. The closing notification is due at once (after the opening one). */
+KM_MUST_USE int store_sandbox_dispute_decide(struct db *db, const char *id, const char *response,
+                                             const char *outcome, const char *detail, int64_t now);
+
 #endif

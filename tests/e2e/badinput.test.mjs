@@ -573,9 +573,13 @@ test('forged payment and upstream callbacks are refused with a signature error',
     ['timestamp zero', `t=0,v1=${hex('1')}`, 'signature_expired'],
     ['huge timestamp', `t=99999999999999999999,v1=${hex('1')}`, undefined],
   ];
+  const disputeBody = `{"id":"sdp_forged.closed","type":"dispute.closed","dispute_id":"sdp_forged",`
+    + `"payment_id":"${paymentA}","amount_fen":1000,"reason":"other","respond_by":${nowMs},`
+    + '"outcome":"lost","outcome_detail":"no_response"}';
   const bodies = [
     ['payment', '/v1/callbacks/payments/sandbox', payBody(1000)],
     ['upstream', '/v1/callbacks/upstream/sandbox', upstreamBody],
+    ['dispute', '/v1/callbacks/disputes/sandbox', disputeBody],
   ];
   for (const [kind, path, body] of bodies) {
     for (const [what, sig, code] of signatures) {

@@ -214,6 +214,24 @@ test('answers of a walk through the shop validate against the document', async (
   await call('get', '/v1/orders?limit=3', { token: admin });
   await call('get', '/v1/orders?status=delivered', { token: agent });
 
+  // The buyer disputes the payment at the provider; staff read the bundle and answer.
+  await call('post', `/v1/sandbox/payments/${pay.body.id}/dispute`, { body: { reason: 'not_received', amount_fen: 100 } });
+  await call('post', `/v1/sandbox/payments/${pay.body.id}/dispute`, { body: { reason: 'because' } });
+  await call('post', '/v1/test/clock/advance', { body: { seconds: 0 } });
+  const disputes = await call('get', '/v1/disputes?limit=5', { token: agent });
+  await call('get', '/v1/disputes?status=all', { token: admin });
+  await call('get', '/v1/disputes', { token });
+  const dp = disputes.body.data.find((d) => d.payment_id === pay.body.id);
+  assert.ok(dp, 'the dispute reached the shop');
+  await call('get', `/v1/disputes/${dp.id}`, { token: agent });
+  await call('get', `/v1/disputes/${dp.id}/bundle`, { token: agent });
+  await call('post', `/v1/disputes/${dp.id}/respond`, { token: agent, body: { response: 'evidence' } });
+  await call('post', `/v1/disputes/${dp.id}/respond`, { token: agent, body: { response: 'evidence' } });
+  await call('post', '/v1/test/clock/advance', { body: { seconds: 0 } });
+  await call('get', `/v1/disputes/${dp.id}/bundle`, { token: agent });
+  await call('get', '/v1/disputes/dp_nope', { token: agent });
+  await call('post', '/v1/callbacks/disputes/sandbox', { body: { type: 'dispute.opened' } });
+
   // A failed charge, then a direct top-up and account goods.
   const o2 = await call('post', '/v1/orders', { body: { product_id: card.id } });
   const p2 = await call('post', `/v1/orders/${o2.body.id}/payments`, { token: o2.body.buyer_token, body: { method: 'wechat' } });

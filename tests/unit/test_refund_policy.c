@@ -214,6 +214,25 @@ Test(refund_policy, never_more_than_what_is_left)
     cr_assert_eq(refund_policy_refundable_fen(&f), 0);
 }
 
+Test(refund_policy, money_frozen_for_a_provider_dispute_is_not_refundable_and_says_why)
+{
+    struct refund_facts f = card();
+    f.disputed_fen = 300;
+    struct refund_decision d;
+    refund_policy_decide(&f, REASON_CHANGED_MIND, &d);
+    cr_assert_eq(d.outcome, OUTCOME_APPROVE);
+    cr_assert_eq(d.amount_fen, 700, "only what the dispute does not hold");
+    f.refunded_fen = 700;
+    refund_policy_decide(&f, REASON_CHANGED_MIND, &d);
+    cr_assert_eq(d.outcome, OUTCOME_NONE);
+    cr_assert_str_eq(d.explanation, "payment_disputed");
+    cr_assert(strstr(refund_explain_zh(d.explanation), "冻结") != NULL);
+    f.disputed_fen = 0;
+    f.refunded_fen = 1000;
+    refund_policy_decide(&f, REASON_CHANGED_MIND, &d);
+    cr_assert_str_eq(d.explanation, "nothing_to_refund");
+}
+
 Test(refund_policy, the_machine_checks_orders_nobody_asked_about)
 {
     struct refund_facts f = topup(TOPUP_PENDING);
