@@ -439,6 +439,7 @@ async function openDispute(id) {
     [d, S.now] = await Promise.all([sapi('GET', `/v1/disputes/${encodeURIComponent(id)}`), serverNow()]);
   } catch (e) { pane.replaceChildren(h('p', { class: 'err' }, e.message)); return; }
   drawQueue();
+  for (const li of $$('#disputes-list [data-dispute]')) li.classList.toggle('open', li.dataset.dispute === id);
   const err = h('p', { class: 'err', role: 'alert' });
   const answer = (response) => async (ev) => {
     ev.target.disabled = true;
@@ -461,7 +462,7 @@ async function openDispute(id) {
   };
   const bundle = h('button', { type: 'button', id: 'dispute-bundle', onclick: saveBundle },
     d.bundle_sha256 ? t('下载已提交的证据包') : t('下载证据包（预览）'));
-  const open = d.status === 'needs_response';
+  const open = d.status === 'needs_response' && Date.parse(d.respond_by) > S.now;
   pane.replaceChildren(
     h('section', { class: 'card case-head' },
       h('div', { class: 'row' }, h('h1', null, t('支付平台投诉：{r}', { r: DISPUTE_REASON()[d.reason] || d.reason })),
@@ -470,7 +471,7 @@ async function openDispute(id) {
         [t('支付'), h('code', { class: 'id' }, d.payment_id)],
         [t('争议金额 / 冻结'), `${yuan(d.amount_fen)} / ${yuan(d.frozen_fen)}`],
         [t('收到时间'), when(d.opened_at)],
-        open && [t('答复截止'), `${when(d.respond_by)} · ${leftUntil(d.respond_by, S.now)}`],
+        d.status === 'needs_response' && [t('答复截止'), `${when(d.respond_by)} · ${leftUntil(d.respond_by, S.now)}`],
         d.response && [t('答复'), `${d.response === 'evidence' ? t('已提交证据包') : t('已认可投诉')} · ${when(d.responded_at)} · ${authorName(d.responded_by || '')}`],
         d.bundle_sha256 && [t('证据包 SHA-256'), h('code', { class: 'id' }, d.bundle_sha256)],
         d.closed_at && [t('裁决'), `${DISPUTE_STATUS()[d.status] || d.status} · ${DISPUTE_DETAIL()[d.outcome_detail] || d.outcome_detail || ''} · ${when(d.closed_at)}`]], 'compact')),
@@ -483,7 +484,8 @@ async function openDispute(id) {
       h('div', { class: 'row' }, bundle,
         open && h('button', { type: 'button', class: 'primary', id: 'dispute-submit', onclick: answer('evidence') }, t('提交证据包')),
         open && h('button', { type: 'button', id: 'dispute-accept', onclick: answer('accepted') }, t('认可投诉（款项退给买家）'))),
-      !open && h('p', { class: 'small' }, d.status === 'under_review' ? t('已答复，等待支付平台裁决。') : t('支付平台已裁决。')),
+      !open && h('p', { class: 'small' }, d.status === 'under_review' ? t('已答复，等待支付平台裁决。')
+        : d.status === 'needs_response' ? t('已过答复截止时间，支付平台将判给买家。') : t('支付平台已裁决。')),
       err));
 }
 

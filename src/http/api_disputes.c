@@ -313,9 +313,12 @@ int api_disputes_bundle(struct api_req *r)
         }
         int rc = store_dispute_bundle(r->db, d.id, &sent);
         db_rollback(r->db);
-        if (rc == 0 && sent != NULL) {
-            return api_text(r, 200, "application/json", sent);
+        if (rc != 0 || sent == NULL) {
+            /* Never a newly built bundle in its place: it would not hash to bundle_sha256. */
+            return api_fail(r, KM_EINTERNAL, "storage_error", NULL,
+                            "the bundle as submitted cannot be read");
         }
+        return api_text(r, 200, "application/json", sent);
     }
     json_t *b = bundle_build(r, &d);
     return b != NULL ? api_ok(r, 200, b) : 0;

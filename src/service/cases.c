@@ -396,6 +396,12 @@ int cases_decide(struct db *db, const char *case_id, const char *agent, const ch
         if (amount_fen == 0) {
             amount_fen = left;
         }
+        if (amount_fen > left && f.disputed_fen > 0) {
+            return km_fail(e, KM_ESTATE, "payment_disputed", "amount_fen",
+                           "%lld fen of this order are frozen for a dispute at the payment "
+                           "provider; at most %lld fen can be refunded until it decides",
+                           (long long)f.disputed_fen, (long long)left);
+        }
         if (amount_fen <= 0 || amount_fen > left) {
             return km_fail(e, KM_EINVAL, "refund_exceeds_captured", "amount_fen",
                            "at most %lld fen is left to refund", (long long)left);

@@ -14,6 +14,7 @@
 #include "service/evidence_log.h"
 #include "service/executor.h"
 #include "service/orders.h"
+#include "service/payouts.h"
 #include "service/refunds.h"
 #include "service/refunds_int.h"
 #include "store/store_ledger.h"
@@ -220,6 +221,9 @@ int disputes_close(struct db *db, const char *provider_dispute_id, const char *p
             return storage(e, "order unavailable");
         }
         rc = refunds_settle_order(db, &o, now, e);
+        /* A refund of the payment the provider paid late, after the freeze was set, has paid
+         * the buyer too: say so, for a person to recover it. */
+        rc = rc != 0 ? rc : payouts_alert_paid_twice(db, d.payment_id, now, e);
         if (rc != 0) {
             return rc;
         }
@@ -249,7 +253,7 @@ int disputes_respond(struct db *db, const char *dispute_id, const char *response
         return km_fail(e, KM_ESTATE, "dispute_not_open", NULL,
                        "dispute %s is %s: it takes no answer now", d.id, d.status);
     }
-    if (now > d.respond_by) {
+    if (now >= d.respond_by) {
         return km_fail(e, KM_ESTATE, "dispute_past_due", NULL,
                        "the provider's due date for an answer has passed");
     }
@@ -304,4 +308,105 @@ int disputes_respond(struct db *db, const char *dispute_id, const char *response
                                  evidence ? json_string(d.bundle_sha256) : json_null(),
                                  "delivery_proven", a.delivery_proven),
                        now, e);
+}
+
+/* Move the money of an open dispute's hold: void it and hold frozen_fen (> 0) instead. */
+static int rehold(struct db *db, const struct dispute_row *d, const char *method,
+                  int64_t frozen_fen, int64_t now, struct km_error *e)
+{
+    char order_acct[LEDGER_ACCOUNT_ID_BYTES_MAX], psp[LEDGER_ACCOUNT_ID_BYTES_MAX];
+    books_account(order_acct, "order", d->order_id);
+    books_account(psp, "psp", method);
+    int rc = d->frozen_fen > 0 ? books_resolve(db, "dispute", d->id, false, now, e) : 0;
+    return rc != 0 ? rc : books_hold(db, order_acct, psp, frozen_fen, "dispute", d->id, now, e);
+}
+
+static bool open_status(const char *status)
+{
+    enum dispute_status s;
+    return dispute_status_parse(status, &s) == 0 && dispute_is_open(s);
+}
+
+int disputes_refund_returned(struct db *db, const char *payment_id, const char *order_id,
+                             int64_t returned_fen, int64_t now, struct km_error *e)
+{
+    static __thread struct dispute_row rows[DISPUTES_PER_ORDER_MAX];
+    int n = 0;
+    struct payment p;
+    if (store_disputes_of_order(db, order_id, rows, DISPUTES_PER_ORDER_MAX, &n) != 0) {
+        return storage(e, "disputes unavailable");
+    }
+    for (int i = 0; i < n && returned_fen > 0; i++) {
+        struct dispute_row *d = &rows[i];
+        if (strcmp(d->payment_id, payment_id) != 0 || !open_status(d->status) ||
+            d->frozen_fen >= d->amount_fen) {
+            continue;
+        }
+        if (store_payment_get(db, payment_id, &p) != 0) {
+            return storage(e, "payment unavailable");
+        }
+        int64_t take = d->amount_fen - d->frozen_fen;
+        take = take < returned_fen ? take : returned_fen;
+        int rc = rehold(db, d, p.method, d->frozen_fen + take, now, e);
+        if (rc != 0) {
+            return rc;
+        }
+        if (store_dispute_set_frozen(db, d->id, d->frozen_fen + take) != 0) {
+            return storage(e, "the dispute was not updated");
+        }
+        char fen[24];
+        snprintf(fen, sizeof fen, "%lld", (long long)(d->frozen_fen + take));
+        executor_log(LOG_WARN, "dispute_freeze_raised", "dispute_id", d->id, "order_id", order_id,
+                     "frozen_fen", fen, NULL);
+        returned_fen -= take;
+    }
+    return 0;
+}
+
+int disputes_recognise_revenue(struct db *db, const struct order *o, int64_t now,
+                               struct km_error *e)
+{
+    static __thread struct dispute_row rows[DISPUTES_PER_ORDER_MAX];
+    static __thread bool withheld[DISPUTES_PER_ORDER_MAX];
+    char methods[DISPUTES_PER_ORDER_MAX][16];
+    int n = 0;
+    if (store_disputes_of_order(db, o->id, rows, DISPUTES_PER_ORDER_MAX, &n) != 0) {
+        return storage(e, "disputes unavailable");
+    }
+    /* Open freezes of the applied payment go back to the order's account first… */
+    for (int i = 0; i < n; i++) {
+        struct payment p;
+        withheld[i] = false;
+        if (!open_status(rows[i].status) || rows[i].frozen_fen == 0) {
+            continue;
+        }
+        if (store_payment_get(db, rows[i].payment_id, &p) != 0) {
+            return storage(e, "payment unavailable");
+        }
+        if (strcmp(p.disposition, "applied") != 0) {
+            continue;
+        }
+        snprintf(methods[i], sizeof methods[i], "%s", p.method);
+        int rc = books_resolve(db, "dispute", rows[i].id, false, now, e);
+        if (rc != 0) {
+            return rc;
+        }
+        withheld[i] = true;
+    }
+    char order_acct[LEDGER_ACCOUNT_ID_BYTES_MAX], psp[LEDGER_ACCOUNT_ID_BYTES_MAX];
+    books_account(order_acct, "order", o->id);
+    int rc = books_post(db, order_acct, "revenue:shop", o->amount_fen, "delivery", o->id, now, e);
+    /* …then are frozen again out of revenue, as a dispute after delivery is. */
+    for (int i = 0; rc == 0 && i < n; i++) {
+        if (!withheld[i]) {
+            continue;
+        }
+        books_account(psp, "psp", methods[i]);
+        rc = books_post(db, "revenue:shop", order_acct, rows[i].frozen_fen, "refund_reversal",
+                        rows[i].id, now, e);
+        rc = rc != 0 ? rc
+                     : books_hold(db, order_acct, psp, rows[i].frozen_fen, "dispute", rows[i].id,
+                                  now, e);
+    }
+    return rc;
 }

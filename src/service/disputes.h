@@ -13,6 +13,7 @@
 #include "core/check.h"
 #include "core/err.h"
 #include "store/db.h"
+#include "store/store.h"
 #include "store/store_disputes.h"
 
 struct dispute_notice {
@@ -35,5 +36,17 @@ KM_MUST_USE int disputes_close(struct db *db, const char *provider_dispute_id,
 KM_MUST_USE int disputes_respond(struct db *db, const char *dispute_id, const char *response,
                                  const char *bundle, const char *staff, int64_t now,
                                  struct dispute_row *out, struct km_error *e);
+
+/* A refund of a payment failed and returned_fen came back to the order: an open dispute on the
+ * payment whose freeze is short of its amount (the refund was counted as paid when it opened)
+ * freezes that money too, so it is not paid out again another way. */
+KM_MUST_USE int disputes_refund_returned(struct db *db, const char *payment_id,
+                                         const char *order_id, int64_t returned_fen, int64_t now,
+                                         struct km_error *e);
+/* Goods delivered: the order's amount becomes the shop's revenue. What an open dispute on the
+ * applied payment froze in the order's account is then withheld from revenue instead, as when a
+ * dispute comes after delivery, so that winning it gives it back to revenue. */
+KM_MUST_USE int disputes_recognise_revenue(struct db *db, const struct order *o, int64_t now,
+                                           struct km_error *e);
 
 #endif

@@ -16,6 +16,7 @@
 #include "domain/order_state.h"
 #include "domain/refund_policy.h"
 #include "service/books.h"
+#include "service/disputes.h"
 #include "service/evidence_log.h"
 #include "service/executor.h"
 #include "service/orders.h"
@@ -28,9 +29,9 @@
 static int recognise_revenue(struct db *db, const struct order *o, int64_t now,
                              struct km_error *e)
 {
-    char order_acct[LEDGER_ACCOUNT_ID_BYTES_MAX];
-    books_account(order_acct, "order", o->id);
-    return books_post(db, order_acct, "revenue:shop", o->amount_fen, "delivery", o->id, now, e);
+    /* A dispute opened before delivery froze part of this money in the order's account: it is
+     * revenue withheld from now on (disputes.h). */
+    return disputes_recognise_revenue(db, o, now, e);
 }
 
 /* The delivery entry names each key by id and a salted commitment to its secret: the log never

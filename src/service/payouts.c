@@ -9,6 +9,7 @@
 
 #include "service/books.h"
 #include "service/cases.h"
+#include "service/disputes.h"
 #include "service/executor.h"
 #include "service/orders.h"
 #include "service/refunds.h"
@@ -152,7 +153,38 @@ static int finish(struct db *db, struct refund_row *r, const char *was, const ch
     if (rc != 0 || held) {
         return rc;
     }
-    return ok ? alert_if_paid_twice(db, r, now, e) : return_unowed(db, r, now, e);
+    if (ok) {
+        return alert_if_paid_twice(db, r, now, e);
+    }
+    rc = disputes_refund_returned(db, r->payment_id, r->order_id, r->amount_fen, now, e);
+    return rc != 0 ? rc : return_unowed(db, r, now, e);
+}
+
+int payouts_alert_paid_twice(struct db *db, const char *payment_id, int64_t now, struct km_error *e)
+{
+    struct payment p;
+    int64_t paid = 0;
+    if (store_payment_get(db, payment_id, &p) != 0 || store_paid_of_payment(db, p.id, &paid) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
+    }
+    if (paid <= p.amount_fen) {
+        return 0;
+    }
+    /* Named after the payment's latest refund to succeed: the one paid on top. */
+    struct refund_row *rs = NULL, *last = NULL;
+    int n = 0;
+    if (store_refunds_of_order(db, p.order_id, &rs, &n) != 0) {
+        return km_fail(e, KM_EINTERNAL, "storage_error", NULL, "refunds unavailable");
+    }
+    for (int i = 0; i < n; i++) {
+        if (strcmp(rs[i].payment_id, p.id) == 0 && strcmp(rs[i].status, "succeeded") == 0 &&
+            (last == NULL || rs[i].completed_at >= last->completed_at)) {
+            last = &rs[i];
+        }
+    }
+    int rc = last != NULL ? raise_paid_twice(db, last, paid - p.amount_fen, now, e) : 0;
+    free(rs);
+    return rc;
 }
 
 int payouts_topup_credited(struct db *db, const char *order_id, int64_t now, struct km_error *e)

@@ -38,6 +38,10 @@ KM_MUST_USE int payouts_topup_credited(struct db *db, const char *order_id, int6
 /* What a move of the refund to the shop balance would pay, 0 if it may not be moved: a refund
  * not paid out (failed, or held on an abnormal account), not moved yet, and still owed, up to
  * what its payment still owes besides it. */
+/* When a payment's money left more than once (a refund and a lost dispute, or two refunds), more
+ * than it captured: raise refund.paid_twice on its latest succeeded refund, for a person. */
+KM_MUST_USE int payouts_alert_paid_twice(struct db *db, const char *payment_id, int64_t now,
+                                         struct km_error *e);
 KM_MUST_USE int payouts_movable(struct db *db, const struct refund_row *r, int64_t *movable_fen);
 /* The order's first refund that is movable: 1 with it in *out, 0 if there is none, or a
  * negative code. */

@@ -88,6 +88,12 @@ int store_dispute_update(struct db *db, const struct dispute_row *d, const char 
         or_null(d->outcome_detail), status_before));
 }
 
+int store_dispute_set_frozen(struct db *db, const char *id, int64_t frozen_fen)
+{
+    return db_run_one(
+        db_query(db, "UPDATE disputes SET frozen_fen = $2 WHERE id = $1", "si", id, frozen_fen));
+}
+
 int store_dispute_bundle(struct db *db, const char *id, char **bundle)
 {
     *bundle = NULL;

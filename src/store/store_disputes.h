@@ -39,6 +39,8 @@ KM_MUST_USE int store_dispute_by_provider(struct db *db, const char *provider_di
 /* Writes status, response, responder, bundle and closing of d, guarded by its status before. */
 KM_MUST_USE int store_dispute_update(struct db *db, const struct dispute_row *d,
                                      const char *status_before, const char *bundle);
+/* The freeze grew (a refund of the payment failed while the dispute was open). */
+KM_MUST_USE int store_dispute_set_frozen(struct db *db, const char *id, int64_t frozen_fen);
 /* The submitted bundle (malloc'd, NULL when none was submitted). */
 KM_MUST_USE int store_dispute_bundle(struct db *db, const char *id, char **bundle);
 /* An open dispute on the order (needs_response, under_review): 0 with its id, or -KM_ENOTFOUND. */

@@ -469,9 +469,11 @@ int store_disputed_of_payment(struct db *db, const char *payment_id, int64_t *fe
 
 int store_paid_of_payment(struct db *db, const char *payment_id, int64_t *fen)
 {
+    /* A dispute the shop lost paid the buyer through the provider: money out like a refund. */
     return int_by(db,
-                  "SELECT COALESCE(SUM(amount_fen), 0) FROM refunds WHERE payment_id = $1"
-                  " AND status = 'succeeded'",
+                  "SELECT (SELECT COALESCE(SUM(amount_fen), 0) FROM refunds WHERE payment_id = $1"
+                  " AND status = 'succeeded') + (SELECT COALESCE(SUM(frozen_fen), 0) FROM"
+                  " disputes WHERE payment_id = $1 AND status = 'lost')",
                   payment_id, fen);
 }
 

@@ -161,7 +161,7 @@ KM_MUST_USE int store_refund_mark_overdue(struct db *db, const char *id, int64_t
 KM_MUST_USE int store_refunded_of_payment(struct db *db, const char *payment_id, int64_t *fen);
 /* What the shop holds frozen for a payment's disputes still open at the provider. */
 KM_MUST_USE int store_disputed_of_payment(struct db *db, const char *payment_id, int64_t *fen);
-/* Sum of a payment's refunds that succeeded: what has left for good. */
+/* Sum of a payment's refunds that succeeded and disputes the shop lost: what has left for good. */
 KM_MUST_USE int store_paid_of_payment(struct db *db, const char *payment_id, int64_t *fen);
 
 /* -KM_EDUPLICATE when the key's activation was recorded before. */

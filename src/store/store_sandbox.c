@@ -329,6 +329,6 @@ int store_sandbox_dispute_decide(struct db *db, const char *id, const char *resp
                                " outcome_detail = $4, decided_at = $5, notify_attempts = 0,"
                                " notify_next_at = CASE WHEN opened_notified = 1 THEN $5 ELSE"
                                " notify_next_at END WHERE id = $1 AND response IS NULL AND"
-                               " respond_by >= $5",
+                               " respond_by > $5",
                                "ssssi", id, response, outcome, detail, now));
 }

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { startRecordedShop } from './lib/flows.mjs';
 import { assertError } from './lib/checks.mjs';
 import {
-  DAY, accountProduct, assertBalanced, cardProduct, orderOf, paidOrder,
+  DAY, HOUR, accountProduct, assertBalanced, cardProduct, orderOf, paidOrder, phoneTopupProduct,
 } from './lib/refunds.mjs';
 
 let shop, agent;
@@ -199,6 +199,53 @@ test('a partial dispute freezes only its amount; the rest can still be refunded,
   assert.equal(o.status, 'refunded');
   const end = await assertBalanced(shop);
   assert.equal(end.debits_pending_fen - start.debits_pending_fen, o.refunds[0].status === 'pending' ? 600 : 0);
+});
+
+test('a top-up disputed before it is credited: the credit keeps the freeze, and winning makes the revenue whole', async () => {
+  const product = await phoneTopupProduct(shop, 3000);
+  const { order, token, payment } = await paidOrder(shop, product.id, { extra: { target_account: '13800138000' } });
+  assert.notEqual(order.status, 'delivered', 'the upstream answers five seconds after submission');
+  const start = await assertBalanced(shop);
+  const d = await dispute(payment, order, token);
+  assert.equal(d.frozen_fen, 3000);
+  await shop.advance(10);
+  let o = await orderOf(shop, order.id, token);
+  assert.equal(o.status, 'delivered', JSON.stringify(o.topup));
+  const credited = await assertBalanced(shop);
+  assert.equal(credited.revenue_fen, start.revenue_fen, 'credited, but the disputed money is withheld from revenue');
+  assert.equal((await respond(d.id, 'evidence')).status, 200);
+  const won = await waitDispute(order.id, token, closed);
+  assert.equal(won.status, 'won');
+  assert.equal(won.outcome_detail, 'delivery_proven');
+  const end = await assertBalanced(shop);
+  assert.equal(end.revenue_fen - start.revenue_fen, 3000);
+  o = await orderOf(shop, order.id, token);
+  assert.equal(o.status, 'delivered');
+});
+
+test('a refund counted when the dispute opened fails later: its money joins the freeze and is paid once', async () => {
+  // 14 fen: the provider refuses the refund every time; it fails for good after hours of retries.
+  const { product } = await cardProduct(shop, { price: 1014, noReasonDays: 7, digits: ['3'] });
+  const { order, token, payment } = await paidOrder(shop, product.id);
+  const c = await shop.post(`/v1/orders/${order.id}/cases`, { reason: 'changed_mind', message: '不要了' }, { token });
+  assert.equal(c.status, 201, JSON.stringify(c.body));
+  const d = await dispute(payment, order, token);
+  assert.equal(d.frozen_fen, 0, 'the refund on its way covers it');
+  for (let i = 0; i < 10; i++) await shop.advance(HOUR);
+  let o = await orderOf(shop, order.id, token);
+  assert.equal(o.refunds[0].status, 'failed', JSON.stringify(o.refunds));
+  assert.equal(o.disputes[0].frozen_fen, 1014, 'the money that came back is frozen for the dispute');
+  await assertBalanced(shop);
+  // Not paid a second way while the provider decides.
+  assertError(await shop.post(`/v1/refunds/${o.refunds[0].id}/reroute`, { method: 'balance' }, { token }),
+    { status: 409, code: 'payment_disputed' });
+  assert.equal((await respond(d.id, 'evidence')).status, 200);
+  const lost = await waitDispute(order.id, token, closed);
+  assert.equal(lost.status, 'lost');
+  o = await orderOf(shop, order.id, token);
+  assert.equal(o.status, 'refunded');
+  assert.deepEqual(o.refunds.map((r) => r.status), ['failed'], 'paid once, by the provider');
+  await assertBalanced(shop);
 });
 
 test('a dispute on a payment already refunded freezes nothing and is won on that ground', async () => {
