@@ -81,6 +81,20 @@ int dispute_sandbox_respond(struct db *db, const char *dispute_id, const struct 
     return rc == 0 ? 0 : km_fail(e, KM_EINTERNAL, "storage_error", NULL, "answer not stored");
 }
 
+int dispute_sandbox_query(struct db *reader, const char *dispute_id, char outcome[8],
+                          char detail[64], struct km_error *e)
+{
+    struct sandbox_dispute d;
+    if (store_sandbox_dispute_get(reader, dispute_id, &d) != 0) {
+        return km_fail(e, KM_ENOTFOUND, "resource_missing", "dispute_id",
+                       "the provider has no such dispute");
+    }
+    bool lapsed = d.outcome[0] == '\0' && clock_now_ms() >= d.respond_by;
+    snprintf(outcome, 8, "%s", lapsed ? "lost" : d.outcome);
+    snprintf(detail, 64, "%s", lapsed ? "no_response" : d.outcome_detail);
+    return 0;
+}
+
 static int disputes_due(struct db *reader, int64_t now, int64_t after, struct callback_due *out,
                         int max, int *count)
 {

@@ -36,6 +36,11 @@ struct dispute_answer {
 KM_MUST_USE int dispute_sandbox_respond(struct db *db, const char *dispute_id,
                                         const struct dispute_answer *a, struct km_error *e);
 
+/* Ask the provider about a dispute, with a reader connection: outcome "won" or "lost" with its
+ * detail once decided, "" while it is not. */
+KM_MUST_USE int dispute_sandbox_query(struct db *reader, const char *dispute_id, char outcome[8],
+                                      char detail[64], struct km_error *e);
+
 /* Deliver due notifications to base_url + "/v1/callbacks/disputes/sandbox". */
 int dispute_sandbox_notify(struct db *reader, const char *base_url);
 

@@ -102,6 +102,9 @@
 #define JOB_BACKLOG_PAUSE_MS 5      /* between passes while work is still coming */
 #define UPSTREAM_POLL_INTERVAL_S 60 /* ask the upstream about an unanswered top-up each minute */
 #define CALLBACK_ATTEMPTS_MAX 8     /* sandbox callbacks: then polling alone finds the result */
+/* A dispute still open this long after its due date or the shop's answer is asked about at the
+ * provider: its closing notification is retried for about 8.5 minutes, then given up. */
+#define DISPUTE_POLL_GRACE_MS (15LL * 60 * 1000)
 /* A sandbox provider keeps posting its notifications for at most this long in one timer pass,
  * then lets the other timers run; under a steady stream of payments it would never stop. */
 #define CALLBACK_PASS_MS 500

@@ -19,6 +19,7 @@
 #include "core/limits.h"
 #include "core/log.h"
 #include "service/checkpointer.h"
+#include "service/disputes.h"
 #include "service/evidence_log.h"
 #include "service/executor.h"
 #include "service/fulfilment.h"
@@ -294,6 +295,63 @@ static int payouts(void)
     return count;
 }
 
+struct dispute_poll_arg {
+    struct dispute_row d;
+    char outcome[8];
+    char detail[64];
+    int64_t now;
+    struct km_error e;
+};
+
+static int dispute_polled_run(struct db *db, void *arg)
+{
+    struct dispute_poll_arg *a = arg;
+    struct dispute_row out;
+    bool replayed = false;
+    return disputes_close(db, a->d.provider_dispute_id, a->d.payment_id, a->outcome, a->detail,
+                          a->now, &out, &replayed, &a->e);
+}
+
+static int disputes_lapsed(struct db *db, int64_t now, char (*ids)[ID_BYTES_MAX], int max,
+                           int *count)
+{
+    return store_disputes_to_poll(db, now, DISPUTE_POLL_GRACE_MS, ids, max, count);
+}
+
+/* Disputes whose decision should have come: asked about at the provider, as payouts are, in case
+ * its notification was lost. Counts the ones it closed. */
+static int dispute_polls(void)
+{
+    static char ids[JOB_BATCH_MAX][ID_BYTES_MAX];
+    int count = 0, closed = 0;
+    if (list_due(disputes_lapsed, ids, &count) != 0) {
+        return 0;
+    }
+    for (int i = 0; i < count && !atomic_load(&stopping); i++) {
+        struct dispute_poll_arg a = {0};
+        if (db_begin_read(reader) != 0) {
+            continue;
+        }
+        int rc = store_dispute_get(reader, ids[i], &a.d);
+        rc = rc != 0 ? rc
+                     : dispute_sandbox_query(reader, a.d.provider_dispute_id, a.outcome, a.detail,
+                                             &a.e);
+        db_rollback(reader);
+        if (rc != 0 || a.outcome[0] == '\0') {
+            continue;
+        }
+        a.now = clock_now_ms();
+        if (executor_run(dispute_polled_run, &a) != 0) {
+            log_write(LOG_WARN, "dispute_poll_failed", "dispute_id", ids[i], "message",
+                      a.e.message, NULL);
+            continue;
+        }
+        log_write(LOG_INFO, "dispute_closed_by_poll", "dispute_id", ids[i], NULL);
+        closed++;
+    }
+    return closed;
+}
+
 /* Set when a pass ended with the sandbox providers' notifications still coming (every round sent
  * some): the next pass then follows at once instead of a tick later, so a backlog (a burst of paid
  * orders waiting for their notifications) drains as fast as the writer commits it. Only those
@@ -317,6 +375,7 @@ void jobs_run_now(void)
         /* Not counted as work: a candidate the policy declines stays a candidate. */
         (void)run_each(store_orders_refund_candidates, refund_sweep_run, "refund_sweep");
         work += payouts();
+        work += dispute_polls();
         work += run_each(store_refunds_newly_overdue, overdue_run, "refund_overdue");
         notified += refund_sandbox_notify(reader, base_url);
         work += webhook_deliver(reader, webhook_url);

@@ -167,3 +167,20 @@ int store_disputes_list(struct db *db, bool open_only, const char *after_id, int
     db_done(st);
     return rc < 0 ? rc : 0;
 }
+
+int store_disputes_to_poll(struct db *db, int64_t now, int64_t grace_ms, char (*ids)[ID_BYTES_MAX],
+                           int max, int *count)
+{
+    *count = 0;
+    struct db_stmt *st = db_query(db,
+                                  "SELECT id FROM disputes WHERE (status = 'needs_response' AND"
+                                  " respond_by <= $1) OR (status = 'under_review' AND"
+                                  " responded_at <= $1) ORDER BY respond_by, id LIMIT $2",
+                                  "ii", now - grace_ms, (int64_t)max);
+    int rc = DB_DONE;
+    while (*count < max && (rc = db_step(st)) == DB_ROW) {
+        db_text_copy(st, 0, ids[(*count)++], ID_BYTES_MAX);
+    }
+    db_done(st);
+    return rc < 0 ? rc : 0;
+}

@@ -318,6 +318,30 @@ test('notifications: replays change nothing, forged ones are refused', async () 
   assert.deepEqual(await assertBalanced(shop), books);
 });
 
+test('a decision whose notification is lost is found by asking the provider', async () => {
+  const { product } = await cardProduct(shop, { price: 1200, digits: ['5'] });
+  const { order, token, payment } = await paidOrder(shop, product.id);
+  await revealFirst(order, token);
+  const start = await assertBalanced(shop);
+  const d = await dispute(payment, order, token);
+  shop.drop = (path, body) => path === '/v1/callbacks/disputes/sandbox' && JSON.parse(body).type === 'dispute.closed';
+  try {
+    assert.equal((await respond(d.id, 'evidence')).status, 200);
+    // The provider retries for some minutes, then gives up; the shop asks after 15.
+    for (let i = 0; i < 20; i++) await shop.advance(30);
+    assert.equal((await orderOf(shop, order.id, token)).disputes[0].status, 'under_review');
+    await shop.advance(5 * 60);
+    const won = await waitDispute(order.id, token, closed);
+    assert.equal(won.status, 'won');
+    assert.equal(won.outcome_detail, 'delivery_proven');
+  } finally {
+    shop.drop = null;
+  }
+  const lostOnTheWay = shop.recorded.filter((x) => x.dropped && JSON.parse(x.body).payment_id === payment.id);
+  assert.ok(lostOnTheWay.length >= 2, `the closing notice was retried and lost: ${lostOnTheWay.length}`);
+  assert.equal((await assertBalanced(shop)).revenue_fen, start.revenue_fen);
+});
+
 test('the provider desk refuses what it would not take', async () => {
   const { product } = await cardProduct(shop, { price: 700, digits: ['1'] });
   const created = await shop.post('/v1/orders', { product_id: product.id });

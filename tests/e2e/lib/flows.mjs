@@ -92,9 +92,11 @@ export async function orderView(shop, id, token) {
 
 // A server whose callbacks (payment notifications, upstream results) go through a recorder on
 // loopback before reaching it: each callback's path, signature header and exact body are kept,
-// so a test can deliver the very same request again.
+// so a test can deliver the very same request again. A test may set shop.drop to a function of
+// (path, body) that loses a callback on the way: it is answered 503 and never reaches the shop.
 export async function startRecordedShop() {
   const recorded = [];
+  let shop = null;
   let target = null;
   // Forwarded on a fresh connection each time (agent: false): the server sends callbacks from
   // inside POST /v1/test/clock/advance, and a pooled keep-alive connection could belong to the
@@ -119,6 +121,12 @@ export async function startRecordedShop() {
     req.on('end', async () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const signature = req.headers['kameng-signature'];
+      if (shop?.drop?.(req.url, body)) {
+        recorded.push({ path: req.url, signature, body, status: 503, dropped: true });
+        res.writeHead(503);
+        res.end();
+        return;
+      }
       try {
         const r = await forward(req.url, {
           'content-type': req.headers['content-type'] ?? 'application/json',
@@ -138,7 +146,7 @@ export async function startRecordedShop() {
   execFileSync(BIN, ['demo', '--data', dir], { stdio: ['ignore', 'ignore', 'ignore'] });
   const conf = join(dir, 'e2e.conf');
   writeFileSync(conf, `public_url = http://127.0.0.1:${proxy.address().port}\n`);
-  const shop = await startShop({ dataDir: dir, extraArgs: ['--config', conf] });
+  shop = await startShop({ dataDir: dir, extraArgs: ['--config', conf] });
   target = shop.base;
   shop.recorded = recorded;
   const cleanup = shop.cleanup.bind(shop);
