@@ -219,9 +219,44 @@ async function apiKeys(me) {
         kv([[t('角色'), k.role], [t('备注'), k.label || '—'], ['id', h('code', null, k.id)], [t('密钥'), copyable(k.key, 'newkey secret')]]),
         h('p', { class: 'small' }, t('请立即交给使用者并妥善保存；服务器只保存其哈希，丢失后只能新建。')),
         h('button', { type: 'button', onclick: () => out.replaceChildren() }, t('我已保存'))));
+      await draw(); // the list below gains the new key
     } catch (e) { err.textContent = e.param ? `${e.param}: ${e.message}` : e.message; }
   });
-  paint(me, section(t('新建 API 密钥'), form), out,
+  const listed = h('div', { id: 'key-list' });
+  const ROLE = { admin: t('管理员'), agent: t('客服'), seller: t('卖家') };
+  // Every key with its state; a revoke asks once more before it acts, and stops the key at once.
+  const draw = async () => {
+    const keys = await allPages('/v1/api_keys', 10);
+    const fail = h('p', { class: 'err', role: 'alert' });
+    const revoke = (k) => async (ev) => {
+      const btn = ev.target;
+      if (btn.dataset.armed !== '1') {
+        btn.dataset.armed = '1';
+        btn.textContent = t('确认吊销');
+        return;
+      }
+      btn.disabled = true;
+      fail.textContent = '';
+      try {
+        await aapi('POST', `/v1/api_keys/${encodeURIComponent(k.id)}/revoke`, {});
+        await draw();
+      } catch (e) {
+        fail.textContent = e.code === 'revoking_own_key' ? t('不能吊销当前登录所用的密钥，请用另一个管理员密钥操作。') : e.message;
+        btn.disabled = false;
+      }
+    };
+    // A list, not a table: ids are long and the page is used on phones too.
+    listed.replaceChildren(section(t('已有密钥（{n}）', { n: keys.length }),
+      h('ul', { class: 'plain keys' }, keys.map((k) => h('li', { 'data-key': k.id },
+        h('div', { class: 'row' }, h('strong', null, ROLE[k.role] || k.role), h('span', null, k.label || '—'),
+          k.revoked_at ? h('span', { class: 'tag muted' }, t('已吊销 {t}', { t: when(k.revoked_at) })) : h('span', { class: 'tag okish' }, t('有效')),
+          !k.revoked_at && h('button', { type: 'button', class: 'small-btn', 'data-revoke': k.id, onclick: revoke(k) }, t('吊销'))),
+        h('div', { class: 'small muted' }, h('code', { class: 'id' }, k.id),
+          k.seller_id && [' · ', t('卖家'), ' ', h('code', { class: 'id' }, k.seller_id)], ' · ', t('创建于 {t}', { t: when(k.created_at) }))))),
+      fail));
+  };
+  await draw();
+  paint(me, section(t('新建 API 密钥'), form), out, listed,
     h('p', { class: 'small muted' }, t('客服台：/web/agent.html（客服或管理员密钥）· 管理后台：/web/admin.html（管理员密钥）')));
 }
 
@@ -342,6 +377,9 @@ async function dashboard(me) {
 }
 
 addEN({
+  '管理员': 'Admin', '客服': 'Agent', '卖家': 'Seller', '确认吊销': 'Confirm revoke', '吊销': 'Revoke', '有效': 'Active',
+  '已吊销 {t}': 'Revoked {t}', '已有密钥（{n}）': 'Keys ({n})', '创建于 {t}': 'created {t}',
+  '不能吊销当前登录所用的密钥，请用另一个管理员密钥操作。': 'The key you are signed in with cannot be revoked; use another admin key.',
   'kameng 管理后台': 'kameng admin', '管理后台': 'admin', '退出': 'Sign out', '管理员登录': 'Admin sign-in', '管理员 API 密钥': 'Admin API key',
   '密钥只保存在本标签页 (sessionStorage)，关闭标签页即失效。': 'The key stays in this tab only (sessionStorage) and is gone when the tab closes.',
   '登录': 'Sign in', '退款看板': 'Refund dashboard', '商品与库存': 'Products & stock', '导入卡密': 'Import card keys', '退款规则': 'Refund policy', 'API 密钥': 'API keys',

@@ -135,6 +135,19 @@ describe('admin pages', () => {
     assert.match(key, /^sk_/);
     const check = await shop.get('/v1/cases?limit=1', { token: key });
     assert.equal(check.status, 200, 'the new key works');
+    // The new key is listed, and revoked from here (a second click confirms) it stops at once.
+    const id = (await shop.get('/v1/api_keys?limit=100', { token: shop.keys.admin })).body.data
+      .find((k) => k.label === '<b>客服</b>').id;
+    const row = page.locator(`.keys li[data-key="${id}"]`);
+    await row.waitFor();
+    assert.match(await row.innerText(), /客服[\s\S]*<b>客服<\/b>[\s\S]*有效/);
+    await row.locator('[data-revoke]').click();
+    assert.equal(await row.locator('[data-revoke]').innerText(), '确认吊销');
+    assert.equal((await shop.get('/v1/cases?limit=1', { token: key })).status, 200, 'one click revokes nothing');
+    await row.locator('[data-revoke]').click();
+    await row.filter({ hasText: '已吊销' }).waitFor();
+    assert.equal((await shop.get('/v1/cases?limit=1', { token: key })).status, 401, 'the revoked key stops');
+    await shot(page, 'admin-phone-keys');
     assertClean(page);
     await page.context().close();
   });
