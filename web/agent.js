@@ -317,9 +317,13 @@ function rulesFor(outcome) {
   return ids.map((id) => ({ id, title: byId[id] ? byId[id].title : '', text: byId[id] ? (LANG === 'en' ? byId[id].text : byId[id].text_zh) : '' }));
 }
 
+// The most a decision under rule may approve, as the shop will check it (the case's refundable,
+// from the server); estimated from the order for a shop that does not say.
+const maxFor = (c, rule) => (c.refundable ? c.refundable.fen + (rule === 'E3' ? c.refundable.unapplied_fen : 0) : refundableOf(c.order));
+
 function actionsPane(c, o) {
   const err = h('p', { class: 'err', role: 'alert' });
-  const refundable = refundableOf(o);
+  const refundable = maxFor(c, c.preview.rule);
   const outcome = S.outcome || (c.preview.rule && c.preview.rule.startsWith('N') ? 'reject' : 'approve');
   const ruleSel = h('select', { name: 'rule', id: 'rule' });
   // All that is left, for the order's first refund; after one, the agent states what this claim
@@ -342,6 +346,7 @@ function actionsPane(c, o) {
   const ruleText = () => {
     const r = rulesFor(S.outcome).find((x) => x.id === ruleSel.value);
     $('.rule-text', form).textContent = r ? r.text : '';
+    $('.amount-label', form).textContent = t('退款金额（元，最多 {a}）', { a: yuan(maxFor(c, ruleSel.value)) });
     if (!edited && r) explain.value = r.text;
   };
   ruleSel.addEventListener('change', ruleText);
@@ -351,7 +356,7 @@ function actionsPane(c, o) {
         h('input', { type: 'radio', name: 'outcome', value: v, checked: v === outcome, onchange: fill }), h('span', null, label, ' ', h('kbd', null, key))))),
     h('label', null, h('span', null, t('依据的规则')), ruleSel),
     h('p', { class: 'small muted rule-text' }),
-    h('label', { class: 'f-amount' }, h('span', null, t('退款金额（元，最多 {a}）', { a: yuan(refundable) })), amount),
+    h('label', { class: 'f-amount' }, h('span', { class: 'amount-label' }, t('退款金额（元，最多 {a}）', { a: yuan(refundable) })), amount),
     h('label', null, h('span', null, t('给买家的说明')), explain),
     err,
     h('button', { type: 'submit', class: 'primary', id: 'decide-submit' }, t('提交决定')));
@@ -398,7 +403,7 @@ async function act(btn, err, fn) {
     loadQueue();
   } catch (e) {
     err.textContent = e.code === 'forbidden' ? t('无权操作：{m}', { m: e.message })
-      : e.code === 'refund_exceeds_captured' ? t('退款金额超过了这笔订单还能退的金额（最多 {a}）。', { a: yuan(refundableOf(S.c.order)) })
+      : e.code === 'refund_exceeds_captured' ? t('退款金额超过了这笔订单还能退的金额（最多 {a}）。', { a: yuan(maxFor(S.c, $('#rule') && $('#rule').value)) })
         : e.code === 'payment_disputed' ? t('这笔订单有款项因支付平台投诉被冻结，支付平台裁决前不能再同意退还这部分。')
           : e.message;
   } finally { btn.disabled = false; }

@@ -248,6 +248,18 @@ int api_cases_get(struct api_req *r)
             json_t *facts = store_order_get(r->db, c.order_id, &o) == 0 ? view_order(r->db, &o)
                                                                          : NULL;
             json_object_set_new(v, "order", facts != NULL ? facts : json_null());
+            /* What a decision may still approve, as the shop will check it: the goods' money
+             * not refunded or frozen for a provider dispute, and under E3 the money the order
+             * did not need as well. */
+            struct refund_facts f;
+            struct km_error e;
+            if (facts != NULL && refunds_facts(r->db, &o, clock_now_ms(), &f, &e) == 0) {
+                json_object_set_new(v, "refundable",
+                                    json_pack("{s:I, s:I, s:I}", "fen",
+                                              (json_int_t)refund_policy_refundable_fen(&f),
+                                              "unapplied_fen", (json_int_t)f.unapplied_fen,
+                                              "disputed_fen", (json_int_t)f.disputed_fen));
+            }
         }
         if (v == NULL) {
             api_fail(r, KM_EINTERNAL, "storage_error", NULL, "case unavailable");

@@ -192,6 +192,10 @@ test('a partial dispute freezes only its amount; the rest can still be refunded,
   assert.equal(o.refunds.length, 1, JSON.stringify(o.refunds));
   assert.equal(o.refunds[0].amount_fen, 600);
   assert.equal(o.status, 'delivered', 'not refunded in full yet');
+  // The agent's case view says what a decision may still approve, as the shop checks it.
+  const staffView = await shop.get(`/v1/cases/${c.body.id}`, { token: agent });
+  assert.deepEqual(staffView.body.refundable, { fen: 0, unapplied_fen: 0, disputed_fen: 400 });
+  assert.equal((await shop.get(`/v1/cases/${c.body.id}`, { token })).body.refundable, undefined, 'staff only');
   // The shop loses the dispute: the other 400 goes back through the provider; 1,000 in all.
   assert.equal((await respond(d.id, 'evidence')).status, 200);
   assert.equal((await waitDispute(order.id, token, closed)).status, 'lost');
