@@ -815,8 +815,17 @@ function caseEvents(c) {
 
 // The decision's explanation in the page's language where the preview gave it in Chinese too.
 function explanation(caseId, d) {
+  if (LANG === 'zh' && d.explanation_zh) return d.explanation_zh; // the shop's own sentence, in Chinese
   const known = JSON.parse(sessionStorage.getItem(`km.explain.${caseId}`) || 'null');
   return LANG === 'zh' && d.automatic && known && known.en === d.explanation ? known.zh : d.explanation;
+}
+
+// An approval of less than was left to refund of the goods says so, with what was left.
+function partialNote(d) {
+  const f = d.facts;
+  if (d.outcome !== 'approve' || d.rule === 'E3' || !f || typeof f.amount_fen !== 'number') return null;
+  const left = f.amount_fen - (f.refunded_fen || 0) - (f.disputed_fen || 0);
+  return d.amount_fen > 0 && d.amount_fen < left ? t('部分退款：{a}（当时可退 {b}）', { a: yuan(d.amount_fen), b: yuan(left) }) : null;
 }
 
 function author(a) {
@@ -864,6 +873,7 @@ function renderCase() {
         h('time', null, when(e.at))),
       h('p', null, h('span', { class: 'rule' }, ruleLabel(d.rule, d.rule_title)), ' · ',
         d.automatic ? t('系统自动') : t('客服'), d.amount_fen > 0 && ` · ${yuan(d.amount_fen)}`),
+      partialNote(d) && h('p', { class: 'small partial' }, partialNote(d)),
       h('p', { class: 'body' }, explanation(c.id, d)));
   });
   const replyBox = active && messageForm(t('回复客服'), t('发送'), async (body, evidence) => {
@@ -942,6 +952,7 @@ function submitLookup(ev) {
 
 // ---- English ----
 addEN({
+    '部分退款：{a}（当时可退 {b}）': 'Partial refund: {a} (of {b} then left to refund)',
     '支付平台投诉': 'Disputes at the payment provider',
     '支付平台已冻结 {a}，店铺须在 {t} 前答复；冻结期间店铺不会重复退款。': 'The provider froze {a}; the shop must answer by {t}. While it is frozen the shop does not refund it a second time.',
     '店铺须在 {t} 前答复支付平台。': 'The shop must answer the provider by {t}.',

@@ -197,6 +197,11 @@ describe('buyer pages', () => {
     assert.equal(await page.getByRole('button', { name: /^改退/ }).count(), 0, 'offered no more');
     const o = (await shop.get(`/v1/orders/${order.id}`, { token })).body;
     assert.equal(o.amount_refunded_fen, 10099, 'each fen once');
+    // The first case's decision is labelled partial, with what was left to refund then.
+    await page.goto(`${shop.base}/#/case/${order.id}/${first.id}`);
+    const partial = page.locator('.ev.decision .partial');
+    await partial.waitFor();
+    assert.equal(await partial.innerText(), '部分退款：¥50.16（当时可退 ¥100.99）');
     assertClean(page);
     await page.context().close();
   });
