@@ -392,12 +392,15 @@ int payouts_movable(struct db *db, const struct refund_row *r, int64_t *movable_
      * refunded in full some other way, and only the rest when another refund of it, ended as
      * failed, was paid late meanwhile. */
     struct payment p;
-    int64_t refunded = 0;
+    int64_t refunded = 0, disputed = 0;
     if (store_payment_get(db, r->payment_id, &p) != 0 ||
-        store_refunded_of_payment(db, p.id, &refunded) != 0) {
+        store_refunded_of_payment(db, p.id, &refunded) != 0 ||
+        store_disputed_of_payment(db, p.id, &disputed) != 0) {
         return -1;
     }
-    int64_t others = failed ? refunded : refunded - r->amount_fen; /* a held one counts itself */
+    /* A held one counts itself; what a dispute at the provider froze is not the buyer's to
+     * move until the provider decides. */
+    int64_t others = (failed ? refunded : refunded - r->amount_fen) + disputed;
     int64_t owed = p.amount_fen - others;
     *movable_fen = owed <= 0 ? 0 : owed < r->amount_fen ? owed : r->amount_fen;
     return 0;

@@ -240,7 +240,8 @@ test('a refund counted when the dispute opened fails later: its money joins the 
   assert.equal(o.refunds[0].status, 'failed', JSON.stringify(o.refunds));
   assert.equal(o.disputes[0].frozen_fen, 1014, 'the money that came back is frozen for the dispute');
   await assertBalanced(shop);
-  // Not paid a second way while the provider decides.
+  // Not paid a second way while the provider decides: not offered, and refused if asked.
+  assert.equal(o.refunds[0].movable, false, JSON.stringify(o.refunds[0]));
   assertError(await shop.post(`/v1/refunds/${o.refunds[0].id}/reroute`, { method: 'balance' }, { token }),
     { status: 409, code: 'payment_disputed' });
   assert.equal((await respond(d.id, 'evidence')).status, 200);
