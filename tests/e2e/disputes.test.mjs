@@ -300,8 +300,12 @@ test('notifications: replays change nothing, forged ones are refused', async () 
   const d = await dispute(payment, order, token);
   assert.equal((await respond(d.id, 'accepted')).status, 200);
   await waitDispute(order.id, token, closed);
-  const recs = shop.recorded.filter((x) => x.path === '/v1/callbacks/disputes/sandbox'
+  // The recorder keeps a callback once the shop's answer to it is back, a moment after the
+  // shop has applied it.
+  const ours = () => shop.recorded.filter((x) => x.path === '/v1/callbacks/disputes/sandbox'
     && JSON.parse(x.body).payment_id === payment.id);
+  for (let i = 0; ours().length < 2 && i < 500; i++) await new Promise((r) => setTimeout(r, 10));
+  const recs = ours();
   assert.deepEqual(recs.map((x) => JSON.parse(x.body).type), ['dispute.opened', 'dispute.closed']);
   const books = await assertBalanced(shop);
   for (const rec of recs) {

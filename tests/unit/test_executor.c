@@ -198,11 +198,13 @@ struct step {
 };
 
 static atomic_bool gate_open;
+static atomic_bool gate_entered;
 
 static int gate_run(struct db *db, void *arg)
 {
     (void)db;
     (void)arg;
+    atomic_store(&gate_entered, true);
     while (!atomic_load(&gate_open)) {
         pause_ms(1); /* holds the writer while the next batch gathers */
     }
@@ -245,10 +247,15 @@ static long long run_three(struct step st[3])
     struct executor_stats before, after;
     executor_stats_get(&before);
     atomic_store(&gate_open, false);
+    atomic_store(&gate_entered, false);
     struct acked gate = {0};
     gate.cmd = (struct write_cmd){.run = gate_run, .done = acked_done, .arg = &gate};
     cr_assert_eq(executor_submit(&gate.cmd), 0);
-    pause_ms(50); /* the writer is inside the gate */
+    /* The steps must queue while the writer is inside the gate, however slow the machine. */
+    for (int k = 0; k < 5000 && !atomic_load(&gate_entered); k++) {
+        pause_ms(1);
+    }
+    cr_assert(atomic_load(&gate_entered), "the writer took the gate command");
     for (int i = 0; i < 3; i++) {
         st[i].cmd = (struct write_cmd){.run = st[i].run != NULL ? st[i].run : step_run,
                                        .done = step_done,
