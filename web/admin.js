@@ -219,8 +219,8 @@ async function apiKeys(me) {
         kv([[t('角色'), k.role], [t('备注'), k.label || '—'], ['id', h('code', null, k.id)], [t('密钥'), copyable(k.key, 'newkey secret')]]),
         h('p', { class: 'small' }, t('请立即交给使用者并妥善保存；服务器只保存其哈希，丢失后只能新建。')),
         h('button', { type: 'button', onclick: () => out.replaceChildren() }, t('我已保存'))));
-      await draw(); // the list below gains the new key
-    } catch (e) { err.textContent = e.param ? `${e.param}: ${e.message}` : e.message; }
+    } catch (e) { err.textContent = e.param ? `${e.param}: ${e.message}` : e.message; return; }
+    await draw().catch(() => {}); // the list below gains the new key
   });
   const listed = h('div', { id: 'key-list' });
   const ROLE = { admin: t('管理员'), agent: t('客服'), seller: t('卖家') };
@@ -239,11 +239,14 @@ async function apiKeys(me) {
       fail.textContent = '';
       try {
         await aapi('POST', `/v1/api_keys/${encodeURIComponent(k.id)}/revoke`, {});
-        await draw();
       } catch (e) {
-        fail.textContent = e.code === 'revoking_own_key' ? t('不能吊销当前登录所用的密钥，请用另一个管理员密钥操作。') : e.message;
-        btn.disabled = false;
+        if (e.code !== 'already_revoked') { // revoked meanwhile elsewhere: the list shows it
+          fail.textContent = e.code === 'revoking_own_key' ? t('不能吊销当前登录所用的密钥，请用另一个管理员密钥操作。') : e.message;
+          btn.disabled = false;
+          return;
+        }
       }
+      await draw().catch((e) => { fail.textContent = e.message; });
     };
     // A list, not a table: ids are long and the page is used on phones too.
     listed.replaceChildren(section(t('已有密钥（{n}）', { n: keys.length }),

@@ -331,7 +331,8 @@ function actionsPane(c, o) {
   const amount = h('input', { name: 'amount', id: 'amount', inputMode: 'decimal',
     value: (o.refunds || []).length ? '' : (refundable / 100).toFixed(2), placeholder: (refundable / 100).toFixed(2) });
   const explain = h('textarea', { name: 'explanation', id: 'explanation', rows: 3, maxLength: 2000 });
-  let edited = false;
+  let edited = false, amountEdited = false;
+  amount.addEventListener('input', () => { amountEdited = true; });
   explain.addEventListener('input', () => { edited = true; });
   const fill = () => {
     const o2 = $('input[name=outcome]:checked', form).value;
@@ -346,7 +347,10 @@ function actionsPane(c, o) {
   const ruleText = () => {
     const r = rulesFor(S.outcome).find((x) => x.id === ruleSel.value);
     $('.rule-text', form).textContent = r ? r.text : '';
-    $('.amount-label', form).textContent = t('退款金额（元，最多 {a}）', { a: yuan(maxFor(c, ruleSel.value)) });
+    const max = maxFor(c, ruleSel.value);
+    $('.amount-label', form).textContent = t('退款金额（元，最多 {a}）', { a: yuan(max) });
+    amount.placeholder = (max / 100).toFixed(2);
+    if (!amountEdited && !(o.refunds || []).length) amount.value = (max / 100).toFixed(2);
     if (!edited && r) explain.value = r.text;
   };
   ruleSel.addEventListener('change', ruleText);

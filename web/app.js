@@ -815,7 +815,7 @@ function caseEvents(c) {
 
 // The decision's explanation in the page's language where the preview gave it in Chinese too.
 function explanation(caseId, d) {
-  if (LANG === 'zh' && d.explanation_zh) return d.explanation_zh; // the shop's own sentence, in Chinese
+  if (LANG === 'zh' && d.automatic && d.explanation_zh) return d.explanation_zh; // the shop's own sentence
   const known = JSON.parse(sessionStorage.getItem(`km.explain.${caseId}`) || 'null');
   return LANG === 'zh' && d.automatic && known && known.en === d.explanation ? known.zh : d.explanation;
 }
@@ -823,8 +823,9 @@ function explanation(caseId, d) {
 // An approval of less than was left to refund of the goods says so, with what was left.
 function partialNote(d) {
   const f = d.facts;
-  if (d.outcome !== 'approve' || d.rule === 'E3' || !f || typeof f.amount_fen !== 'number') return null;
-  const left = f.amount_fen - (f.refunded_fen || 0) - (f.disputed_fen || 0);
+  if (d.outcome !== 'approve' || !f || typeof f.amount_fen !== 'number') return null;
+  // As the shop checked it: the goods' money left, and under E3 the extra payments as well.
+  const left = Math.max(0, f.amount_fen - (f.refunded_fen || 0) - (f.disputed_fen || 0)) + (d.rule === 'E3' ? f.unapplied_fen || 0 : 0);
   return d.amount_fen > 0 && d.amount_fen < left ? t('部分退款：{a}（当时可退 {b}）', { a: yuan(d.amount_fen), b: yuan(left) }) : null;
 }
 

@@ -105,6 +105,7 @@
 /* A dispute still open this long after its due date or the shop's answer is asked about at the
  * provider: its closing notification is retried for about 8.5 minutes, then given up. */
 #define DISPUTE_POLL_GRACE_MS (15LL * 60 * 1000)
+#define DISPUTE_POLL_RETRY_MS (5LL * 60 * 1000) /* then again, while it stays open */
 /* A sandbox provider keeps posting its notifications for at most this long in one timer pass,
  * then lets the other timers run; under a steady stream of payments it would never stop. */
 #define CALLBACK_PASS_MS 500

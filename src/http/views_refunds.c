@@ -123,7 +123,9 @@ json_t *view_case(struct db *db, const struct case_row *c, bool staff, int64_t n
         json_error_t err;
         json_t *facts = json_loads(ds[i].facts, 0, &err);
         const char *by = ds[i].automatic ? "system" : staff ? ds[i].decided_by : "agent";
-        const char *zh = refund_explain_zh_of_en(ds[i].explanation);
+        /* Only the shop's own sentences have a Chinese twin; an agent's words stay theirs, even
+         * when they match one. */
+        const char *zh = ds[i].automatic ? refund_explain_zh_of_en(ds[i].explanation) : "";
         json_array_append_new(
             decisions,
             json_pack("{s:s, s:s, s:s, s:s, s:I, s:b, s:s, s:s, s:o, s:o, s:o}", "stage", ds[i].stage,

@@ -300,6 +300,7 @@ struct dispute_poll_arg {
     char outcome[8];
     char detail[64];
     int64_t now;
+    bool replayed;
     struct km_error e;
 };
 
@@ -307,9 +308,16 @@ static int dispute_polled_run(struct db *db, void *arg)
 {
     struct dispute_poll_arg *a = arg;
     struct dispute_row out;
-    bool replayed = false;
     return disputes_close(db, a->d.provider_dispute_id, a->d.payment_id, a->outcome, a->detail,
-                          a->now, &out, &replayed, &a->e);
+                          a->now, &out, &a->replayed, &a->e);
+}
+
+static int dispute_poll_later_run(struct db *db, void *arg)
+{
+    struct dispute_poll_arg *a = arg;
+    return store_dispute_poll_later(db, a->d.id, a->now + DISPUTE_POLL_RETRY_MS) == 0
+               ? 0
+               : km_fail(&a->e, KM_EINTERNAL, "storage_error", NULL, "not stored");
 }
 
 static int disputes_lapsed(struct db *db, int64_t now, char (*ids)[ID_BYTES_MAX], int max,
@@ -337,17 +345,26 @@ static int dispute_polls(void)
                      : dispute_sandbox_query(reader, a.d.provider_dispute_id, a.outcome, a.detail,
                                              &a.e);
         db_rollback(reader);
-        if (rc != 0 || a.outcome[0] == '\0') {
-            continue;
-        }
         a.now = clock_now_ms();
-        if (executor_run(dispute_polled_run, &a) != 0) {
-            log_write(LOG_WARN, "dispute_poll_failed", "dispute_id", ids[i], "message",
-                      a.e.message, NULL);
-            continue;
+        if (rc == 0 && a.outcome[0] != '\0') {
+            rc = executor_run(dispute_polled_run, &a);
+            if (rc == 0 && !a.replayed) {
+                log_write(LOG_INFO, "dispute_closed_by_poll", "dispute_id", ids[i], NULL);
+                closed++;
+            }
+            if (rc == 0) {
+                continue;
+            }
         }
-        log_write(LOG_INFO, "dispute_closed_by_poll", "dispute_id", ids[i], NULL);
-        closed++;
+        /* Still deciding, or the question or the close failed: ask again later. */
+        if (rc != 0) {
+            log_write(LOG_WARN, "dispute_poll_failed", "dispute_id", ids[i], "message",
+                      a.e.message[0] ? a.e.message : "storage", NULL);
+        }
+        if (executor_run(dispute_poll_later_run, &a) != 0) {
+            log_write(LOG_WARN, "dispute_poll_failed", "dispute_id", ids[i], "message", a.e.message,
+                      NULL);
+        }
     }
     return closed;
 }

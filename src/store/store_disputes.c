@@ -173,14 +173,21 @@ int store_disputes_to_poll(struct db *db, int64_t now, int64_t grace_ms, char (*
 {
     *count = 0;
     struct db_stmt *st = db_query(db,
-                                  "SELECT id FROM disputes WHERE (status = 'needs_response' AND"
+                                  "SELECT id FROM disputes WHERE ((status = 'needs_response' AND"
                                   " respond_by <= $1) OR (status = 'under_review' AND"
-                                  " responded_at <= $1) ORDER BY respond_by, id LIMIT $2",
-                                  "ii", now - grace_ms, (int64_t)max);
+                                  " responded_at <= $1)) AND poll_next_at <= $3 ORDER BY"
+                                  " poll_next_at, respond_by, id LIMIT $2",
+                                  "iii", now - grace_ms, (int64_t)max, now);
     int rc = DB_DONE;
     while (*count < max && (rc = db_step(st)) == DB_ROW) {
         db_text_copy(st, 0, ids[(*count)++], ID_BYTES_MAX);
     }
     db_done(st);
     return rc < 0 ? rc : 0;
+}
+
+int store_dispute_poll_later(struct db *db, const char *id, int64_t at)
+{
+    return db_run(
+        db_query(db, "UPDATE disputes SET poll_next_at = $2 WHERE id = $1", "si", id, at));
 }

@@ -48,9 +48,11 @@ KM_MUST_USE int store_dispute_open_of_order(struct db *db, const char *order_id,
 KM_MUST_USE int store_disputes_of_order(struct db *db, const char *order_id,
                                         struct dispute_row *out, int max, int *count);
 /* Open disputes the provider should have decided by now: past their due date unanswered, or
- * answered, in either case for longer than grace_ms. */
+ * answered, in either case for longer than grace_ms, and not put off (poll_next_at) past now. */
 KM_MUST_USE int store_disputes_to_poll(struct db *db, int64_t now, int64_t grace_ms,
                                        char (*ids)[ID_BYTES_MAX], int max, int *count);
+/* Ask the provider about it again no sooner than at. */
+KM_MUST_USE int store_dispute_poll_later(struct db *db, const char *id, int64_t at);
 /* Staff's list: open ones (needs_response, under_review) earliest due first, or all, newest
  * first; after_id is a cursor (the last id of the page before, "" for the first). */
 KM_MUST_USE int store_disputes_list(struct db *db, bool open_only, const char *after_id, int limit,
