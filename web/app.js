@@ -731,7 +731,8 @@ function renderRefund() {
       location.hash = `#/case/${encodeURIComponent(o.id)}/${encodeURIComponent(c.id)}`;
     }, form);
   });
-  view.replaceChildren(
+  // replaceChildren writes a null as the text "null": the steps not reached yet are left out.
+  view.replaceChildren(...[
     h('a', { class: 'back', href: `#/order/${encodeURIComponent(o.id)}` }, t('← 返回订单')),
     h('h1', null, t('申请退款')),
     h('p', { class: 'small muted' }, `${o.product ? o.product.name : ''} · ${yuan(o.amount_fen)} · ${o.id}`),
@@ -741,7 +742,7 @@ function renderRefund() {
         h('span', null, REASON()[r]))))),
     wizard.reason && section(t('2. 提交前先看结果'), previewCard(wizard.preview)),
     wizard.reason && h('section', { class: 'card' }, h('h2', null, t('3. 说明与证据')), form),
-    h('p', { class: 'small muted' }, h('a', { href: '#/policy' }, t('退款规则全文'))));
+    h('p', { class: 'small muted' }, h('a', { href: '#/policy' }, t('退款规则全文')))].filter(Boolean));
 }
 
 // What the policy would decide: rule, outcome, amount, the explanation, and by when.

@@ -70,6 +70,7 @@ describe('buyer pages', () => {
       await page.waitForSelector('.reasons input');
       const reasons = await page.locator('.reasons input').evaluateAll((els) => els.map((e) => e.value));
       assert.deepEqual(reasons, ['key_not_working', 'wrong_item', 'changed_mind', 'duplicate_charge']);
+      assert.doesNotMatch(await page.locator('#v-refund').innerText(), /null|undefined/, 'no step not reached yet shows as text');
       await page.locator('.reasons input[value=key_not_working]').check();
       const preview = page.locator('#refund-preview');
       await preview.waitFor();
