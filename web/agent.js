@@ -443,9 +443,10 @@ async function openDispute(id) {
   const pane = $('#case');
   S.c = null;
   pane.replaceChildren(h('p', { class: 'muted' }, t('加载中…')));
-  let d;
+  let d, o;
   try {
     [d, S.now] = await Promise.all([sapi('GET', `/v1/disputes/${encodeURIComponent(id)}`), serverNow()]);
+    o = await sapi('GET', `/v1/orders/${encodeURIComponent(d.order_id)}`);
   } catch (e) { pane.replaceChildren(h('p', { class: 'err' }, e.message)); return; }
   drawQueue();
   for (const li of $$('#disputes-list [data-dispute]')) li.classList.toggle('open', li.dataset.dispute === id);
@@ -477,13 +478,14 @@ async function openDispute(id) {
       h('div', { class: 'row' }, h('h1', null, t('支付平台投诉：{r}', { r: DISPUTE_REASON()[d.reason] || d.reason })),
         h('span', { class: `badge d-${d.status}`, id: 'dispute-status' }, DISPUTE_STATUS()[d.status] || d.status)),
       kv([[t('投诉'), h('code', { class: 'id' }, d.id)], [t('订单'), h('code', { class: 'id' }, d.order_id)],
-        [t('支付'), h('code', { class: 'id' }, d.payment_id)],
+        [t('支付单'), h('code', { class: 'id' }, d.payment_id)],
         [t('争议金额 / 冻结'), `${yuan(d.amount_fen)} / ${yuan(d.frozen_fen)}`],
         [t('收到时间'), when(d.opened_at)],
         d.status === 'needs_response' && [t('答复截止'), `${when(d.respond_by)} · ${leftUntil(d.respond_by, S.now)}`],
         d.response && [t('答复'), `${d.response === 'evidence' ? t('已提交证据包') : t('已认可投诉')} · ${when(d.responded_at)} · ${authorName(d.responded_by || '')}`],
         d.bundle_sha256 && [t('证据包 SHA-256'), h('code', { class: 'id' }, d.bundle_sha256)],
         d.closed_at && [t('裁决'), `${DISPUTE_STATUS()[d.status] || d.status} · ${DISPUTE_DETAIL()[d.outcome_detail] || d.outcome_detail || ''} · ${when(d.closed_at)}`]], 'compact')),
+    disputeFacts(o),
     h('section', { class: 'card' }, h('h2', null, t('答复支付平台')),
       h('p', { class: 'small muted' }, d.frozen_fen === 0 ? t('争议金额此前已退回买家，没有冻结任何款项。')
         : d.status === 'won' ? t('冻结的 {a} 已解冻，回到店铺收入（账号商品回到担保）。', { a: yuan(d.frozen_fen) })
@@ -496,6 +498,21 @@ async function openDispute(id) {
       !open && h('p', { class: 'small' }, d.status === 'under_review' ? t('已答复，等待支付平台裁决。')
         : d.status === 'needs_response' ? t('已过答复截止时间，支付平台将判给买家。') : t('支付平台已裁决。')),
       err));
+}
+
+// What the shop's records say about delivery, the ground the provider decides on, beside the
+// bundle that carries the proofs.
+function disputeFacts(o) {
+  const keys = o.card_keys || [];
+  const revealed = keys.filter((k) => k.revealed).length;
+  const delivery = o.kind === 'card_key' ? t('卡密 {n} 把，已提取 {r} 把', { n: keys.length, r: revealed })
+    : o.kind === 'direct_topup' ? (o.topup ? coded('topup', o.topup.status) : t('未提交'))
+      : o.delivered_at ? t('卖家已交付 {t}', { t: when(o.delivered_at) }) : t('卖家未交付');
+  return h('section', { class: 'card', id: 'dispute-facts' }, h('h2', null, t('店铺的记录')),
+    kv([[t('商品'), `${o.product ? o.product.name : o.product_id} · ${yuan(o.amount_fen)}`],
+      [t('订单状态'), coded('order', o.status)],
+      [t('交付'), delivery],
+      [t('已退款'), yuan(o.amount_refunded_fen || 0)]], 'compact'));
 }
 
 // ---- keyboard ----
@@ -595,6 +612,9 @@ addEN({
   '证据包由系统汇总：订单与支付、发货与提取记录及其证据日志证明、退款工单与沟通记录、退款规则。提交后原样保存，哈希写入证据日志。': 'The shop assembles the bundle: the order and its payments, delivery and reveal records with their evidence-log proofs, refund cases and messages, the refund policy. Once sent it is kept as sent, and its hash goes into the evidence log.',
   '提交证据包': 'Send the evidence bundle', '认可投诉（款项退给买家）': 'Accept (the buyer gets the money back)',
   '这笔订单有款项因支付平台投诉被冻结，支付平台裁决前不能再同意退还这部分。': 'Part of this order\'s money is frozen for a dispute at the payment provider; it cannot be approved as a refund until the provider decides.',
+  '支付单': 'Payment', '卡密 {n} 把，已提取 {r} 把': '{n} card keys, {r} revealed', '未提交': 'not submitted',
+  '卖家已交付 {t}': 'handed over by the seller {t}', '卖家未交付': 'not handed over yet', '店铺的记录': 'The shop\'s records',
+  '交付': 'Delivery',
   '{s}：冻结 {a}，答复截止 {t}': '{s}: {a} frozen, answer due {t}', '冻结的金额在支付平台裁决前不能再同意退款。': 'Until the provider decides, the frozen money cannot be approved as a refund here.',
   '已答复，等待支付平台裁决。': 'Answered; waiting for the provider\'s decision.', '支付平台已裁决。': 'The provider has decided.',
 });

@@ -62,6 +62,8 @@ describe('disputes at the payment provider', () => {
     await page.waitForSelector('#dispute-status');
     assert.equal(await page.locator('#dispute-status').innerText(), '待答复');
     assert.match(await page.locator('#case').innerText(), /支付平台已冻结 ¥25\.00/);
+    // Beside the bundle, what the shop's records say about delivery.
+    assert.match(await page.locator('#dispute-facts').innerText(), /卡密 1 把，已提取 1 把/);
     await shot(page, 'dispute-agent-open');
 
     await page.click('#dispute-submit');
