@@ -224,7 +224,7 @@ async function policyView() {
   const rule = (r) => h('li', { class: `rule-card ${r.outcome}`, id: `rule-${r.id}` },
     h('div', { class: 'row' }, h('strong', { class: 'rule' }, r.id), h('span', null, `${RULE_TITLE()[r.id] || ''} · ${r.title}`)),
     h('p', null, text(r)));
-  const s = p.service || {}, pay = p.payout || {}, ap = p.appeal || {};
+  const s = p.service || {}, pay = p.payout || {}, ap = p.appeal || {}, pd = p.provider_disputes;
   return h('div', { class: 'policy' },
     h('p', { class: 'small muted' }, t('退款规则版本 {v}：每个决定都注明所依据的规则编号。', { v: p.version || p.policy_version })),
     section(t('可以退款'), h('ul', { class: 'plain' }, p.rules.filter((r) => r.outcome === 'eligible').map(rule))),
@@ -234,9 +234,13 @@ async function policyView() {
       s.agent_decision_hours && h('li', null, t('客服在 {h} 小时内处理；请您补充材料时，您有 {b} 小时回复。', { h: s.agent_decision_hours, b: s.buyer_reply_hours })),
       ap.window_days && h('li', null, t('被拒绝后 {d} 天内可申诉一次，由另一位客服处理，之后为平台最终结果。', { d: ap.window_days })),
       pay.under_100_cny_working_days && h('li', null, t('原路退回：100 元以下 {a} 个工作日内，其余 {b} 个工作日内；微信、支付宝 {c} 个工作日；余额立即到账。',
-        { a: pay.under_100_cny_working_days, b: pay.otherwise_working_days, c: pay.wallets_working_days })))));
+        { a: pay.under_100_cny_working_days, b: pay.otherwise_working_days, c: pay.wallets_working_days })))),
+    pd && section(t('向支付平台投诉'), h('p', { id: 'policy-disputes' },
+      t('您也可以直接向支付宝、微信支付或银行投诉。投诉期间争议金额被冻结，店铺不会重复退款；店铺在支付平台的截止时间前提交发货与提取记录（附证据日志证明）和沟通记录，或认可投诉；由支付平台裁决，店铺输了的款项经支付平台退回给您。'))));
 }
 addEN({
+  '向支付平台投诉': 'If you complain to your payment provider',
+  '您也可以直接向支付宝、微信支付或银行投诉。投诉期间争议金额被冻结，店铺不会重复退款；店铺在支付平台的截止时间前提交发货与提取记录（附证据日志证明）和沟通记录，或认可投诉；由支付平台裁决，店铺输了的款项经支付平台退回给您。': 'You can also complain to Alipay, WeChat Pay or your bank directly. While it is open the disputed money is frozen and the shop does not refund it a second time; before the provider\'s due date the shop sends its delivery and reveal records (with their evidence-log proofs) and the messages, or accepts; the provider decides, and money the shop loses goes back to you through it.',
   '退款规则版本 {v}：每个决定都注明所依据的规则编号。': 'Refund policy {v}: every decision names the rule it rests on.',
   '可以退款': 'When you get your money back', '不可退款': 'When you do not', '审核流程': 'How a request is reviewed', '时限': 'Times you can rely on',
   '客服在 {h} 小时内处理；请您补充材料时，您有 {b} 小时回复。': 'An agent decides within {h} hours; when asked for evidence you have {b} hours to reply.',

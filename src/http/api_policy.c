@@ -37,6 +37,15 @@ json_t *api_policy_json(void)
         "otherwise_working_days", 7, "wallets_working_days", 1, "route",
         "back the way the money came (原路返回); the shop balance at once");
     km_assert(doc != NULL);
+    /* Past the shop (spec §2 item 8): what a complaint to the payment provider does here. */
+    json_object_set_new(
+        doc, "provider_disputes",
+        json_pack("{s:b, s:s, s:s, s:s}", "money_frozen", 1, "frozen",
+                  "the disputed money is frozen and not refunded again until the provider decides",
+                  "shop_answers",
+                  "before the provider's due date, with the order's delivery and reveal records, "
+                  "their evidence-log proofs, the cases and messages, or by accepting",
+                  "decided_by", "the payment provider; money the shop loses goes back through it"));
     return doc;
 }
 

@@ -356,6 +356,7 @@ describe('buyer pages', () => {
     await page.goto(`${shop.base}/#/policy`);
     await page.waitForSelector('#rule-E4');
     assert.match(await page.locator('#rule-N1').innerText(), /已使用/);
+    assert.match(await page.locator('#policy-disputes').innerText(), /争议金额被冻结，店铺不会重复退款/);
     await shot(page, 'buyer-phone-policy');
     // A staff key pasted where a buyer token goes opens nothing.
     await page.goto(`${shop.base}/#/lookup`);
