@@ -81,6 +81,17 @@ static int money_to_recover(struct db *db, struct items *l)
     int rc = store_events_needing_a_person(db, &ev, &n);
     for (int i = 0; rc == 0 && i < n; i++) {
         const struct attention_event *e = &ev[i];
+        if (strcmp(e->type, "dispute.seller_recovery_due") == 0) {
+            /* A dispute lost on account goods the seller was already paid for: the shop's
+             * revenue fronted what the provider took back. */
+            int64_t fronted = 0;
+            rc = store_ledger_posted_of(db, "refund_reversal", e->object_id, &fronted);
+            if (rc == 0) {
+                add(l, ATTENTION_SELLER_RECOVERY_DUE, e->created_at, e->id, e->order_id)
+                    ->amount_fen = fronted;
+            }
+            continue;
+        }
         if (strcmp(e->type, "topup.credited_after_refund") == 0) {
             bool both = false;
             rc = has_both(db, e->order_id, &both);

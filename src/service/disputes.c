@@ -220,6 +220,22 @@ int disputes_close(struct db *db, const char *provider_dispute_id, const char *p
         if (store_order_get(db, d.order_id, &o) != 0) {
             return storage(e, "order unavailable");
         }
+        /* Account goods whose escrow had gone to the seller: the shop's revenue paid what the
+         * provider took back, to be recovered from the seller, as after a refund. */
+        int64_t fronted = 0;
+        if (strcmp(o.kind, "account") == 0 &&
+            store_ledger_posted_of(db, "refund_reversal", d.id, &fronted) != 0) {
+            return storage(e, "ledger unavailable");
+        }
+        if (fronted > 0) {
+            char fen[24];
+            snprintf(fen, sizeof fen, "%lld", (long long)fronted);
+            executor_log(LOG_WARN, "dispute_seller_recovery_due", "dispute_id", d.id, "order_id",
+                         o.id, "seller_id", o.seller_id, "amount_fen", fen, NULL);
+            if (orders_event(db, "dispute.seller_recovery_due", d.id, o.id, now) != 0) {
+                return storage(e, "event not stored");
+            }
+        }
         rc = refunds_settle_order(db, &o, now, e);
         /* A refund of the payment the provider paid late, after the freeze was set, has paid
          * the buyer too: say so, for a person to recover it. */

@@ -100,7 +100,8 @@ int store_events_needing_a_person(struct db *db, struct attention_event **out, i
                                   "SELECT id, type, object_id, COALESCE(order_id, ''), created_at"
                                   " FROM events e WHERE (type = 'refund.paid_twice' OR type ="
                                   " 'topup.credited_after_refund' OR type ="
-                                  " 'refund.seller_recovery_due') AND NOT EXISTS (SELECT 1 FROM"
+                                  " 'refund.seller_recovery_due' OR type ="
+                                  " 'dispute.seller_recovery_due') AND NOT EXISTS (SELECT 1 FROM"
                                   " attention_settlements s WHERE s.event_id = e.id) ORDER BY"
                                   " created_at",
                                   "");
@@ -132,7 +133,8 @@ int store_attention_event_get(struct db *db, const char *id, struct attention_ev
                                   " attention_settlements s ON s.event_id = e.id WHERE e.id = $1"
                                   " AND (e.type = 'refund.paid_twice' OR e.type ="
                                   " 'topup.credited_after_refund' OR e.type ="
-                                  " 'refund.seller_recovery_due')",
+                                  " 'refund.seller_recovery_due' OR e.type ="
+                                  " 'dispute.seller_recovery_due')",
                                   "s", id);
     int rc = db_step(st);
     if (rc == DB_ROW) {

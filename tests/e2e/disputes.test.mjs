@@ -294,6 +294,28 @@ test('account goods: the freeze comes out of the escrow, which waits for the dec
   await assertBalanced(shop);
 });
 
+test('a dispute lost on account goods the seller was already paid for is listed to recover from the seller', async () => {
+  const product = await accountProduct(shop, { price: 2600, escrowDays: 3 });
+  const { order, token, payment } = await paidOrder(shop, product.id);
+  const dv = await shop.post(`/v1/orders/${order.id}/deliver`, { content: 'account: c\npassword: d' }, { token: shop.keys.seller });
+  assert.equal(dv.status, 200, JSON.stringify(dv.body));
+  const cf = await shop.post(`/v1/orders/${order.id}/confirm`, {}, { token });
+  assert.equal(cf.status, 200, JSON.stringify(cf.body));
+  const start = await assertBalanced(shop);
+  const d = await dispute(payment, order, token, { reason: 'not_as_described' });
+  assert.equal(start.revenue_fen - (await assertBalanced(shop)).revenue_fen, 2600, 'the shop fronts it');
+  assert.equal((await respond(d.id, 'accepted')).status, 200);
+  assert.equal((await waitDispute(order.id, token, closed)).status, 'lost');
+  const listed = (await shop.get('/v1/attention', { token: shop.keys.agent })).body.data
+    .filter((x) => x.order_id === order.id);
+  assert.deepEqual(listed.map((x) => [x.kind, x.amount_fen, x.refund]), [['seller_recovery_due', 2600, null]]);
+  const done = await shop.post(`/v1/attention/${listed[0].id}/settle`, { note: 'taken from the seller\'s next payout' },
+    { token: shop.keys.agent });
+  assert.equal(done.status, 200, JSON.stringify(done.body));
+  assert.ok(!(await shop.get('/v1/attention', { token: shop.keys.agent })).body.data.some((x) => x.order_id === order.id));
+  await assertBalanced(shop);
+});
+
 test('notifications: replays change nothing, forged ones are refused', async () => {
   const { product } = await cardProduct(shop, { price: 900, digits: ['1'] });
   const { order, token, payment } = await paidOrder(shop, product.id);
