@@ -317,9 +317,9 @@ function rulesFor(outcome) {
   return ids.map((id) => ({ id, title: byId[id] ? byId[id].title : '', text: byId[id] ? (LANG === 'en' ? byId[id].text : byId[id].text_zh) : '' }));
 }
 
-// The most a decision under rule may approve, as the shop will check it (the case's refundable,
-// from the server); estimated from the order for a shop that does not say.
-const maxFor = (c, rule) => (c.refundable ? c.refundable.fen + (rule === 'E3' ? c.refundable.unapplied_fen : 0) : refundableOf(c.order));
+// The most a decision under rule may approve, as the shop will check it (the case's refundable;
+// absent only if the shop could not read the order's facts, and then it decides alone).
+const maxFor = (c, rule) => (c.refundable ? c.refundable.fen + (rule === 'E3' ? c.refundable.unapplied_fen : 0) : 0);
 
 function actionsPane(c, o) {
   const err = h('p', { class: 'err', role: 'alert' });
@@ -393,10 +393,6 @@ function actionsPane(c, o) {
     c.status !== 'awaiting_buyer' ? h('section', { class: 'card' }, h('h2', null, t('补充证据')), askForm)
       : h('section', { class: 'card' }, h('h2', null, t('补充证据')), h('p', { class: 'muted' }, t('已请买家补充，等待回复（截止 {t}）。', { t: when(c.buyer_reply_due_at) }))));
 }
-
-// What was captured and is not refunded, frozen for a provider dispute, or charged back.
-const refundableOf = (o) => Math.max(0, ((o && o.amount_captured_fen) || 0) - ((o && o.amount_refunded_fen) || 0)
-  - ((o && o.disputes) || []).filter((d) => d.status !== 'won').reduce((s, d) => s + d.frozen_fen, 0));
 
 async function act(btn, err, fn) {
   btn.disabled = true;

@@ -724,9 +724,6 @@ function renderRefund() {
       const body = { reason: wizard.reason, evidence_ids: wizard.evidence.map((e) => e.id) };
       if (form.elements.message.value.trim()) body.message = form.elements.message.value.trim();
       const c = await orderApi('POST', o.id, '/cases', body);
-      // A decision taken at once carries the policy's English explanation; the preview had both.
-      const p = wizard.preview;
-      sessionStorage.setItem(`km.explain.${c.id}`, JSON.stringify({ en: p.explanation, zh: p.explanation_zh }));
       Object.assign(wizard, { order: null, reason: null, preview: null, evidence: [] });
       location.hash = `#/case/${encodeURIComponent(o.id)}/${encodeURIComponent(c.id)}`;
     }, form);
@@ -814,12 +811,9 @@ function caseEvents(c) {
   return ev.map((e, i) => ({ ...e, i })).sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || rank[a.kind] - rank[b.kind] || a.i - b.i);
 }
 
-// The decision's explanation in the page's language where the preview gave it in Chinese too.
-function explanation(caseId, d) {
-  if (LANG === 'zh' && d.automatic && d.explanation_zh) return d.explanation_zh; // the shop's own sentence
-  const known = JSON.parse(sessionStorage.getItem(`km.explain.${caseId}`) || 'null');
-  return LANG === 'zh' && d.automatic && known && known.en === d.explanation ? known.zh : d.explanation;
-}
+// The decision's explanation in the page's language: the shop's own sentences come in Chinese too
+// (explanation_zh); an agent's words stay as written.
+const explanation = (d) => (LANG === 'zh' && d.automatic && d.explanation_zh ? d.explanation_zh : d.explanation);
 
 // An approval of less than was left to refund of the goods says so, with what was left.
 function partialNote(d) {
@@ -876,7 +870,7 @@ function renderCase() {
       h('p', null, h('span', { class: 'rule' }, ruleLabel(d.rule, d.rule_title)), ' · ',
         d.automatic ? t('系统自动') : t('客服'), d.amount_fen > 0 && ` · ${yuan(d.amount_fen)}`),
       partialNote(d) && h('p', { class: 'small partial' }, partialNote(d)),
-      h('p', { class: 'body' }, explanation(c.id, d)));
+      h('p', { class: 'body' }, explanation(d)));
   });
   const replyBox = active && messageForm(t('回复客服'), t('发送'), async (body, evidence) => {
     caseState.c = await api('POST', `/v1/cases/${encodeURIComponent(c.id)}/messages`, { body, evidence_ids: evidence }, tok);
