@@ -4,7 +4,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-packages="build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev
+packages="build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev postgresql libsodium-dev
 libcurl4-openssl-dev libssl-dev libjemalloc-dev libcriterion-dev sqlite3 curl ca-certificates openssl chromium wrk
 fonts-wqy-microhei clang libclang-rt-14-dev"
 command -v node >/dev/null 2>&1 || packages="$packages nodejs npm"

@@ -51,10 +51,14 @@ static void usage(FILE *out)
             "  log key       print the evidence log's public (verifier) key\n"
             "  log verify    --receipt FILE --key KEY: check an order's receipt offline\n"
             "                --checkpoint FILE --url URL --key KEY: the live log extends it\n"
-            "                --data DIR: rebuild the tree from the database, find tampering\n"
-            "  log open CARD_KEY_ID --data DIR: open a delivered key's commitment for a dispute\n"
+            "                --data DIR [--database DB]: rebuild the tree from the database,\n"
+            "                find tampering\n"
+            "  log open CARD_KEY_ID --data DIR [--database DB]: open a delivered key's\n"
+            "                commitment for a dispute\n"
             "options:\n"
             "  --data DIR          data directory (default var/kameng)\n"
+            "  --database DB       the SQLite file (default DIR/kameng.db) or a PostgreSQL\n"
+            "                      URL, postgresql://user@host/dbname\n"
             "  --config FILE       config file (key = value)\n"
             "  --listen ADDR       listen address (default 127.0.0.1)\n"
             "  --port N            port (default 8080)\n"
@@ -87,6 +91,9 @@ static int parse_args(int argc, char **argv, struct config *c)
             i++;
         } else if (strcmp(a, "--data") == 0 && v != NULL) {
             snprintf(c->data_dir, sizeof c->data_dir, "%s", v);
+            i++;
+        } else if (strcmp(a, "--database") == 0 && v != NULL) {
+            snprintf(c->database, sizeof c->database, "%s", v);
             i++;
         } else if (strcmp(a, "--listen") == 0 && v != NULL) {
             snprintf(c->listen, sizeof c->listen, "%s", v);
@@ -252,6 +259,9 @@ static int serve(const struct config *c)
     uint64_t memory = sysmem_bytes("/proc/self/cgroup", "/sys/fs/cgroup");
     int view_cache_mb =
         c->order_view_cache_mb >= 0 ? c->order_view_cache_mb : config_view_cache_auto_mb(memory);
+    if (db_is_postgres(c->database)) {
+        view_cache_mb = 0; /* other servers write too: every view is read from the database */
+    }
     read_cache_configure((size_t)view_cache_mb << 20, c->verify_read_cache);
     if (c->sandbox) {
         log_write(LOG_WARN, "sandbox_enabled", "message",
@@ -333,12 +343,14 @@ static char *slurp(const char *path, size_t *len)
     return buf;
 }
 
-/* kameng log open CARD_KEY_ID --data DIR: what an arbiter needs to check a delivery entry's
- * commitment — the salt and the key itself. The operator runs it, on the shop's machine. */
+/* kameng log open CARD_KEY_ID --data DIR [--database DB]: what an arbiter needs to check a
+ * delivery entry's commitment — the salt and the key itself. The operator runs it, on the shop's
+ * machine. */
 static int open_commitment(int argc, char **argv)
 {
-    if (argc != 6 || strcmp(argv[4], "--data") != 0) {
-        fprintf(stderr, "usage: kameng log open CARD_KEY_ID --data DIR\n");
+    if ((argc != 6 && argc != 8) || strcmp(argv[4], "--data") != 0 ||
+        (argc == 8 && strcmp(argv[6], "--database") != 0)) {
+        fprintf(stderr, "usage: kameng log open CARD_KEY_ID --data DIR [--database DB]\n");
         return 2;
     }
     const char *card = argv[3], *data = argv[5];
@@ -347,7 +359,10 @@ static int open_commitment(int argc, char **argv)
     if (vault_open(path, false) != 0) {
         return 2;
     }
-    snprintf(path, sizeof path, "%s/kameng.db", data);
+    snprintf(path, sizeof path, "%s", argc == 8 ? argv[7] : "");
+    if (argc == 6) {
+        snprintf(path, sizeof path, "%s/kameng.db", data);
+    }
     struct db *db = NULL;
     if (db_open(path, false, &db) != 0) {
         vault_close();
@@ -389,12 +404,14 @@ static int log_command(int argc, char **argv)
     if (strcmp(sub, "open") == 0) {
         return open_commitment(argc, argv);
     }
-    const char *data = NULL, *receipt = NULL, *checkpoint = NULL, *url = NULL, *key = NULL,
+    const char *data = NULL, *database = NULL, *receipt = NULL, *checkpoint = NULL, *url = NULL, *key = NULL,
                *key_file = NULL;
     for (int i = 3; i + 1 < argc; i += 2) {
         const char *a = argv[i], *v = argv[i + 1];
         if (strcmp(a, "--data") == 0) {
             data = v;
+        } else if (strcmp(a, "--database") == 0) {
+            database = v;
         } else if (strcmp(a, "--receipt") == 0) {
             receipt = v;
         } else if (strcmp(a, "--checkpoint") == 0) {
@@ -461,7 +478,11 @@ static int log_command(int argc, char **argv)
         free(text);
     } else if (data != NULL) {
         char db_path[CONFIG_PATH_BYTES + 16], saved[CONFIG_PATH_BYTES + 16];
-        snprintf(db_path, sizeof db_path, "%s/kameng.db", data);
+        if (database != NULL) {
+            snprintf(db_path, sizeof db_path, "%s", database);
+        } else {
+            snprintf(db_path, sizeof db_path, "%s/kameng.db", data);
+        }
         snprintf(saved, sizeof saved, "%s/log-checkpoint", data);
         struct db *db = NULL;
         if (db_open(db_path, false, &db) != 0) {
@@ -522,6 +543,12 @@ int main(int argc, char **argv)
                                                      : LOG_INFO);
     const char *cmd = argv[1];
     int rc = 0;
+    if ((strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0) &&
+        db_is_postgres(c.database)) {
+        fprintf(stderr, "kameng: %s copies a SQLite file; on PostgreSQL use pg_dump and "
+                        "pg_restore (README, \"PostgreSQL\")\n", cmd);
+        return 2;
+    }
     if (owns_data_dir(cmd) && take_data_dir(&c, cmd) != 0) {
         return 1;
     }

@@ -26,8 +26,9 @@ int api_healthz(struct api_req *r)
     bool ok = rc == DB_ROW && !forked;
     /* A log that no longer extends what was signed is an emergency: say so where monitors look. */
     return api_ok(r, ok ? 200 : 503,
-                  json_pack("{s:s, s:b, s:I, s:b, s:s}", "status", ok ? "ok" : "degraded",
-                            "database", rc == DB_ROW, "write_queue_depth",
+                  json_pack("{s:s, s:b, s:s, s:I, s:b, s:s}", "status", ok ? "ok" : "degraded",
+                            "database", rc == DB_ROW, "store", db_backend_name(r->db),
+                            "write_queue_depth",
                             (json_int_t)es.queue_depth, "test_clock", clock_is_test(),
                             "evidence_log", forked ? "forked" : "ok"));
 }

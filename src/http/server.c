@@ -27,6 +27,7 @@
 #include "http/views.h"
 #include "service/executor.h"
 #include "service/view_warmer.h"
+#include "store/db.h"
 
 #define SHUTDOWN_WAIT_MS 10000 /* queued writes finish in well under a second */
 
@@ -503,7 +504,8 @@ int server_start(const struct server_config *cfg)
         log_write(LOG_ERROR, "http_start_failed", "address", cfg->bind_addr, NULL);
         return -KM_EINTERNAL;
     }
-    if (view_warmer_start(cfg->db_path, view_order_text, NULL) != 0) {
+    if (!db_is_postgres(cfg->db_path) &&
+        view_warmer_start(cfg->db_path, view_order_text, NULL) != 0) {
         log_write(LOG_WARN, "view_warmer_not_started", NULL); /* reads build their own views */
     }
     return 0;

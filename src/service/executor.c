@@ -282,6 +282,11 @@ static void run_batch(struct write_cmd *batch, int count)
         }
         int logged = ex.logs.count;
         b->rcs[i] = c->run(ex.db, c->arg);
+        if (b->rcs[i] >= 0 && !db_in_transaction(ex.db)) {
+            /* A statement failed under a command that carried on (PostgreSQL then aborts the
+             * transaction): the command's writes go, and the batch goes on without them. */
+            b->rcs[i] = -KM_EINTERNAL;
+        }
         if (b->rcs[i] < 0) {
             db_savepoint_rollback(ex.db);
             held_logs_drop(&ex.logs, logged);
@@ -516,9 +521,14 @@ int executor_start(const char *db_path, bool writer_ahead)
 {
     km_assert(!ex.started);
     int rc = db_open(db_path, true, &ex.db);
-    rc = rc != 0 ? rc : store_watch_orders(ex.db, order_touched, order_status_changed, NULL);
-    rc = rc != 0 ? rc : db_defer_sync(ex.db);
-    rc = rc != 0 ? rc : checkpointer_start(db_path);
+    /* On PostgreSQL a commit is durable when it returns and the server checkpoints by itself;
+     * order views are not kept (read_cache.h), since other servers write too. */
+    bool sqlite = !db_is_postgres(db_path);
+    if (sqlite) {
+        rc = rc != 0 ? rc : store_watch_orders(ex.db, order_touched, order_status_changed, NULL);
+        rc = rc != 0 ? rc : db_defer_sync(ex.db);
+        rc = rc != 0 ? rc : checkpointer_start(db_path);
+    }
     if (rc != 0) {
         db_close(ex.db);
         ex.db = NULL;

@@ -1,6 +1,7 @@
 /* The narrow database interface the store modules are written against. SQL is portable
- * ($1-style placeholders, standard types), so SQLite today and PostgreSQL tomorrow implement
- * the same calls. A connection belongs to one thread at a time. */
+ * ($1-style placeholders, standard types), so SQLite (db_sqlite.c) and PostgreSQL
+ * (db_postgres.c) implement the same calls; db.c hands each to the backend of the connection.
+ * A connection belongs to one thread at a time. */
 #ifndef KM_DB_H
 #define KM_DB_H
 
@@ -27,9 +28,17 @@ KM_MUST_USE int db_ping(struct db *db);
  * the database now (0 when it could not run). */
 KM_MUST_USE int db_checkpoint(struct db *db, int64_t *copied);
 
-/* Open (creating if needed) the database at path. A writer connection sets WAL and
- * synchronous=FULL; readers are read-only WAL connections. */
+/* Whether path names a PostgreSQL database (a postgresql:// or postgres:// URL) rather than a
+ * SQLite file. */
+bool db_is_postgres(const char *path);
+
+/* Open the database at path: a SQLite file (created if needed; a writer connection sets WAL
+ * and synchronous=FULL, readers are read-only WAL connections) or a PostgreSQL URL. */
 KM_MUST_USE int db_open(const char *path, bool writer, struct db **out);
+/* "sqlite" or "postgres". */
+const char *db_backend_name(struct db *db);
+/* Whether the schema has a table of that name. */
+KM_MUST_USE int db_has_table(struct db *db, const char *name, bool *has);
 void db_close(struct db *db);
 
 /* Commits on this writer connection no longer wait for the disk: they reach the WAL (and other

@@ -1,6 +1,7 @@
-/* db.h on SQLite: WAL, synchronous=FULL (NORMAL on a writer whose syncs are deferred), foreign keys on, a per-connection statement cache keyed
- * by the SQL literal's address, and $N placeholders bound by name so both backends share SQL. */
-#include "store/db.h"
+/* db.h on SQLite, the default backend (db_backend.h): WAL, synchronous=FULL (NORMAL on a writer
+ * whose syncs are deferred), foreign keys on, a per-connection statement cache keyed by the SQL
+ * literal's address, and $N placeholders bound by name so both backends share SQL. */
+#include "store/db_backend.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,8 +27,9 @@
 #define DB_PARAMS_MAX 20  /* $1..$20 */
 #define DB_STMT_SLOTS 512 /* the statement cache's hash slots: a power of two, > 2 * MAX */
 
-struct db_stmt {
-    struct db *db;
+struct sq_stmt {
+    struct db_stmt base; /* first: what db.c sees */
+    struct sq_db *db;
     const char *sql;
     sqlite3_stmt *stmt;
     /* SQLite's index of $1..$N (0: not in the SQL), looked up once at prepare: looking them up
@@ -36,26 +38,27 @@ struct db_stmt {
     int param_count; /* sqlite3_bind_parameter_count */
 };
 
-struct db {
+struct sq_db {
+    struct db base; /* first: what db.c sees */
     sqlite3 *conn;
     bool writer;
     int wal_fd; /* >= 0 once commits defer their sync to db_wal_sync */
     int64_t wal_frames; /* after the last commit, from the WAL hook */
     void (*read_fence)(void);
     int stmt_count;
-    struct db_stmt stmts[DB_STMT_CACHE_MAX];
+    struct sq_stmt stmts[DB_STMT_CACHE_MAX];
     /* 1 + the index in stmts of the statement whose SQL text is at that address, 0 if none:
      * open addressing over the text's address, since the SQL is a string constant. */
     short slot[DB_STMT_SLOTS];
     struct sqlite_watch *watch; /* db_watch_rows */
 };
 
-static void db_log_error(struct db *db, const char *what)
+static void db_log_error(struct sq_db *db, const char *what)
 {
     log_write(LOG_ERROR, "db_error", "op", what, "message", sqlite3_errmsg(db->conn), NULL);
 }
 
-static int exec_simple(struct db *db, const char *sql)
+static int exec_simple(struct sq_db *db, const char *sql)
 {
     char *msg = NULL;
     if (sqlite3_exec(db->conn, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -66,11 +69,12 @@ static int exec_simple(struct db *db, const char *sql)
     return 0;
 }
 
-static struct db_stmt *stmt_get(struct db *db, const char *sql);
+static struct sq_stmt *stmt_get(struct sq_db *db, const char *sql);
+static void sq_close(struct db *d);
 static int wal_hook(void *arg, sqlite3 *conn, const char *name, int frames);
 
 /* Transaction control runs for every command and every read: prepared once, like other SQL. */
-static int exec_cached(struct db *db, const char *sql)
+static int exec_cached(struct sq_db *db, const char *sql)
 {
     sqlite3_stmt *st = stmt_get(db, sql)->stmt;
     int rc = sqlite3_step(st);
@@ -84,7 +88,7 @@ static int exec_cached(struct db *db, const char *sql)
 
 static bool walbuf; /* the WAL write buffer is installed */
 
-void db_global_init(void)
+void db_sqlite_global_init(void)
 {
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     if (sqlite_pcache_install() != 0) {
@@ -97,24 +101,29 @@ void db_global_init(void)
     }
 }
 
-int db_ping(struct db *db)
+static int sq_ping(struct db *d)
 {
+    struct sq_db *db = (struct sq_db *)d;
     return exec_simple(db, "SELECT 1");
 }
 
-int db_checkpoint(struct db *db, int64_t *copied)
+static int sq_checkpoint(struct db *d, int64_t *copied)
 {
+    struct sq_db *db = (struct sq_db *)d;
     int log = 0, done = 0;
     int rc = sqlite3_wal_checkpoint_v2(db->conn, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
     *copied = rc == SQLITE_OK && done > 0 ? done : 0;
     return rc == SQLITE_OK || rc == SQLITE_BUSY ? 0 : -KM_EINTERNAL;
 }
 
-int db_open(const char *path, bool writer, struct db **out)
+static const struct db_ops sqlite_ops;
+
+int db_sqlite_open(const char *path, bool writer, struct db **out)
 {
     *out = NULL;
-    struct db *db = calloc(1, sizeof *db);
+    struct sq_db *db = calloc(1, sizeof *db);
     km_assert(db != NULL);
+    db->base.ops = &sqlite_ops;
     db->writer = writer;
     db->wal_fd = -1;
     int flags = SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
@@ -146,15 +155,16 @@ int db_open(const char *path, bool writer, struct db **out)
     }
     rc = rc != 0 ? rc : exec_simple(db, "PRAGMA foreign_keys=ON");
     if (rc != 0) {
-        db_close(db);
+        sq_close(&db->base);
         return rc;
     }
-    *out = db;
+    *out = &db->base;
     return 0;
 }
 
-void db_close(struct db *db)
+static void sq_close(struct db *d)
 {
+    struct sq_db *db = (struct sq_db *)d;
     if (db == NULL) {
         return;
     }
@@ -169,23 +179,27 @@ void db_close(struct db *db)
     free(db);
 }
 
-int db_begin_read(struct db *db)
+static int sq_begin_read(struct db *d)
 {
+    struct sq_db *db = (struct sq_db *)d;
     return exec_cached(db, "BEGIN");
 }
 
-int db_begin_write(struct db *db)
+static int sq_begin_write(struct db *d)
 {
+    struct sq_db *db = (struct sq_db *)d;
     return exec_cached(db, "BEGIN IMMEDIATE");
 }
 
-int db_commit(struct db *db)
+static int sq_commit(struct db *d)
 {
+    struct sq_db *db = (struct sq_db *)d;
     return exec_cached(db, "COMMIT");
 }
 
-void db_rollback(struct db *db)
+static void sq_rollback(struct db *d)
 {
+    struct sq_db *db = (struct sq_db *)d;
     if (!sqlite3_get_autocommit(db->conn)) {
         (void)exec_cached(db, "ROLLBACK");
     }
@@ -194,8 +208,9 @@ void db_rollback(struct db *db)
     }
 }
 
-void db_set_read_fence(struct db *db, void (*fence)(void))
+static void sq_set_read_fence(struct db *d, void (*fence)(void))
 {
+    struct sq_db *db = (struct sq_db *)d;
     km_assert(!db->writer);
     db->read_fence = fence;
 }
@@ -204,12 +219,13 @@ static int wal_hook(void *arg, sqlite3 *conn, const char *name, int frames)
 {
     (void)conn;
     (void)name;
-    ((struct db *)arg)->wal_frames = frames;
+    ((struct sq_db *)arg)->wal_frames = frames;
     return SQLITE_OK;
 }
 
-int64_t db_wal_frames(struct db *db)
+static int64_t sq_wal_frames(struct db *d)
 {
+    struct sq_db *db = (struct sq_db *)d;
     return db->wal_frames;
 }
 
@@ -218,8 +234,9 @@ void db_wal_write_stats(long long *asked, long long *made)
     sqlite_walbuf_stats(asked, made);
 }
 
-int db_checkpoint_restart(struct db *db, int wait_ms)
+static int sq_checkpoint_restart(struct db *d, int wait_ms)
 {
+    struct sq_db *db = (struct sq_db *)d;
     /* A checkpoint syncs the WAL before copying and the database before the WAL may be reused,
      * at synchronous=NORMAL as at FULL. */
     sqlite3_busy_timeout(db->conn, wait_ms);
@@ -238,13 +255,13 @@ int db_checkpoint_restart(struct db *db, int wait_ms)
 }
 
 /* The WAL file exists once something was written in WAL mode; a new database has none yet. */
-static int wal_create(struct db *db)
+static int wal_create(struct sq_db *db)
 {
-    struct db_stmt *st = db_query(db, "PRAGMA user_version", "");
-    int rc = db_step(st);
-    int64_t v = rc == DB_ROW ? db_int(st, 0) : 0;
-    db_done(st);
-    if (rc != DB_ROW) {
+    sqlite3_stmt *st = stmt_get(db, "PRAGMA user_version")->stmt;
+    int rc = sqlite3_step(st);
+    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW) {
         return -KM_EINTERNAL;
     }
     char sql[64];
@@ -252,8 +269,9 @@ static int wal_create(struct db *db)
     return exec_simple(db, sql);
 }
 
-int db_defer_sync(struct db *db)
+static int sq_defer_sync(struct db *d)
 {
+    struct sq_db *db = (struct sq_db *)d;
     km_assert(db->writer && db->wal_fd < 0);
     const char *wal = sqlite3_filename_wal(sqlite3_db_filename(db->conn, "main"));
     /* NORMAL, in WAL mode: a commit does not sync, but a checkpoint still syncs the WAL and the
@@ -281,8 +299,9 @@ int db_defer_sync(struct db *db)
     return 0;
 }
 
-int db_wal_sync(struct db *db)
+static int sq_wal_sync(struct db *d)
 {
+    struct sq_db *db = (struct sq_db *)d;
     km_assert(db->wal_fd >= 0);
     if (fdatasync(db->wal_fd) != 0) {
         log_write(LOG_ERROR, "wal_sync_failed", "message", strerror(errno), NULL);
@@ -291,24 +310,28 @@ int db_wal_sync(struct db *db)
     return 0;
 }
 
-int db_savepoint(struct db *db)
+static int sq_savepoint(struct db *d)
 {
+    struct sq_db *db = (struct sq_db *)d;
     return exec_cached(db, "SAVEPOINT cmd");
 }
 
-void db_savepoint_release(struct db *db)
+static void sq_savepoint_release(struct db *d)
 {
+    struct sq_db *db = (struct sq_db *)d;
     (void)exec_cached(db, "RELEASE cmd");
 }
 
-void db_savepoint_rollback(struct db *db)
+static void sq_savepoint_rollback(struct db *d)
 {
+    struct sq_db *db = (struct sq_db *)d;
     (void)exec_cached(db, "ROLLBACK TO cmd");
     (void)exec_cached(db, "RELEASE cmd");
 }
 
-int db_exec_script(struct db *db, const char *sql, char *err, size_t err_len)
+static int sq_exec_script(struct db *d, const char *sql, char *err, size_t err_len)
 {
+    struct sq_db *db = (struct sq_db *)d;
     char *msg = NULL;
     if (sqlite3_exec(db->conn, sql, NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(err, err_len, "%s", msg != NULL ? msg : "unknown error");
@@ -318,35 +341,30 @@ int db_exec_script(struct db *db, const char *sql, char *err, size_t err_len)
     return 0;
 }
 
-static unsigned stmt_slot_of(const char *sql)
-{
-    uintptr_t a = (uintptr_t)sql;
-    return (unsigned)((a >> 3) ^ (a >> 12)) & (DB_STMT_SLOTS - 1);
-}
-
 /* The names of $1..$N. */
 static const char *const param_names[DB_PARAMS_MAX] = {
     "$1",  "$2",  "$3",  "$4",  "$5",  "$6",  "$7",  "$8",  "$9",  "$10",
     "$11", "$12", "$13", "$14", "$15", "$16", "$17", "$18", "$19", "$20"};
 
-static struct db_stmt *stmt_get(struct db *db, const char *sql)
+static struct sq_stmt *stmt_get(struct sq_db *db, const char *sql)
 {
-    unsigned i = stmt_slot_of(sql);
+    unsigned i = db_sql_slot(sql, DB_STMT_SLOTS);
     while (db->slot[i] != 0) {
-        struct db_stmt *st = &db->stmts[db->slot[i] - 1];
+        struct sq_stmt *st = &db->stmts[db->slot[i] - 1];
         if (st->sql == sql) {
             return st;
         }
         i = (i + 1) & (DB_STMT_SLOTS - 1);
     }
     km_assert(db->stmt_count < DB_STMT_CACHE_MAX);
-    struct db_stmt *st = &db->stmts[db->stmt_count];
+    struct sq_stmt *st = &db->stmts[db->stmt_count];
     if (sqlite3_prepare_v3(db->conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->stmt, NULL) !=
         SQLITE_OK) {
         /* Our SQL is fixed at build time: failing to prepare it is a bug. */
         fprintf(stderr, "kameng: cannot prepare: %s\n%s\n", sqlite3_errmsg(db->conn), sql);
         km_assert(!"SQL prepares");
     }
+    st->base.db = &db->base;
     st->db = db;
     st->sql = sql;
     st->param_count = sqlite3_bind_parameter_count(st->stmt);
@@ -360,9 +378,10 @@ static struct db_stmt *stmt_get(struct db *db, const char *sql)
     return st;
 }
 
-struct db_stmt *db_query(struct db *db, const char *sql, const char *fmt, ...)
+static struct db_stmt *sq_query(struct db *d, const char *sql, const char *fmt, va_list ap)
 {
-    struct db_stmt *st = stmt_get(db, sql);
+    struct sq_db *db = (struct sq_db *)d;
+    struct sq_stmt *st = stmt_get(db, sql);
     sqlite3_reset(st->stmt);
     /* Every parameter is bound below unless the SQL names one fmt does not give: only then
      * may an earlier run's value be left, and the bindings are cleared to NULL. */
@@ -374,8 +393,6 @@ struct db_stmt *db_query(struct db *db, const char *sql, const char *fmt, ...)
     if (given < st->param_count) {
         sqlite3_clear_bindings(st->stmt);
     }
-    va_list ap;
-    va_start(ap, fmt);
     for (int n = 1; fmt[n - 1] != '\0'; n++) {
         int idx = st->param_index[n - 1];
         int rc = SQLITE_OK;
@@ -413,12 +430,12 @@ struct db_stmt *db_query(struct db *db, const char *sql, const char *fmt, ...)
         }
         km_assert(rc == SQLITE_OK);
     }
-    va_end(ap);
-    return st;
+    return &st->base;
 }
 
-int db_step(struct db_stmt *st)
+static int sq_step(struct db_stmt *s)
 {
+    struct sq_stmt *st = (struct sq_stmt *)s;
     int rc = sqlite3_step(st->stmt);
     if (rc == SQLITE_ROW) {
         return DB_ROW;
@@ -434,73 +451,50 @@ int db_step(struct db_stmt *st)
     return -KM_EINTERNAL;
 }
 
-int db_found(int step_rc)
+static void sq_done(struct db_stmt *s)
 {
-    return step_rc == DB_ROW ? 0 : step_rc < 0 ? step_rc : -KM_ENOTFOUND;
-}
-
-int db_run(struct db_stmt *st)
-{
-    int rc = db_step(st);
-    db_done(st);
-    return rc < 0 ? rc : 0;
-}
-
-int db_run_one(struct db_stmt *st)
-{
-    int rc = db_run(st);
-    if (rc == 0 && sqlite3_changes64(st->db->conn) != 1) {
-        return -KM_ESTATE;
-    }
-    return rc;
-}
-
-void db_done(struct db_stmt *st)
-{
+    struct sq_stmt *st = (struct sq_stmt *)s;
     sqlite3_reset(st->stmt);
 }
 
-int64_t db_int(struct db_stmt *st, int col)
+static int64_t sq_int(struct db_stmt *s, int col)
 {
+    struct sq_stmt *st = (struct sq_stmt *)s;
     return sqlite3_column_int64(st->stmt, col);
 }
 
-const char *db_text(struct db_stmt *st, int col)
+static const char *sq_text(struct db_stmt *s, int col)
 {
+    struct sq_stmt *st = (struct sq_stmt *)s;
     const unsigned char *t = sqlite3_column_text(st->stmt, col);
     return t != NULL ? (const char *)t : "";
 }
 
-const void *db_blob(struct db_stmt *st, int col, size_t *len)
+static const void *sq_blob(struct db_stmt *s, int col, size_t *len)
 {
+    struct sq_stmt *st = (struct sq_stmt *)s;
     const void *p = sqlite3_column_blob(st->stmt, col);
     *len = (size_t)sqlite3_column_bytes(st->stmt, col);
     return p;
 }
 
-bool db_is_null(struct db_stmt *st, int col)
+static size_t sq_bytes(struct db_stmt *s, int col)
 {
+    struct sq_stmt *st = (struct sq_stmt *)s;
+    return (size_t)sqlite3_column_bytes(st->stmt, col);
+}
+
+static bool sq_is_null(struct db_stmt *s, int col)
+{
+    struct sq_stmt *st = (struct sq_stmt *)s;
     return sqlite3_column_type(st->stmt, col) == SQLITE_NULL;
 }
 
-void db_text_copy(struct db_stmt *st, int col, char *buf, size_t buf_len)
-{
-    km_assert(buf_len > 0);
-    const unsigned char *t = sqlite3_column_text(st->stmt, col);
-    size_t n = t != NULL ? (size_t)sqlite3_column_bytes(st->stmt, col) : 0;
-    if (n >= buf_len) {
-        n = buf_len - 1; /* truncated, as snprintf would */
-    }
-    if (n > 0) {
-        memcpy(buf, t, n);
-    }
-    buf[n] = '\0';
-}
-
-int db_watch_rows(struct db *db, const struct db_watch *tables, int count,
+static int sq_watch_rows(struct db *d, const struct db_watch *tables, int count,
                   void (*changed)(void *ctx, const char *text),
                   void (*status_changed)(void *ctx, const char *text), void *ctx)
 {
+    struct sq_db *db = (struct sq_db *)d;
     sqlite_watch_remove(db->conn, db->watch);
     db->watch = NULL;
     char err[160];
@@ -513,23 +507,27 @@ int db_watch_rows(struct db *db, const struct db_watch *tables, int count,
     return 0;
 }
 
-int64_t db_changes(struct db *db)
+static int64_t sq_changes(struct db *d)
 {
+    struct sq_db *db = (struct sq_db *)d;
     return sqlite3_changes64(db->conn);
 }
 
-bool db_in_transaction(struct db *db)
+static bool sq_in_transaction(struct db *d)
 {
+    struct sq_db *db = (struct sq_db *)d;
     return !sqlite3_get_autocommit(db->conn);
 }
 
-int64_t db_total_changes(struct db *db)
+static int64_t sq_total_changes(struct db *d)
 {
+    struct sq_db *db = (struct sq_db *)d;
     return sqlite3_total_changes64(db->conn);
 }
 
-int db_backup_to(struct db *db, const char *path)
+static int sq_backup_to(struct db *d, const char *path)
 {
+    struct sq_db *db = (struct sq_db *)d;
     /* VACUUM INTO writes a transactionally consistent, compacted copy. */
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db->conn, "VACUUM INTO ?1", -1, &st, NULL) != SQLITE_OK) {
@@ -546,8 +544,9 @@ int db_backup_to(struct db *db, const char *path)
     return 0;
 }
 
-int db_integrity_check(struct db *db, char *msg, size_t msg_len)
+static int sq_integrity_check(struct db *d, char *msg, size_t msg_len)
 {
+    struct sq_db *db = (struct sq_db *)d;
     sqlite3_stmt *st = NULL;
     msg[0] = '\0';
     if (sqlite3_prepare_v2(db->conn, "PRAGMA integrity_check(1)", -1, &st, NULL) != SQLITE_OK) {
@@ -562,8 +561,9 @@ int db_integrity_check(struct db *db, char *msg, size_t msg_len)
     return ok ? 0 : -KM_EINTERNAL;
 }
 
-int db_checkpoint_truncate(struct db *db)
+static int sq_checkpoint_truncate(struct db *d)
 {
+    struct sq_db *db = (struct sq_db *)d;
     int rc = sqlite3_wal_checkpoint_v2(db->conn, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     if (rc != SQLITE_OK) {
         db_log_error(db, "checkpoint_truncate");
@@ -571,3 +571,56 @@ int db_checkpoint_truncate(struct db *db)
     }
     return 0;
 }
+
+static int sq_has_table(struct db *d, const char *name, bool *has)
+{
+    struct sq_db *db = (struct sq_db *)d;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db->conn,
+                           "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                           -1, &st, NULL) != SQLITE_OK) {
+        db_log_error(db, "has_table");
+        return -KM_EINTERNAL;
+    }
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    *has = rc == SQLITE_ROW && sqlite3_column_int64(st, 0) == 1;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : -KM_EINTERNAL;
+}
+
+static const struct db_ops sqlite_ops = {
+    .name = "sqlite",
+    .ping = sq_ping,
+    .checkpoint = sq_checkpoint,
+    .close = sq_close,
+    .defer_sync = sq_defer_sync,
+    .wal_sync = sq_wal_sync,
+    .wal_frames = sq_wal_frames,
+    .checkpoint_restart = sq_checkpoint_restart,
+    .set_read_fence = sq_set_read_fence,
+    .begin_read = sq_begin_read,
+    .begin_write = sq_begin_write,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .savepoint = sq_savepoint,
+    .savepoint_release = sq_savepoint_release,
+    .savepoint_rollback = sq_savepoint_rollback,
+    .in_transaction = sq_in_transaction,
+    .exec_script = sq_exec_script,
+    .query = sq_query,
+    .step = sq_step,
+    .done = sq_done,
+    .col_int = sq_int,
+    .col_text = sq_text,
+    .col_bytes = sq_bytes,
+    .col_blob = sq_blob,
+    .col_is_null = sq_is_null,
+    .backup_to = sq_backup_to,
+    .integrity_check = sq_integrity_check,
+    .checkpoint_truncate = sq_checkpoint_truncate,
+    .watch_rows = sq_watch_rows,
+    .changes = sq_changes,
+    .total_changes = sq_total_changes,
+    .has_table = sq_has_table,
+};

@@ -4,9 +4,54 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "store/migrations.h"
+
+static int migration_record(struct db *db, const struct migration *m)
+{
+    return db_run(db_query(db,
+                           "INSERT INTO schema_migrations (version, name, applied_at) "
+                           "VALUES ($1, $2, $3)",
+                           "isi", (int64_t)m->version, m->name, clock_now_ms()));
+}
+
+/* A new PostgreSQL database gets the baseline, recorded as the migrations it holds. */
+static int postgres_baseline_apply(struct db *db, int *applied)
+{
+    struct db_stmt *st = db_query(db, "SELECT COUNT(*) FROM schema_migrations", "");
+    int rc = db_step(st);
+    int64_t recorded = rc == DB_ROW ? db_int(st, 0) : 0;
+    db_done(st);
+    if (rc != DB_ROW) {
+        return rc < 0 ? rc : -KM_EINTERNAL;
+    }
+    if (recorded > 0) {
+        return 0;
+    }
+    char err[256];
+    rc = db_begin_write(db);
+    if (rc == 0 && db_exec_script(db, postgres_baseline.sql, err, sizeof err) != 0) {
+        log_write(LOG_ERROR, "migration_failed", "name", postgres_baseline.name, "message", err,
+                  NULL);
+        rc = -KM_EINTERNAL;
+    }
+    for (int i = 0; rc == 0 && i < migration_count; i++) {
+        if (migrations[i].version <= postgres_baseline.version) {
+            rc = migration_record(db, &migrations[i]);
+            *applied += rc == 0;
+        }
+    }
+    rc = rc != 0 ? rc : db_commit(db);
+    if (rc != 0) {
+        db_rollback(db);
+        *applied = 0;
+        return rc;
+    }
+    log_write(LOG_INFO, "migration_applied", "name", postgres_baseline.name, NULL);
+    return 0;
+}
 
 int store_migrate(struct db *db, int *applied)
 {
@@ -14,8 +59,11 @@ int store_migrate(struct db *db, int *applied)
     char err[256];
     int rc = db_exec_script(db,
                             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER "
-                            "PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+                            "PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
                             err, sizeof err);
+    if (rc == 0 && strcmp(db_backend_name(db), "postgres") == 0) {
+        rc = postgres_baseline_apply(db, applied);
+    }
     if (rc != 0) {
         return rc;
     }
@@ -37,10 +85,7 @@ int store_migrate(struct db *db, int *applied)
             rc = -KM_EINTERNAL;
         }
         if (rc == 0) {
-            rc = db_run(db_query(db,
-                                 "INSERT INTO schema_migrations (version, name, applied_at) "
-                                 "VALUES ($1, $2, strftime('%s','now') * 1000)",
-                                 "is", (int64_t)m->version, m->name));
+            rc = migration_record(db, m);
         }
         if (rc == 0) {
             rc = db_commit(db);
@@ -59,21 +104,17 @@ int store_schema_version(struct db *db, int *version, bool *ours)
 {
     *version = 0;
     *ours = false;
-    struct db_stmt *st = db_query(db,
-                                  "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND"
-                                  " name = 'schema_migrations'",
-                                  "");
-    int rc = db_step(st);
-    bool has = rc == DB_ROW && db_int(st, 0) == 1;
-    db_done(st);
-    if (rc != DB_ROW) {
-        return rc < 0 ? rc : -KM_EINTERNAL;
+    bool has = false;
+    int rc = db_has_table(db, "schema_migrations", &has);
+    if (rc != 0) {
+        return rc;
     }
     if (!has) {
         return 0;
     }
     /* Ours when every version recorded carries the name of our migration of that number. */
-    st = db_query(db, "SELECT version, name FROM schema_migrations ORDER BY version", "");
+    struct db_stmt *st =
+        db_query(db, "SELECT version, name FROM schema_migrations ORDER BY version", "");
     int count = 0;
     bool names_match = true;
     while ((rc = db_step(st)) == DB_ROW) {
@@ -264,12 +305,15 @@ int store_card_insert(struct db *db, const char *id, const char *product_id,
                       size_t nonce_len, const uint8_t *ct, size_t ct_len, const char *masked,
                       const char *batch_id, int64_t now)
 {
-    return db_run(db_query(db,
-                           "INSERT INTO card_keys (id, product_id, fingerprint, nonce, ciphertext,"
-                           " masked, status, batch_id, created_at) VALUES ($1, $2, $3, $4, $5,"
-                           " $6, 'available', $7, $8)",
-                           "ssbbbssi", id, product_id, fingerprint, fp_len, nonce, nonce_len, ct,
-                           ct_len, masked, batch_id, now));
+    /* A key already in stock is told apart without an error, which would end the transaction
+     * on PostgreSQL. */
+    int rc = db_run(db_query(db,
+                             "INSERT INTO card_keys (id, product_id, fingerprint, nonce, ciphertext,"
+                             " masked, status, batch_id, created_at) VALUES ($1, $2, $3, $4, $5,"
+                             " $6, 'available', $7, $8) ON CONFLICT (fingerprint) DO NOTHING",
+                             "ssbbbssi", id, product_id, fingerprint, fp_len, nonce, nonce_len, ct,
+                             ct_len, masked, batch_id, now));
+    return rc == 0 && db_changes(db) == 0 ? -KM_EDUPLICATE : rc;
 }
 
 int store_card_fingerprint_exists(struct db *db, const uint8_t *fingerprint, size_t fp_len)

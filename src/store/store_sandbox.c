@@ -316,8 +316,8 @@ int store_sandbox_dispute_notified(struct db *db, const char *id, int64_t now, i
     return db_run(db_query(db,
                            "UPDATE sandbox_disputes SET notify_attempts = 0, closed_notified ="
                            " opened_notified, opened_notified = 1, notify_next_at = CASE WHEN"
-                           " outcome IS NOT NULL THEN MAX($2, notify_next_at) ELSE respond_by"
-                           " END WHERE id = $1",
+                           " outcome IS NULL THEN respond_by WHEN notify_next_at > $2 THEN"
+                           " notify_next_at ELSE $2 END WHERE id = $1",
                            "si", id, now));
 }
 
