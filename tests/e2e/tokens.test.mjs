@@ -3,22 +3,14 @@
 // their order; a token a character away from one opens nothing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash, randomInt } from 'node:crypto';
-import { join } from 'node:path';
-import { startShop, buy } from './lib/server.mjs';
+import { POSTGRES, startShop, storeSql, buy } from './lib/server.mjs';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 let shop;
 
 before(async () => { shop = await startShop(); });
 after(async () => { await shop.cleanup(); });
-
-function sqlite(dataDir, sql) {
-  const r = spawnSync('sqlite3', [join(dataDir, 'kameng.db'), sql], { encoding: 'utf8' });
-  assert.equal(r.status, 0, `sqlite3 ${sql}: ${r.stderr}`);
-  return r.stdout.trim();
-}
 
 function oldShapeToken() {
   let t = 'bt_';
@@ -38,7 +30,8 @@ test('a buyer token of the shape issued before time-keyed tokens still opens its
   const old = oldShapeToken();
   const hash = createHash('sha256').update(old).digest('hex');
   await shop.stop();
-  sqlite(shop.dataDir, `INSERT INTO order_tokens (token_hash, order_id, created_at, via) VALUES (X'${hash}', '${mine.order.id}', 0, 'checkout')`);
+  const bytes = POSTGRES ? `decode('${hash}', 'hex')` : `X'${hash}'`;
+  storeSql(shop.dataDir, `INSERT INTO order_tokens (token_hash, order_id, created_at, via) VALUES (${bytes}, '${mine.order.id}', 0, 'checkout')`);
   shop = await startShop({ dataDir: shop.dataDir });
 
   const seen = await shop.get(`/v1/orders/${mine.order.id}`, { token: old });

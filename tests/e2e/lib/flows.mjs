@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
-import { BIN, startShop, scratchDir } from './server.mjs';
+import { BIN, startShop, scratchDir, storeArgs } from './server.mjs';
 
 // A 4xx/5xx answer in the API's error shape, naming the field.
 export function assertError(res, status, { param, code } = {}) {
@@ -143,7 +143,7 @@ export async function startRecordedShop() {
   });
   await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   const dir = scratchDir('kameng-e2e-');
-  execFileSync(BIN, ['demo', '--data', dir], { stdio: ['ignore', 'ignore', 'ignore'] });
+  execFileSync(BIN, ['demo', '--data', dir, ...storeArgs(dir)], { stdio: ['ignore', 'ignore', 'ignore'] });
   const conf = join(dir, 'e2e.conf');
   writeFileSync(conf, `public_url = http://127.0.0.1:${proxy.address().port}\n`);
   shop = await startShop({ dataDir: dir, extraArgs: ['--config', conf] });

@@ -1,9 +1,9 @@
 // Starts a real kameng server process on loopback for end-to-end tests: a fresh data directory,
 // the demo seed (products, card keys, API keys), and --test-clock so timers move only when told.
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import net from 'node:net';
 
 export const BIN = process.env.KAMENG_BIN ?? new URL('../../../build/kameng', import.meta.url).pathname;
@@ -24,6 +24,51 @@ export function scratchDir(prefix = 'kameng-e2e-') {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   scratchDirs.add(dir);
   return dir;
+}
+
+// KAMENG_TEST_POSTGRES, the URL of a PostgreSQL server (scripts/postgres-test.sh prints one),
+// runs the shops on PostgreSQL: each data directory gets a database of its own there.
+export const POSTGRES = process.env.KAMENG_TEST_POSTGRES ?? '';
+const databases = new Map();
+
+// The options that put a data directory's shop on its store: none for SQLite (the file in the
+// directory), `--database URL` for PostgreSQL, its database made the first time.
+export function storeArgs(dir) {
+  if (!POSTGRES) return [];
+  let url = databases.get(dir);
+  if (!url) {
+    const name = `k_${basename(dir).toLowerCase().replace(/[^a-z0-9]/g, '_')}`;
+    execFileSync('psql', [POSTGRES, '-q', '-v', 'ON_ERROR_STOP=1', '-c', `CREATE DATABASE ${name}`],
+      { stdio: ['ignore', 'ignore', 'inherit'] });
+    url = POSTGRES.replace('/postgres?', `/${name}?`);
+    databases.set(dir, url);
+  }
+  return ['--database', url];
+}
+
+// PostgreSQL only: a second server on the database of `shop`, as an operator scales out: a data
+// directory of its own (its lock, its saved log checkpoint) holding the same master key and
+// evidence-log key.
+export async function startSecondShop(shop, opts = {}) {
+  if (!POSTGRES) throw new Error('a second server on one database needs PostgreSQL');
+  const dir = scratchDir();
+  for (const f of ['master.key', 'log.key', 'demo-keys.txt']) {
+    copyFileSync(join(shop.dataDir, f), join(dir, f));
+    chmodSync(join(dir, f), 0o600);
+  }
+  databases.set(dir, databases.get(shop.dataDir));
+  return startShop({ ...opts, dataDir: dir });
+}
+
+// Runs one SQL statement on a data directory's store behind the shop's back (with the shop
+// stopped), through sqlite3 or psql; returns what it printed.
+export function storeSql(dir, sql) {
+  const [cmd, args] = POSTGRES
+    ? ['psql', [storeArgs(dir)[1], '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1', '-c', sql]]
+    : ['sqlite3', [join(dir, 'kameng.db'), sql]];
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${sql}: ${r.stderr}`);
+  return r.stdout.trim();
 }
 
 async function freePort() {
@@ -122,7 +167,7 @@ async function waitHealthy(base, proc, deadlineMs) {
 export async function startShop({ dataDir, testClock = true, seed = true, extraArgs = [], clock = '2026-03-02T02:00:00Z', env } = {}) {
   const dir = dataDir ?? scratchDir();
   if (seed && !dataDir) {
-    execFileSync(BIN, ['demo', '--data', dir], { stdio: ['ignore', 'ignore', 'ignore'] });
+    execFileSync(BIN, ['demo', '--data', dir, ...storeArgs(dir)], { stdio: ['ignore', 'ignore', 'ignore'] });
   }
   const keys = {};
   try {
@@ -134,7 +179,7 @@ export async function startShop({ dataDir, testClock = true, seed = true, extraA
   const port = await freePort();
   // Every order view served from memory is checked against a fresh build; a stale one stops
   // the server, so each suite also tests the read cache's invalidation.
-  const args = ['serve', '--data', dir, '--port', String(port), '--verify-read-cache'];
+  const args = ['serve', '--data', dir, ...storeArgs(dir), '--port', String(port), '--verify-read-cache'];
   if (testClock) args.push(`--test-clock=${clock}`);
   args.push(...extraArgs);
   const proc = spawn(BIN, args, { stdio: ['ignore', 'ignore', 'pipe'], env: env ?? process.env });

@@ -1,0 +1,101 @@
+// PostgreSQL as the store (run by `make e2e-postgres`; skipped on SQLite): several kameng servers
+// on one database, as an operator scales out. They sell the last keys once between them, each
+// reads at once what another wrote, and the books balance seen from any of them. What is
+// SQLite's own (backup and restore of its file) is refused with the way to do it instead.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { BIN, POSTGRES, startShop, startSecondShop, storeArgs, buy } from './lib/server.mjs';
+import {
+  assertError, assertBalanced, createCardProduct, freshKeys, importJson, stockOf, orderView,
+  payOrder,
+} from './lib/flows.mjs';
+
+const skip = POSTGRES ? false : 'runs with KAMENG_TEST_POSTGRES (make e2e-postgres)';
+let a;
+let b;
+
+before(async () => {
+  if (skip) return;
+  a = await startShop();
+  b = await startSecondShop(a);
+});
+after(async () => {
+  await b?.cleanup();
+  await a?.cleanup();
+});
+
+test('two servers on one database sell the last keys once between them', { skip }, async () => {
+  for (const shop of [a, b]) assert.equal((await shop.get('/healthz')).body.store, 'postgres');
+  const product = await createCardProduct(a, { price: 880 });
+  const keys = freshKeys(5, 'PG');
+  const imported = await importJson(b, product.id, keys); // imported through the other server
+  assert.equal(imported.status, 201, JSON.stringify(imported.body));
+
+  // 40 buyers, every other one on each server, all at once.
+  const results = await Promise.all(Array.from({ length: 40 },
+    (_, i) => buy(i % 2 === 0 ? a : b, product.id, { quantity: 1 })));
+  const won = results.filter((r) => r.created.status === 201);
+  const lost = results.filter((r) => r.created.status !== 201);
+  assert.equal(won.length, 5);
+  for (const r of lost) assertError(r.created, 409, { param: 'quantity', code: 'out_of_stock' });
+
+  const keyIds = new Set();
+  for (const r of won) {
+    const view = await orderView(a, r.order.id, r.token);
+    assert.equal(view.status, 'delivered');
+    assert.equal(view.card_keys.length, 1);
+    keyIds.add(view.card_keys[0].id);
+  }
+  assert.equal(keyIds.size, 5, 'five distinct keys');
+  for (const shop of [a, b]) {
+    const stock = await stockOf(shop, product.id);
+    assert.equal(stock.available, 0);
+    assert.equal(stock.delivered, 5);
+    await assertBalanced(shop);
+  }
+});
+
+test('what one server writes, the other reads at once', { skip }, async () => {
+  const product = await createCardProduct(a, { price: 660 });
+  assert.equal((await importJson(a, product.id, freshKeys(2, 'PW'))).status, 201);
+  const created = await a.post('/v1/orders', { product_id: product.id });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const { id, buyer_token: token } = created.body;
+
+  // Created on A, read on B with the buyer's token; paid on B, delivered, read on A.
+  assert.equal((await orderView(b, id, token)).status, 'pending_payment');
+  await payOrder(b, created.body, token);
+  const seenOnA = await orderView(a, id, token);
+  assert.equal(seenOnA.status, 'delivered');
+  const key = seenOnA.card_keys[0];
+
+  // Revealed on A: B shows the reveal, and a buyer token of A's order opens nothing else on B.
+  const reveal = await a.post(`/v1/orders/${id}/card_keys/${key.id}/reveal`, {}, { token });
+  assert.equal(reveal.status, 200, JSON.stringify(reveal.body));
+  const seenOnB = await orderView(b, id, token);
+  assert.equal(seenOnB.card_keys[0].revealed, true, JSON.stringify(seenOnB.card_keys[0]));
+  const other = await buy(b, product.id);
+  assert.equal((await b.get(`/v1/orders/${other.order.id}`, { token })).status, 404);
+
+  // An API key revoked on one server stops on the other.
+  const made = await a.post('/v1/api_keys', { role: 'agent', label: 'pg e2e' }, { token: a.keys.admin });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  assert.equal((await b.get('/v1/cases', { token: made.body.key })).status, 200);
+  const revoked = await b.post(`/v1/api_keys/${made.body.id}/revoke`, {}, { token: b.keys.admin });
+  assert.equal(revoked.status, 200, JSON.stringify(revoked.body));
+  assert.equal((await a.get('/v1/cases', { token: made.body.key })).status, 401);
+
+  await assertBalanced(a);
+  await assertBalanced(b);
+});
+
+test('backup and restore of the SQLite file are refused, naming pg_dump', { skip }, () => {
+  for (const cmd of ['backup', 'restore']) {
+    const file = join(a.dataDir, `copy-${cmd}.db`);
+    const r = spawnSync(BIN, [cmd, file, '--data', a.dataDir, ...storeArgs(a.dataDir)], { encoding: 'utf8' });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /pg_dump/);
+  }
+});
