@@ -27,10 +27,12 @@ for target in fuzz_note fuzz_checkpoint fuzz_proof fuzz_receipt; do
         "$root/src/core/err.c" "$root/src/core/sha256.c" "$root/src/domain/merkle.c" \
         "$root/src/domain/note.c" \
         "$root/src/service/log_verify.c" "$root/src/adapters/http_out.c" \
-        "$root/src/store/store_log.c" "$root/src/store/db_sqlite.c" "$root/src/core/log.c" \
+        "$root/src/store/store_log.c" "$root/src/store/db.c" "$root/src/store/db_sqlite.c" \
+        "$root/src/store/db_postgres.c" "$root/src/core/log.c" \
         "$root/src/core/files.c" "$root/src/store/sqlite_pcache.c" \
         "$root/src/store/sqlite_walbuf.c" "$root/src/store/sqlite_watch.c" \
-        "$root/tests/fuzz/$target.c" -lsodium -lcrypto -ljansson -lcurl -lsqlite3 -pthread \
+        "$root/tests/fuzz/$target.c" $(pkg-config --cflags --libs libpq) -lsodium -lcrypto -ljansson \
+        -lcurl -lsqlite3 -pthread \
         -o "$out/$target"
     corpus="$out/corpus/$target"
     mkdir -p "$corpus"
