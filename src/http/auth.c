@@ -25,6 +25,14 @@ const char *auth_role_name(enum auth_role role)
     return "anonymous";
 }
 
+/* The store did not answer (the database restarting, say): the credentials may well be good,
+ * so the caller is told to try again rather than that they are wrong. */
+static int store_unavailable(struct api_req *r)
+{
+    return api_fail(r, KM_EBUSY, "store_unavailable", NULL,
+                    "the shop cannot check credentials just now: try again shortly");
+}
+
 int auth_resolve(struct api_req *r)
 {
     memset(&r->auth, 0, sizeof r->auth);
@@ -43,9 +51,13 @@ int auth_resolve(struct api_req *r)
     token_hash(token, hash);
     if (strncmp(token, "sk_", 3) == 0) {
         struct api_key_row key;
-        if (store_api_key_find(r->db, hash, &key) != 0) {
+        int rc = store_api_key_find(r->db, hash, &key);
+        if (rc == -KM_ENOTFOUND) {
             return api_fail(r, KM_EAUTH, "invalid_api_key", "Authorization",
                             "this API key is not valid");
+        }
+        if (rc != 0) {
+            return store_unavailable(r);
         }
         r->auth.role = strcmp(key.role, "admin") == 0   ? AUTH_ADMIN
                        : strcmp(key.role, "agent") == 0 ? AUTH_AGENT
@@ -58,10 +70,14 @@ int auth_resolve(struct api_req *r)
     if (strncmp(token, "bt_", 3) == 0) {
         /* A buyer token opens the same order for good, so what was found once is kept. */
         if (!read_cache_token_get(hash, r->auth.order_id, sizeof r->auth.order_id)) {
-            if (store_order_token_find(r->db, hash, r->auth.order_id, sizeof r->auth.order_id) !=
-                0) {
+            int rc =
+                store_order_token_find(r->db, hash, r->auth.order_id, sizeof r->auth.order_id);
+            if (rc == -KM_ENOTFOUND) {
                 return api_fail(r, KM_EAUTH, "invalid_buyer_token", "Authorization",
                                 "this buyer token opens no order");
+            }
+            if (rc != 0) {
+                return store_unavailable(r);
             }
             read_cache_token_put(hash, r->auth.order_id);
         }

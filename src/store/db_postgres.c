@@ -62,6 +62,7 @@ struct pg_stmt {
 struct pg_db {
     struct db base; /* first: what db.c sees */
     PGconn *conn;
+    bool ready; /* the session is set up (pg_session_setup) */
     bool writer;
     void (*read_fence)(void);
     int64_t changes;
@@ -95,18 +96,39 @@ static int pg_simple(struct pg_db *db, const char *sql)
     return rc;
 }
 
+static void notice_ignored(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+/* What every session of kameng's needs, set on each new connection and again after a reconnect
+ * (a new session starts from the server's defaults, which may say synchronous_commit = off).
+ * Notices (a table that already exists, say) would go to stderr unstructured. A server that
+ * stalls inside a write transaction holds the write lock of every server: PostgreSQL ends its
+ * session after a minute of silence, and the transaction with it. */
+static int pg_session_setup(struct pg_db *db)
+{
+    PQsetNoticeProcessor(db->conn, notice_ignored, NULL);
+    int rc = pg_simple(db, "SET client_min_messages = warning");
+    rc = rc != 0 ? rc : pg_simple(db, "SET synchronous_commit = on");
+    rc = rc != 0 ? rc : pg_simple(db, "SET idle_in_transaction_session_timeout = '60s'");
+    return rc;
+}
+
 /* A connection lost (the server restarted, say) is opened again between transactions; its
- * prepared statements went with it. */
+ * prepared statements went with it. Until its session is set up it is not used. */
 static void pg_reconnect_if_lost(struct pg_db *db)
 {
-    if (PQstatus(db->conn) == CONNECTION_OK) {
+    if (PQstatus(db->conn) == CONNECTION_OK && db->ready) {
         return;
     }
     PQreset(db->conn);
     for (int i = 0; i < db->stmt_count; i++) {
         db->stmts[i].prepared = false;
     }
-    if (PQstatus(db->conn) == CONNECTION_OK) {
+    db->ready = PQstatus(db->conn) == CONNECTION_OK && pg_session_setup(db) == 0;
+    if (db->ready) {
         log_write(LOG_WARN, "db_reconnected", NULL);
     }
 }
@@ -129,10 +151,8 @@ int db_postgres_open(const char *conninfo, bool writer, struct db **out)
         free(db);
         return -KM_EINTERNAL;
     }
-    /* Notices (a table that already exists, say) would go to stderr unstructured. */
-    PQsetNoticeProcessor(db->conn, NULL, NULL);
-    int rc = pg_simple(db, "SET client_min_messages = warning");
-    rc = rc != 0 ? rc : pg_simple(db, "SET synchronous_commit = on");
+    int rc = pg_session_setup(db);
+    db->ready = rc == 0;
     if (rc != 0) {
         PQfinish(db->conn);
         free(db);
@@ -220,22 +240,37 @@ static void pg_set_read_fence(struct db *d, void (*fence)(void))
     ((struct pg_db *)d)->read_fence = fence;
 }
 
+/* libpq learns of a lost connection only when a command fails: after the database restarted,
+ * the first BEGIN does. Nothing was read or written yet, so it is asked once more. A session
+ * that is not set up (synchronous_commit on, above all) is never used. */
+static int pg_begin(struct pg_db *db, const char *begin)
+{
+    pg_reconnect_if_lost(db);
+    int rc = db->ready ? pg_simple(db, begin) : -KM_EINTERNAL;
+    if (rc != 0 && PQstatus(db->conn) != CONNECTION_OK) {
+        pg_reconnect_if_lost(db);
+        rc = db->ready ? pg_simple(db, begin) : -KM_EINTERNAL;
+    }
+    if (rc != 0 && PQtransactionStatus(db->conn) == PQTRANS_INERROR) {
+        (void)pg_simple(db, "ROLLBACK");
+    }
+    return rc;
+}
+
 static int pg_begin_read(struct db *d)
 {
     struct pg_db *db = (struct pg_db *)d;
-    pg_reconnect_if_lost(db);
-    return pg_simple(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    return pg_begin(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
 }
 
 static int pg_begin_write(struct db *d)
 {
     struct pg_db *db = (struct pg_db *)d;
-    pg_reconnect_if_lost(db);
-    int rc = pg_simple(db, "BEGIN; SELECT pg_advisory_xact_lock(" PG_WRITE_LOCK_KEY ")");
-    if (rc != 0 && PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
-        (void)pg_simple(db, "ROLLBACK");
-    }
-    return rc;
+    /* READ COMMITTED whatever the database's default: each statement then sees every write
+     * committed before it, those of the server that held the lock last included. Under
+     * REPEATABLE READ the snapshot would be taken as the lock is asked for, before the wait. */
+    return pg_begin(db, "BEGIN ISOLATION LEVEL READ COMMITTED; "
+                        "SELECT pg_advisory_xact_lock(" PG_WRITE_LOCK_KEY ")");
 }
 
 static int pg_commit(struct db *d)
@@ -433,6 +468,18 @@ static int64_t command_rows(PGresult *res)
     return t[0] != '\0' ? strtoll(t, NULL, 10) : 0;
 }
 
+/* Runs the statement (prepared first where this session has not seen it) into st->res. */
+static void stmt_exec(struct pg_stmt *st)
+{
+    PQclear(st->res);
+    st->res = NULL;
+    if (!st->prepared && !stmt_prepare(st)) {
+        return; /* a NULL result reads as PGRES_FATAL_ERROR */
+    }
+    st->res = PQexecPrepared(st->db->conn, st->name, st->nparams, st->values, st->lengths,
+                             st->formats, 0);
+}
+
 static int pg_step(struct db_stmt *s)
 {
     struct pg_stmt *st = (struct pg_stmt *)s;
@@ -450,11 +497,18 @@ static int pg_step(struct db_stmt *s)
     if (!st->ran) {
         st->ran = true;
         st->row = -1;
-        if (!st->prepared && !stmt_prepare(st)) {
-            return -KM_EINTERNAL;
+        /* Outside a transaction (an API key looked up, say) nothing else would notice a lost
+         * connection: it is opened again here, and a lookup it failed is asked once more. */
+        PGTransactionStatusType tx = PQtransactionStatus(db->conn);
+        bool outside = tx != PQTRANS_INTRANS && tx != PQTRANS_INERROR;
+        if (outside) {
+            pg_reconnect_if_lost(db);
         }
-        st->res = PQexecPrepared(db->conn, st->name, st->nparams, st->values, st->lengths,
-                                 st->formats, 0);
+        stmt_exec(st);
+        if (outside && PQstatus(db->conn) != CONNECTION_OK && strncmp(st->sql, "SELECT", 6) == 0) {
+            pg_reconnect_if_lost(db);
+            stmt_exec(st);
+        }
         ExecStatusType status = PQresultStatus(st->res);
         if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
             const char *state = PQresultErrorField(st->res, PG_DIAG_SQLSTATE);

@@ -17,85 +17,85 @@ static int migration_record(struct db *db, const struct migration *m)
                            "isi", (int64_t)m->version, m->name, clock_now_ms()));
 }
 
-/* A new PostgreSQL database gets the baseline, recorded as the migrations it holds. */
-static int postgres_baseline_apply(struct db *db, int *applied)
+/* Whether migration `version` is recorded (any migration, if version is -1): 1 if so, 0 if
+ * not, or an error. */
+static int migration_recorded(struct db *db, int64_t version)
 {
-    struct db_stmt *st = db_query(db, "SELECT COUNT(*) FROM schema_migrations", "");
-    int rc = db_step(st);
-    int64_t recorded = rc == DB_ROW ? db_int(st, 0) : 0;
+    struct db_stmt *st =
+        version < 0 ? db_query(db, "SELECT 1 FROM schema_migrations LIMIT 1", "")
+                    : db_query(db, "SELECT 1 FROM schema_migrations WHERE version = $1", "i",
+                               version);
+    int found = db_step(st);
     db_done(st);
-    if (rc != DB_ROW) {
-        return rc < 0 ? rc : -KM_EINTERNAL;
-    }
-    if (recorded > 0) {
-        return 0;
-    }
-    char err[256];
-    rc = db_begin_write(db);
-    if (rc == 0 && db_exec_script(db, postgres_baseline.sql, err, sizeof err) != 0) {
-        log_write(LOG_ERROR, "migration_failed", "name", postgres_baseline.name, "message", err,
-                  NULL);
-        rc = -KM_EINTERNAL;
-    }
+    return found < 0 ? found : found == DB_ROW;
+}
+
+/* A new PostgreSQL database gets the baseline, recorded as the migrations it holds. */
+static int postgres_baseline_apply(struct db *db, int *recorded, char *err, size_t err_len)
+{
+    int rc = db_exec_script(db, postgres_baseline.sql, err, err_len) != 0 ? -KM_EINTERNAL : 0;
     for (int i = 0; rc == 0 && i < migration_count; i++) {
         if (migrations[i].version <= postgres_baseline.version) {
             rc = migration_record(db, &migrations[i]);
-            *applied += rc == 0;
+            *recorded += rc == 0;
         }
+    }
+    return rc;
+}
+
+/* Each step runs in a write transaction of its own and looks at what is recorded only once
+ * it holds the write lock: two servers starting on one new PostgreSQL database then apply each
+ * step once between them, the second finding it done. */
+int store_migrate(struct db *db, int *applied)
+{
+    *applied = 0;
+    char err[256] = "";
+    bool postgres = strcmp(db_backend_name(db), "postgres") == 0;
+    int rc = db_begin_write(db);
+    if (rc == 0 && db_exec_script(db,
+                                  "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER "
+                                  "PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+                                  err, sizeof err) != 0) {
+        rc = -KM_EINTERNAL;
     }
     rc = rc != 0 ? rc : db_commit(db);
     if (rc != 0) {
         db_rollback(db);
-        *applied = 0;
         return rc;
     }
-    log_write(LOG_INFO, "migration_applied", "name", postgres_baseline.name, NULL);
-    return 0;
-}
-
-int store_migrate(struct db *db, int *applied)
-{
-    *applied = 0;
-    char err[256];
-    int rc = db_exec_script(db,
-                            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER "
-                            "PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
-                            err, sizeof err);
-    if (rc == 0 && strcmp(db_backend_name(db), "postgres") == 0) {
-        rc = postgres_baseline_apply(db, applied);
-    }
-    if (rc != 0) {
-        return rc;
-    }
-    for (int i = 0; i < migration_count; i++) {
-        const struct migration *m = &migrations[i];
-        struct db_stmt *st = db_query(db, "SELECT 1 FROM schema_migrations WHERE version = $1",
-                                      "i", (int64_t)m->version);
-        int found = db_step(st);
-        db_done(st);
-        if (found < 0) {
-            return found;
-        }
-        if (found == DB_ROW) {
+    for (int i = -1; i < migration_count; i++) {
+        /* -1: PostgreSQL's baseline, which stands for every migration up to its version. */
+        const struct migration *m = i < 0 ? &postgres_baseline : &migrations[i];
+        if (i < 0 && !postgres) {
             continue;
         }
         rc = db_begin_write(db);
-        if (rc == 0 && db_exec_script(db, m->sql, err, sizeof err) != 0) {
+        int done = rc != 0 ? rc : migration_recorded(db, i < 0 ? -1 : m->version);
+        if (done != 0) {
+            db_rollback(db); /* nothing written */
+            if (done < 0) {
+                return done;
+            }
+            continue;
+        }
+        int recorded = 0;
+        if (i < 0) {
+            rc = postgres_baseline_apply(db, &recorded, err, sizeof err);
+        } else {
+            rc = db_exec_script(db, m->sql, err, sizeof err) != 0 ? -KM_EINTERNAL : 0;
+            rc = rc != 0 ? rc : migration_record(db, m);
+            recorded = 1;
+        }
+        if (rc != 0 && err[0] != '\0') {
             log_write(LOG_ERROR, "migration_failed", "name", m->name, "message", err, NULL);
-            rc = -KM_EINTERNAL;
         }
-        if (rc == 0) {
-            rc = migration_record(db, m);
-        }
-        if (rc == 0) {
-            rc = db_commit(db);
-        }
+        rc = rc != 0 ? rc : db_commit(db);
         if (rc != 0) {
             db_rollback(db);
             return rc;
         }
         log_write(LOG_INFO, "migration_applied", "name", m->name, NULL);
-        (*applied)++;
+        *applied += recorded;
     }
     return 0;
 }
