@@ -140,7 +140,13 @@ int db_postgres_open(const char *conninfo, bool writer, struct db **out)
     km_assert(db != NULL);
     db->base.ops = &postgres_ops;
     db->writer = writer;
-    db->conn = PQconnectdb(conninfo);
+    /* Defaults for what the URL does not say (it comes last and wins): a connection attempt,
+     * the writer's reconnect included, gives up after 10 s instead of the system's TCP timeout,
+     * and a peer that vanished is noticed within about a minute. */
+    static const char *const keys[] = {"connect_timeout", "keepalives_idle",
+                                       "keepalives_interval", "keepalives_count", "dbname", NULL};
+    const char *const values[] = {"10", "30", "10", "3", conninfo, NULL};
+    db->conn = PQconnectdbParams(keys, values, 1);
     if (PQstatus(db->conn) != CONNECTION_OK) {
         char line[512];
         snprintf(line, sizeof line, "%s", PQerrorMessage(db->conn));
