@@ -17,14 +17,14 @@ static int migration_record(struct db *db, const struct migration *m)
                            "isi", (int64_t)m->version, m->name, clock_now_ms()));
 }
 
-/* Whether migration `version` is recorded (any migration, if version is -1): 1 if so, 0 if
- * not, or an error. */
-static int migration_recorded(struct db *db, int64_t version)
+/* Whether step m is recorded: 1 if so, 0 if not, or an error. The baseline stands for every
+ * migration up to its version, so any record at all means it is in. */
+static int migration_recorded(struct db *db, const struct migration *m, bool baseline)
 {
     struct db_stmt *st =
-        version < 0 ? db_query(db, "SELECT 1 FROM schema_migrations LIMIT 1", "")
-                    : db_query(db, "SELECT 1 FROM schema_migrations WHERE version = $1", "i",
-                               version);
+        baseline ? db_query(db, "SELECT 1 FROM schema_migrations LIMIT 1", "")
+                 : db_query(db, "SELECT 1 FROM schema_migrations WHERE version = $1", "i",
+                            (int64_t)m->version);
     int found = db_step(st);
     db_done(st);
     return found < 0 ? found : found == DB_ROW;
@@ -43,14 +43,43 @@ static int postgres_baseline_apply(struct db *db, int *recorded, char *err, size
     return rc;
 }
 
-/* Each step runs in a write transaction of its own and looks at what is recorded only once
- * it holds the write lock: two servers starting on one new PostgreSQL database then apply each
- * step once between them, the second finding it done. */
+/* One step in a write transaction of its own, which looks at what is recorded only once it holds
+ * the write lock: two servers starting on one new PostgreSQL database then apply each step once
+ * between them, the second finding it done. */
+static int migrate_step(struct db *db, const struct migration *m, bool baseline, int *applied)
+{
+    int rc = db_begin_write(db);
+    int done = rc != 0 ? rc : migration_recorded(db, m, baseline);
+    if (done != 0) {
+        db_rollback(db); /* nothing written */
+        return done < 0 ? done : 0;
+    }
+    char err[256] = "";
+    int recorded = 1;
+    if (baseline) {
+        recorded = 0;
+        rc = postgres_baseline_apply(db, &recorded, err, sizeof err);
+    } else {
+        rc = db_exec_script(db, m->sql, err, sizeof err) != 0 ? -KM_EINTERNAL : 0;
+        rc = rc != 0 ? rc : migration_record(db, m);
+    }
+    if (rc != 0 && err[0] != '\0') {
+        log_write(LOG_ERROR, "migration_failed", "name", m->name, "message", err, NULL);
+    }
+    rc = rc != 0 ? rc : db_commit(db);
+    if (rc != 0) {
+        db_rollback(db);
+        return rc;
+    }
+    log_write(LOG_INFO, "migration_applied", "name", m->name, NULL);
+    *applied += recorded;
+    return 0;
+}
+
 int store_migrate(struct db *db, int *applied)
 {
     *applied = 0;
-    char err[256] = "";
-    bool postgres = strcmp(db_backend_name(db), "postgres") == 0;
+    char err[256];
     int rc = db_begin_write(db);
     if (rc == 0 && db_exec_script(db,
                                   "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER "
@@ -63,41 +92,13 @@ int store_migrate(struct db *db, int *applied)
         db_rollback(db);
         return rc;
     }
-    for (int i = -1; i < migration_count; i++) {
-        /* -1: PostgreSQL's baseline, which stands for every migration up to its version. */
-        const struct migration *m = i < 0 ? &postgres_baseline : &migrations[i];
-        if (i < 0 && !postgres) {
-            continue;
-        }
-        rc = db_begin_write(db);
-        int done = rc != 0 ? rc : migration_recorded(db, i < 0 ? -1 : m->version);
-        if (done != 0) {
-            db_rollback(db); /* nothing written */
-            if (done < 0) {
-                return done;
-            }
-            continue;
-        }
-        int recorded = 0;
-        if (i < 0) {
-            rc = postgres_baseline_apply(db, &recorded, err, sizeof err);
-        } else {
-            rc = db_exec_script(db, m->sql, err, sizeof err) != 0 ? -KM_EINTERNAL : 0;
-            rc = rc != 0 ? rc : migration_record(db, m);
-            recorded = 1;
-        }
-        if (rc != 0 && err[0] != '\0') {
-            log_write(LOG_ERROR, "migration_failed", "name", m->name, "message", err, NULL);
-        }
-        rc = rc != 0 ? rc : db_commit(db);
-        if (rc != 0) {
-            db_rollback(db);
-            return rc;
-        }
-        log_write(LOG_INFO, "migration_applied", "name", m->name, NULL);
-        *applied += recorded;
+    if (strcmp(db_backend_name(db), "postgres") == 0) {
+        rc = migrate_step(db, &postgres_baseline, true, applied);
     }
-    return 0;
+    for (int i = 0; rc == 0 && i < migration_count; i++) {
+        rc = migrate_step(db, &migrations[i], false, applied);
+    }
+    return rc;
 }
 
 int store_schema_version(struct db *db, int *version, bool *ours)
