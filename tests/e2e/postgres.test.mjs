@@ -127,6 +127,34 @@ test('a lost database connection is opened again: keys still work and writes go 
   }
 });
 
+// psql on the server's maintenance database, for what a database cannot do to itself.
+function psqlAdmin(sql) {
+  const r = spawnSync('psql', [POSTGRES, '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`psql ${sql}: ${r.stderr}`);
+}
+
+test('while the database cannot be reached a good API key gets 503, then works again', { skip }, async () => {
+  const name = storeSql(a.dataDir, 'SELECT current_database()');
+  psqlAdmin(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
+  try {
+    psqlAdmin(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '${name}'`);
+    // Every HTTP thread's connection is gone and cannot be opened again: the key may be good,
+    // so the shop says to try again, never that the key is invalid.
+    for (let i = 0; i < 8; i++) {
+      const r = await a.get('/v1/cases', { token: a.keys.agent });
+      assertError(r, 503, { code: 'store_unavailable' });
+    }
+  } finally {
+    psqlAdmin(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+  }
+  for (let i = 0; i < 8; i++) {
+    const r = await a.get('/v1/cases', { token: a.keys.agent });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+  }
+  assert.equal((await b.get('/v1/cases', { token: b.keys.agent })).status, 200);
+  await assertBalanced(a);
+});
+
 function run(args) {
   return new Promise((resolve) => {
     const p = spawn(BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
